@@ -1,0 +1,35 @@
+import { Command, Option } from 'commander';
+import { installKernelspecs, uninstallKernelspecs, type KernelspecLocation } from '../kernels/kernelspec.js';
+
+interface LocationOptions {
+  user?: boolean;
+  sysPrefix?: boolean;
+  prefix?: string;
+}
+
+function withLocation(command: Command): Command {
+  return command
+    .addOption(new Option('--user', "the user's Jupyter data folder (default)").conflicts(['sysPrefix', 'prefix']))
+    .addOption(new Option('--sys-prefix', 'the active Python environment (e.g. the project .venv)').conflicts(['user', 'prefix']))
+    .addOption(new Option('--prefix <dir>', 'PREFIX/share/jupyter/kernels').conflicts(['user', 'sysPrefix']));
+}
+
+function location(options: LocationOptions): KernelspecLocation {
+  if (options.prefix) {
+    return { kind: 'prefix', prefix: options.prefix };
+  }
+  return options.sysPrefix ? { kind: 'sys-prefix' } : { kind: 'user' };
+}
+
+export function registerKernelCommands(program: Command): void {
+  const kernels = program.command('kernels').description('Jupyter kernels that run in the project image');
+  withLocation(kernels.command('install').description('install the ariel-cpu and ariel-gpu kernelspecs')).action((options: LocationOptions) => {
+    for (const dir of installKernelspecs(location(options))) {
+      process.stdout.write(`Installed ${dir}\n`);
+    }
+  });
+  withLocation(kernels.command('uninstall').description('remove the ariel-cpu and ariel-gpu kernelspecs')).action((options: LocationOptions) => {
+    const removed = uninstallKernelspecs(location(options));
+    process.stdout.write(removed.length ? removed.map(dir => `Removed ${dir}\n`).join('') : 'No Ariel kernelspecs were installed there.\n');
+  });
+}

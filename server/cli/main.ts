@@ -1,0 +1,196 @@
+import { CommanderError, Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ArielError } from '../errors.js';
+import { BuildService } from '../docker/build.js';
+import { connectDocker, ensureEngine } from '../docker/engine.js';
+import { ensureGpuAvailable } from '../docker/gpu.js';
+import { MODES, type Mode } from '../dockerfile/generate.js';
+import { planImage, type ImagePlan } from '../dockerfile/plan.js';
+import { loadExperimentArgs } from '../experiments/load.js';
+import type { Accelerator } from '../project/config.js';
+import { findProject } from '../project/project.js';
+import { planJobs, runJobs } from '../run/jobs.js';
+import { openShell } from '../run/shell.js';
+import { resolveTarget } from '../run/target.js';
+import { registerKernelCommands } from './kernels.js';
+import { buildProgress } from './progress.js';
+
+interface ImageOptions {
+  project?: string;
+  gpu?: boolean;
+  extras?: string[];
+}
+
+const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) {
+      process.exit(130);
+    }
+    process.stderr.write('\nStopping (Ctrl-C again to quit at once)...\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    await createProgram(abort.signal).parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    return report(error);
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.exitCode;
+  }
+  if (error instanceof ArielError) {
+    process.stderr.write(`ariel: ${error.message}\n`);
+    if (error.hint) {
+      process.stderr.write(`  ${error.hint}\n`);
+    }
+    return error.exitCode;
+  }
+  process.stderr.write(`ariel: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+  process.stderr.write(process.env.ARIEL_DEBUG ? `${(error as Error)?.stack}\n` : '  Set ARIEL_DEBUG=1 for details, and please report it.\n');
+  return 1;
+}
+
+function imageOptions(command: Command): Command {
+  return command
+    .option('--project <dir>', 'project folder (default: found from the working directory)')
+    .addOption(new Option('--cpu', 'CPU image (default)').conflicts('gpu'))
+    .addOption(new Option('--gpu', 'GPU image (CUDA base, GPUs requested at run time)').conflicts('cpu'))
+    .option('--extras <name>', "an extra of the project's package to install (repeatable)", (v: string, all: string[] = []) => [...all, v]);
+}
+
+function accelerator(options: ImageOptions): Accelerator {
+  return options.gpu ? 'gpu' : 'cpu';
+}
+
+function plan(mode: Mode, options: ImageOptions): ImagePlan {
+  const project = findProject(options.project ?? process.cwd());
+  return planImage(project, { mode, accelerator: accelerator(options), extras: options.extras });
+}
+
+/** Builds (or finds) the image for a plan, showing progress on stderr. */
+async function ensureImage(builds: BuildService, imagePlan: ImagePlan, signal: AbortSignal): Promise<string> {
+  const progress = buildProgress();
+  try {
+    return (await builds.ensureImage(imagePlan, { onEvent: progress.listener, signal })).image;
+  } finally {
+    progress.stop();
+  }
+}
+
+function createProgram(signal: AbortSignal): Command {
+  const docker = connectDocker();
+  const builds = new BuildService(docker);
+  const program = new Command('ariel')
+    .description('Reproducible containers for research code: notebooks, local runs and cloud jobs.')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError();
+
+  imageOptions(
+    program
+      .command('dockerfile')
+      .description('print the Dockerfile for a mode, exactly as it will be built')
+      .addOption(new Option('--mode <mode>', 'image mode').choices(MODES).makeOptionMandatory())
+  ).action((options: ImageOptions & { mode: Mode }) => {
+    process.stdout.write(plan(options.mode, options).dockerfile);
+  });
+
+  imageOptions(
+    program
+      .command('build')
+      .description('build the image for a mode (or find it unchanged); prints its reference last')
+      .addOption(new Option('--mode <mode>', 'image mode').choices(MODES).makeOptionMandatory())
+  ).action(async (options: ImageOptions & { mode: Mode }) => {
+    const image = await ensureImage(builds, plan(options.mode, options), signal);
+    process.stdout.write(`${image}\n`);
+  });
+
+  imageOptions(
+    program
+      .command('run')
+      .description('run a module or script in the run-mode image, one container per experiment')
+      .argument('<target>', 'module (trainer.train) or script path (trainer/train.py)')
+      .argument('[args...]', 'arguments after -- are passed to every job first')
+      .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
+      .option('--dry-run', 'print the jobs without running anything')
+      .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
+  ).action(
+    async (target: string, args: string[], options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean }) => {
+      const imagePlan = plan('run', options);
+      const resolved = resolveTarget(imagePlan.project, target, process.cwd());
+      const experiments = options.experimentConfig ? await loadExperimentArgs(options.experimentConfig) : undefined;
+      if (options.dryRun) {
+        const jobs = planJobs(await builds.imageFor(imagePlan), args, experiments);
+        process.stdout.write(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : jobs.map(j => `job ${j.index}: ${target} ${j.args.join(' ')}\n`).join(''));
+        return;
+      }
+      await ensureEngine(docker);
+      if (options.gpu) {
+        await ensureGpuAvailable(docker, 'ariel run --cpu');
+      }
+      const image = await ensureImage(builds, imagePlan, signal);
+      const jobs = planJobs(image, args, experiments);
+      const logs = options.json ? process.stderr : process.stdout;
+      const results = await runJobs(docker, jobs, {
+        project: imagePlan.project,
+        target: resolved,
+        accelerator: accelerator(options),
+        io: { stdout: logs, stderr: process.stderr, signal }
+      });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(results.map(r => ({ ...r.job, exitCode: r.exitCode })), null, 2)}\n`);
+      }
+      const failed = results.filter(r => r.exitCode !== 0);
+      if (failed.length > 0) {
+        throw new ArielError(
+          `${failed.length} of ${jobs.length} jobs failed: ${failed.map(f => `job ${f.job.index} (exit code ${f.exitCode}, args: ${f.job.args.join(' ') || 'none'})`).join('; ')}`,
+          'See the lines prefixed with those job numbers above.'
+        );
+      }
+      if (jobs.length === 0) {
+        process.stderr.write('The experiment config expands to no jobs; nothing ran.\n');
+      }
+    }
+  );
+
+  imageOptions(program.command('shell').description('open an interactive shell in the shell-mode image, project mounted')).action(
+    async (options: ImageOptions) => {
+      const imagePlan = plan('shell', options);
+      await ensureEngine(docker);
+      if (options.gpu) {
+        await ensureGpuAvailable(docker, 'ariel shell --cpu');
+      }
+      const image = await ensureImage(builds, imagePlan, signal);
+      process.exitCode = await openShell(docker, {
+        project: imagePlan.project,
+        image,
+        accelerator: accelerator(options),
+        cwd: process.cwd(),
+        signal
+      });
+    }
+  );
+
+  program
+    .command('expand')
+    .description('print the jobs an experiment config expands to, as a JSON array of argument lists')
+    .argument('<file>', 'experiment config (JSON), or "stdin"')
+    .action(async (file: string) => {
+      process.stdout.write(`${JSON.stringify(await loadExperimentArgs(file))}\n`);
+    });
+
+  registerKernelCommands(program);
+  return program;
+}

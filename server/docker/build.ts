@@ -1,0 +1,160 @@
+import type Docker from 'dockerode';
+import { ArielError } from '../errors.js';
+import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
+import type { ImagePlan } from '../dockerfile/plan.js';
+import { collectContext, packContext } from './context.js';
+import { ensureEngine, isNotFound } from './engine.js';
+
+/** What a build reports while it runs; any listener (terminal, kernel log, WebSocket) can render it. */
+export type BuildEvent =
+  | { type: 'step'; index: number; total: number; instruction: string }
+  | { type: 'cached' }
+  | { type: 'output'; line: string }
+  | { type: 'done'; image: string; reused: boolean };
+
+export type BuildListener = (event: BuildEvent) => void;
+
+export interface BuildResult {
+  /** `repository:tag`; the tag is derived from the content hash. */
+  image: string;
+  /** True when an image with the same inputs existed, so nothing was built. */
+  reused: boolean;
+}
+
+export interface BuildOptions {
+  onEvent?: BuildListener;
+  signal?: AbortSignal;
+}
+
+/** How many lines of a failing step's output an error shows. */
+const FAILURE_TAIL = 25;
+
+/**
+ * Builds images by content: the tag is a hash of the Dockerfile and the files it copies,
+ * so an unchanged image is found with one inspect call and never rebuilt.
+ * Concurrent requests for the same image share one build and its events.
+ */
+export class BuildService {
+  private readonly inFlight = new Map<string, { promise: Promise<BuildResult>; listeners: Set<BuildListener> }>();
+
+  constructor(private readonly docker: Docker) {}
+
+  /** The image reference a plan builds to, computed from its inputs alone. */
+  async imageFor(plan: ImagePlan): Promise<string> {
+    const { hash } = await collectContext(plan);
+    return imageReference(plan, hash);
+  }
+
+  async ensureImage(plan: ImagePlan, options: BuildOptions = {}): Promise<BuildResult> {
+    const context = await collectContext(plan);
+    const image = imageReference(plan, context.hash);
+    const listener = options.onEvent;
+
+    const running = this.inFlight.get(image);
+    if (running) {
+      if (listener) {
+        running.listeners.add(listener);
+      }
+      return running.promise;
+    }
+    const listeners = new Set<BuildListener>(listener ? [listener] : []);
+    const emit = (event: BuildEvent) => listeners.forEach(l => l(event));
+    const promise = (async () => {
+      await ensureEngine(this.docker);
+      if (await this.exists(image)) {
+        emit({ type: 'done', image, reused: true });
+        return { image, reused: true };
+      }
+      await this.build(plan, context, image, emit, options.signal);
+      emit({ type: 'done', image, reused: false });
+      return { image, reused: false };
+    })().finally(() => this.inFlight.delete(image));
+    this.inFlight.set(image, { promise, listeners });
+    return promise;
+  }
+
+  private async exists(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  private async build(
+    plan: ImagePlan,
+    context: Awaited<ReturnType<typeof collectContext>>,
+    image: string,
+    emit: BuildListener,
+    signal?: AbortSignal
+  ): Promise<void> {
+    const stream = await this.docker.buildImage(packContext(plan, context), {
+      t: image,
+      dockerfile: DOCKERFILE_NAME,
+      buildargs: plan.buildArgs,
+      networkmode: plan.network,
+      labels: { 'org.ariel.project': plan.project.root, 'org.ariel.mode': plan.spec.mode, 'org.ariel.accelerator': plan.spec.accelerator },
+      rm: true,
+      forcerm: true,
+      abortSignal: signal
+    } as Docker.ImageBuildOptions);
+
+    let step = '';
+    let tail: string[] = [];
+    const secrets = Object.values(plan.buildArgs);
+    const redact = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('***'), text);
+
+    await new Promise<void>((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(new ArielError('Build cancelled; no image was tagged.', undefined, 130)), {
+        once: true
+      });
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : resolve()),
+        (message: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+          if (message.error) {
+            reject(buildFailure(plan, step, tail, redact(message.errorDetail?.message ?? message.error)));
+            return;
+          }
+          for (const raw of (message.stream ?? '').split('\n')) {
+            const line = redact(raw.trimEnd());
+            const stepMatch = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+            if (stepMatch) {
+              step = `step ${stepMatch[1]}/${stepMatch[2]}: ${stepMatch[3]}`;
+              tail = [];
+              emit({ type: 'step', index: Number(stepMatch[1]), total: Number(stepMatch[2]), instruction: stepMatch[3] });
+            } else if (line === ' ---> Using cache') {
+              emit({ type: 'cached' });
+            } else if (line && !/^ ---> |^Removing intermediate container |^Successfully (built|tagged) /.test(line)) {
+              tail = [...tail.slice(-(FAILURE_TAIL - 1)), line];
+              emit({ type: 'output', line });
+            }
+          }
+        }
+      );
+    });
+  }
+}
+
+function imageReference(plan: ImagePlan, hash: string): string {
+  return `${plan.repository}:${plan.spec.mode}-${plan.spec.accelerator}-${hash.slice(0, 12)}`;
+}
+
+function buildFailure(plan: ImagePlan, step: string, tail: string[], error: string): ArielError {
+  const base = plan.spec.baseImage;
+  if (step.includes(`FROM ${base}`) || /pull access denied|manifest unknown|no such host|not found: manifest/.test(error)) {
+    return new ArielError(
+      `The base image ${base} is not available: ${error}`,
+      'Pull it first, or set base_image in .ariel.json (or ARIEL_BASE_IMAGE_CPU / ARIEL_BASE_IMAGE_GPU) to an image this engine has.'
+    );
+  }
+  return new ArielError(
+    `Build of the ${plan.spec.mode} image failed at ${step || 'the start'}\n${tail.map(line => `  | ${line}`).join('\n')}\n${error}`,
+    `Fix the cause above, then run: ariel build --mode ${plan.spec.mode} --${plan.spec.accelerator}`
+  );
+}
+

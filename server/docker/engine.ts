@@ -1,0 +1,36 @@
+import Docker from 'dockerode';
+import { ArielError } from '../errors.js';
+
+/** A client for the engine that DOCKER_HOST names, or the local default socket. */
+export function connectDocker(): Docker {
+  return new Docker();
+}
+
+/** Where the client will look for the engine, in words a user recognises. */
+function engineAddress(docker: Docker): string {
+  const modem = docker.modem as { socketPath?: string; host?: string; port?: number | string };
+  return modem.socketPath ? `unix://${modem.socketPath}` : `${modem.host}:${modem.port}`;
+}
+
+/** Fails with an actionable message when no engine answers. */
+export async function ensureEngine(docker: Docker): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new ArielError(
+      `Cannot reach the Docker engine at ${engineAddress(docker)} (${reason(error)}).`,
+      'Start the Docker engine (e.g. `sudo systemctl start docker`, or `dockerd` on machines without systemd), or set DOCKER_HOST to one that runs.'
+    );
+  }
+}
+
+/** The engine's own words for a failed request, without dockerode's HTTP framing. */
+export function reason(error: unknown): string {
+  const err = error as { json?: { message?: string }; reason?: string; code?: string; message?: string };
+  return err.json?.message ?? err.code ?? err.message ?? String(error);
+}
+
+/** True when the engine answered 404 (no such image, container, ...). */
+export function isNotFound(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode === 404;
+}

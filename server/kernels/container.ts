@@ -1,0 +1,135 @@
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { hostname, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { hostUser } from '../dockerfile/plan.js';
+import type { Accelerator } from '../project/config.js';
+import type { Project } from '../project/project.js';
+import { passthroughEnv, ROLE_LABEL } from '../docker/containers.js';
+import { ALL_GPUS } from '../docker/gpu.js';
+import { liveMount, workingDirIn } from '../run/shell.js';
+
+const LAUNCHER_PID = 'org.ariel.launcher.pid';
+const LAUNCHER_HOST = 'org.ariel.launcher.host';
+const LAUNCHER_STARTED = 'org.ariel.launcher.started';
+
+/** The launcher's identity: a pid alone could be reused by an unrelated process. */
+export interface LauncherIdentity {
+  pid: number;
+  host: string;
+  /** Process start time (clock ticks since boot) where /proc has it. */
+  started: string;
+}
+
+export function processStartTime(pid: number): string {
+  try {
+    // Field 22 of /proc/PID/stat, counted after the parenthesised command name.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export function currentLauncher(): LauncherIdentity {
+  return { pid: process.pid, host: hostname(), started: processStartTime(process.pid) };
+}
+
+function isAlive(identity: LauncherIdentity): boolean {
+  try {
+    process.kill(identity.pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !identity.started || processStartTime(identity.pid) === identity.started;
+}
+
+/**
+ * Removes kernel containers whose launcher is gone (it was killed outright and could not
+ * clean up). Containers of launchers on other hosts sharing the engine are left alone.
+ */
+export async function removeOrphanKernels(docker: Docker): Promise<string[]> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${ROLE_LABEL}=kernel`] } });
+  const orphans = containers.filter(({ Labels }) => {
+    const identity = { pid: Number(Labels[LAUNCHER_PID]), host: Labels[LAUNCHER_HOST], started: Labels[LAUNCHER_STARTED] ?? '' };
+    return identity.host === hostname() && !isAlive(identity);
+  });
+  await Promise.all(orphans.map(c => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  return orphans.map(c => c.Id);
+}
+
+export type KernelNetwork = 'host' | 'ports';
+
+/** Host networking where the engine shares the host's network (Linux); published loopback ports elsewhere. */
+export function defaultKernelNetwork(): KernelNetwork {
+  return platform() === 'linux' ? 'host' : 'ports';
+}
+
+interface ConnectionInfo {
+  ip: string;
+  shell_port: number;
+  iopub_port: number;
+  stdin_port: number;
+  control_port: number;
+  hb_port: number;
+}
+
+const PORT_KEYS = ['shell_port', 'iopub_port', 'stdin_port', 'control_port', 'hb_port'] as const;
+
+export interface KernelContainerOptions {
+  project: Project;
+  image: string;
+  accelerator: Accelerator;
+  connectionFile: string;
+  cwd: string;
+  network: KernelNetwork;
+  launcher: LauncherIdentity;
+}
+
+/**
+ * Create options for the kernel container: ipykernel with the project mounted at its own
+ * path, the notebook's folder as working directory and the host user's ids.
+ * With published ports, the kernel must listen on all of the container's interfaces,
+ * so it gets a copy of the connection file with ip 0.0.0.0; `cleanup` removes that copy.
+ */
+export function kernelContainer(options: KernelContainerOptions): { create: Docker.ContainerCreateOptions; cleanup: () => void } {
+  const { project, image, accelerator, connectionFile, cwd, network, launcher } = options;
+  const { uid, gid } = hostUser();
+  let mountedFile = connectionFile;
+  let cleanup = () => undefined as void;
+  const hostConfig: Docker.HostConfig = {
+    Init: true,
+    AutoRemove: true,
+    Mounts: [liveMount(project), { Type: 'bind', Source: connectionFile, Target: connectionFile, ReadOnly: true }],
+    DeviceRequests: accelerator === 'gpu' ? ALL_GPUS : undefined
+  };
+  const create: Docker.ContainerCreateOptions = {
+    Image: image,
+    Cmd: ['python', '-m', 'ipykernel_launcher', '-f', connectionFile],
+    WorkingDir: workingDirIn(project, cwd),
+    User: `${uid}:${gid}`,
+    Env: passthroughEnv(project.config),
+    Labels: {
+      [ROLE_LABEL]: 'kernel',
+      'org.ariel.project': project.root,
+      [LAUNCHER_PID]: String(launcher.pid),
+      [LAUNCHER_HOST]: launcher.host,
+      [LAUNCHER_STARTED]: launcher.started
+    },
+    HostConfig: hostConfig
+  };
+  if (network === 'host') {
+    hostConfig.NetworkMode = 'host';
+  } else {
+    const info = JSON.parse(readFileSync(connectionFile, 'utf8')) as ConnectionInfo;
+    const dir = mkdtempSync(join(tmpdir(), 'ariel-kernel-'));
+    mountedFile = join(dir, 'connection.json');
+    writeFileSync(mountedFile, JSON.stringify({ ...info, ip: '0.0.0.0' }), { mode: 0o644 });
+    cleanup = () => rmSync(dir, { recursive: true, force: true });
+    hostConfig.Mounts![1].Source = mountedFile;
+    const ports = PORT_KEYS.map(key => `${info[key]}/tcp`);
+    create.ExposedPorts = Object.fromEntries(ports.map(port => [port, {}]));
+    hostConfig.PortBindings = Object.fromEntries(ports.map(port => [port, [{ HostIp: '127.0.0.1', HostPort: port.split('/')[0] }]]));
+  }
+  return { create, cleanup };
+}

@@ -1,0 +1,75 @@
+import type Docker from 'dockerode';
+import { ArielError } from '../errors.js';
+import { CODE_DIR } from '../dockerfile/generate.js';
+import type { Accelerator } from '../project/config.js';
+import type { Project } from '../project/project.js';
+import { passthroughEnv, prefixLines, ROLE_LABEL, runToCompletion, type RunIO } from '../docker/containers.js';
+import { ALL_GPUS, translateGpuError } from '../docker/gpu.js';
+import { targetCommand, type Target } from './target.js';
+
+export interface Job {
+  /** 1-based position among the expanded experiments. */
+  index: number;
+  /** Every argument after the target. */
+  args: string[];
+  image: string;
+}
+
+/** One job per expanded experiment; arguments after `--` come first, then the experiment's flags. */
+export function planJobs(image: string, passthroughArgs: string[], experiments: string[][] | undefined): Job[] {
+  return (experiments ?? [[]]).map((flags, i) => ({ index: i + 1, args: [...passthroughArgs, ...flags], image }));
+}
+
+export interface JobResult {
+  job: Job;
+  exitCode: number;
+}
+
+export interface RunJobsOptions {
+  project: Project;
+  target: Target;
+  accelerator: Accelerator;
+  io: RunIO;
+}
+
+/** Runs jobs one after another, each in its own container, with output prefixed by job. */
+export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptions): Promise<JobResult[]> {
+  const { project, target, accelerator, io } = options;
+  const results: JobResult[] = [];
+  for (const job of jobs) {
+    if (io.signal?.aborted) {
+      break;
+    }
+    const prefix = `[job ${job.index}/${jobs.length}] `;
+    const stdout = prefixLines(prefix, io.stdout);
+    const stderr = prefixLines(prefix, io.stderr);
+    let exitCode: number;
+    try {
+      exitCode = await runToCompletion(
+        docker,
+        {
+          Image: job.image,
+          Cmd: [...targetCommand(target), ...job.args],
+          WorkingDir: CODE_DIR,
+          Env: passthroughEnv(project.config),
+          Labels: { [ROLE_LABEL]: 'run', 'org.ariel.project': project.root, 'org.ariel.job': String(job.index) },
+          HostConfig: { Init: true, DeviceRequests: accelerator === 'gpu' ? ALL_GPUS : undefined }
+        },
+        { stdout, stderr, signal: io.signal }
+      );
+    } catch (error) {
+      if (io.signal?.aborted) {
+        break;
+      }
+      throw translateGpuError(error, 'ariel run --cpu');
+    } finally {
+      stdout.end();
+      stderr.end();
+    }
+    results.push({ job, exitCode });
+  }
+  if (io.signal?.aborted) {
+    throw new ArielError('Interrupted: the running job was stopped and its container removed.', undefined, 130);
+  }
+  return results;
+}
