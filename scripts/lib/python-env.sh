@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sourceable: defines ensure_python_env.
+#
+# Creates the repo's .venv with JupyterLab and ipykernel (used to build the
+# JupyterLab extension and to talk to kernels in tests).
+#
+# Does not change the caller's shell options; safe under `set -euo pipefail`.
+
+_ARIEL_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+ensure_python_env() {
+  local venv="$_ARIEL_REPO_ROOT/.venv"
+
+  if [ ! -x "$venv/bin/python" ]; then
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      echo "error: 'python3 -m venv $venv' failed; install Python 3 with venv support (Debian: apt-get install python3-venv), then retry" >&2
+      return 1
+    fi
+  fi
+
+  # find_spec instead of a real import: importing ipykernel takes ~3 s.
+  if "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("jupyterlab") and u.find_spec("ipykernel")))' >/dev/null 2>&1; then
+    return 0
+  fi
+
+  # PIP_RETRIES=0: where the public index is unreachable pip would otherwise
+  # retry it for every package (minutes instead of seconds). pip's output goes
+  # to a log: with several file:// indexes it warns for every project an
+  # index lacks, which is noise on success.
+  local log="${TMPDIR:-/tmp}/ariel-pip-install.log"
+  if ! PIP_RETRIES=0 "$venv/bin/python" -m pip install --disable-pip-version-check \
+    jupyterlab ipykernel >"$log" 2>&1; then
+    echo "error: installing jupyterlab and ipykernel into $venv failed; last lines of $log:" >&2
+    tail -n 15 "$log" >&2
+    echo "error: check pip's index configuration ('pip config list') and the errors above, then retry" >&2
+    return 1
+  fi
+}
