@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { JupyterServer, type KernelClient } from '../testing/jupyter.js';
+
+const ARIEL = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+function kernelContainers(): string[] {
+  return docker('ps', '-aq', '--filter', 'label=org.ariel.role=kernel').split('\n').filter(Boolean);
+}
+
+async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+}
+
+describe('containerized kernels through a real Jupyter Server', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-project-'));
+  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+  let server: JupyterServer;
+  const clients: KernelClient[] = [];
+
+  before(async () => {
+    writeFileSync(join(root, 'requirements.txt'), 'six\n');
+    writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['ARIEL_TEST_SECRET'] }));
+    mkdirSync(join(root, 'notebooks'));
+    execFileSync(process.execPath, [ARIEL, 'kernels', 'install', '--prefix', prefix]);
+    server = new JupyterServer(root, { JUPYTER_PATH: join(prefix, 'share', 'jupyter'), ARIEL_TEST_SECRET: 'from-the-host' });
+    await server.start();
+  });
+
+  after(async () => {
+    clients.forEach(client => client.close());
+    await server?.stop();
+    // Whatever happened above, the suite leaves no kernel container behind.
+    await eventually(() => kernelContainers().length === 0, 'kernel containers to be removed');
+    rmSync(root, { recursive: true, force: true });
+    rmSync(prefix, { recursive: true, force: true });
+  });
+
+  async function createSession(kernel: string): Promise<string> {
+    const { status, body } = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
+      path: 'notebooks/analysis.ipynb',
+      name: 'analysis.ipynb',
+      type: 'notebook',
+      kernel: { name: kernel }
+    });
+    assert.equal(status, 201, JSON.stringify(body));
+    return body.kernel.id;
+  }
+
+  async function startSession(kernel: string): Promise<{ kernelId: string; client: KernelClient }> {
+    const kernelId = await createSession(kernel);
+    const client = await server.connect(kernelId);
+    clients.push(client);
+    return { kernelId, client };
+  }
+
+  it('lists the CPU and GPU container kernels', async () => {
+    const { body } = await server.request<{ kernelspecs: Record<string, { spec: { display_name: string } }> }>('GET', '/api/kernelspecs');
+    assert.equal(body.kernelspecs['ariel-cpu']?.spec.display_name, 'Python 3 (CPU container)');
+    assert.equal(body.kernelspecs['ariel-gpu']?.spec.display_name, 'Python 3 (GPU container)');
+  });
+
+  it('runs code in a container on the live-mounted project, and survives interrupt and restart', async () => {
+    const { kernelId, client } = await startSession('ariel-cpu');
+    await client.ready(300_000);
+
+    const where = await client.execute(
+      "import os; print(os.path.exists('/.dockerenv')); print(os.getcwd()); print(os.environ.get('ARIEL_TEST_SECRET'))"
+    );
+    assert.equal(where.status, 'ok', where.stderr);
+    assert.deepEqual(where.stdout.trim().split('\n'), ['True', join(root, 'notebooks'), 'from-the-host']);
+
+    const written = await client.execute("open('from-kernel.txt', 'w').write('hello')");
+    assert.equal(written.status, 'ok');
+    const file = join(root, 'notebooks', 'from-kernel.txt');
+    assert.equal(readFileSync(file, 'utf8'), 'hello');
+    assert.equal(statSync(file).uid, process.getuid!());
+    assert.equal(kernelContainers().length, 1);
+
+    // Errors inside the container reach the client as they would from a local kernel.
+    const failing = await client.execute('1 / 0');
+    assert.equal(failing.error, 'ZeroDivisionError');
+
+    // Interrupt: a long sleep stops with KeyboardInterrupt and the kernel lives on.
+    await client.execute('x = 41');
+    const sleeping = client.execute('import time; time.sleep(600)', 120_000);
+    await new Promise(resolve => setTimeout(resolve, 1_500));
+    assert.equal((await server.request('POST', `/api/kernels/${kernelId}/interrupt`)).status, 204);
+    assert.equal((await sleeping).error, 'KeyboardInterrupt');
+    assert.equal((await client.execute('print(x + 1)')).stdout.trim(), '42');
+
+    // Restart: a fresh interpreter in a fresh container; the old container is gone.
+    const before = kernelContainers();
+    assert.equal((await server.request('POST', `/api/kernels/${kernelId}/restart`)).status, 200);
+    await client.ready(120_000);
+    assert.equal((await client.execute("print('x' in globals())")).stdout.trim(), 'False');
+    await eventually(() => !kernelContainers().includes(before[0]), 'the pre-restart container to be removed');
+    assert.equal(kernelContainers().length, 1);
+
+    // Shutdown removes the container.
+    assert.equal((await server.request('DELETE', `/api/kernels/${kernelId}`)).status, 204);
+    await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
+  });
+
+  it('removes the container of a launcher killed outright at the next kernel start', async () => {
+    const { kernelId, client } = await startSession('ariel-cpu');
+    await client.ready(120_000);
+    const [orphan] = kernelContainers();
+    const pid = Number(docker('inspect', '--format', '{{ index .Config.Labels "org.ariel.launcher.pid" }}', orphan));
+    process.kill(pid, 'SIGKILL');
+    // The container outlives its launcher for now...
+    assert.ok(docker('ps', '-aq', '--no-trunc').includes(orphan));
+    await server.request('DELETE', `/api/kernels/${kernelId}`);
+
+    // ...until the next kernel start cleans it up.
+    const next = await startSession('ariel-cpu');
+    await next.client.ready(120_000);
+    await eventually(() => !docker('ps', '-aq', '--no-trunc').includes(orphan), 'the orphaned container to be removed');
+    await server.request('DELETE', `/api/kernels/${next.kernelId}`);
+  });
+
+  it('tells the user that GPU kernels need a GPU and points to the CPU kernel', async () => {
+    const logStart = server.log.length;
+    const kernelId = await createSession('ariel-gpu');
+    // The launcher ends at once with the reason and the way on, in the kernel's log.
+    const message = await eventually(
+      () => /No GPU is available[^\n]*\n[^\n]*/.exec(server.log.slice(logStart))?.[0],
+      'the launcher to explain the missing GPU'
+    );
+    assert.match(message, /Use the "Python 3 \(CPU container\)" kernel instead/);
+    assert.equal(kernelContainers().length, 0);
+    await server.request('DELETE', `/api/kernels/${kernelId}`);
+  });
+});

@@ -1,0 +1,201 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+/** The repo's Python environment (created by scripts/test.sh), which has Jupyter Server. */
+export const JUPYTER_ENV = process.env.ARIEL_TEST_JUPYTER_ENV ?? fileURLToPath(new URL('../../../.venv', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** A real Jupyter Server on loopback, started from the project's environment. */
+export class JupyterServer {
+  private process?: ChildProcess;
+  readonly token = randomBytes(16).toString('hex');
+  url = '';
+  log = '';
+
+  constructor(
+    private readonly rootDir: string,
+    private readonly env: NodeJS.ProcessEnv = {}
+  ) {}
+
+  async start(): Promise<void> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.process = spawn(
+      `${JUPYTER_ENV}/bin/jupyter`,
+      [
+        'server',
+        '--no-browser',
+        '--allow-root',
+        `--ServerApp.port=${port}`,
+        '--ServerApp.port_retries=0',
+        '--ServerApp.ip=127.0.0.1',
+        `--IdentityProvider.token=${this.token}`,
+        `--ServerApp.root_dir=${this.rootDir}`
+      ],
+      { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] }
+    );
+    this.process.stdout!.on('data', chunk => (this.log += chunk));
+    this.process.stderr!.on('data', chunk => (this.log += chunk));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (this.process.exitCode !== null) {
+        throw new Error(`Jupyter Server exited:\n${this.log}`);
+      }
+      try {
+        if ((await fetch(`${this.url}/api/status`, { headers: this.headers() })).ok) {
+          return;
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise(resolve => setTimeout(resolve, 200));
+    }
+    throw new Error(`Jupyter Server did not answer within 60 s:\n${this.log}`);
+  }
+
+  headers(): Record<string, string> {
+    return { Authorization: `token ${this.token}`, 'Content-Type': 'application/json' };
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.url}${path}`, { method, headers: this.headers(), body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async stop(): Promise<void> {
+    if (this.process && this.process.exitCode === null) {
+      const exited = new Promise(resolve => this.process!.once('exit', resolve));
+      this.process.kill('SIGTERM');
+      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 15_000))]);
+      if (this.process.exitCode === null) {
+        this.process.kill('SIGKILL');
+      }
+    }
+  }
+
+  /** Opens the kernel's WebSocket, as JupyterLab does. */
+  async connect(kernelId: string): Promise<KernelClient> {
+    const ws = new WebSocket(`${this.url.replace('http', 'ws')}/api/kernels/${kernelId}/channels?token=${this.token}`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    return new KernelClient(ws);
+  }
+}
+
+export interface JupyterMessage {
+  channel: string;
+  header: { msg_id: string; msg_type: string };
+  parent_header: { msg_id?: string };
+  content: Record<string, unknown>;
+}
+
+export interface ExecuteResult {
+  status: string;
+  stdout: string;
+  stderr: string;
+  /** `ename` of an error reply, e.g. KeyboardInterrupt. */
+  error?: string;
+}
+
+/** The Jupyter messaging protocol over Jupyter Server's kernel WebSocket. */
+export class KernelClient {
+  private readonly session = randomUUID();
+  private readonly listeners = new Set<(message: JupyterMessage) => void>();
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', data => {
+      const message = JSON.parse(data.toString()) as JupyterMessage;
+      this.listeners.forEach(listener => listener(message));
+    });
+    ws.on('error', () => undefined);
+  }
+
+  send(channel: string, msgType: string, content: Record<string, unknown>): string {
+    const msgId = randomUUID();
+    this.ws.send(
+      JSON.stringify({
+        channel,
+        header: { msg_id: msgId, msg_type: msgType, session: this.session, username: 'test', version: '5.3', date: new Date().toISOString() },
+        parent_header: {},
+        metadata: {},
+        content,
+        buffers: []
+      })
+    );
+    return msgId;
+  }
+
+  /** Resolves with the first message that matches, or rejects after `timeoutMs`. */
+  waitFor(predicate: (message: JupyterMessage) => boolean, timeoutMs: number): Promise<JupyterMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error(`no matching kernel message within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (message: JupyterMessage) => {
+        if (predicate(message)) {
+          clearTimeout(timer);
+          this.listeners.delete(listener);
+          resolve(message);
+        }
+      };
+      this.listeners.add(listener);
+    });
+  }
+
+  /** Sends kernel_info_request until the kernel answers (it may still be starting). */
+  async ready(timeoutMs = 120_000): Promise<JupyterMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const msgId = this.send('shell', 'kernel_info_request', {});
+      try {
+        return await this.waitFor(m => m.parent_header.msg_id === msgId && m.header.msg_type === 'kernel_info_reply', 1_000);
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Runs code and collects its output until the kernel is idle again. */
+  async execute(code: string, timeoutMs = 60_000): Promise<ExecuteResult> {
+    const result: ExecuteResult = { status: '', stdout: '', stderr: '' };
+    const msgId = this.send('shell', 'execute_request', { code, silent: false, store_history: false, allow_stdin: false, stop_on_error: true });
+    const collect = (message: JupyterMessage) => {
+      if (message.parent_header.msg_id !== msgId) {
+        return;
+      }
+      if (message.header.msg_type === 'stream') {
+        result[message.content.name as 'stdout' | 'stderr'] += String(message.content.text);
+      } else if (message.header.msg_type === 'error') {
+        result.error = String(message.content.ename);
+      }
+    };
+    this.listeners.add(collect);
+    try {
+      const reply = this.waitFor(m => m.parent_header.msg_id === msgId && m.header.msg_type === 'execute_reply', timeoutMs);
+      await this.waitFor(m => m.parent_header.msg_id === msgId && m.header.msg_type === 'status' && m.content.execution_state === 'idle', timeoutMs);
+      result.status = String((await reply).content.status);
+      return result;
+    } finally {
+      this.listeners.delete(collect);
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
