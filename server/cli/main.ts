@@ -81,7 +81,7 @@ function plan(mode: Mode, options: ImageOptions): ImagePlan {
 
 /** Builds (or finds) the image for a plan, showing progress on stderr. */
 async function ensureImage(builds: BuildService, imagePlan: ImagePlan, signal: AbortSignal): Promise<string> {
-  const progress = buildProgress();
+  const progress = await buildProgress();
   try {
     return (await builds.ensureImage(imagePlan, { onEvent: progress.listener, signal })).image;
   } finally {

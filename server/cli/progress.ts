@@ -1,4 +1,3 @@
-import ora from 'ora';
 import type { BuildEvent, BuildListener } from '../docker/build.js';
 
 export interface ProgressDisplay {
@@ -12,7 +11,7 @@ export interface ProgressDisplay {
  * plain lines (steps and their output) otherwise, always on stderr so that
  * stdout carries only results.
  */
-export function buildProgress(stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
+export async function buildProgress(stream: NodeJS.WriteStream = process.stderr): Promise<ProgressDisplay> {
   if (!stream.isTTY) {
     return {
       listener: (event: BuildEvent) => {
@@ -27,6 +26,8 @@ export function buildProgress(stream: NodeJS.WriteStream = process.stderr): Prog
       stop: () => undefined
     };
   }
+  // Loaded only for terminals: kernel launchers and scripts never pay for it.
+  const { default: ora } = await import('ora');
   const spinner = ora({ stream, text: 'Preparing build context' }).start();
   let step = '';
   const fit = (text: string) => text.slice(0, Math.max(20, (stream.columns ?? 80) - 4));

@@ -32,11 +32,8 @@ async function launch(argv: string[]): Promise<number> {
   const project = findProject(cwd);
   const docker = connectDocker();
   await ensureEngine(docker);
-  await removeOrphanKernels(docker);
-  if (accelerator === 'gpu') {
-    await ensureGpuAvailable(docker, CPU_KERNEL);
-  }
-  const progress = buildProgress(process.stderr);
+  await Promise.all([removeOrphanKernels(docker), accelerator === 'gpu' ? ensureGpuAvailable(docker, CPU_KERNEL) : undefined]);
+  const progress = await buildProgress(process.stderr);
   const plan = planImage(project, { mode: 'notebook', accelerator });
   const { image } = await new BuildService(docker).ensureImage(plan, { onEvent: progress.listener });
 

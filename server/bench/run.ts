@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: figures as ratios against baselines measured in the same run,
+ * so that a shared, noisy machine changes both sides alike.
+ *  - warm start of an ariel-cpu kernel (image built) vs the stock local python3 kernel,
+ *    from the start request to the first kernel_info reply;
+ *  - `ariel build` of an unchanged image vs starting Node itself.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JupyterServer } from '../testing/jupyter.js';
+
+const ARIEL = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
+const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 5);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function kernelStart(server: JupyterServer, name: string): Promise<number> {
+  const started = performance.now();
+  const { body } = await server.request<{ id: string }>('POST', '/api/kernels', { name });
+  const client = await server.connect(body.id);
+  await client.ready();
+  const elapsed = performance.now() - started;
+  client.close();
+  await server.request('DELETE', `/api/kernels/${body.id}`);
+  return elapsed;
+}
+
+function timeCommand(argv: string[], cwd: string): number {
+  const started = performance.now();
+  execFileSync(argv[0], argv.slice(1), { cwd, stdio: 'ignore' });
+  return performance.now() - started;
+}
+
+function line(label: string, ariel: number, baseline: number, baselineLabel: string): void {
+  console.log(`${label}: ${ariel.toFixed(0)} ms vs ${baselineLabel} ${baseline.toFixed(0)} ms, ratio ${(ariel / baseline).toFixed(2)}`);
+}
+
+async function main(): Promise<void> {
+  const project = mkdtempSync(join(tmpdir(), 'ariel-bench-'));
+  const prefix = mkdtempSync(join(tmpdir(), 'ariel-bench-kernels-'));
+  writeFileSync(join(project, 'requirements.txt'), 'six\n');
+  writeFileSync(join(project, '.ariel.json'), '{}\n');
+  execFileSync(process.execPath, [ARIEL, 'kernels', 'install', '--prefix', prefix]);
+  const server = new JupyterServer(project, { JUPYTER_PATH: join(prefix, 'share', 'jupyter') });
+  await server.start();
+  try {
+    // Warm-up, not measured: builds the notebook image and loads both kernels once.
+    await kernelStart(server, 'ariel-cpu');
+    await kernelStart(server, 'python3');
+    const ariel: number[] = [];
+    const local: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      local.push(await kernelStart(server, 'python3'));
+      ariel.push(await kernelStart(server, 'ariel-cpu'));
+    }
+    console.log(`kernel warm start, median of ${ROUNDS} rounds (goal: ratio <= 1.3)`);
+    line('  ariel-cpu', median(ariel), median(local), 'local python3');
+
+    execFileSync(process.execPath, [ARIEL, 'build', '--mode', 'run'], { cwd: project, stdio: 'ignore' });
+    const build: number[] = [];
+    const node: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      node.push(timeCommand([process.execPath, '-e', '0'], project));
+      build.push(timeCommand([process.execPath, ARIEL, 'build', '--mode', 'run'], project));
+    }
+    console.log(`unchanged image, median of ${ROUNDS} rounds`);
+    line('  ariel build', median(build), median(node), 'node -e 0');
+  } finally {
+    await server.stop();
+    rmSync(project, { recursive: true, force: true });
+    rmSync(prefix, { recursive: true, force: true });
+  }
+}
+
+await main();
