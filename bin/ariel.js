@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin entry point: everything lives in the compiled CLI module.
-import { main } from '../dist/server/cli/main.js';
+// Thin entry point: the CLI is bundled into one file, which starts several times faster.
+import { main } from '../dist/server/cli/main.bundle.mjs';
 
 process.exitCode = await main(process.argv);

@@ -71,6 +71,9 @@ async function main(): Promise<void> {
     }
     console.log(`unchanged image, median of ${ROUNDS} rounds`);
     line('  ariel build', median(build), median(node), 'node -e 0');
+  } catch (error) {
+    console.error(`benchmark failed: ${(error as Error).message}\nJupyter Server log:\n${server.log.slice(-4000)}`);
+    process.exitCode = 1;
   } finally {
     await server.stop();
     rmSync(project, { recursive: true, force: true });

@@ -133,7 +133,7 @@ function createProgram(signal: AbortSignal): Command {
       const experiments = options.experimentConfig ? await loadExperimentArgs(options.experimentConfig) : undefined;
       if (options.dryRun) {
         const jobs = planJobs(await builds.imageFor(imagePlan), args, experiments);
-        process.stdout.write(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : jobs.map(j => `job ${j.index}: ${target} ${j.args.join(' ')}\n`).join(''));
+        process.stdout.write(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : jobs.map(j => `job ${j.index}: ${[target, ...j.args].join(' ')}\n`).join(''));
         return;
       }
       await ensureEngine(docker);

@@ -121,7 +121,8 @@ export class BuildService {
             return;
           }
           for (const raw of (message.stream ?? '').split('\n')) {
-            const line = redact(raw.trimEnd());
+            // The classic builder colours RUN steps' stderr; a log wants plain text.
+            const line = redact(raw.replace(/\x1b\[[0-9;]*m/g, '').trimEnd());
             const stepMatch = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
             if (stepMatch) {
               step = `step ${stepMatch[1]}/${stepMatch[2]}: ${stepMatch[3]}`;

@@ -34,11 +34,13 @@ export interface ImagePlan {
 
 export function planImage(project: Project, options: PlanOptions): ImagePlan {
   const env = options.env ?? process.env;
+  // An empty ARIEL_* variable counts as unset, as in `ARIEL_PIP_INDEX_URL= ariel build`.
+  const machine = (name: string): string | undefined => env[name] || undefined;
   const { config } = project;
   const { mode, accelerator } = options;
-  const machineBase = env[`ARIEL_BASE_IMAGE_${accelerator.toUpperCase()}`];
+  const machineBase = machine(`ARIEL_BASE_IMAGE_${accelerator.toUpperCase()}`);
   const baseImage = config.baseImage[accelerator] ?? machineBase ?? DEFAULT_BASE_IMAGES[accelerator];
-  const pipIndexUrl = config.build.pipIndexUrl ?? env.ARIEL_PIP_INDEX_URL;
+  const pipIndexUrl = config.build.pipIndexUrl ?? machine('ARIEL_PIP_INDEX_URL');
   const extraIndexUrls =
     config.build.pipExtraIndexUrls.length > 0
       ? config.build.pipExtraIndexUrls
@@ -71,7 +73,7 @@ export function planImage(project: Project, options: PlanOptions): ImagePlan {
     dockerfile: renderDockerfile(spec),
     repository: imageNameOf(project),
     buildArgs,
-    network: config.build.network ?? env.ARIEL_BUILD_NETWORK
+    network: config.build.network ?? machine('ARIEL_BUILD_NETWORK')
   };
 }
 

@@ -15,7 +15,7 @@ export type KernelspecLocation = { kind: 'user' } | { kind: 'sys-prefix' } | { k
 /** The kernel.json Jupyter reads: it starts Ariel's launcher with the connection file. */
 export function kernelspec(accelerator: Accelerator): object {
   return {
-    argv: [process.execPath, fileURLToPath(new URL('./launch.js', import.meta.url)), '--accelerator', accelerator, '{connection_file}'],
+    argv: [process.execPath, fileURLToPath(new URL('../kernels/launch.bundle.mjs', import.meta.url)), '--accelerator', accelerator, '{connection_file}'],
     display_name: `Python 3 (${accelerator.toUpperCase()} container)`,
     language: 'python',
     // ipykernel interrupts itself on an interrupt_request, so no signal has to cross into the container.

@@ -38,7 +38,7 @@ const schema = JSON.parse(
   readFileSync(new URL('../../../schema/project-config.schema.json', import.meta.url), 'utf8')
 ) as Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: false });
+const ajv = new Ajv({ allErrors: false, verbose: true });
 const validateAriel = ajv.compile<RawConfig>(schema);
 // Caliban's files may carry keys Ariel does not know; only the known ones are checked.
 const validateCaliban = ajv.compile<RawConfig>({ ...schema, $id: 'caliban-config', additionalProperties: true });
@@ -92,8 +92,9 @@ function normalize(raw: RawConfig): ProjectConfig {
 }
 
 function schemaError(errors: ErrorObject[], text: string, file: string): ArielError {
-  // Report the deepest problem: it is the most specific one.
-  const error = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
+  // Report the deepest problem: it is the most specific one. On a tie, the last one wins: a failed
+  // oneOf comes after its branches' errors and names every form the value may take.
+  const error = errors.reduce((best, e) => (e.instancePath.length >= best.instancePath.length ? e : best));
   const path = error.instancePath
     .split('/')
     .slice(1)
@@ -145,7 +146,7 @@ function describeExpected(node: SchemaNode | undefined): string {
   }
   switch (node.type) {
     case 'array':
-      return `a list of ${describeExpected(node.items).replace(/^an? /, '')}s`;
+      return `a list of ${describeExpected(node.items).replace(/^an? (\S+)/, '$1s')}`;
     case 'object':
       return node.properties ? `an object with keys ${Object.keys(node.properties).join(', ')}` : 'an object';
     case 'string':

@@ -1,0 +1,481 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli, startCli, type CliResult } from '../testing/cli.js';
+import { removeTempProjects, tempProject } from '../testing/tempProject.js';
+
+// Integration tests of the CLI on a real Docker engine. Machine defaults (base image, pip
+// index, build network) come from the ARIEL_* variables of the environment the tests run in.
+
+const ROLE_LABEL = 'org.ariel.role';
+const STACK_LINE = /^ {4}at /m;
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trim();
+}
+
+function dockerSucceeds(...args: string[]): boolean {
+  return spawnSync('docker', args, { stdio: 'ignore' }).status === 0;
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter(Boolean);
+}
+
+function lastLine(text: string): string {
+  return lines(text).at(-1) ?? '';
+}
+
+function show(result: CliResult): string {
+  return `exit ${result.code ?? result.signal}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
+}
+
+function assertSucceeded(result: CliResult): void {
+  assert.equal(result.code, 0, show(result));
+}
+
+/** A failure a user can read: non-zero, Ariel's message on stderr, no stack trace. */
+function assertCleanFailure(result: CliResult): void {
+  assert.notEqual(result.code, 0, show(result));
+  assert.ok(result.code !== null, show(result));
+  assert.match(result.stderr, /^ariel: /m, show(result));
+  assert.doesNotMatch(result.stderr, /unexpected error/, show(result));
+  assert.doesNotMatch(result.stderr, STACK_LINE, show(result));
+}
+
+function layersOf(image: string): string[] {
+  return JSON.parse(docker('image', 'inspect', '--format', '{{json .RootFS.Layers}}', image)) as string[];
+}
+
+/** `[job N/M] ARGS [...]` lines printed by the sample trainer, in output order. */
+function jobArgs(stdout: string): { index: number; total: number; args: string[] }[] {
+  return lines(stdout)
+    .map(line => /^\[job (\d+)\/(\d+)\] ARGS (.*)$/.exec(line))
+    .filter(match => match !== null)
+    .map(match => ({ index: Number(match[1]), total: Number(match[2]), args: JSON.parse(match[3]) as string[] }));
+}
+
+async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+}
+
+// --- Bookkeeping, so that the suite leaves no image, container or folder behind. ---
+
+const suiteStarted = Date.now();
+const projectRoots = new Set<string>();
+const danglingBefore = new Set(lines(docker('images', '-q', '--no-trunc', '--filter', 'dangling=true')));
+
+/** A temp project with a unique name (the image repository is derived from it). */
+function project(kind: string, files: Record<string, string>): string {
+  const root = tempProject(files, `ariel-cli-${kind}-${randomBytes(3).toString('hex')}`);
+  projectRoots.add(root);
+  return root;
+}
+
+function repositoryOf(root: string): string {
+  return `ariel/${basename(root)}`;
+}
+
+function imagesOf(root: string): string[] {
+  return lines(docker('images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${repositoryOf(root)}`));
+}
+
+/** Containers Ariel labelled that belong to this suite's projects (or to none, like GPU probes). */
+function leftoverContainers(): string[] {
+  return lines(docker('ps', '-a', '--filter', `label=${ROLE_LABEL}`, '--format', '{{.ID}} {{.Label "org.ariel.project"}}'))
+    .map(line => line.split(' '))
+    .filter(([, root]) => !root || projectRoots.has(root))
+    .map(([id]) => id);
+}
+
+function removeBuiltImages(): void {
+  for (const root of projectRoots) {
+    const refs = imagesOf(root);
+    if (refs.length > 0) {
+      spawnSync('docker', ['rmi', '--force', ...refs], { stdio: 'ignore' });
+    }
+  }
+  // Multi-stage builds leave the untagged intermediate stages (the virtual environment) behind.
+  for (const id of lines(docker('images', '-q', '--no-trunc', '--filter', 'dangling=true'))) {
+    if (danglingBefore.has(id)) {
+      continue;
+    }
+    const inspected = spawnSync('docker', ['image', 'inspect', '--format', '{{.Created}}', id], { encoding: 'utf8' });
+    if (inspected.status === 0 && Date.parse(inspected.stdout.trim()) >= suiteStarted - 5_000) {
+      spawnSync('docker', ['rmi', id], { stdio: 'ignore' });
+    }
+  }
+}
+
+after(() => {
+  try {
+    const containers = leftoverContainers();
+    if (containers.length > 0) {
+      spawnSync('docker', ['rm', '--force', ...containers], { stdio: 'ignore' });
+    }
+    removeBuiltImages();
+  } finally {
+    removeTempProjects();
+  }
+});
+
+// --- Shared fixtures. ---
+
+const TRAINER = `import json
+import sys
+
+import six  # noqa: F401  (proves the requirements are installed)
+
+args = sys.argv[1:]
+print("ARGS " + json.dumps(args))
+sys.exit(3 if "--fail" in args else 0)
+`;
+
+function trainerFiles(): Record<string, string> {
+  return {
+    'requirements.txt': 'six\n',
+    'trainer/__init__.py': '',
+    'trainer/train.py': TRAINER
+  };
+}
+
+/** Experiment configs live outside the projects: adding a file to a project changes its run image. */
+const configs = tempProject({
+  'grid.json': JSON.stringify({ lr: [0.1, 0.01], deep: [true, false] }),
+  'one-fails.json': JSON.stringify({ fail: [false, true, false] }),
+  'bad.json': '{\n  "lr": [0.1, 0.01]\n  "deep": true\n}\n',
+  'expand.json': '// comments are allowed\n{"a": [1, 2], "b": "x", "c": true, "d": false}\n'
+});
+
+/** The jobs grid.json gives with `-- --base 1`: passthrough first, then flags in key order. */
+const GRID_JOBS = [
+  ['--base', '1', '--lr', '0.1', '--deep'],
+  ['--base', '1', '--lr', '0.1'],
+  ['--base', '1', '--lr', '0.01', '--deep'],
+  ['--base', '1', '--lr', '0.01']
+];
+
+describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
+  describe('one project: build, run, shell and edits', () => {
+    const root = project('main', {
+      ...trainerFiles(),
+      'sleeper.py': 'import time\n\nprint("sleeping", flush=True)\ntime.sleep(60)\n',
+      'data.txt': 'a normal file\n',
+      'notes.secret': 'listed in .dockerignore\n',
+      '.dockerignore': '*.secret\n',
+      '.venv/pyvenv.cfg': 'home = /usr/bin\n',
+      '.venv/bin/python': '',
+      '.git/HEAD': 'ref: refs/heads/main\n'
+    });
+    let runImage = '';
+
+    it('prints the same Dockerfile twice, without the pip index URL in it', async () => {
+      const first = await runCli(['dockerfile', '--mode', 'run'], { cwd: root });
+      const second = await runCli(['dockerfile', '--mode', 'run'], { cwd: root });
+      assertSucceeded(first);
+      assertSucceeded(second);
+      assert.equal(first.stdout, second.stdout);
+      assert.match(first.stdout, /^FROM /m);
+      assert.match(first.stdout, /pip", "install", "-r"/);
+      for (const value of [process.env.ARIEL_PIP_INDEX_URL, process.env.ARIEL_PIP_EXTRA_INDEX_URL].filter(Boolean)) {
+        assert.ok(!first.stdout.includes(value!), `the Dockerfile shows ${value}`);
+      }
+    });
+
+    it('builds the run image, prints its reference last, and finds it again without rebuilding', async () => {
+      const first = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assertSucceeded(first);
+      runImage = lastLine(first.stdout);
+      assert.match(runImage, new RegExp(`^${repositoryOf(root)}:run-cpu-[0-9a-f]{12}$`), show(first));
+      assert.ok(dockerSucceeds('image', 'inspect', runImage), `${runImage} does not exist`);
+
+      const second = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assertSucceeded(second);
+      assert.equal(lastLine(second.stdout), runImage);
+      assert.match(second.stderr, /up to date/, show(second));
+      assert.doesNotMatch(second.stderr, /^Step /m, show(second));
+    });
+
+    it('leaves ignored files, virtual environments and .git out of the image', () => {
+      const listing = lines(docker('run', '--rm', runImage, 'ls', '-a', '/app'));
+      for (const present of ['data.txt', 'requirements.txt', 'sleeper.py', 'trainer']) {
+        assert.ok(listing.includes(present), `${present} missing from /app: ${listing.join(' ')}`);
+      }
+      for (const absent of ['notes.secret', '.venv', '.git', '.dockerignore', '.ariel.Dockerfile']) {
+        assert.ok(!listing.includes(absent), `${absent} is in /app: ${listing.join(' ')}`);
+      }
+    });
+
+    it('runs one job per experiment, passthrough arguments first, output prefixed by job', async () => {
+      const result = await runCli(['run', 'trainer.train', '--experiment-config', join(configs, 'grid.json'), '--', '--base', '1'], {
+        cwd: root
+      });
+      assertSucceeded(result);
+      assert.match(result.stderr, /up to date/, 'run reuses the image built above');
+      const jobs = jobArgs(result.stdout);
+      assert.deepEqual(
+        jobs,
+        GRID_JOBS.map((args, i) => ({ index: i + 1, total: 4, args })),
+        show(result)
+      );
+    });
+
+    it('runs a script target', async () => {
+      const result = await runCli(['run', 'trainer/train.py', '--', '--x', 'two words'], { cwd: root });
+      assertSucceeded(result);
+      assert.deepEqual(jobArgs(result.stdout), [{ index: 1, total: 1, args: ['--x', 'two words'] }], show(result));
+    });
+
+    it('reads the experiment config from standard input', async () => {
+      const result = await runCli(['run', 'trainer.train', '--experiment-config', 'stdin'], {
+        cwd: root,
+        stdin: '{"seed": [1, 2], "name": "a b"}'
+      });
+      assertSucceeded(result);
+      assert.deepEqual(
+        jobArgs(result.stdout),
+        [
+          { index: 1, total: 2, args: ['--seed', '1', '--name', 'a b'] },
+          { index: 2, total: 2, args: ['--seed', '2', '--name', 'a b'] }
+        ],
+        show(result)
+      );
+    });
+
+    it('fails when one job fails, naming the job, after running the others', async () => {
+      const result = await runCli(['run', 'trainer.train', '--experiment-config', join(configs, 'one-fails.json')], { cwd: root });
+      assertCleanFailure(result);
+      assert.deepEqual(
+        jobArgs(result.stdout).map(job => job.index),
+        [1, 2, 3],
+        show(result)
+      );
+      assert.match(result.stderr, /\bjob 2\b/, show(result));
+      assert.match(result.stderr, /exit code 3/, show(result));
+      assert.doesNotMatch(result.stderr, /\bjob [13] \(/, show(result));
+    });
+
+    it('rejects a target that does not exist, a malformed experiment config, and --gpu without a GPU', async () => {
+      const noModule = await runCli(['run', 'trainer.nope'], { cwd: root });
+      assertCleanFailure(noModule);
+      assert.match(noModule.stderr, /trainer\.nope/);
+
+      const noScript = await runCli(['run', 'scripts/nope.py'], { cwd: root });
+      assertCleanFailure(noScript);
+      assert.match(noScript.stderr, /scripts\/nope\.py/);
+
+      const bad = join(configs, 'bad.json');
+      const malformed = await runCli(['run', 'trainer.train', '--experiment-config', bad], { cwd: root });
+      assertCleanFailure(malformed);
+      assert.ok(malformed.stderr.includes(`${bad}:3:3`), show(malformed));
+
+      const gpu = await runCli(['run', '--gpu', 'trainer.train'], { cwd: root, timeoutMs: 60_000 });
+      assertCleanFailure(gpu);
+      assert.match(gpu.stderr, /GPU/, show(gpu));
+      assert.match(gpu.stderr, /--cpu/, show(gpu));
+      assert.doesNotMatch(gpu.stderr, /^Step /m, 'nothing is built before the GPU check');
+      assert.ok(gpu.durationMs < 30_000, `--gpu took ${gpu.durationMs} ms to fail`);
+      assert.deepEqual(
+        imagesOf(root).filter(ref => ref.includes('-gpu-')),
+        []
+      );
+    });
+
+    it('stops the running job on Ctrl-C and removes its container', async () => {
+      const cli = startCli(['run', 'sleeper'], { cwd: root, timeoutMs: 180_000 });
+      const running = () => lines(docker('ps', '-q', '--filter', `label=${ROLE_LABEL}=run`, '--filter', `label=org.ariel.project=${root}`));
+      await eventually(() => running().length > 0 || cli.child.exitCode !== null, 'the job container to start', 120_000);
+      assert.equal(cli.child.exitCode, null, `the CLI exited early:\n${JSON.stringify(cli.output())}`);
+      await eventually(() => cli.output().stdout.includes('sleeping'), 'the job to print', 30_000);
+
+      const interrupted = Date.now();
+      cli.child.kill('SIGINT');
+      const result = await cli.result;
+      const took = Date.now() - interrupted;
+      assert.ok(took < 10_000, `the CLI took ${took} ms to stop`);
+      assert.notEqual(result.code, 0, show(result));
+      assert.ok(result.code !== null, show(result));
+      assert.doesNotMatch(result.stderr, STACK_LINE, show(result));
+      assert.deepEqual(
+        lines(docker('ps', '-aq', '--filter', `label=org.ariel.project=${root}`)),
+        [],
+        'a container of the interrupted run is left'
+      );
+    });
+
+    it('pipes standard input into a shell that runs as the host user in the mounted project', async () => {
+      const result = await runCli(['shell'], { cwd: root, stdin: 'id -u; pwd; ls\n' });
+      assertSucceeded(result);
+      const [uid, pwd, ...files] = lines(result.stdout);
+      assert.equal(uid, String(process.getuid!()), show(result));
+      assert.equal(pwd, root, show(result));
+      for (const file of ['data.txt', 'requirements.txt', 'sleeper.py', 'trainer']) {
+        assert.ok(files.includes(file), `${file} missing from ls: ${show(result)}`);
+      }
+    });
+
+    it('rebuilds only the code layers after a code edit', async () => {
+      appendFileSync(join(root, 'trainer/train.py'), '# a code-only edit\n');
+      const result = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assertSucceeded(result);
+      const edited = lastLine(result.stdout);
+      assert.match(edited, new RegExp(`^${repositoryOf(root)}:run-cpu-[0-9a-f]{12}$`));
+      assert.notEqual(edited, runImage);
+
+      const before = layersOf(runImage);
+      const now = layersOf(edited);
+      assert.equal(now.length, before.length);
+      const shared = before.findIndex((layer, i) => layer !== now[i]);
+      assert.ok(shared > 0, 'the images differ in their first layer');
+      const changed = before.length - shared;
+      assert.ok(changed >= 1 && changed <= 2, `${changed} of ${before.length} layers changed`);
+      assert.deepEqual(
+        before.slice(shared).filter((layer, i) => layer === now[shared + i]),
+        [],
+        'layers after the first changed one are shared again'
+      );
+      // Base image, user and virtual environment are all below the code.
+      const base = /^FROM (\S+) AS ariel-base$/m.exec((await runCli(['dockerfile', '--mode', 'run'], { cwd: root })).stdout)?.[1];
+      assert.ok(base);
+      assert.ok(shared >= layersOf(base).length + 2, `only ${shared} layers are shared`);
+    });
+
+    it('keeps the notebook image across code edits and rebuilds it for a requirements edit', async () => {
+      const first = await runCli(['build', '--mode', 'notebook'], { cwd: root });
+      assertSucceeded(first);
+      const notebook = lastLine(first.stdout);
+      assert.match(notebook, new RegExp(`^${repositoryOf(root)}:notebook-cpu-[0-9a-f]{12}$`), show(first));
+
+      appendFileSync(join(root, 'trainer/train.py'), '# another code edit\n');
+      const afterCode = await runCli(['build', '--mode', 'notebook'], { cwd: root });
+      assertSucceeded(afterCode);
+      assert.equal(lastLine(afterCode.stdout), notebook);
+      assert.match(afterCode.stderr, /up to date/);
+
+      writeFileSync(join(root, 'requirements.txt'), readFileSync(join(root, 'requirements.txt'), 'utf8') + '# a requirements edit\n');
+      const afterRequirements = await runCli(['build', '--mode', 'notebook'], { cwd: root });
+      assertSucceeded(afterRequirements);
+      const rebuilt = lastLine(afterRequirements.stdout);
+      assert.match(rebuilt, /:notebook-cpu-[0-9a-f]{12}$/);
+      assert.notEqual(rebuilt, notebook);
+    });
+  });
+
+  describe('without building', () => {
+    it('plans jobs with --dry-run --json and builds nothing', async () => {
+      const root = project('dry', trainerFiles());
+      const result = await runCli(
+        ['run', 'trainer.train', '--experiment-config', join(configs, 'grid.json'), '--dry-run', '--json', '--', '--base', '1'],
+        { cwd: root }
+      );
+      assertSucceeded(result);
+      const jobs = JSON.parse(result.stdout) as { args: string[]; image: string }[];
+      assert.ok(Array.isArray(jobs) && jobs.length === 4, result.stdout);
+      assert.deepEqual(
+        jobs.map(job => job.args),
+        GRID_JOBS
+      );
+      const image = jobs[0].image;
+      assert.match(image, new RegExp(`^${repositoryOf(root)}:run-cpu-[0-9a-f]{12}$`));
+      assert.ok(jobs.every(job => job.image === image));
+      assert.ok(!dockerSucceeds('image', 'inspect', image), `${image} was built`);
+      assert.deepEqual(imagesOf(root), []);
+    });
+
+    it('expands an experiment config into argument lists', async () => {
+      const result = await runCli(['expand', join(configs, 'expand.json')]);
+      assertSucceeded(result);
+      assert.deepEqual(JSON.parse(result.stdout), [
+        ['--a', '1', '--b', 'x', '--c'],
+        ['--a', '2', '--b', 'x', '--c']
+      ]);
+    });
+
+    it('names the file and key of a malformed .ariel.json', async () => {
+      const wrongType = project('badcfg', { 'requirements.txt': 'six\n', '.ariel.json': '{\n  "build": {\n    "network": 5\n  }\n}\n' });
+      const result = await runCli(['dockerfile', '--mode', 'run'], { cwd: wrongType });
+      assertCleanFailure(result);
+      assert.ok(result.stderr.includes(join(wrongType, '.ariel.json')), show(result));
+      assert.match(result.stderr, /build\.network/, show(result));
+
+      const syntax = project('syntax', { '.ariel.json': '{\n  "build": \n}\n' });
+      const broken = await runCli(['build', '--mode', 'run'], { cwd: syntax });
+      assertCleanFailure(broken);
+      assert.match(broken.stderr, /\.ariel\.json:3:1\b/, show(broken));
+    });
+
+    it('rejects an unknown key in .ariel.json', async () => {
+      const root = project('unknown', { 'requirements.txt': 'six\n', '.ariel.json': '{"bulid": {"network": "host"}}' });
+      const result = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assertCleanFailure(result);
+      assert.ok(result.stderr.includes(join(root, '.ariel.json')), show(result));
+      assert.match(result.stderr, /unknown key "bulid"/, show(result));
+      assert.deepEqual(imagesOf(root), []);
+    });
+
+    it('says it cannot reach the Docker engine when there is none', async () => {
+      const root = project('nodaemon', trainerFiles());
+      for (const args of [
+        ['build', '--mode', 'run'],
+        ['run', 'trainer.train'],
+        ['shell']
+      ]) {
+        const result = await runCli(args, { cwd: root, env: { DOCKER_HOST: 'unix:///nonexistent.sock' }, timeoutMs: 60_000 });
+        assertCleanFailure(result);
+        assert.match(result.stderr, /cannot reach the Docker engine/i, show(result));
+        assert.match(result.stderr, /nonexistent\.sock/, show(result));
+      }
+    });
+  });
+
+  describe('builds that fail or carry secrets', () => {
+    it('names the failing step and shows the end of its output', async () => {
+      const root = project('fails', { 'requirements.txt': 'ariel-no-such-package-zz\n', 'main.py': 'print("hi")\n' });
+      const result = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assertCleanFailure(result);
+      assert.match(result.stderr, /failed at step \d+\/\d+: RUN \["pip", "install", "-r"/, show(result));
+      assert.match(result.stderr, /^ {2}\| .*ariel-no-such-package-zz/m, show(result));
+      assert.deepEqual(imagesOf(root), [], 'a failed build tagged an image');
+    });
+
+    it('keeps pip index credentials out of the output and the image', async t => {
+      const index = process.env.ARIEL_PIP_INDEX_URL;
+      if (!index?.startsWith('http://')) {
+        t.skip('needs ARIEL_PIP_INDEX_URL, an http:// index that ignores basic auth');
+        return;
+      }
+      const password = `pw-${randomBytes(8).toString('hex')}`;
+      const root = project('secret', {
+        'requirements.txt': 'six\n',
+        'main.py': 'import six\n',
+        '.ariel.json': JSON.stringify({
+          build: { network: 'host', pip_index_url: index.replace('http://', `http://ariel-user:${password}@`) }
+        })
+      });
+      const result = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assertSucceeded(result);
+      const image = lastLine(result.stdout);
+      assert.ok(!result.stdout.includes(password), 'the password is on stdout');
+      assert.ok(!result.stderr.includes(password), 'the password is on stderr');
+      assert.ok(!docker('history', '--no-trunc', image).includes(password), 'the password is in the image history');
+      assert.ok(!docker('image', 'inspect', image).includes(password), 'the password is in the image config');
+    });
+  });
+
+  it('leaves no Ariel container behind', () => {
+    assert.deepEqual(leftoverContainers(), []);
+  });
+});

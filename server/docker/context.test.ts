@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { chmodSync, renameSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Mode } from '../dockerfile/generate.js';
+import { planImage } from '../dockerfile/plan.js';
+import { findProject } from '../project/project.js';
+import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
+import { collectContext } from './context.js';
+
+after(removeTempProjects);
+
+/** Plans afresh each time, as the CLI does, so edits to dependency files reach the plan. */
+function contextOf(root: string, mode: Mode) {
+  return collectContext(planImage(findProject(root), { mode, accelerator: 'cpu', env: {} }));
+}
+
+const PROJECT = {
+  'requirements.txt': 'numpy\n',
+  'setup.py': 'from setuptools import setup\nsetup(name="demo")\n',
+  'train.py': 'print("train")\n',
+  'src/model.py': 'MODEL = 1\n',
+  'src/__pycache__/model.cpython-311.pyc': 'bytecode',
+  '.git/HEAD': 'ref: refs/heads/main\n',
+  '.git/objects/ab/cdef': 'blob',
+  '.venv/pyvenv.cfg': 'home = /usr/bin\n',
+  '.venv/lib/python3.11/site-packages/x.py': '',
+  'envs/py311/pyvenv.cfg': 'home = /usr/bin\n',
+  'envs/py311/bin/python': '',
+  'envs/README.md': 'venvs live here\n',
+  'node_modules/left-pad/index.js': '',
+  '.ipynb_checkpoints/nb-checkpoint.ipynb': '{}',
+  'notebooks/explore.ipynb': '{}',
+  'data/raw.bin': 'big',
+  'data/keep.txt': 'small',
+  'data/sub/more.bin': 'big',
+  'outputs/run1/model.ckpt': 'weights',
+  'top.log': 'log',
+  'notebooks/debug.log': 'log',
+  '.ariel.Dockerfile': 'FROM stale\n',
+  '.dockerignore': ['# what the build never needs', 'data', '!data/keep.txt', 'outputs/', '**/*.log', ''].join('\n')
+};
+
+describe('collectContext', () => {
+  it('sends the project minus version control, environments, caches and .dockerignore matches in run mode', async () => {
+    const root = tempProject(PROJECT);
+    const { files } = await contextOf(root, 'run');
+    assert.deepEqual(files, ['data/keep.txt', 'envs/README.md', 'notebooks/explore.ipynb', 'requirements.txt', 'setup.py', 'src/model.py', 'train.py']);
+  });
+
+  it('honours .dockerignore folder rules without exceptions', async () => {
+    const root = tempProject({
+      'train.py': '',
+      'build/lib/x.py': '',
+      'checkpoints/a.ckpt': '',
+      'deep/nested/b.ckpt': '',
+      'deep/nested/c.py': '',
+      '.dockerignore': 'build\n**/*.ckpt\ncheckpoints/\n'
+    });
+    assert.deepEqual((await contextOf(root, 'cloud')).files, ['deep/nested/c.py', 'train.py']);
+  });
+
+  it('sends only the dependency files in notebook mode', async () => {
+    const root = tempProject(PROJECT);
+    assert.deepEqual((await contextOf(root, 'notebook')).files, ['requirements.txt', 'setup.py']);
+    assert.deepEqual((await contextOf(root, 'shell')).files, ['requirements.txt', 'setup.py']);
+    const pyproject = tempProject({ 'pyproject.toml': '[project]\nname = "p"\ndependencies = ["numpy"]\n', 'train.py': '' });
+    // Static pyproject requirements are written into the Dockerfile: no file is needed.
+    assert.deepEqual((await contextOf(pyproject, 'notebook')).files, []);
+  });
+
+  it('gives the same hash for the same project', async () => {
+    const root = tempProject(PROJECT);
+    for (const mode of ['run', 'notebook'] as const) {
+      const first = await contextOf(root, mode);
+      const second = await contextOf(root, mode);
+      assert.match(first.hash, /^[0-9a-f]{64}$/);
+      assert.equal(first.hash, second.hash, mode);
+    }
+    // Another copy of the project in a folder of the same name hashes the same.
+    const a = await contextOf(tempProject(PROJECT, 'same'), 'run');
+    const b = await contextOf(tempProject(PROJECT, 'same'), 'run');
+    assert.equal(a.hash, b.hash);
+  });
+
+  it('changes the hash when code changes in run mode, but not in notebook mode', async () => {
+    const root = tempProject(PROJECT);
+    const run = await contextOf(root, 'run');
+    const notebook = await contextOf(root, 'notebook');
+    assert.notEqual(run.hash, notebook.hash);
+
+    writeFiles(root, { 'train.py': 'print("train harder")\n' });
+    const run2 = await contextOf(root, 'run');
+    assert.notEqual(run2.hash, run.hash);
+    assert.equal((await contextOf(root, 'notebook')).hash, notebook.hash);
+
+    // Ignored files do not count either.
+    writeFiles(root, { 'data/raw.bin': 'bigger', 'src/__pycache__/new.pyc': 'x', 'top.log': 'more log' });
+    assert.equal((await contextOf(root, 'run')).hash, run2.hash);
+
+    writeFiles(root, { 'requirements.txt': 'numpy\nscipy\n' });
+    const notebook2 = await contextOf(root, 'notebook');
+    assert.notEqual(notebook2.hash, notebook.hash);
+  });
+
+  it('changes the hash when a file is added, renamed or made executable in run mode', async () => {
+    const root = tempProject(PROJECT);
+    const base = (await contextOf(root, 'run')).hash;
+    const hashes = new Set([base]);
+
+    chmodSync(join(root, 'train.py'), 0o755);
+    hashes.add((await contextOf(root, 'run')).hash);
+    chmodSync(join(root, 'train.py'), 0o644);
+    assert.equal((await contextOf(root, 'run')).hash, base);
+
+    writeFiles(root, { 'src/extra.py': '' });
+    hashes.add((await contextOf(root, 'run')).hash);
+
+    renameSync(join(root, 'train.py'), join(root, 'train2.py'));
+    hashes.add((await contextOf(root, 'run')).hash);
+    assert.equal(hashes.size, 4);
+  });
+
+  it('sends symbolic links as links', async () => {
+    const root = tempProject({ 'train.py': 'x', 'requirements.txt': '' });
+    symlinkSync('train.py', join(root, 'main.py'));
+    const context = await contextOf(root, 'run');
+    assert.deepEqual(context.files, ['main.py', 'requirements.txt', 'train.py']);
+  });
+});

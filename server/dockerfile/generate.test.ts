@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Accelerator } from '../project/config.js';
+import { findProject } from '../project/project.js';
+import { removeTempProjects, tempProject } from '../testing/tempProject.js';
+import { MODES, renderDockerfile, type Mode } from './generate.js';
+import { planImage, type ImagePlan } from './plan.js';
+
+/** Snapshots live in the source tree; the compiled test sits in dist/server/dockerfile/. */
+const SNAPSHOTS = new URL('../../../server/dockerfile/__snapshots__/', import.meta.url);
+const UPDATE = process.env.UPDATE_SNAPSHOTS === '1';
+const ACCELERATORS: Accelerator[] = ['cpu', 'gpu'];
+const USER = { uid: 1000, gid: 1000 };
+
+after(removeTempProjects);
+
+/** Plans an image for a project written from `files`, in a folder named "demo", without machine settings. */
+function plan(files: Record<string, string>, mode: Mode, accelerator: Accelerator, extras?: string[]): ImagePlan {
+  return planImage(findProject(tempProject(files, 'demo')), { mode, accelerator, extras, env: {} });
+}
+
+/** The Dockerfile for a plan, rendered for a fixed user so it is the same on every machine. */
+function dockerfile(files: Record<string, string>, mode: Mode, accelerator: Accelerator, extras?: string[]): string {
+  return renderDockerfile({ ...plan(files, mode, accelerator, extras).spec, user: USER });
+}
+
+function matchSnapshot(name: string, actual: string): void {
+  const url = new URL(`${name}.Dockerfile`, SNAPSHOTS);
+  const path = fileURLToPath(url);
+  if (UPDATE) {
+    mkdirSync(fileURLToPath(SNAPSHOTS), { recursive: true });
+    writeFileSync(url, actual);
+    return;
+  }
+  assert.ok(existsSync(url), `snapshot ${path} is missing; run the tests with UPDATE_SNAPSHOTS=1 to write it`);
+  assert.equal(actual, readFileSync(url, 'utf8'), `Dockerfile differs from ${path} (UPDATE_SNAPSHOTS=1 rewrites it)`);
+}
+
+const REQUIREMENTS_ONLY = { 'requirements.txt': 'numpy==1.26.4\ntorch\n', 'train.py': 'print("hi")\n' };
+
+const SETUP_PY_WITH_GPU_EXTRA = {
+  'setup.py': [
+    'from setuptools import setup, find_packages',
+    'setup(',
+    '    name="demo",',
+    '    packages=find_packages(),',
+    '    install_requires=["numpy"],',
+    '    extras_require={',
+    '        "gpu": ["jax[cuda12]"],',
+    '        "dev": ["pytest"],',
+    '    },',
+    ')',
+    ''
+  ].join('\n'),
+  'setup.cfg': '[metadata]\nname = demo\n'
+};
+
+const PYPROJECT_STATIC = {
+  'pyproject.toml': [
+    '[project]',
+    'name = "proj"',
+    'version = "0.1.0"',
+    'dependencies = ["numpy>=1.26", "pandas"]',
+    '',
+    '[project.optional-dependencies]',
+    'gpu = ["jax[cuda12]>=0.4"]',
+    'plot = ["matplotlib"]',
+    'all = ["proj[gpu]", "proj[plot]", "numpy>=1.26"]',
+    ''
+  ].join('\n')
+};
+
+const PYPROJECT_DYNAMIC = {
+  'pyproject.toml': ['[project]', 'name = "proj"', 'dynamic = ["version", "dependencies"]', ''].join('\n'),
+  'setup.py': 'from setuptools import setup\nsetup(install_requires=["numpy"])\n'
+};
+
+describe('Dockerfile snapshots', () => {
+  for (const mode of MODES) {
+    for (const accelerator of ACCELERATORS) {
+      it(`${mode} mode, ${accelerator}, requirements.txt only`, () => {
+        matchSnapshot(`${mode}-${accelerator}`, dockerfile(REQUIREMENTS_ONLY, mode, accelerator));
+      });
+    }
+  }
+
+  for (const accelerator of ACCELERATORS) {
+    it(`setup.py with a gpu extra, ${accelerator}`, () => {
+      const text = dockerfile(SETUP_PY_WITH_GPU_EXTRA, 'run', accelerator);
+      matchSnapshot(`setup-py-extras-${accelerator}`, text);
+      assert.ok(text.includes('COPY setup.py setup.cfg /tmp/ariel/package/'));
+      if (accelerator === 'gpu') {
+        assert.ok(text.includes('RUN ["pip", "install", ".[gpu]"]'), text);
+      } else {
+        assert.ok(text.includes('RUN ["pip", "install", "."]'), text);
+        assert.ok(!text.includes('[gpu]'), text);
+      }
+    });
+
+    it(`pyproject.toml with static dependencies and a self-referencing extra, ${accelerator}`, () => {
+      const files = { ...PYPROJECT_STATIC, '.ariel.json': '{ "extras": ["all"] }' };
+      const text = dockerfile(files, 'run', accelerator);
+      matchSnapshot(`pyproject-static-${accelerator}`, text);
+      // "all" pulls in the gpu and plot extras through "proj[...]", which never reaches pip.
+      assert.ok(text.includes('RUN ["pip", "install", "numpy>=1.26", "pandas", "jax[cuda12]>=0.4", "matplotlib"]'), text);
+      assert.ok(!text.includes('proj['), text);
+      assert.ok(!text.includes('COPY pyproject.toml'), 'static metadata needs no copy of pyproject.toml');
+    });
+  }
+
+  it('pyproject.toml with static dependencies, gpu extra added for the gpu image only', () => {
+    const gpu = dockerfile(PYPROJECT_STATIC, 'run', 'gpu');
+    const cpu = dockerfile(PYPROJECT_STATIC, 'run', 'cpu');
+    matchSnapshot('pyproject-accelerator-extra-gpu', gpu);
+    assert.ok(gpu.includes('RUN ["pip", "install", "numpy>=1.26", "pandas", "jax[cuda12]>=0.4"]'), gpu);
+    assert.ok(cpu.includes('RUN ["pip", "install", "numpy>=1.26", "pandas"]'), cpu);
+  });
+
+  it('pyproject.toml with dynamic dependencies copies the metadata files', () => {
+    const text = dockerfile(PYPROJECT_DYNAMIC, 'run', 'cpu', ['dev']);
+    matchSnapshot('pyproject-dynamic-cpu', text);
+    assert.ok(text.includes('COPY pyproject.toml setup.py /tmp/ariel/package/'), text);
+    assert.ok(text.includes('RUN ["pip", "install", ".[dev]"]'), text);
+  });
+
+  it('apt_packages as a list goes into both images', () => {
+    const files = { ...REQUIREMENTS_ONLY, '.ariel.json': '{ "apt_packages": ["git", "libsndfile1"] }' };
+    const cpu = dockerfile(files, 'run', 'cpu');
+    const gpu = dockerfile(files, 'run', 'gpu');
+    matchSnapshot('apt-list-cpu', cpu);
+    matchSnapshot('apt-list-gpu', gpu);
+    assert.ok(cpu.includes('apt-get install -y --no-install-recommends git libsndfile1 \\'), cpu);
+    assert.ok(gpu.includes('apt-get install -y --no-install-recommends python3 python3-venv python3-pip git libsndfile1 \\'), gpu);
+  });
+
+  it('apt_packages per accelerator', () => {
+    const files = { ...REQUIREMENTS_ONLY, '.ariel.json': '{ "apt_packages": { "cpu": ["git"], "gpu": ["git", "nvtop"] } }' };
+    const cpu = dockerfile(files, 'run', 'cpu');
+    const gpu = dockerfile(files, 'run', 'gpu');
+    matchSnapshot('apt-per-accelerator-cpu', cpu);
+    matchSnapshot('apt-per-accelerator-gpu', gpu);
+    assert.ok(cpu.includes('--no-install-recommends git \\'), cpu);
+    assert.ok(!cpu.includes('nvtop'), cpu);
+    assert.ok(gpu.includes('--no-install-recommends python3 python3-venv python3-pip git nvtop \\'), gpu);
+  });
+
+  it('base_image with "{}" names one image per accelerator', () => {
+    const files = { ...REQUIREMENTS_ONLY, '.calibanconfig.json': '{ "base_image": "registry.example/ml:{}-2024" }' };
+    const cpu = dockerfile(files, 'run', 'cpu');
+    const gpu = dockerfile(files, 'run', 'gpu');
+    matchSnapshot('base-image-template-cpu', cpu);
+    matchSnapshot('base-image-template-gpu', gpu);
+    assert.ok(cpu.includes('FROM registry.example/ml:cpu-2024 AS ariel-base\n'), cpu);
+    assert.ok(gpu.includes('FROM registry.example/ml:gpu-2024 AS ariel-base\n'), gpu);
+    // A chosen GPU image is trusted to have Python.
+    assert.ok(!gpu.includes('python3-venv'), gpu);
+  });
+
+  it('pip index settings are build arguments whose values stay out of the Dockerfile', () => {
+    const secret = 'https://user:s3cret@pypi.internal.example/simple';
+    const extra = 'https://extra.internal.example/simple';
+    const files = {
+      ...REQUIREMENTS_ONLY,
+      '.ariel.json': JSON.stringify({ build: { pip_index_url: secret, pip_extra_index_url: [extra] } })
+    };
+    const p = plan(files, 'run', 'cpu');
+    const text = renderDockerfile({ ...p.spec, user: USER });
+    matchSnapshot('pip-index-cpu', text);
+    assert.ok(text.includes('ARG PIP_INDEX_URL\n'), text);
+    assert.ok(text.includes('ARG PIP_EXTRA_INDEX_URL\n'), text);
+    assert.ok(!text.includes('s3cret') && !text.includes('internal.example'), text);
+    assert.ok(!p.dockerfile.includes('s3cret'));
+    assert.deepEqual(p.buildArgs, { PIP_INDEX_URL: secret, PIP_EXTRA_INDEX_URL: extra });
+    // The arguments are declared in the Python stage only, so the final image does not inherit them.
+    const finalStage = text.slice(text.lastIndexOf('FROM '));
+    assert.ok(!finalStage.includes('PIP_INDEX_URL'), finalStage);
+  });
+});
+
+describe('renderDockerfile', () => {
+  it('gives byte-identical output for identical inputs, wherever the project lives', () => {
+    for (const mode of MODES) {
+      for (const accelerator of ACCELERATORS) {
+        const first = dockerfile(REQUIREMENTS_ONLY, mode, accelerator);
+        const second = dockerfile(REQUIREMENTS_ONLY, mode, accelerator);
+        assert.equal(first, second);
+        const spec = { ...plan(REQUIREMENTS_ONLY, mode, accelerator).spec, user: USER };
+        assert.equal(renderDockerfile(spec), renderDockerfile(structuredClone(spec)));
+      }
+    }
+  });
+
+  it('differs between modes and accelerators', () => {
+    const all = MODES.flatMap(mode => ACCELERATORS.map(accelerator => dockerfile(REQUIREMENTS_ONLY, mode, accelerator)));
+    assert.equal(new Set(all).size, all.length);
+  });
+
+  it('copies the code only in batch modes, as the last step', () => {
+    for (const accelerator of ACCELERATORS) {
+      for (const mode of ['shell', 'notebook'] as const) {
+        const text = dockerfile(REQUIREMENTS_ONLY, mode, accelerator);
+        assert.ok(!/^COPY .* \. \/app$/m.test(text), `${mode}: ${text}`);
+        assert.ok(!text.includes('COPY . /app'), text);
+      }
+      for (const mode of ['run', 'cloud'] as const) {
+        const text = dockerfile(REQUIREMENTS_ONLY, mode, accelerator);
+        assert.ok(text.endsWith('WORKDIR /app\nCOPY --chown=1000:1000 . /app\n'), `${mode}: ${text}`);
+      }
+    }
+  });
+
+  it('installs ipykernel in notebook mode only', () => {
+    for (const accelerator of ACCELERATORS) {
+      for (const mode of MODES) {
+        const text = dockerfile(REQUIREMENTS_ONLY, mode, accelerator);
+        assert.equal(text.includes('RUN ["pip", "install", "ipykernel"]'), mode === 'notebook', `${mode}: ${text}`);
+      }
+    }
+  });
+
+  it('installs Python with apt on the default GPU base image only', () => {
+    for (const mode of MODES) {
+      const gpu = dockerfile(REQUIREMENTS_ONLY, mode, 'gpu');
+      assert.ok(gpu.startsWith(`# Generated by Ariel for project "demo": mode ${mode}, GPU.\n`), gpu);
+      assert.ok(gpu.includes('FROM nvidia/cuda:'), gpu);
+      assert.ok(/apt-get install -y --no-install-recommends python3 python3-venv python3-pip \\$/m.test(gpu), gpu);
+      const cpu = dockerfile(REQUIREMENTS_ONLY, mode, 'cpu');
+      assert.ok(cpu.includes('FROM python:3.11-slim AS ariel-base'), cpu);
+      assert.ok(!cpu.includes('apt-get'), cpu);
+    }
+  });
+
+  it('creates the user it is given and hands it the environment', () => {
+    const spec = { ...plan(REQUIREMENTS_ONLY, 'run', 'cpu').spec, user: { uid: 1234, gid: 4321 } };
+    const text = renderDockerfile(spec);
+    assert.ok(text.includes('useradd --no-log-init --create-home --uid 1234 --gid 4321'), text);
+    assert.ok(text.includes('COPY --from=ariel-python --chown=1234:4321 /opt/venv /opt/venv'), text);
+    assert.ok(text.includes('\nUSER 1234:4321\n'), text);
+  });
+
+  it('installs requirements.txt from a copy of that file alone', () => {
+    const text = dockerfile(REQUIREMENTS_ONLY, 'shell', 'cpu');
+    assert.ok(text.includes('COPY requirements.txt /tmp/ariel/requirements.txt\nRUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]'), text);
+    assert.ok(!text.includes('train.py'), text);
+  });
+});

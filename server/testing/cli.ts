@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI entry point of this checkout (bin/ariel.js), which loads the compiled code. */
+export const ARIEL_BIN = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
+
+export interface CliResult {
+  /** Exit code, or null when the process was ended by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Wall-clock time from start to exit, in milliseconds. */
+  durationMs: number;
+}
+
+export interface CliOptions {
+  /** Working directory of the CLI (default: this process's). */
+  cwd?: string;
+  /** Added to (or, with undefined, removed from) this process's environment. */
+  env?: Record<string, string | undefined>;
+  /** Written to the CLI's standard input, which is then closed; without it stdin is closed at once. */
+  stdin?: string;
+  /** The process is killed (SIGKILL) and the result rejected after this long. Default 10 minutes. */
+  timeoutMs?: number;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Output so far; complete once `result` resolves. */
+  output(): { stdout: string; stderr: string };
+  result: Promise<CliResult>;
+}
+
+/** Starts `node bin/ariel.js ARGS` as a child process; stdin and stdout are pipes, never a TTY. */
+export function startCli(args: string[], options: CliOptions = {}): RunningCli {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) {
+      delete env[name];
+    } else {
+      env[name] = value;
+    }
+  }
+  const started = Date.now();
+  const child = spawn(process.execPath, [ARIEL_BIN, ...args], {
+    cwd: options.cwd,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe']
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  // The CLI may exit before reading its input; that is not an error here.
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.end(options.stdin ?? '');
+
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const result = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `ariel ${args.join(' ')} did not finish within ${timeoutMs} ms\n--- stdout ---\n${stdout.slice(-4000)}\n--- stderr ---\n${stderr.slice(-4000)}`
+        )
+      );
+    }, timeoutMs);
+    child.on('error', error => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, durationMs: Date.now() - started });
+    });
+  });
+  return { child, output: () => ({ stdout, stderr }), result };
+}
+
+/** Runs the CLI to completion: `{code, stdout, stderr}`. */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, options).result;
+}
