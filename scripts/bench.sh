@@ -3,13 +3,7 @@
 # its figures as ratios against baselines measured in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib/node-env.sh
-source scripts/lib/offline-env.sh
-source scripts/lib/python-env.sh
-
-ensure_node_env
-ensure_python_env
-ensure_offline_environment
-trap stop_local_pip_index EXIT
+source scripts/lib/setup.sh
+ariel_setup
 
 node dist/server/bench/run.js "$@"

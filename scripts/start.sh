@@ -6,14 +6,8 @@
 # `jupyter lab`, e.g. `npm start -- --port 9999`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib/node-env.sh
-source scripts/lib/offline-env.sh
-source scripts/lib/python-env.sh
-
-ensure_node_env
-ensure_python_env
-ensure_offline_environment
-trap stop_local_pip_index EXIT
+source scripts/lib/setup.sh
+ariel_setup
 
 VIRTUAL_ENV="$PWD/.venv" node bin/ariel.js kernels install --sys-prefix
 root_flag=()

@@ -5,6 +5,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli, startCli, type CliResult } from '../testing/cli.js';
+import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 
 // Integration tests of the CLI on a real Docker engine. Machine defaults (base image, pip
@@ -58,19 +59,6 @@ function jobArgs(stdout: string): { index: number; total: number; args: string[]
     .map(match => ({ index: Number(match[1]), total: Number(match[2]), args: JSON.parse(match[3]) as string[] }));
 }
 
-async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
-}
 
 // --- Bookkeeping, so that the suite leaves no image, container or folder behind. ---
 

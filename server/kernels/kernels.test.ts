@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { eventually } from '../testing/eventually.js';
 
 const ARIEL = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
 
@@ -17,19 +18,6 @@ function kernelContainers(): string[] {
   return docker('ps', '-aq', '--filter', 'label=org.ariel.role=kernel').split('\n').filter(Boolean);
 }
 
-async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
-}
 
 describe('containerized kernels through a real Jupyter Server', () => {
   const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-project-'));
