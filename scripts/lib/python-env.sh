@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sourceable: defines ensure_python_env.
 #
-# Creates the repo's .venv with JupyterLab and ipykernel (used to build the
-# JupyterLab extension and to talk to kernels in tests).
+# Creates the repo's .venv with JupyterLab, ipykernel and this repo's Python
+# package (editable: the kernel provisioner, later the JupyterLab extension).
 #
 # Does not change the caller's shell options; safe under `set -euo pipefail`.
 
@@ -18,8 +18,9 @@ ensure_python_env() {
     fi
   fi
 
-  # find_spec instead of a real import: importing ipykernel takes ~3 s.
-  if "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("jupyterlab") and u.find_spec("ipykernel")))' >/dev/null 2>&1; then
+  # find_spec instead of a real import: importing ipykernel takes ~3 s; -I keeps
+  # the working directory (this repo, with jupyterlab_ariel in it) off the path.
+  if "$venv/bin/python" -I -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("jupyterlab") and u.find_spec("ipykernel") and u.find_spec("jupyterlab_ariel")))' >/dev/null 2>&1; then
     return 0
   fi
 
@@ -29,8 +30,8 @@ ensure_python_env() {
   # index lacks, which is noise on success.
   local log="${TMPDIR:-/tmp}/ariel-pip-install.log"
   if ! PIP_RETRIES=0 "$venv/bin/python" -m pip install --disable-pip-version-check \
-    jupyterlab ipykernel >"$log" 2>&1; then
-    echo "error: installing jupyterlab and ipykernel into $venv failed; last lines of $log:" >&2
+    jupyterlab ipykernel -e "$_ARIEL_REPO_ROOT" >"$log" 2>&1; then
+    echo "error: installing jupyterlab, ipykernel and jupyterlab-ariel into $venv failed; last lines of $log:" >&2
     tail -n 15 "$log" >&2
     echo "error: check pip's index configuration ('pip config list') and the errors above, then retry" >&2
     return 1

@@ -38,7 +38,9 @@ function timeCommand(argv: string[], cwd: string): number {
 }
 
 function line(label: string, ariel: number, baseline: number, baselineLabel: string): void {
-  console.log(`${label}: ${ariel.toFixed(0)} ms vs ${baselineLabel} ${baseline.toFixed(0)} ms, ratio ${(ariel / baseline).toFixed(2)}`);
+  console.log(
+    `${label}: ${ariel.toFixed(0)} ms vs ${baselineLabel} ${baseline.toFixed(0)} ms, ratio ${(ariel / baseline).toFixed(2)}`
+  );
 }
 
 async function main(): Promise<void> {

@@ -59,7 +59,6 @@ function jobArgs(stdout: string): { index: number; total: number; args: string[]
     .map(match => ({ index: Number(match[1]), total: Number(match[2]), args: JSON.parse(match[3]) as string[] }));
 }
 
-
 // --- Bookkeeping, so that the suite leaves no image, container or folder behind. ---
 
 const suiteStarted = Date.now();
@@ -83,7 +82,9 @@ function imagesOf(root: string): string[] {
 
 /** Containers Ariel labelled that belong to this suite's projects (or to none, like GPU probes). */
 function leftoverContainers(): string[] {
-  return lines(docker('ps', '-a', '--filter', `label=${ROLE_LABEL}`, '--format', '{{.ID}} {{.Label "org.ariel.project"}}'))
+  return lines(
+    docker('ps', '-a', '--filter', `label=${ROLE_LABEL}`, '--format', '{{.ID}} {{.Label "org.ariel.project"}}')
+  )
     .map(line => line.split(' '))
     .filter(([, root]) => !root || projectRoots.has(root))
     .map(([id]) => id);
@@ -208,9 +209,12 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
     });
 
     it('runs one job per experiment, passthrough arguments first, output prefixed by job', async () => {
-      const result = await runCli(['run', 'trainer.train', '--experiment-config', join(configs, 'grid.json'), '--', '--base', '1'], {
-        cwd: root
-      });
+      const result = await runCli(
+        ['run', 'trainer.train', '--experiment-config', join(configs, 'grid.json'), '--', '--base', '1'],
+        {
+          cwd: root
+        }
+      );
       assertSucceeded(result);
       assert.match(result.stderr, /up to date/, 'run reuses the image built above');
       const jobs = jobArgs(result.stdout);
@@ -244,7 +248,9 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
     });
 
     it('fails when one job fails, naming the job, after running the others', async () => {
-      const result = await runCli(['run', 'trainer.train', '--experiment-config', join(configs, 'one-fails.json')], { cwd: root });
+      const result = await runCli(['run', 'trainer.train', '--experiment-config', join(configs, 'one-fails.json')], {
+        cwd: root
+      });
       assertCleanFailure(result);
       assert.deepEqual(
         jobArgs(result.stdout).map(job => job.index),
@@ -284,8 +290,13 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
 
     it('stops the running job on Ctrl-C and removes its container', async () => {
       const cli = startCli(['run', 'sleeper'], { cwd: root, timeoutMs: 180_000 });
-      const running = () => lines(docker('ps', '-q', '--filter', `label=${ROLE_LABEL}=run`, '--filter', `label=org.ariel.project=${root}`));
-      await eventually(() => running().length > 0 || cli.child.exitCode !== null, 'the job container to start', 120_000);
+      const running = () =>
+        lines(docker('ps', '-q', '--filter', `label=${ROLE_LABEL}=run`, '--filter', `label=org.ariel.project=${root}`));
+      await eventually(
+        () => running().length > 0 || cli.child.exitCode !== null,
+        'the job container to start',
+        120_000
+      );
       assert.equal(cli.child.exitCode, null, `the CLI exited early:\n${JSON.stringify(cli.output())}`);
       await eventually(() => cli.output().stdout.includes('sleeping'), 'the job to print', 30_000);
 
@@ -336,7 +347,9 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
         'layers after the first changed one are shared again'
       );
       // Base image, user and virtual environment are all below the code.
-      const base = /^FROM (\S+) AS ariel-base$/m.exec((await runCli(['dockerfile', '--mode', 'run'], { cwd: root })).stdout)?.[1];
+      const base = /^FROM (\S+) AS ariel-base$/m.exec(
+        (await runCli(['dockerfile', '--mode', 'run'], { cwd: root })).stdout
+      )?.[1];
       assert.ok(base);
       assert.ok(shared >= layersOf(base).length + 2, `only ${shared} layers are shared`);
     });
@@ -353,7 +366,10 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
       assert.equal(lastLine(afterCode.stdout), notebook);
       assert.match(afterCode.stderr, /up to date/);
 
-      writeFileSync(join(root, 'requirements.txt'), readFileSync(join(root, 'requirements.txt'), 'utf8') + '# a requirements edit\n');
+      writeFileSync(
+        join(root, 'requirements.txt'),
+        readFileSync(join(root, 'requirements.txt'), 'utf8') + '# a requirements edit\n'
+      );
       const afterRequirements = await runCli(['build', '--mode', 'notebook'], { cwd: root });
       assertSucceeded(afterRequirements);
       const rebuilt = lastLine(afterRequirements.stdout);
@@ -366,7 +382,17 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
     it('plans jobs with --dry-run --json and builds nothing', async () => {
       const root = project('dry', trainerFiles());
       const result = await runCli(
-        ['run', 'trainer.train', '--experiment-config', join(configs, 'grid.json'), '--dry-run', '--json', '--', '--base', '1'],
+        [
+          'run',
+          'trainer.train',
+          '--experiment-config',
+          join(configs, 'grid.json'),
+          '--dry-run',
+          '--json',
+          '--',
+          '--base',
+          '1'
+        ],
         { cwd: root }
       );
       assertSucceeded(result);
@@ -393,7 +419,10 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
     });
 
     it('names the file and key of a malformed .ariel.json', async () => {
-      const wrongType = project('badcfg', { 'requirements.txt': 'six\n', '.ariel.json': '{\n  "build": {\n    "network": 5\n  }\n}\n' });
+      const wrongType = project('badcfg', {
+        'requirements.txt': 'six\n',
+        '.ariel.json': '{\n  "build": {\n    "network": 5\n  }\n}\n'
+      });
       const result = await runCli(['dockerfile', '--mode', 'run'], { cwd: wrongType });
       assertCleanFailure(result);
       assert.ok(result.stderr.includes(join(wrongType, '.ariel.json')), show(result));
@@ -416,12 +445,12 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
 
     it('says it cannot reach the Docker engine when there is none', async () => {
       const root = project('nodaemon', trainerFiles());
-      for (const args of [
-        ['build', '--mode', 'run'],
-        ['run', 'trainer.train'],
-        ['shell']
-      ]) {
-        const result = await runCli(args, { cwd: root, env: { DOCKER_HOST: 'unix:///nonexistent.sock' }, timeoutMs: 60_000 });
+      for (const args of [['build', '--mode', 'run'], ['run', 'trainer.train'], ['shell']]) {
+        const result = await runCli(args, {
+          cwd: root,
+          env: { DOCKER_HOST: 'unix:///nonexistent.sock' },
+          timeoutMs: 60_000
+        });
         assertCleanFailure(result);
         assert.match(result.stderr, /cannot reach the Docker engine/i, show(result));
         assert.match(result.stderr, /nonexistent\.sock/, show(result));

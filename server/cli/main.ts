@@ -21,7 +21,9 @@ interface ImageOptions {
   extras?: string[];
 }
 
-const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -58,7 +60,11 @@ function report(error: unknown): number {
     return error.exitCode;
   }
   process.stderr.write(`ariel: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
-  process.stderr.write(process.env.ARIEL_DEBUG ? `${(error as Error)?.stack}\n` : '  Set ARIEL_DEBUG=1 for details, and please report it.\n');
+  process.stderr.write(
+    process.env.ARIEL_DEBUG
+      ? `${(error as Error)?.stack}\n`
+      : '  Set ARIEL_DEBUG=1 for details, and please report it.\n'
+  );
   return 1;
 }
 
@@ -67,7 +73,11 @@ function imageOptions(command: Command): Command {
     .option('--project <dir>', 'project folder (default: found from the working directory)')
     .addOption(new Option('--cpu', 'CPU image (default)').conflicts('gpu'))
     .addOption(new Option('--gpu', 'GPU image (CUDA base, GPUs requested at run time)').conflicts('cpu'))
-    .option('--extras <name>', "an extra of the project's package to install (repeatable)", (v: string, all: string[] = []) => [...all, v]);
+    .option(
+      '--extras <name>',
+      "an extra of the project's package to install (repeatable)",
+      (v: string, all: string[] = []) => [...all, v]
+    );
 }
 
 function accelerator(options: ImageOptions): Accelerator {
@@ -127,13 +137,21 @@ function createProgram(signal: AbortSignal): Command {
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
   ).action(
-    async (target: string, args: string[], options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean }) => {
+    async (
+      target: string,
+      args: string[],
+      options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean }
+    ) => {
       const imagePlan = plan('run', options);
       const resolved = resolveTarget(imagePlan.project, target, process.cwd());
       const experiments = options.experimentConfig ? await loadExperimentArgs(options.experimentConfig) : undefined;
       if (options.dryRun) {
         const jobs = planJobs(await builds.imageFor(imagePlan), args, experiments);
-        process.stdout.write(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : jobs.map(j => `job ${j.index}: ${[target, ...j.args].join(' ')}\n`).join(''));
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify(jobs, null, 2)}\n`
+            : jobs.map(j => `job ${j.index}: ${[target, ...j.args].join(' ')}\n`).join('')
+        );
         return;
       }
       await ensureEngine(docker);
@@ -150,7 +168,13 @@ function createProgram(signal: AbortSignal): Command {
         io: { stdout: logs, stderr: process.stderr, signal }
       });
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(results.map(r => ({ ...r.job, exitCode: r.exitCode })), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            results.map(r => ({ ...r.job, exitCode: r.exitCode })),
+            null,
+            2
+          )}\n`
+        );
       }
       const failed = results.filter(r => r.exitCode !== 0);
       if (failed.length > 0) {
@@ -165,23 +189,23 @@ function createProgram(signal: AbortSignal): Command {
     }
   );
 
-  imageOptions(program.command('shell').description('open an interactive shell in the shell-mode image, project mounted')).action(
-    async (options: ImageOptions) => {
-      const imagePlan = plan('shell', options);
-      await ensureEngine(docker);
-      if (options.gpu) {
-        await ensureGpuAvailable(docker, 'ariel shell --cpu');
-      }
-      const image = await ensureImage(builds, imagePlan, signal);
-      process.exitCode = await openShell(docker, {
-        project: imagePlan.project,
-        image,
-        accelerator: accelerator(options),
-        cwd: process.cwd(),
-        signal
-      });
+  imageOptions(
+    program.command('shell').description('open an interactive shell in the shell-mode image, project mounted')
+  ).action(async (options: ImageOptions) => {
+    const imagePlan = plan('shell', options);
+    await ensureEngine(docker);
+    if (options.gpu) {
+      await ensureGpuAvailable(docker, 'ariel shell --cpu');
     }
-  );
+    const image = await ensureImage(builds, imagePlan, signal);
+    process.exitCode = await openShell(docker, {
+      project: imagePlan.project,
+      image,
+      accelerator: accelerator(options),
+      cwd: process.cwd(),
+      signal
+    });
+  });
 
   program
     .command('expand')

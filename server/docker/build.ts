@@ -97,7 +97,11 @@ export class BuildService {
       dockerfile: DOCKERFILE_NAME,
       buildargs: plan.buildArgs,
       networkmode: plan.network,
-      labels: { 'org.ariel.project': plan.project.root, 'org.ariel.mode': plan.spec.mode, 'org.ariel.accelerator': plan.spec.accelerator },
+      labels: {
+        'org.ariel.project': plan.project.root,
+        'org.ariel.mode': plan.spec.mode,
+        'org.ariel.accelerator': plan.spec.accelerator
+      },
       rm: true,
       forcerm: true,
       abortSignal: signal
@@ -109,9 +113,13 @@ export class BuildService {
     const redact = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('***'), text);
 
     await new Promise<void>((resolve, reject) => {
-      signal?.addEventListener('abort', () => reject(new ArielError('Build cancelled; no image was tagged.', undefined, 130)), {
-        once: true
-      });
+      signal?.addEventListener(
+        'abort',
+        () => reject(new ArielError('Build cancelled; no image was tagged.', undefined, 130)),
+        {
+          once: true
+        }
+      );
       this.docker.modem.followProgress(
         stream,
         (error: Error | null) => (error ? reject(error) : resolve()),
@@ -121,13 +129,19 @@ export class BuildService {
             return;
           }
           for (const raw of (message.stream ?? '').split('\n')) {
-            // The classic builder colours RUN steps' stderr; a log wants plain text.
+            // The classic builder colours RUN steps' stderr (ESC[91m); a log wants plain text.
+            // eslint-disable-next-line no-control-regex
             const line = redact(raw.replace(/\x1b\[[0-9;]*m/g, '').trimEnd());
             const stepMatch = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
             if (stepMatch) {
               step = `step ${stepMatch[1]}/${stepMatch[2]}: ${stepMatch[3]}`;
               tail = [];
-              emit({ type: 'step', index: Number(stepMatch[1]), total: Number(stepMatch[2]), instruction: stepMatch[3] });
+              emit({
+                type: 'step',
+                index: Number(stepMatch[1]),
+                total: Number(stepMatch[2]),
+                instruction: stepMatch[3]
+              });
             } else if (line === ' ---> Using cache') {
               emit({ type: 'cached' });
             } else if (line && !/^ ---> |^Removing intermediate container |^Successfully (built|tagged) /.test(line)) {
@@ -147,7 +161,10 @@ function imageReference(plan: ImagePlan, hash: string): string {
 
 function buildFailure(plan: ImagePlan, step: string, tail: string[], error: string): ArielError {
   const base = plan.spec.baseImage;
-  if (step.includes(`FROM ${base}`) || /pull access denied|manifest unknown|no such host|not found: manifest/.test(error)) {
+  if (
+    step.includes(`FROM ${base}`) ||
+    /pull access denied|manifest unknown|no such host|not found: manifest/.test(error)
+  ) {
     return new ArielError(
       `The base image ${base} is not available: ${error}`,
       'Pull it first, or set base_image in .ariel.json (or ARIEL_BASE_IMAGE_CPU / ARIEL_BASE_IMAGE_GPU) to an image this engine has.'
@@ -158,4 +175,3 @@ function buildFailure(plan: ImagePlan, step: string, tail: string[], error: stri
     `Fix the cause above, then run: ariel build --mode ${plan.spec.mode} --${plan.spec.accelerator}`
   );
 }
-

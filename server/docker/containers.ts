@@ -44,13 +44,24 @@ export interface RunIO {
  * Creates a container, streams its output, waits for it and removes it: on exit, on error
  * and on abort alike, so no container is left behind. Resolves to the exit code.
  */
-export async function runToCompletion(docker: Docker, options: Docker.ContainerCreateOptions, io: RunIO): Promise<number> {
+export async function runToCompletion(
+  docker: Docker,
+  options: Docker.ContainerCreateOptions,
+  io: RunIO
+): Promise<number> {
   const container = await docker.createContainer(options);
-  const remove = () => container.remove({ force: true }).catch(error => (isNotFound(error) ? undefined : Promise.reject(error)));
+  const remove = () =>
+    container.remove({ force: true }).catch(error => (isNotFound(error) ? undefined : Promise.reject(error)));
   const onAbort = () => void remove();
   io.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true, stdin: !!io.stdin, hijack: !!io.stdin });
+    const stream = await container.attach({
+      stream: true,
+      stdout: true,
+      stderr: true,
+      stdin: !!io.stdin,
+      hijack: !!io.stdin
+    });
     const ended = new Promise<void>(resolve => stream.on('end', resolve).on('close', resolve));
     if (options.Tty) {
       stream.pipe(io.stdout, { end: false });

@@ -45,7 +45,15 @@ describe('collectContext', () => {
   it('sends the project minus version control, environments, caches and .dockerignore matches in run mode', async () => {
     const root = tempProject(PROJECT);
     const { files } = await contextOf(root, 'run');
-    assert.deepEqual(files, ['data/keep.txt', 'envs/README.md', 'notebooks/explore.ipynb', 'requirements.txt', 'setup.py', 'src/model.py', 'train.py']);
+    assert.deepEqual(files, [
+      'data/keep.txt',
+      'envs/README.md',
+      'notebooks/explore.ipynb',
+      'requirements.txt',
+      'setup.py',
+      'src/model.py',
+      'train.py'
+    ]);
   });
 
   it('honours .dockerignore folder rules without exceptions', async () => {
@@ -64,7 +72,10 @@ describe('collectContext', () => {
     const root = tempProject(PROJECT);
     assert.deepEqual((await contextOf(root, 'notebook')).files, ['requirements.txt', 'setup.py']);
     assert.deepEqual((await contextOf(root, 'shell')).files, ['requirements.txt', 'setup.py']);
-    const pyproject = tempProject({ 'pyproject.toml': '[project]\nname = "p"\ndependencies = ["numpy"]\n', 'train.py': '' });
+    const pyproject = tempProject({
+      'pyproject.toml': '[project]\nname = "p"\ndependencies = ["numpy"]\n',
+      'train.py': ''
+    });
     // Static pyproject requirements are written into the Dockerfile: no file is needed.
     assert.deepEqual((await contextOf(pyproject, 'notebook')).files, []);
   });

@@ -104,7 +104,10 @@ describe('Dockerfile snapshots', () => {
       const text = dockerfile(files, 'run', accelerator);
       matchSnapshot(`pyproject-static-${accelerator}`, text);
       // "all" pulls in the gpu and plot extras through "proj[...]", which never reaches pip.
-      assert.ok(text.includes('RUN ["pip", "install", "numpy>=1.26", "pandas", "jax[cuda12]>=0.4", "matplotlib"]'), text);
+      assert.ok(
+        text.includes('RUN ["pip", "install", "numpy>=1.26", "pandas", "jax[cuda12]>=0.4", "matplotlib"]'),
+        text
+      );
       assert.ok(!text.includes('proj['), text);
       assert.ok(!text.includes('COPY pyproject.toml'), 'static metadata needs no copy of pyproject.toml');
     });
@@ -132,11 +135,17 @@ describe('Dockerfile snapshots', () => {
     matchSnapshot('apt-list-cpu', cpu);
     matchSnapshot('apt-list-gpu', gpu);
     assert.ok(cpu.includes('apt-get install -y --no-install-recommends git libsndfile1 \\'), cpu);
-    assert.ok(gpu.includes('apt-get install -y --no-install-recommends python3 python3-venv python3-pip git libsndfile1 \\'), gpu);
+    assert.ok(
+      gpu.includes('apt-get install -y --no-install-recommends python3 python3-venv python3-pip git libsndfile1 \\'),
+      gpu
+    );
   });
 
   it('apt_packages per accelerator', () => {
-    const files = { ...REQUIREMENTS_ONLY, '.ariel.json': '{ "apt_packages": { "cpu": ["git"], "gpu": ["git", "nvtop"] } }' };
+    const files = {
+      ...REQUIREMENTS_ONLY,
+      '.ariel.json': '{ "apt_packages": { "cpu": ["git"], "gpu": ["git", "nvtop"] } }'
+    };
     const cpu = dockerfile(files, 'run', 'cpu');
     const gpu = dockerfile(files, 'run', 'gpu');
     matchSnapshot('apt-per-accelerator-cpu', cpu);
@@ -193,7 +202,9 @@ describe('renderDockerfile', () => {
   });
 
   it('differs between modes and accelerators', () => {
-    const all = MODES.flatMap(mode => ACCELERATORS.map(accelerator => dockerfile(REQUIREMENTS_ONLY, mode, accelerator)));
+    const all = MODES.flatMap(mode =>
+      ACCELERATORS.map(accelerator => dockerfile(REQUIREMENTS_ONLY, mode, accelerator))
+    );
     assert.equal(new Set(all).size, all.length);
   });
 
@@ -242,7 +253,12 @@ describe('renderDockerfile', () => {
 
   it('installs requirements.txt from a copy of that file alone', () => {
     const text = dockerfile(REQUIREMENTS_ONLY, 'shell', 'cpu');
-    assert.ok(text.includes('COPY requirements.txt /tmp/ariel/requirements.txt\nRUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]'), text);
+    assert.ok(
+      text.includes(
+        'COPY requirements.txt /tmp/ariel/requirements.txt\nRUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]'
+      ),
+      text
+    );
     assert.ok(!text.includes('train.py'), text);
   });
 });

@@ -74,7 +74,9 @@ export function renderDockerfile(spec: ImageSpec): string {
 }
 
 function aptInstall(spec: ImageSpec): string[] {
-  const packages = [...new Set([...(spec.installPython ? ['python3', 'python3-venv', 'python3-pip'] : []), ...spec.aptPackages])];
+  const packages = [
+    ...new Set([...(spec.installPython ? ['python3', 'python3-venv', 'python3-pip'] : []), ...spec.aptPackages])
+  ];
   if (packages.length === 0) {
     return [];
   }
@@ -97,7 +99,10 @@ function createUser({ uid, gid }: { uid: number; gid: number }): string[] {
 function pipInstall(deps: Dependencies): string[] {
   const lines: string[] = [];
   if (deps.requirements) {
-    lines.push(`COPY ${deps.requirements} ${DEPS_DIR}/${deps.requirements}`, exec(['pip', 'install', '-r', `${DEPS_DIR}/${deps.requirements}`]));
+    lines.push(
+      `COPY ${deps.requirements} ${DEPS_DIR}/${deps.requirements}`,
+      exec(['pip', 'install', '-r', `${DEPS_DIR}/${deps.requirements}`])
+    );
   }
   const pkg = deps.package;
   if (pkg?.kind === 'pyproject' && pkg.requirements.length > 0) {

@@ -15,7 +15,12 @@ function plan(
   options: { mode?: Mode; accelerator?: Accelerator; extras?: string[]; env?: NodeJS.ProcessEnv; name?: string } = {}
 ) {
   const project = findProject(tempProject(files, options.name ?? 'demo'));
-  return planImage(project, { mode: options.mode ?? 'run', accelerator: options.accelerator ?? 'cpu', extras: options.extras, env: options.env ?? {} });
+  return planImage(project, {
+    mode: options.mode ?? 'run',
+    accelerator: options.accelerator ?? 'cpu',
+    extras: options.extras,
+    env: options.env ?? {}
+  });
 }
 
 describe('planImage', () => {
@@ -59,7 +64,8 @@ describe('planImage', () => {
 
     const configured = {
       ...REQUIREMENTS,
-      '.ariel.json': '{ "build": { "pip_index_url": "https://team.example/simple", "pip_extra_index_url": "https://x.example/simple https://y.example/simple", "network": "bridge" } }'
+      '.ariel.json':
+        '{ "build": { "pip_index_url": "https://team.example/simple", "pip_extra_index_url": "https://x.example/simple https://y.example/simple", "network": "bridge" } }'
     };
     const q = plan(configured, { env });
     assert.deepEqual(q.buildArgs, {
@@ -70,7 +76,12 @@ describe('planImage', () => {
   });
 
   it('treats empty ARIEL_* variables as unset', () => {
-    const env = { ARIEL_BASE_IMAGE_CPU: '', ARIEL_PIP_INDEX_URL: '', ARIEL_PIP_EXTRA_INDEX_URL: '', ARIEL_BUILD_NETWORK: '' };
+    const env = {
+      ARIEL_BASE_IMAGE_CPU: '',
+      ARIEL_PIP_INDEX_URL: '',
+      ARIEL_PIP_EXTRA_INDEX_URL: '',
+      ARIEL_BUILD_NETWORK: ''
+    };
     const p = plan(REQUIREMENTS, { env });
     assert.equal(p.spec.baseImage, DEFAULT_BASE_IMAGES.cpu);
     assert.deepEqual(p.spec.pipIndex, { index: false, extraIndex: false });
@@ -95,7 +106,8 @@ describe('planImage', () => {
 
   it('merges extras from the command line with the config, once each', () => {
     const files = {
-      'setup.py': 'from setuptools import setup\nsetup(name="demo", extras_require={"dev": ["pytest"], "docs": ["sphinx"]})\n',
+      'setup.py':
+        'from setuptools import setup\nsetup(name="demo", extras_require={"dev": ["pytest"], "docs": ["sphinx"]})\n',
       '.ariel.json': '{ "extras": ["dev"] }'
     };
     const p = plan(files, { extras: ['docs', 'dev'] });

@@ -15,7 +15,10 @@ function assertArielError(config: unknown, ...fragments: string[]): void {
     (error: unknown) => {
       assert.ok(error instanceof ArielError, `expected an ArielError, got ${String(error)}`);
       for (const fragment of fragments) {
-        assert.ok(error.message.includes(fragment), `message ${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`);
+        assert.ok(
+          error.message.includes(fragment),
+          `message ${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`
+        );
       }
       return true;
     }
@@ -57,12 +60,21 @@ describe('expandExperiments (Caliban semantics)', () => {
   });
 
   it('varies the keys of a compound key together', () => {
-    assert.deepEqual(argv({ '[a,b]': [[1, 2], [3, 4]], c: [5, 6] }), [
-      ['--a', '1', '--b', '2', '--c', '5'],
-      ['--a', '1', '--b', '2', '--c', '6'],
-      ['--a', '3', '--b', '4', '--c', '5'],
-      ['--a', '3', '--b', '4', '--c', '6']
-    ]);
+    assert.deepEqual(
+      argv({
+        '[a,b]': [
+          [1, 2],
+          [3, 4]
+        ],
+        c: [5, 6]
+      }),
+      [
+        ['--a', '1', '--b', '2', '--c', '5'],
+        ['--a', '1', '--b', '2', '--c', '6'],
+        ['--a', '3', '--b', '4', '--c', '5'],
+        ['--a', '3', '--b', '4', '--c', '6']
+      ]
+    );
     // Spaces around the names are allowed, and a single tuple is one alternative.
     assert.deepEqual(argv({ '[ x , y ]': [7, 'seven'] }), [['--x', '7', '--y', 'seven']]);
   });
@@ -108,6 +120,9 @@ describe('expandExperiments (Caliban semantics)', () => {
 
   it('names the config in its errors', () => {
     assert.throws(() => expandExperiments({ a: null }, 'experiments.json'), /^ArielError: experiments\.json: key "a"/);
-    assert.throws(() => expandExperiments([{ a: 1 }, { b: {} }], 'exp.json'), (error: Error) => /exp\.json \[1\].*"b"/.test(error.message));
+    assert.throws(
+      () => expandExperiments([{ a: 1 }, { b: {} }], 'exp.json'),
+      (error: Error) => /exp\.json \[1\].*"b"/.test(error.message)
+    );
   });
 });

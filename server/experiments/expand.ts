@@ -18,13 +18,19 @@ export function expandExperiments(config: unknown, where = 'experiment config'):
   if (Array.isArray(config)) {
     return config.flatMap((item, i) => {
       if (!isDict(item)) {
-        throw new ArielError(`${where}: item ${i} of the top-level list is not an object.`, 'A list config holds objects, e.g. [{"lr": [0.1, 0.01]}, {"lr": 1}].');
+        throw new ArielError(
+          `${where}: item ${i} of the top-level list is not an object.`,
+          'A list config holds objects, e.g. [{"lr": [0.1, 0.01]}, {"lr": 1}].'
+        );
       }
       return expandDict(item, `${where} [${i}]`);
     });
   }
   if (!isDict(config)) {
-    throw new ArielError(`${where}: the config is neither an object nor a list of objects.`, 'Write e.g. {"learning_rate": [0.01, 0.001], "epochs": 3}.');
+    throw new ArielError(
+      `${where}: the config is neither an object nor a list of objects.`,
+      'Write e.g. {"learning_rate": [0.01, 0.001], "epochs": 3}.'
+    );
   }
   return expandDict(config, where);
 }

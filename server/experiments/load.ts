@@ -15,7 +15,10 @@ export async function loadExperimentArgs(file: string): Promise<string[][]> {
   try {
     source = fromStdin ? await text(process.stdin) : await readFile(file, 'utf8');
   } catch (error) {
-    throw new ArielError(`Cannot read experiment config ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'Check the path.');
+    throw new ArielError(
+      `Cannot read experiment config ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'Check the path.'
+    );
   }
   return expandExperiments(parseJsonc(source, name), name).map(experimentArgs);
 }

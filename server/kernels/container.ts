@@ -51,10 +51,21 @@ function isAlive(identity: LauncherIdentity): boolean {
 export async function removeOrphanKernels(docker: Docker): Promise<string[]> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`${ROLE_LABEL}=kernel`] } });
   const orphans = containers.filter(({ Labels }) => {
-    const identity = { pid: Number(Labels[LAUNCHER_PID]), host: Labels[LAUNCHER_HOST], started: Labels[LAUNCHER_STARTED] ?? '' };
+    const identity = {
+      pid: Number(Labels[LAUNCHER_PID]),
+      host: Labels[LAUNCHER_HOST],
+      started: Labels[LAUNCHER_STARTED] ?? ''
+    };
     return identity.host === hostname() && !isAlive(identity);
   });
-  await Promise.all(orphans.map(c => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    orphans.map(c =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined)
+    )
+  );
   return orphans.map(c => c.Id);
 }
 
@@ -92,7 +103,10 @@ export interface KernelContainerOptions {
  * With published ports, the kernel must listen on all of the container's interfaces,
  * so it gets a copy of the connection file with ip 0.0.0.0; `cleanup` removes that copy.
  */
-export function kernelContainer(options: KernelContainerOptions): { create: Docker.ContainerCreateOptions; cleanup: () => void } {
+export function kernelContainer(options: KernelContainerOptions): {
+  create: Docker.ContainerCreateOptions;
+  cleanup: () => void;
+} {
   const { project, image, accelerator, connectionFile, cwd, network, launcher } = options;
   const { uid, gid } = hostUser();
   let mountedFile = connectionFile;
@@ -129,7 +143,9 @@ export function kernelContainer(options: KernelContainerOptions): { create: Dock
     hostConfig.Mounts![1].Source = mountedFile;
     const ports = PORT_KEYS.map(key => `${info[key]}/tcp`);
     create.ExposedPorts = Object.fromEntries(ports.map(port => [port, {}]));
-    hostConfig.PortBindings = Object.fromEntries(ports.map(port => [port, [{ HostIp: '127.0.0.1', HostPort: port.split('/')[0] }]]));
+    hostConfig.PortBindings = Object.fromEntries(
+      ports.map(port => [port, [{ HostIp: '127.0.0.1', HostPort: port.split('/')[0] }]])
+    );
   }
   return { create, cleanup };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { JUPYTER_ENV, JupyterServer, type KernelClient } from '../testing/jupyter.js';
 import { eventually } from '../testing/eventually.js';
 
 const ARIEL = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
@@ -18,7 +18,6 @@ function kernelContainers(): string[] {
   return docker('ps', '-aq', '--filter', 'label=org.ariel.role=kernel').split('\n').filter(Boolean);
 }
 
-
 describe('containerized kernels through a real Jupyter Server', () => {
   const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-project-'));
   const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
@@ -29,8 +28,19 @@ describe('containerized kernels through a real Jupyter Server', () => {
     writeFileSync(join(root, 'requirements.txt'), 'six\n');
     writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['ARIEL_TEST_SECRET'] }));
     mkdirSync(join(root, 'notebooks'));
-    execFileSync(process.execPath, [ARIEL, 'kernels', 'install', '--prefix', prefix]);
-    server = new JupyterServer(root, { JUPYTER_PATH: join(prefix, 'share', 'jupyter'), ARIEL_TEST_SECRET: 'from-the-host' });
+    execFileSync(process.execPath, [
+      ARIEL,
+      'kernels',
+      'install',
+      '--prefix',
+      prefix,
+      '--python',
+      join(JUPYTER_ENV, 'bin', 'python')
+    ]);
+    server = new JupyterServer(root, {
+      JUPYTER_PATH: join(prefix, 'share', 'jupyter'),
+      ARIEL_TEST_SECRET: 'from-the-host'
+    });
     await server.start();
   });
 
@@ -43,7 +53,7 @@ describe('containerized kernels through a real Jupyter Server', () => {
     rmSync(prefix, { recursive: true, force: true });
   });
 
-  async function createSession(kernel: string): Promise<string> {
+  async function startSession(kernel: string): Promise<{ kernelId: string; client: KernelClient }> {
     const { status, body } = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
       path: 'notebooks/analysis.ipynb',
       name: 'analysis.ipynb',
@@ -51,18 +61,17 @@ describe('containerized kernels through a real Jupyter Server', () => {
       kernel: { name: kernel }
     });
     assert.equal(status, 201, JSON.stringify(body));
-    return body.kernel.id;
-  }
-
-  async function startSession(kernel: string): Promise<{ kernelId: string; client: KernelClient }> {
-    const kernelId = await createSession(kernel);
+    const kernelId = body.kernel.id;
     const client = await server.connect(kernelId);
     clients.push(client);
     return { kernelId, client };
   }
 
   it('lists the CPU and GPU container kernels', async () => {
-    const { body } = await server.request<{ kernelspecs: Record<string, { spec: { display_name: string } }> }>('GET', '/api/kernelspecs');
+    const { body } = await server.request<{ kernelspecs: Record<string, { spec: { display_name: string } }> }>(
+      'GET',
+      '/api/kernelspecs'
+    );
     assert.equal(body.kernelspecs['ariel-cpu']?.spec.display_name, 'Python 3 (CPU container)');
     assert.equal(body.kernelspecs['ariel-gpu']?.spec.display_name, 'Python 3 (GPU container)');
   });
@@ -126,16 +135,19 @@ describe('containerized kernels through a real Jupyter Server', () => {
     await server.request('DELETE', `/api/kernels/${next.kernelId}`);
   });
 
-  it('tells the user that GPU kernels need a GPU and points to the CPU kernel', async () => {
-    const logStart = server.log.length;
-    const kernelId = await createSession('ariel-gpu');
-    // The launcher ends at once with the reason and the way on, in the kernel's log.
-    const message = await eventually(
-      () => /No GPU is available[^\n]*\n[^\n]*/.exec(server.log.slice(logStart))?.[0],
-      'the launcher to explain the missing GPU'
-    );
-    assert.match(message, /Use the "Python 3 \(CPU container\)" kernel instead/);
+  it('fails a GPU kernel start on a GPU-less machine with the reason and the way on', async () => {
+    const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
+      path: 'notebooks/gpu.ipynb',
+      name: 'gpu.ipynb',
+      type: 'notebook',
+      kernel: { name: 'ariel-gpu' }
+    });
+    // JupyterLab shows this message in its "Error Starting Kernel" dialog.
+    assert.equal(status, 500);
+    assert.match(body.message, /No GPU is available to Docker on this machine/);
+    assert.match(body.message, /Use the "Python 3 \(CPU container\)" kernel instead/);
     assert.equal(kernelContainers().length, 0);
-    await server.request('DELETE', `/api/kernels/${kernelId}`);
+    const { body: sessions } = await server.request<unknown[]>('GET', '/api/sessions');
+    assert.equal(sessions.length, 0);
   });
 });

@@ -12,15 +12,32 @@ export const KERNEL_NAMES: Record<Accelerator, string> = { cpu: 'ariel-cpu', gpu
 /** Where kernelspecs go, as `jupyter kernelspec install` chooses. */
 export type KernelspecLocation = { kind: 'user' } | { kind: 'sys-prefix' } | { kind: 'prefix'; prefix: string };
 
-/** The kernel.json Jupyter reads: it starts Ariel's launcher with the connection file. */
-export function kernelspec(accelerator: Accelerator): object {
+/** Registered by this repo's Python package (jupyterlab_ariel/provisioner.py). */
+export const PROVISIONER = 'ariel-container-provisioner';
+
+/**
+ * The kernel.json Jupyter reads: it starts Ariel's launcher with the connection file.
+ * With the provisioner, a launcher that cannot start its container fails the kernel
+ * start with its explanation, which JupyterLab shows in a dialog.
+ */
+export function kernelspec(accelerator: Accelerator, withProvisioner: boolean): object {
   return {
-    argv: [process.execPath, fileURLToPath(new URL('../kernels/launch.bundle.mjs', import.meta.url)), '--accelerator', accelerator, '{connection_file}'],
+    argv: [
+      process.execPath,
+      fileURLToPath(new URL('../kernels/launch.bundle.mjs', import.meta.url)),
+      '--accelerator',
+      accelerator,
+      '{connection_file}'
+    ],
     display_name: `Python 3 (${accelerator.toUpperCase()} container)`,
     language: 'python',
     // ipykernel interrupts itself on an interrupt_request, so no signal has to cross into the container.
     interrupt_mode: 'message',
-    metadata: { ariel: { accelerator }, debugger: false }
+    metadata: {
+      ariel: { accelerator },
+      debugger: false,
+      ...(withProvisioner ? { kernel_provisioner: { provisioner_name: PROVISIONER } } : {})
+    }
   };
 }
 
@@ -49,6 +66,38 @@ function userDataDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'jupyter');
 }
 
+/**
+ * The Python of the Jupyter environment the kernelspecs are for: PREFIX/bin/python for
+ * --prefix and --sys-prefix when it exists, else `python` (default: the active virtual
+ * environment's, else python3).
+ */
+export function jupyterPython(
+  location: KernelspecLocation,
+  python?: string,
+  env: NodeJS.ProcessEnv = process.env
+): string {
+  if (python) {
+    return python;
+  }
+  const prefix =
+    location.kind === 'prefix' ? location.prefix : location.kind === 'sys-prefix' ? pythonPrefix(env) : env.VIRTUAL_ENV;
+  const candidate = prefix && join(prefix, platform() === 'win32' ? 'Scripts/python.exe' : 'bin/python');
+  return candidate && existsSync(candidate) ? candidate : 'python3';
+}
+
+/** True when that Python can load Ariel's kernel provisioner. */
+export function hasProvisioner(python: string): boolean {
+  const check =
+    'from importlib.metadata import entry_points; import sys; ' +
+    `sys.exit(not entry_points(group="jupyter_client.kernel_provisioners", name="${PROVISIONER}"))`;
+  try {
+    execFileSync(python, ['-I', '-c', check], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The active Python environment: the virtual environment if one is active, else python3's prefix. */
 function pythonPrefix(env: NodeJS.ProcessEnv): string {
   if (env.VIRTUAL_ENV) {
@@ -57,18 +106,29 @@ function pythonPrefix(env: NodeJS.ProcessEnv): string {
   try {
     return execFileSync('python3', ['-c', 'import sys; print(sys.prefix)'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new ArielError('No Python environment found for --sys-prefix.', 'Activate the Jupyter environment, or use --prefix or --user.');
+    throw new ArielError(
+      'No Python environment found for --sys-prefix.',
+      'Activate the Jupyter environment, or use --prefix or --user.'
+    );
   }
 }
 
-export function installKernelspecs(location: KernelspecLocation): string[] {
+export interface InstallResult {
+  dirs: string[];
+  /** Whether the kernelspecs use Ariel's provisioner (its Python package is in that environment). */
+  provisioner: boolean;
+}
+
+export function installKernelspecs(location: KernelspecLocation, python?: string): InstallResult {
   const dir = kernelsDir(location);
-  return ACCELERATORS.map(accelerator => {
+  const provisioner = hasProvisioner(jupyterPython(location, python));
+  const dirs = ACCELERATORS.map(accelerator => {
     const target = join(dir, KERNEL_NAMES[accelerator]);
     mkdirSync(target, { recursive: true });
-    writeFileSync(join(target, 'kernel.json'), `${JSON.stringify(kernelspec(accelerator), null, 2)}\n`);
+    writeFileSync(join(target, 'kernel.json'), `${JSON.stringify(kernelspec(accelerator, provisioner), null, 2)}\n`);
     return target;
   });
+  return { dirs, provisioner };
 }
 
 export function uninstallKernelspecs(location: KernelspecLocation): string[] {

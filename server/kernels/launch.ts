@@ -21,7 +21,10 @@ function parseArgs(argv: string[]): { accelerator: Accelerator; connectionFile: 
   const accelerator = index >= 0 ? argv[index + 1] : 'cpu';
   const rest = argv.filter((_, i) => i !== index && i !== index + 1);
   if ((accelerator !== 'cpu' && accelerator !== 'gpu') || rest.length !== 1) {
-    throw new ArielError('usage: launch.js [--accelerator cpu|gpu] CONNECTION_FILE', 'Reinstall the kernelspecs with: ariel kernels install');
+    throw new ArielError(
+      'usage: launch.js [--accelerator cpu|gpu] CONNECTION_FILE',
+      'Reinstall the kernelspecs with: ariel kernels install'
+    );
   }
   return { accelerator, connectionFile: rest[0] };
 }
@@ -31,7 +34,10 @@ async function launch(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const project = findProject(cwd);
   const docker = connectDocker();
-  await Promise.all([removeOrphanKernels(docker), accelerator === 'gpu' ? ensureGpuAvailable(docker, CPU_KERNEL) : undefined]);
+  await Promise.all([
+    removeOrphanKernels(docker),
+    accelerator === 'gpu' ? ensureGpuAvailable(docker, CPU_KERNEL) : undefined
+  ]);
   const progress = await buildProgress(process.stderr);
   const plan = planImage(project, { mode: 'notebook', accelerator });
   const { image } = await new BuildService(docker).ensureImage(plan, { onEvent: progress.listener });
@@ -62,6 +68,8 @@ async function launch(argv: string[]): Promise<number> {
     } catch (error) {
       throw translateGpuError(error, CPU_KERNEL);
     }
+    // The provisioner (jupyterlab_ariel/provisioner.py) waits for this line.
+    process.stderr.write(`[Ariel] Kernel container started (${image})\n`);
     return (await exited).StatusCode;
   } finally {
     await removeContainer();

@@ -58,13 +58,26 @@ describe('loadConfig: .calibanconfig.json', () => {
   });
 
   it('takes an apt_packages list for both accelerators, and a partial per-accelerator object', () => {
-    assert.deepEqual(load('.calibanconfig.json', '{ "apt_packages": ["git"] }').config().aptPackages, { cpu: ['git'], gpu: ['git'] });
-    assert.deepEqual(load('.calibanconfig.json', '{ "apt_packages": { "gpu": ["nvtop"] } }').config().aptPackages, { cpu: [], gpu: ['nvtop'] });
+    assert.deepEqual(load('.calibanconfig.json', '{ "apt_packages": ["git"] }').config().aptPackages, {
+      cpu: ['git'],
+      gpu: ['git']
+    });
+    assert.deepEqual(load('.calibanconfig.json', '{ "apt_packages": { "gpu": ["nvtop"] } }').config().aptPackages, {
+      cpu: [],
+      gpu: ['nvtop']
+    });
   });
 
   it('reads an empty object as the defaults', () => {
     const config = load('.calibanconfig.json', '{}').config();
-    assert.deepEqual(config, { baseImage: {}, aptPackages: { cpu: [], gpu: [] }, extras: [], env: [], build: { network: undefined, pipIndexUrl: undefined, pipExtraIndexUrls: [] }, kernel: { network: undefined } });
+    assert.deepEqual(config, {
+      baseImage: {},
+      aptPackages: { cpu: [], gpu: [] },
+      extras: [],
+      env: [],
+      build: { network: undefined, pipIndexUrl: undefined, pipExtraIndexUrls: [] },
+      kernel: { network: undefined }
+    });
   });
 });
 
@@ -78,14 +91,22 @@ describe('loadConfig: .ariel.json', () => {
         apt_packages: ['git'],
         extras: ['dev'],
         env: ['WANDB_API_KEY'],
-        build: { network: 'host', pip_index_url: 'http://127.0.0.1:3141/simple', pip_extra_index_url: 'http://a/simple http://b/simple' },
+        build: {
+          network: 'host',
+          pip_index_url: 'http://127.0.0.1:3141/simple',
+          pip_extra_index_url: 'http://a/simple http://b/simple'
+        },
         kernel: { network: 'ports' }
       })
     ).config();
     assert.deepEqual(config.baseImage, { cpu: 'python:3.12-slim' });
     assert.deepEqual(config.extras, ['dev']);
     assert.deepEqual(config.env, ['WANDB_API_KEY']);
-    assert.deepEqual(config.build, { network: 'host', pipIndexUrl: 'http://127.0.0.1:3141/simple', pipExtraIndexUrls: ['http://a/simple', 'http://b/simple'] });
+    assert.deepEqual(config.build, {
+      network: 'host',
+      pipIndexUrl: 'http://127.0.0.1:3141/simple',
+      pipExtraIndexUrls: ['http://a/simple', 'http://b/simple']
+    });
     assert.deepEqual(config.kernel, { network: 'ports' });
   });
 
@@ -136,6 +157,9 @@ describe('loadConfig: .ariel.json', () => {
   });
 
   it('reports a missing file as an ArielError', () => {
-    assert.throws(() => loadConfig('/nonexistent/ariel-test/.ariel.json', '.ariel.json'), (error: Error) => error instanceof ArielError && error.message.includes('/nonexistent/ariel-test/.ariel.json'));
+    assert.throws(
+      () => loadConfig('/nonexistent/ariel-test/.ariel.json', '.ariel.json'),
+      (error: Error) => error instanceof ArielError && error.message.includes('/nonexistent/ariel-test/.ariel.json')
+    );
   });
 });

@@ -44,7 +44,14 @@ const validateAriel = ajv.compile<RawConfig>(schema);
 const validateCaliban = ajv.compile<RawConfig>({ ...schema, $id: 'caliban-config', additionalProperties: true });
 
 export function emptyConfig(): ProjectConfig {
-  return { baseImage: {}, aptPackages: { cpu: [], gpu: [] }, extras: [], env: [], build: { pipExtraIndexUrls: [] }, kernel: {} };
+  return {
+    baseImage: {},
+    aptPackages: { cpu: [], gpu: [] },
+    extras: [],
+    env: [],
+    build: { pipExtraIndexUrls: [] },
+    kernel: {}
+  };
 }
 
 /** Reads and validates `.ariel.json` or `.calibanconfig.json`; errors name the file, the key and what was expected. */
@@ -104,7 +111,9 @@ function schemaError(errors: ErrorObject[], text: string, file: string): ArielEr
 
   if (error.keyword === 'additionalProperties') {
     const unknown = (error.params as { additionalProperty: string }).additionalProperty;
-    const allowed = Object.keys((error.parentSchema as { properties?: object }).properties ?? {}).filter(k => k !== '$schema');
+    const allowed = Object.keys((error.parentSchema as { properties?: object }).properties ?? {}).filter(
+      k => k !== '$schema'
+    );
     return new ArielError(
       `${locate(text, file, [...path, unknown])}: unknown key "${keyName([...path, unknown])}"`,
       `Allowed keys here: ${allowed.join(', ')}.`

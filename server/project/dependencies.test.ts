@@ -20,7 +20,10 @@ function assertArielError(fn: () => unknown, ...fragments: string[]): ArielError
   }
   assert.ok(caught instanceof ArielError, `expected an ArielError, got ${String(caught)}`);
   for (const fragment of fragments) {
-    assert.ok(`${caught.message}\n${caught.hint}`.includes(fragment), `${caught.message} / ${caught.hint} lacks ${JSON.stringify(fragment)}`);
+    assert.ok(
+      `${caught.message}\n${caught.hint}`.includes(fragment),
+      `${caught.message} / ${caught.hint} lacks ${JSON.stringify(fragment)}`
+    );
   }
   return caught;
 }
@@ -49,20 +52,33 @@ describe('detectDependencies', () => {
   });
 
   it('rejects environment.yml alone as not supported yet', () => {
-    assertArielError(() => detect({ 'environment.yml': 'name: x\n' }), 'environment.yml', 'not supported yet', 'requirements.txt');
+    assertArielError(
+      () => detect({ 'environment.yml': 'name: x\n' }),
+      'environment.yml',
+      'not supported yet',
+      'requirements.txt'
+    );
     assertArielError(() => detect({ 'environment.yaml': 'name: x\n' }), 'not supported yet');
   });
 
   it('ignores environment.yml next to files it can install', () => {
-    assert.deepEqual(detect({ 'environment.yml': 'name: x\n', 'requirements.txt': 'numpy\n' }), { requirements: 'requirements.txt' });
+    assert.deepEqual(detect({ 'environment.yml': 'name: x\n', 'requirements.txt': 'numpy\n' }), {
+      requirements: 'requirements.txt'
+    });
   });
 
   it('reads setup.py and setup.cfg as a source package, with the accelerator extra when declared', () => {
     const setupPy = 'setup(name="x", extras_require={\n  "gpu": ["jax[cuda12]"],\n  \'cpu\': ["jax"],\n})\n';
-    assert.deepEqual(detect({ 'setup.py': setupPy, 'setup.cfg': '' }, 'gpu'), { package: { kind: 'source', files: ['setup.py', 'setup.cfg'], extras: ['gpu'] } });
-    assert.deepEqual(detect({ 'setup.py': setupPy }, 'cpu', ['dev']), { package: { kind: 'source', files: ['setup.py'], extras: ['dev', 'cpu'] } });
+    assert.deepEqual(detect({ 'setup.py': setupPy, 'setup.cfg': '' }, 'gpu'), {
+      package: { kind: 'source', files: ['setup.py', 'setup.cfg'], extras: ['gpu'] }
+    });
+    assert.deepEqual(detect({ 'setup.py': setupPy }, 'cpu', ['dev']), {
+      package: { kind: 'source', files: ['setup.py'], extras: ['dev', 'cpu'] }
+    });
     // "gpu" outside extras_require is not an extra.
-    assert.deepEqual(detect({ 'setup.py': 'setup(name="gpu", install_requires=["x"])\n' }, 'gpu'), { package: { kind: 'source', files: ['setup.py'], extras: [] } });
+    assert.deepEqual(detect({ 'setup.py': 'setup(name="gpu", install_requires=["x"])\n' }, 'gpu'), {
+      package: { kind: 'source', files: ['setup.py'], extras: [] }
+    });
   });
 
   it('takes requirements.txt and a package together', () => {
@@ -72,7 +88,9 @@ describe('detectDependencies', () => {
   });
 
   it('reads static pyproject metadata, adding the accelerator extra when declared', () => {
-    assert.deepEqual(detect({ 'pyproject.toml': PYPROJECT }, 'cpu'), { package: { kind: 'pyproject', name: 'My_Proj', requirements: ['numpy', 'scipy'], extras: [] } });
+    assert.deepEqual(detect({ 'pyproject.toml': PYPROJECT }, 'cpu'), {
+      package: { kind: 'pyproject', name: 'My_Proj', requirements: ['numpy', 'scipy'], extras: [] }
+    });
     assert.deepEqual(detect({ 'pyproject.toml': PYPROJECT }, 'gpu'), {
       package: { kind: 'pyproject', name: 'My_Proj', requirements: ['numpy', 'scipy', 'cupy-cuda12x'], extras: ['gpu'] }
     });
@@ -89,15 +107,24 @@ describe('detectDependencies', () => {
   });
 
   it('rejects an unknown extra, listing the declared ones', () => {
-    const error = assertArielError(() => detect({ 'pyproject.toml': PYPROJECT }, 'cpu', ['tpu']), 'pyproject.toml', '"tpu"');
+    const error = assertArielError(
+      () => detect({ 'pyproject.toml': PYPROJECT }, 'cpu', ['tpu']),
+      'pyproject.toml',
+      '"tpu"'
+    );
     assert.equal(error.hint, 'Declared extras: gpu, viz, dev, all.');
-    const none = assertArielError(() => detect({ 'pyproject.toml': '[project]\nname = "p"\n' }, 'cpu', ['dev']), '"dev"');
+    const none = assertArielError(
+      () => detect({ 'pyproject.toml': '[project]\nname = "p"\n' }, 'cpu', ['dev']),
+      '"dev"'
+    );
     assert.equal(none.hint, 'Declared extras: none.');
   });
 
   it('falls back to copying the metadata files when dependencies are dynamic', () => {
     const dynamic = '[project]\nname = "p"\ndynamic = ["dependencies"]\n';
-    assert.deepEqual(detect({ 'pyproject.toml': dynamic }, 'cpu', ['x']), { package: { kind: 'source', files: ['pyproject.toml'], extras: ['x'] } });
+    assert.deepEqual(detect({ 'pyproject.toml': dynamic }, 'cpu', ['x']), {
+      package: { kind: 'source', files: ['pyproject.toml'], extras: ['x'] }
+    });
     assert.deepEqual(detect({ 'pyproject.toml': dynamic, 'setup.py': '', 'setup.cfg': '' }), {
       package: { kind: 'source', files: ['pyproject.toml', 'setup.py', 'setup.cfg'], extras: [] }
     });

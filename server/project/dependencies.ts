@@ -79,14 +79,21 @@ function fromPyproject(root: string, options: DependencyOptions, hasSetupPy: boo
   try {
     project = (parseToml(readFileSync(file, 'utf8')) as { project?: PyprojectProject }).project;
   } catch (error) {
-    throw new ArielError(`${file}: invalid TOML (${(error as Error).message.split('\n')[0]})`, 'Fix the syntax of pyproject.toml.');
+    throw new ArielError(
+      `${file}: invalid TOML (${(error as Error).message.split('\n')[0]})`,
+      'Fix the syntax of pyproject.toml.'
+    );
   }
   const dynamic = project?.dynamic ?? [];
   if (!project?.name || dynamic.includes('dependencies') || dynamic.includes('optional-dependencies')) {
     // Metadata only the build backend can compute: let pip ask it.
     return {
       kind: 'source',
-      files: ['pyproject.toml', ...(hasSetupPy ? ['setup.py'] : []), ...(existsSync(join(root, 'setup.cfg')) ? ['setup.cfg'] : [])],
+      files: [
+        'pyproject.toml',
+        ...(hasSetupPy ? ['setup.py'] : []),
+        ...(existsSync(join(root, 'setup.cfg')) ? ['setup.cfg'] : [])
+      ],
       extras: options.extras
     };
   }
@@ -129,5 +136,8 @@ function selfReference(requirement: string, projectName: string): string[] | und
   if (!match || normalizeName(match[1]) !== normalizeName(projectName)) {
     return undefined;
   }
-  return match[2].split(',').map(extra => extra.trim()).filter(Boolean);
+  return match[2]
+    .split(',')
+    .map(extra => extra.trim())
+    .filter(Boolean);
 }

@@ -26,14 +26,21 @@ describe('findProject', () => {
   });
 
   it('prefers .ariel.json when both files are in one folder', () => {
-    const root = tempProject({ '.ariel.json': '{ "extras": ["ariel"] }', '.calibanconfig.json': '{ "extras": ["caliban"] }' });
+    const root = tempProject({
+      '.ariel.json': '{ "extras": ["ariel"] }',
+      '.calibanconfig.json': '{ "extras": ["caliban"] }'
+    });
     const project = findProject(root);
     assert.equal(project.configFile, join(root, '.ariel.json'));
     assert.deepEqual(project.config.extras, ['ariel']);
   });
 
   it('takes the nearest config, even a Caliban one below an .ariel.json', () => {
-    const root = tempProject({ '.ariel.json': '{}', 'sub/.calibanconfig.json': '{ "extras": ["inner"] }', 'sub/x/': '' });
+    const root = tempProject({
+      '.ariel.json': '{}',
+      'sub/.calibanconfig.json': '{ "extras": ["inner"] }',
+      'sub/x/': ''
+    });
     const project = findProject(join(root, 'sub', 'x'));
     assert.equal(project.root, join(root, 'sub'));
     assert.deepEqual(project.config.extras, ['inner']);
@@ -69,12 +76,18 @@ describe('findProject', () => {
   it('rejects a start folder that does not exist or is a file', () => {
     const root = tempProject({ 'file.txt': 'x' });
     assert.throws(() => findProject(join(root, 'missing')), ArielError);
-    assert.throws(() => findProject(join(root, 'file.txt')), (error: Error) => error instanceof ArielError && error.message.includes('file.txt'));
+    assert.throws(
+      () => findProject(join(root, 'file.txt')),
+      (error: Error) => error instanceof ArielError && error.message.includes('file.txt')
+    );
   });
 
   it('reports config errors when discovering', () => {
     const root = tempProject({ '.ariel.json': '{ "colour": "blue" }', 'src/': '' });
-    assert.throws(() => findProject(join(root, 'src')), (error: Error) => error instanceof ArielError && error.message.includes('"colour"'));
+    assert.throws(
+      () => findProject(join(root, 'src')),
+      (error: Error) => error instanceof ArielError && error.message.includes('"colour"')
+    );
   });
 });
 

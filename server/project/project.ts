@@ -19,7 +19,10 @@ export interface Project {
 export function findProject(start: string): Project {
   const from = resolve(start);
   if (!existsSync(from) || !statSync(from).isDirectory()) {
-    throw new ArielError(`Project folder ${from} does not exist or is not a folder.`, 'Pass --project with an existing folder.');
+    throw new ArielError(
+      `Project folder ${from} does not exist or is not a folder.`,
+      'Pass --project with an existing folder.'
+    );
   }
   for (const dir of ancestors(from)) {
     for (const name of CONFIG_FILES) {

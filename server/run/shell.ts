@@ -55,7 +55,12 @@ export async function openShell(docker: Docker, options: ShellOptions): Promise<
     process.stdin.setRawMode(true);
   }
   try {
-    return await runToCompletion(docker, create, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, signal });
+    return await runToCompletion(docker, create, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      signal
+    });
   } catch (error) {
     throw translateGpuError(error, 'ariel shell --cpu');
   } finally {

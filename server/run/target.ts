@@ -11,7 +11,10 @@ const MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** Resolves TARGET against the project; one that does not exist is an error before anything is built. */
 export function resolveTarget(project: Project, target: string, cwd: string): Target {
   if (target.endsWith('.ipynb')) {
-    throw new ArielError(`Running notebooks (${target}) is not supported yet.`, 'Run a module or a script, e.g. ariel run trainer.train.');
+    throw new ArielError(
+      `Running notebooks (${target}) is not supported yet.`,
+      'Run a module or a script, e.g. ariel run trainer.train.'
+    );
   }
   const looksLikePath = target.includes('/') || target.includes(sep) || target.endsWith('.py');
   if (!looksLikePath && MODULE.test(target)) {

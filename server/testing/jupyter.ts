@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
 /** The repo's Python environment (created by scripts/test.sh), which has Jupyter Server. */
-export const JUPYTER_ENV = process.env.ARIEL_TEST_JUPYTER_ENV ?? fileURLToPath(new URL('../../../.venv', import.meta.url));
+export const JUPYTER_ENV =
+  process.env.ARIEL_TEST_JUPYTER_ENV ?? fileURLToPath(new URL('../../../.venv', import.meta.url));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -70,7 +71,11 @@ export class JupyterServer {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const response = await fetch(`${this.url}${path}`, { method, headers: this.headers(), body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: this.headers(),
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
@@ -127,7 +132,14 @@ export class KernelClient {
     this.ws.send(
       JSON.stringify({
         channel,
-        header: { msg_id: msgId, msg_type: msgType, session: this.session, username: 'test', version: '5.3', date: new Date().toISOString() },
+        header: {
+          msg_id: msgId,
+          msg_type: msgType,
+          session: this.session,
+          username: 'test',
+          version: '5.3',
+          date: new Date().toISOString()
+        },
         parent_header: {},
         metadata: {},
         content,
@@ -161,7 +173,10 @@ export class KernelClient {
     for (;;) {
       const msgId = this.send('shell', 'kernel_info_request', {});
       try {
-        return await this.waitFor(m => m.parent_header.msg_id === msgId && m.header.msg_type === 'kernel_info_reply', 1_000);
+        return await this.waitFor(
+          m => m.parent_header.msg_id === msgId && m.header.msg_type === 'kernel_info_reply',
+          1_000
+        );
       } catch (error) {
         if (Date.now() > deadline) {
           throw error;
@@ -173,7 +188,13 @@ export class KernelClient {
   /** Runs code and collects its output until the kernel is idle again. */
   async execute(code: string, timeoutMs = 60_000): Promise<ExecuteResult> {
     const result: ExecuteResult = { status: '', stdout: '', stderr: '' };
-    const msgId = this.send('shell', 'execute_request', { code, silent: false, store_history: false, allow_stdin: false, stop_on_error: true });
+    const msgId = this.send('shell', 'execute_request', {
+      code,
+      silent: false,
+      store_history: false,
+      allow_stdin: false,
+      stop_on_error: true
+    });
     const collect = (message: JupyterMessage) => {
       if (message.parent_header.msg_id !== msgId) {
         return;
@@ -186,8 +207,14 @@ export class KernelClient {
     };
     this.listeners.add(collect);
     try {
-      const reply = this.waitFor(m => m.parent_header.msg_id === msgId && m.header.msg_type === 'execute_reply', timeoutMs);
-      await this.waitFor(m => m.parent_header.msg_id === msgId && m.header.msg_type === 'status' && m.content.execution_state === 'idle', timeoutMs);
+      const reply = this.waitFor(
+        m => m.parent_header.msg_id === msgId && m.header.msg_type === 'execute_reply',
+        timeoutMs
+      );
+      await this.waitFor(
+        m => m.parent_header.msg_id === msgId && m.header.msg_type === 'status' && m.content.execution_state === 'idle',
+        timeoutMs
+      );
       result.status = String((await reply).content.status);
       return result;
     } finally {
