@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JupyterServer } from '../testing/jupyter.js';
+import { JUPYTER_ENV, JupyterServer } from '../testing/jupyter.js';
 
 const ARIEL = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 5);
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const prefix = mkdtempSync(join(tmpdir(), 'ariel-bench-kernels-'));
   writeFileSync(join(project, 'requirements.txt'), 'six\n');
   writeFileSync(join(project, '.ariel.json'), '{}\n');
-  execFileSync(process.execPath, [ARIEL, 'kernels', 'install', '--prefix', prefix]);
+  execFileSync(process.execPath, [ARIEL, 'kernels', 'install', '--prefix', prefix, '--python', join(JUPYTER_ENV, 'bin', 'python')]);
   const server = new JupyterServer(project, { JUPYTER_PATH: join(prefix, 'share', 'jupyter') });
   await server.start();
   try {
