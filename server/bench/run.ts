@@ -48,7 +48,15 @@ async function main(): Promise<void> {
   const prefix = mkdtempSync(join(tmpdir(), 'ariel-bench-kernels-'));
   writeFileSync(join(project, 'requirements.txt'), 'six\n');
   writeFileSync(join(project, '.ariel.json'), '{}\n');
-  execFileSync(process.execPath, [ARIEL, 'kernels', 'install', '--prefix', prefix, '--python', join(JUPYTER_ENV, 'bin', 'python')]);
+  execFileSync(process.execPath, [
+    ARIEL,
+    'kernels',
+    'install',
+    '--prefix',
+    prefix,
+    '--python',
+    join(JUPYTER_ENV, 'bin', 'python')
+  ]);
   const server = new JupyterServer(project, { JUPYTER_PATH: join(prefix, 'share', 'jupyter') });
   await server.start();
   try {

@@ -459,6 +459,29 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
   });
 
   describe('builds that fail or carry secrets', () => {
+    it('cancels a build on Ctrl-C: no image tagged, no container left', async () => {
+      const root = project('cancelled', { 'requirements.txt': 'numpy\n', 'main.py': 'print(1)\n' });
+      const containersBefore = new Set(lines(docker('ps', '-aq')));
+      const cli = startCli(['build', '--mode', 'run'], { cwd: root, timeoutMs: 300_000 });
+      await eventually(
+        () => cli.output().stderr.includes('pip') || cli.child.exitCode !== null,
+        'the build to reach its pip step',
+        240_000
+      );
+      cli.child.kill('SIGINT');
+      const result = await cli.result;
+      assert.equal(result.code, 130, show(result));
+      assert.match(result.stderr, /Build cancelled; no image was tagged/);
+      assert.doesNotMatch(result.stderr, STACK_LINE, show(result));
+      assert.deepEqual(imagesOf(root), [], 'the cancelled build tagged an image');
+      // The builder's intermediate containers carry no label of ours: compare with what ran before.
+      await eventually(
+        () => lines(docker('ps', '-aq')).every(id => containersBefore.has(id)),
+        'the build containers to be removed',
+        30_000
+      );
+    });
+
     it('names the failing step and shows the end of its output', async () => {
       const root = project('fails', { 'requirements.txt': 'ariel-no-such-package-zz\n', 'main.py': 'print("hi")\n' });
       const result = await runCli(['build', '--mode', 'run'], { cwd: root });

@@ -118,6 +118,37 @@ describe('containerized kernels through a real Jupyter Server', () => {
     await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
   });
 
+  it('publishes the kernel ports on loopback when the project asks for "ports" networking', async () => {
+    const sub = join(root, 'ports-project');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'requirements.txt'), 'six\n');
+    writeFileSync(join(sub, '.ariel.json'), JSON.stringify({ kernel: { network: 'ports' } }));
+    const { status, body } = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
+      path: 'ports-project/ports.ipynb',
+      name: 'ports.ipynb',
+      type: 'notebook',
+      kernel: { name: 'ariel-cpu' }
+    });
+    assert.equal(status, 201, JSON.stringify(body));
+    const client = await server.connect(body.kernel.id);
+    clients.push(client);
+    await client.ready(300_000);
+    const result = await client.execute('import os; print(os.getcwd())');
+    assert.equal(result.stdout.trim(), sub);
+
+    const [container] = kernelContainers();
+    const network = JSON.parse(docker('inspect', '--format', '{{json .HostConfig}}', container)) as {
+      NetworkMode: string;
+      PortBindings: Record<string, { HostIp: string }[]>;
+    };
+    assert.notEqual(network.NetworkMode, 'host');
+    const bindings = Object.values(network.PortBindings).flat();
+    assert.equal(bindings.length, 5);
+    assert.ok(bindings.every(binding => binding.HostIp === '127.0.0.1'));
+    await server.request('DELETE', `/api/kernels/${body.kernel.id}`);
+    await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
+  });
+
   it('removes the container of a launcher killed outright at the next kernel start', async () => {
     const { kernelId, client } = await startSession('ariel-cpu');
     await client.ready(120_000);
