@@ -44,8 +44,10 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
             if self.process.poll() is not None:
                 started.wait(1)  # let the relay read the last lines
                 if not started.is_set():
-                    reason = "\n".join(explanation) or f"the launcher exited with code {self.process.returncode}"
-                    raise RuntimeError(f"The container kernel could not start.\n{reason}")
+                    # One line: Jupyter Server passes the message on as a repr.
+                    raise RuntimeError(
+                        " ".join(explanation) or f"The container kernel's launcher exited with code {self.process.returncode}."
+                    )
             await asyncio.sleep(0.05)
         return info
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, with all set-up: npm dependencies, the compiled code, a
 # Docker engine, base images and a pip index where none can be downloaded, and
-# the Python environment whose Jupyter Server the kernel tests talk to.
+# the Python environment whose Jupyter Server the kernel tests talk to, and
+# Chromium for the tests that drive JupyterLab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
+source scripts/lib/browser.sh
 ariel_setup
+ensure_chromium
 
 npm run --silent test:node

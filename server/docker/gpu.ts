@@ -9,9 +9,10 @@ export const ALL_GPUS: Docker.DeviceRequest[] = [{ Driver: '', Count: -1, Capabi
 const NO_GPU = /could not select device driver|nvidia-container-cli|unknown or invalid runtime name: nvidia|no gpu/i;
 
 export function noGpuError(detail: string, instead: string): ArielError {
+  // The way on comes first: JupyterLab's dialog shows this as one line and cuts it off.
   return new ArielError(
-    `No GPU is available to Docker on this machine: ${detail}`,
-    `GPU containers need an NVIDIA GPU and the NVIDIA container toolkit. Use ${instead} instead.`
+    'No GPU is available to Docker on this machine.',
+    `Use ${instead} instead; GPU containers need an NVIDIA GPU and the NVIDIA container toolkit (the engine said: ${detail}).`
   );
 }
 
