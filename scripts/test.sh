@@ -2,12 +2,12 @@
 # The whole test suite, with all set-up: npm dependencies, the compiled code, a
 # Docker engine, base images and a pip index where none can be downloaded, and
 # the Python environment whose Jupyter Server the kernel tests talk to, and
-# Chromium for the tests that drive JupyterLab.
+# Chromium and tmux for the tests that drive JupyterLab and the shell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
-source scripts/lib/browser.sh
+source scripts/lib/test-tools.sh
 ariel_setup
-ensure_chromium
+ensure_test_tools
 
 npm run --silent test:node

@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli, startCli, type CliResult } from '../testing/cli.js';
+import { ARIEL_BIN, runCli, startCli, type CliResult } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
+import { Terminal } from '../testing/terminal.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 
 // Integration tests of the CLI on a real Docker engine. Machine defaults (base image, pip
@@ -323,6 +324,21 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
       assert.equal(pwd, root, show(result));
       for (const file of ['data.txt', 'requirements.txt', 'sleeper.py', 'trainer']) {
         assert.ok(files.includes(file), `${file} missing from ls: ${show(result)}`);
+      }
+    });
+
+    it('attaches a terminal to the shell, sized like the window, and removes the container on exit', async () => {
+      const terminal = new Terminal(`${process.execPath} ${ARIEL_BIN} shell`, { cwd: root, columns: 120 });
+      try {
+        await eventually(() => new RegExp(`[#$] *$`, 'm').test(terminal.screen()), 'the shell prompt', 180_000);
+        terminal.type('tty; tput cols; pwd');
+        await eventually(() => /\/dev\/pts\/\d+\n120\n/.test(terminal.screen()), 'a TTY of 120 columns', 30_000);
+        assert.match(terminal.screen(), new RegExp(`^${root}$`, 'm'));
+        terminal.type('exit 3');
+        await eventually(() => /^EXIT=3$/m.test(terminal.screen()), 'the shell to exit with its status', 30_000);
+        await eventually(() => leftoverContainers().length === 0, 'the shell container to be removed', 30_000);
+      } finally {
+        terminal.close();
       }
     });
 

@@ -37,6 +37,8 @@ export interface RunIO {
   stderr: Writable;
   /** Fed to the container's standard input; the container must have OpenStdin and StdinOnce. */
   stdin?: NodeJS.ReadableStream;
+  /** Called once the container runs, e.g. to size its terminal. */
+  onStart?: (container: Docker.Container) => void;
   signal?: AbortSignal;
 }
 
@@ -69,6 +71,7 @@ export async function runToCompletion(
       docker.modem.demuxStream(stream, io.stdout, io.stderr);
     }
     await container.start();
+    io.onStart?.(container);
     // Ending the hijacked socket's write side closes the container's stdin.
     io.stdin?.pipe(stream);
     const { StatusCode } = (await container.wait()) as { StatusCode: number };

@@ -47,8 +47,7 @@ export async function openShell(docker: Docker, options: ShellOptions): Promise<
     HostConfig: {
       Init: true,
       Mounts: [liveMount(project)],
-      DeviceRequests: accelerator === 'gpu' ? ALL_GPUS : undefined,
-      ConsoleSize: tty ? [process.stdout.rows, process.stdout.columns] : undefined
+      DeviceRequests: accelerator === 'gpu' ? ALL_GPUS : undefined
     }
   };
   if (tty) {
@@ -59,7 +58,16 @@ export async function openShell(docker: Docker, options: ShellOptions): Promise<
       stdin: process.stdin,
       stdout: process.stdout,
       stderr: process.stderr,
-      signal
+      signal,
+      // The terminal follows the user's window size.
+      onStart: container => {
+        if (tty) {
+          const resize = () =>
+            void container.resize({ h: process.stdout.rows, w: process.stdout.columns }).catch(() => undefined);
+          resize();
+          process.stdout.on('resize', resize);
+        }
+      }
     });
   } catch (error) {
     throw translateGpuError(error, 'ariel shell --cpu');
