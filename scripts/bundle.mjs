@@ -3,6 +3,35 @@
 // costs more than half a second per start, one file about a tenth of that.
 import { build } from 'esbuild';
 
+/**
+ * Parts of the Docker client Ariel does not use on its paths (BuildKit sessions over gRPC,
+ * SSH connections to remote engines) are left out of the bundle and loaded from
+ * node_modules the first time they are called: loading them costs every start ~100 ms.
+ */
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(build) {
+    const stubs = {
+      // dockerode/lib/docker.js: `withSession = require('./session')`, called for BuildKit builds only.
+      'dockerode/lib/session.js': "module.exports = (...args) => require('dockerode/lib/session.js')(...args);",
+      'dockerode/lib/buildkit.js':
+        "module.exports = new Proxy({}, { get: (_, key) => require('dockerode/lib/buildkit.js')[key] });",
+      // docker-modem/lib/ssh.js: `var Client = require('ssh2').Client`, constructed for ssh:// hosts only.
+      ssh2: "module.exports = { Client: function Client(...args) { return new (require('ssh2').Client)(...args); } };"
+    };
+    // The stubs' own require() calls run at run time, from node_modules.
+    build.onResolve({ filter: /.*/, namespace: 'lazy' }, args => ({ path: args.path, external: true }));
+    build.onResolve({ filter: /^(\.\/session|\.\/buildkit|ssh2)$/ }, args => {
+      const key = args.path === 'ssh2' ? 'ssh2' : `dockerode/lib/${args.path.slice(2)}.js`;
+      if (key !== 'ssh2' && !/node_modules[\\/]dockerode[\\/]/.test(args.importer)) {
+        return undefined;
+      }
+      return { path: key, namespace: 'lazy' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, args => ({ contents: stubs[args.path], loader: 'js' }));
+  }
+};
+
 await build({
   entryPoints: ['server/cli/main.ts', 'server/kernels/launch.ts'],
   outdir: 'dist/server',
@@ -27,5 +56,6 @@ await build({
       'const __dirname = __dirnameOf(__filename);'
     ].join(' ')
   },
+  plugins: [lazyModules],
   logLevel: 'warning'
 });
