@@ -15,7 +15,7 @@ import asyncio
 import subprocess
 import sys
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
@@ -32,34 +32,44 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         kwargs["stderr"] = subprocess.PIPE
         info = await super().launch_kernel(cmd, **kwargs)
-        started = threading.Event()
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[bool] = loop.create_future()
+
+        def settle(started: bool) -> None:
+            if not outcome.done():
+                outcome.set_result(started)
+
+        def notify(started: bool) -> None:
+            try:
+                loop.call_soon_threadsafe(settle, started)
+            except RuntimeError:
+                pass  # the server's loop has closed: nobody waits any more
+
         explanation: list[str] = []
         threading.Thread(
             target=_relay_stderr,
-            args=(self.process.stderr, started, explanation),
+            args=(self.process.stderr, notify, explanation),
             daemon=True,
         ).start()
         # The first start may build the image: no time limit, the launcher ends either way.
-        while not started.is_set():
-            if self.process.poll() is not None:
-                started.wait(1)  # let the relay read the last lines
-                if not started.is_set():
-                    # One line: Jupyter Server passes the message on as a repr.
-                    raise RuntimeError(
-                        " ".join(explanation) or f"The container kernel's launcher exited with code {self.process.returncode}."
-                    )
-            await asyncio.sleep(0.05)
+        if not await outcome:
+            self.process.wait()
+            # One line: Jupyter Server passes the message on as a repr.
+            raise RuntimeError(
+                " ".join(explanation) or f"The container kernel's launcher exited with code {self.process.returncode}."
+            )
         return info
 
 
-def _relay_stderr(stream: Any, started: threading.Event, explanation: list[str]) -> None:
-    """Passes the launcher's stderr on to the server's, noting readiness and explanations."""
+def _relay_stderr(stream: Any, settle: Callable[[bool], None], explanation: list[str]) -> None:
+    """Passes the launcher's stderr on to the server's; settles on readiness (True) or its end (False)."""
     for raw in iter(stream.readline, b""):
         line = raw.decode(errors="replace")
         sys.stderr.write(line)
         sys.stderr.flush()
         if line.startswith(READY):
-            started.set()
+            settle(True)
         elif line.startswith(ARIEL):
             explanation.append(line[len(ARIEL) :].rstrip())
     stream.close()
+    settle(False)
