@@ -9,11 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { JUPYTER_ENV, JupyterServer } from '../testing/jupyter.js';
+import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
+import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 
-const ARIEL = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
-const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -48,16 +47,7 @@ async function main(): Promise<void> {
   const prefix = mkdtempSync(join(tmpdir(), 'ariel-bench-kernels-'));
   writeFileSync(join(project, 'requirements.txt'), 'six\n');
   writeFileSync(join(project, '.ariel.json'), '{}\n');
-  execFileSync(process.execPath, [
-    ARIEL,
-    'kernels',
-    'install',
-    '--prefix',
-    prefix,
-    '--python',
-    join(JUPYTER_ENV, 'bin', 'python')
-  ]);
-  const server = new JupyterServer(project, { JUPYTER_PATH: join(prefix, 'share', 'jupyter') });
+  const server = new JupyterServer(project, { JUPYTER_PATH: installArielKernels(prefix) });
   await server.start();
   try {
     // Warm-up, not measured: builds the notebook image and loads both kernels once.

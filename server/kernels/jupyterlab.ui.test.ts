@@ -4,13 +4,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../testing/browser.js';
 import { eventually } from '../testing/eventually.js';
-import { JUPYTER_ENV, JupyterServer } from '../testing/jupyter.js';
-
-const ARIEL = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
+import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 
 /** The newcomer's path through JupyterLab: open a notebook, pick a container kernel, run a cell. */
 describe('container kernels in JupyterLab, in a real browser', () => {
@@ -36,16 +33,7 @@ describe('container kernels in JupyterLab, in a real browser', () => {
       join(root, 'notebooks', 'demo.ipynb'),
       JSON.stringify({ cells: [cell], metadata: {}, nbformat: 4, nbformat_minor: 5 })
     );
-    execFileSync(process.execPath, [
-      ARIEL,
-      'kernels',
-      'install',
-      '--prefix',
-      prefix,
-      '--python',
-      join(JUPYTER_ENV, 'bin', 'python')
-    ]);
-    server = new JupyterServer(root, { JUPYTER_PATH: join(prefix, 'share', 'jupyter') });
+    server = new JupyterServer(root, { JUPYTER_PATH: installArielKernels(prefix) });
     await server.start();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

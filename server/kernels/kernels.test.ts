@@ -4,11 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { JUPYTER_ENV, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { installArielKernels, JupyterServer, type KernelClient } from '../testing/jupyter.js';
 import { eventually } from '../testing/eventually.js';
-
-const ARIEL = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -28,17 +25,8 @@ describe('containerized kernels through a real Jupyter Server', () => {
     writeFileSync(join(root, 'requirements.txt'), 'six\n');
     writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['ARIEL_TEST_SECRET'] }));
     mkdirSync(join(root, 'notebooks'));
-    execFileSync(process.execPath, [
-      ARIEL,
-      'kernels',
-      'install',
-      '--prefix',
-      prefix,
-      '--python',
-      join(JUPYTER_ENV, 'bin', 'python')
-    ]);
     server = new JupyterServer(root, {
-      JUPYTER_PATH: join(prefix, 'share', 'jupyter'),
+      JUPYTER_PATH: installArielKernels(prefix),
       ARIEL_TEST_SECRET: 'from-the-host'
     });
     await server.start();

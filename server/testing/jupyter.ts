@@ -1,12 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { ARIEL_BIN } from './cli.js';
 
 /** The repo's Python environment (created by scripts/test.sh), which has Jupyter Server. */
 export const JUPYTER_ENV =
   process.env.ARIEL_TEST_JUPYTER_ENV ?? fileURLToPath(new URL('../../../.venv', import.meta.url));
+
+/**
+ * Installs Ariel's kernelspecs under PREFIX with the CLI, as a user would, for the Jupyter
+ * environment above; returns the folder to put on JUPYTER_PATH.
+ */
+export function installArielKernels(prefix: string): string {
+  execFileSync(process.execPath, [
+    ARIEL_BIN,
+    'kernels',
+    'install',
+    '--prefix',
+    prefix,
+    '--python',
+    join(JUPYTER_ENV, 'bin', 'python')
+  ]);
+  return join(prefix, 'share', 'jupyter');
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
