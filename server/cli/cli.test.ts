@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ARIEL_BIN, runCli, startCli, type CliResult } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
 import { Terminal } from '../testing/terminal.js';
@@ -422,6 +423,37 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
       assert.match(image, new RegExp(`^${repositoryOf(root)}:run-cpu-[0-9a-f]{12}$`));
       assert.ok(jobs.every(job => job.image === image));
       assert.ok(!dockerSucceeds('image', 'inspect', image), `${image} was built`);
+      assert.deepEqual(imagesOf(root), []);
+    });
+
+    it('plans the bundled example: one job per experiment in its config', async () => {
+      const example = fileURLToPath(new URL('../../../examples/digits', import.meta.url));
+      const expanded = await runCli(['expand', 'experiment.json'], { cwd: example });
+      assertSucceeded(expanded);
+      const args = JSON.parse(expanded.stdout) as string[][];
+      assert.equal(args.length, 6);
+      assert.deepEqual(args[0], ['--C', '0.1', '--max-iter', '500', '--standardize']);
+      assert.deepEqual(args[1], ['--C', '0.1', '--max-iter', '500']);
+      const planned = await runCli(
+        ['run', 'trainer.train', '--experiment-config', '../experiment.json', '--dry-run', '--json'],
+        {
+          cwd: join(example, 'notebooks')
+        }
+      );
+      assertSucceeded(planned);
+      const jobs = JSON.parse(planned.stdout) as { image: string }[];
+      assert.equal(jobs.length, 6);
+      assert.match(jobs[0].image, /^ariel\/digits:run-cpu-[0-9a-f]{12}$/);
+    });
+
+    it('builds and runs nothing for an experiment config that expands to no jobs', async () => {
+      const root = project('empty-grid', { 'main.py': 'print(1)\n' });
+      const result = await runCli(['run', 'main.py', '--experiment-config', 'stdin'], {
+        cwd: root,
+        stdin: '{"lr": []}'
+      });
+      assertSucceeded(result);
+      assert.match(result.stderr, /expands to no jobs/);
       assert.deepEqual(imagesOf(root), []);
     });
 

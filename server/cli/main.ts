@@ -154,6 +154,10 @@ function createProgram(signal: AbortSignal): Command {
         );
         return;
       }
+      if (experiments?.length === 0) {
+        process.stderr.write('The experiment config expands to no jobs: nothing to build or run.\n');
+        return;
+      }
       await ensureEngine(docker);
       if (options.gpu) {
         await ensureGpuAvailable(docker, 'ariel run --cpu');
@@ -182,9 +186,6 @@ function createProgram(signal: AbortSignal): Command {
           `${failed.length} of ${jobs.length} jobs failed: ${failed.map(f => `job ${f.job.index} (exit code ${f.exitCode}, args: ${f.job.args.join(' ') || 'none'})`).join('; ')}`,
           'See the lines prefixed with those job numbers above.'
         );
-      }
-      if (jobs.length === 0) {
-        process.stderr.write('The experiment config expands to no jobs; nothing ran.\n');
       }
     }
   );
