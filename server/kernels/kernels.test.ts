@@ -41,6 +41,20 @@ describe('containerized kernels through a real Jupyter Server', () => {
     rmSync(prefix, { recursive: true, force: true });
   });
 
+  /** On failure, the end of Jupyter Server's log (with the launchers' stderr) says what the kernel did. */
+  function withServerLog(body: () => Promise<void>): () => Promise<void> {
+    return async () => {
+      try {
+        await body();
+      } catch (error) {
+        const log = server.log.split('\n').slice(-80).join('\n');
+        throw Object.assign(error as Error, {
+          message: `${(error as Error).message}\n--- Jupyter Server log ---\n${log}`
+        });
+      }
+    };
+  }
+
   async function startSession(kernel: string): Promise<{ kernelId: string; client: KernelClient }> {
     const { status, body } = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
       path: 'notebooks/analysis.ipynb',
@@ -55,118 +69,136 @@ describe('containerized kernels through a real Jupyter Server', () => {
     return { kernelId, client };
   }
 
-  it('lists the CPU and GPU container kernels', async () => {
-    const { body } = await server.request<{ kernelspecs: Record<string, { spec: { display_name: string } }> }>(
-      'GET',
-      '/api/kernelspecs'
-    );
-    assert.equal(body.kernelspecs['ariel-cpu']?.spec.display_name, 'Python 3 (CPU container)');
-    assert.equal(body.kernelspecs['ariel-gpu']?.spec.display_name, 'Python 3 (GPU container)');
-  });
+  it(
+    'lists the CPU and GPU container kernels',
+    withServerLog(async () => {
+      const { body } = await server.request<{ kernelspecs: Record<string, { spec: { display_name: string } }> }>(
+        'GET',
+        '/api/kernelspecs'
+      );
+      assert.equal(body.kernelspecs['ariel-cpu']?.spec.display_name, 'Python 3 (CPU container)');
+      assert.equal(body.kernelspecs['ariel-gpu']?.spec.display_name, 'Python 3 (GPU container)');
+    })
+  );
 
-  it('runs code in a container on the live-mounted project, and survives interrupt and restart', async () => {
-    const { kernelId, client } = await startSession('ariel-cpu');
-    await client.ready(300_000);
+  it(
+    'runs code in a container on the live-mounted project, and survives interrupt and restart',
+    withServerLog(async () => {
+      const { kernelId, client } = await startSession('ariel-cpu');
+      await client.ready(300_000);
 
-    const where = await client.execute(
-      "import os; print(os.path.exists('/.dockerenv')); print(os.getcwd()); print(os.environ.get('ARIEL_TEST_SECRET'))"
-    );
-    assert.equal(where.status, 'ok', where.stderr);
-    assert.deepEqual(where.stdout.trim().split('\n'), ['True', join(root, 'notebooks'), 'from-the-host']);
+      const where = await client.execute(
+        "import os; print(os.path.exists('/.dockerenv')); print(os.getcwd()); print(os.environ.get('ARIEL_TEST_SECRET'))"
+      );
+      assert.equal(where.status, 'ok', where.stderr);
+      assert.deepEqual(where.stdout.trim().split('\n'), ['True', join(root, 'notebooks'), 'from-the-host']);
 
-    const written = await client.execute("open('from-kernel.txt', 'w').write('hello')");
-    assert.equal(written.status, 'ok');
-    const file = join(root, 'notebooks', 'from-kernel.txt');
-    assert.equal(readFileSync(file, 'utf8'), 'hello');
-    assert.equal(statSync(file).uid, process.getuid!());
-    assert.equal(kernelContainers().length, 1);
+      const written = await client.execute("open('from-kernel.txt', 'w').write('hello')");
+      assert.equal(written.status, 'ok');
+      const file = join(root, 'notebooks', 'from-kernel.txt');
+      assert.equal(readFileSync(file, 'utf8'), 'hello');
+      assert.equal(statSync(file).uid, process.getuid!());
+      assert.equal(kernelContainers().length, 1);
 
-    // Errors inside the container reach the client as they would from a local kernel.
-    const failing = await client.execute('1 / 0');
-    assert.equal(failing.error, 'ZeroDivisionError');
+      // Errors inside the container reach the client as they would from a local kernel.
+      const failing = await client.execute('1 / 0');
+      assert.equal(failing.error, 'ZeroDivisionError');
 
-    // Interrupt: a long sleep stops with KeyboardInterrupt and the kernel lives on.
-    await client.execute('x = 41');
-    const sleeping = client.execute('import time; time.sleep(600)', 120_000);
-    await new Promise(resolve => setTimeout(resolve, 1_500));
-    assert.equal((await server.request('POST', `/api/kernels/${kernelId}/interrupt`)).status, 204);
-    assert.equal((await sleeping).error, 'KeyboardInterrupt');
-    assert.equal((await client.execute('print(x + 1)')).stdout.trim(), '42');
+      // Interrupt: a long sleep stops with KeyboardInterrupt and the kernel lives on.
+      await client.execute('x = 41');
+      const sleeping = client.execute('import time; time.sleep(600)', 120_000);
+      await new Promise(resolve => setTimeout(resolve, 1_500));
+      assert.equal((await server.request('POST', `/api/kernels/${kernelId}/interrupt`)).status, 204);
+      assert.equal((await sleeping).error, 'KeyboardInterrupt');
+      assert.equal((await client.execute('print(x + 1)')).stdout.trim(), '42');
 
-    // Restart: a fresh interpreter in a fresh container; the old container is gone.
-    const before = kernelContainers();
-    assert.equal((await server.request('POST', `/api/kernels/${kernelId}/restart`)).status, 200);
-    await client.ready(120_000);
-    assert.equal((await client.execute("print('x' in globals())")).stdout.trim(), 'False');
-    await eventually(() => !kernelContainers().includes(before[0]), 'the pre-restart container to be removed');
-    assert.equal(kernelContainers().length, 1);
+      // Restart: a fresh interpreter in a fresh container; the old container is gone.
+      const before = kernelContainers();
+      assert.equal((await server.request('POST', `/api/kernels/${kernelId}/restart`)).status, 200);
+      await client.ready(120_000);
+      assert.equal((await client.execute("print('x' in globals())")).stdout.trim(), 'False');
+      await eventually(() => !kernelContainers().includes(before[0]), 'the pre-restart container to be removed');
+      assert.equal(kernelContainers().length, 1);
 
-    // Shutdown removes the container.
-    assert.equal((await server.request('DELETE', `/api/kernels/${kernelId}`)).status, 204);
-    await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
-  });
+      // Shutdown removes the container.
+      assert.equal((await server.request('DELETE', `/api/kernels/${kernelId}`)).status, 204);
+      await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
+    })
+  );
 
-  it('publishes the kernel ports on loopback when the project asks for "ports" networking', async () => {
-    const sub = join(root, 'ports-project');
-    mkdirSync(sub);
-    writeFileSync(join(sub, 'requirements.txt'), 'six\n');
-    writeFileSync(join(sub, '.ariel.json'), JSON.stringify({ kernel: { network: 'ports' } }));
-    const { status, body } = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
-      path: 'ports-project/ports.ipynb',
-      name: 'ports.ipynb',
-      type: 'notebook',
-      kernel: { name: 'ariel-cpu' }
-    });
-    assert.equal(status, 201, JSON.stringify(body));
-    const client = await server.connect(body.kernel.id);
-    clients.push(client);
-    await client.ready(300_000);
-    const result = await client.execute('import os; print(os.getcwd())');
-    assert.equal(result.stdout.trim(), sub);
+  it(
+    'publishes the kernel ports on loopback when the project asks for "ports" networking',
+    withServerLog(async () => {
+      const sub = join(root, 'ports-project');
+      mkdirSync(sub);
+      writeFileSync(join(sub, 'requirements.txt'), 'six\n');
+      writeFileSync(join(sub, '.ariel.json'), JSON.stringify({ kernel: { network: 'ports' } }));
+      const { status, body } = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
+        path: 'ports-project/ports.ipynb',
+        name: 'ports.ipynb',
+        type: 'notebook',
+        kernel: { name: 'ariel-cpu' }
+      });
+      assert.equal(status, 201, JSON.stringify(body));
+      const client = await server.connect(body.kernel.id);
+      clients.push(client);
+      await client.ready(300_000);
+      const result = await client.execute('import os; print(os.getcwd())');
+      assert.equal(result.stdout.trim(), sub);
 
-    const [container] = kernelContainers();
-    const network = JSON.parse(docker('inspect', '--format', '{{json .HostConfig}}', container)) as {
-      NetworkMode: string;
-      PortBindings: Record<string, { HostIp: string }[]>;
-    };
-    assert.notEqual(network.NetworkMode, 'host');
-    const bindings = Object.values(network.PortBindings).flat();
-    assert.equal(bindings.length, 5);
-    assert.ok(bindings.every(binding => binding.HostIp === '127.0.0.1'));
-    await server.request('DELETE', `/api/kernels/${body.kernel.id}`);
-    await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
-  });
+      const [container] = kernelContainers();
+      const network = JSON.parse(docker('inspect', '--format', '{{json .HostConfig}}', container)) as {
+        NetworkMode: string;
+        PortBindings: Record<string, { HostIp: string }[]>;
+      };
+      assert.notEqual(network.NetworkMode, 'host');
+      const bindings = Object.values(network.PortBindings).flat();
+      assert.equal(bindings.length, 5);
+      assert.ok(bindings.every(binding => binding.HostIp === '127.0.0.1'));
+      await server.request('DELETE', `/api/kernels/${body.kernel.id}`);
+      await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
+    })
+  );
 
-  it('removes the container of a launcher killed outright at the next kernel start', async () => {
-    const { kernelId, client } = await startSession('ariel-cpu');
-    await client.ready(120_000);
-    const [orphan] = kernelContainers();
-    const pid = Number(docker('inspect', '--format', '{{ index .Config.Labels "org.ariel.launcher.pid" }}', orphan));
-    process.kill(pid, 'SIGKILL');
-    // The container outlives its launcher for now...
-    assert.ok(docker('ps', '-aq', '--no-trunc').includes(orphan));
-    await server.request('DELETE', `/api/kernels/${kernelId}`);
+  it(
+    'removes the container of a launcher killed outright at the next kernel start',
+    withServerLog(async () => {
+      const { kernelId, client } = await startSession('ariel-cpu');
+      await client.ready(120_000);
+      const [orphan] = kernelContainers();
+      const pid = Number(docker('inspect', '--format', '{{ index .Config.Labels "org.ariel.launcher.pid" }}', orphan));
+      process.kill(pid, 'SIGKILL');
+      // The container outlives its launcher for now...
+      assert.ok(docker('ps', '-aq', '--no-trunc').includes(orphan));
+      await server.request('DELETE', `/api/kernels/${kernelId}`);
 
-    // ...until the next kernel start cleans it up.
-    const next = await startSession('ariel-cpu');
-    await next.client.ready(120_000);
-    await eventually(() => !docker('ps', '-aq', '--no-trunc').includes(orphan), 'the orphaned container to be removed');
-    await server.request('DELETE', `/api/kernels/${next.kernelId}`);
-  });
+      // ...until the next kernel start cleans it up.
+      const next = await startSession('ariel-cpu');
+      await next.client.ready(120_000);
+      await eventually(
+        () => !docker('ps', '-aq', '--no-trunc').includes(orphan),
+        'the orphaned container to be removed'
+      );
+      await server.request('DELETE', `/api/kernels/${next.kernelId}`);
+    })
+  );
 
-  it('fails a GPU kernel start on a GPU-less machine with the reason and the way on', async () => {
-    const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
-      path: 'notebooks/gpu.ipynb',
-      name: 'gpu.ipynb',
-      type: 'notebook',
-      kernel: { name: 'ariel-gpu' }
-    });
-    // JupyterLab shows this message in its "Error Starting Kernel" dialog.
-    assert.equal(status, 500);
-    assert.match(body.message, /No GPU is available to Docker on this machine/);
-    assert.match(body.message, /Use the "Python 3 \(CPU container\)" kernel instead/);
-    assert.equal(kernelContainers().length, 0);
-    const { body: sessions } = await server.request<unknown[]>('GET', '/api/sessions');
-    assert.equal(sessions.length, 0);
-  });
+  it(
+    'fails a GPU kernel start on a GPU-less machine with the reason and the way on',
+    withServerLog(async () => {
+      const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
+        path: 'notebooks/gpu.ipynb',
+        name: 'gpu.ipynb',
+        type: 'notebook',
+        kernel: { name: 'ariel-gpu' }
+      });
+      // JupyterLab shows this message in its "Error Starting Kernel" dialog.
+      assert.equal(status, 500);
+      assert.match(body.message, /No GPU is available to Docker on this machine/);
+      assert.match(body.message, /Use the "Python 3 \(CPU container\)" kernel instead/);
+      assert.equal(kernelContainers().length, 0);
+      const { body: sessions } = await server.request<unknown[]>('GET', '/api/sessions');
+      assert.equal(sessions.length, 0);
+    })
+  );
 });

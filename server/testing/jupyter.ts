@@ -186,16 +186,19 @@ export class KernelClient {
     });
   }
 
-  /** Sends kernel_info_request until the kernel answers (it may still be starting). */
+  /**
+   * Sends kernel_info_request until the kernel answers on both shell and iopub: a reply
+   * alone does not prove that the iopub subscription (which carries output) is live yet.
+   */
   async ready(timeoutMs = 120_000): Promise<JupyterMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const msgId = this.send('shell', 'kernel_info_request', {});
+      const answer = (type: string) =>
+        this.waitFor(m => m.parent_header.msg_id === msgId && m.header.msg_type === type, 1_000);
       try {
-        return await this.waitFor(
-          m => m.parent_header.msg_id === msgId && m.header.msg_type === 'kernel_info_reply',
-          1_000
-        );
+        const [reply] = await Promise.all([answer('kernel_info_reply'), answer('status')]);
+        return reply;
       } catch (error) {
         if (Date.now() > deadline) {
           throw error;
