@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from '../testing/cli.js';
+import { JUPYTER_ENV } from '../testing/jupyter.js';
+
+interface KernelJson {
+  argv: string[];
+  display_name: string;
+  interrupt_mode: string;
+  metadata: { kernel_provisioner?: { provisioner_name: string } };
+}
+
+describe('ariel kernels install / uninstall', () => {
+  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspec-'));
+  const kernelJson = (name: string) =>
+    JSON.parse(readFileSync(join(prefix, 'share', 'jupyter', 'kernels', name, 'kernel.json'), 'utf8')) as KernelJson;
+  after(() => rmSync(prefix, { recursive: true, force: true }));
+
+  it('writes CPU and GPU kernelspecs that start the launcher with the connection file', async () => {
+    const result = await runCli([
+      'kernels',
+      'install',
+      '--prefix',
+      prefix,
+      '--python',
+      join(JUPYTER_ENV, 'bin', 'python')
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const cpu = kernelJson('ariel-cpu');
+    const gpu = kernelJson('ariel-gpu');
+    assert.equal(cpu.display_name, 'Python 3 (CPU container)');
+    assert.equal(gpu.display_name, 'Python 3 (GPU container)');
+    assert.equal(cpu.argv[0], process.execPath);
+    assert.ok(existsSync(cpu.argv[1]), `the launcher ${cpu.argv[1]} does not exist`);
+    assert.deepEqual(cpu.argv.slice(2), ['--accelerator', 'cpu', '{connection_file}']);
+    assert.deepEqual(gpu.argv.slice(2), ['--accelerator', 'gpu', '{connection_file}']);
+    assert.equal(cpu.interrupt_mode, 'message');
+    // The Jupyter environment has jupyterlab-ariel, so its provisioner is used.
+    assert.equal(cpu.metadata.kernel_provisioner?.provisioner_name, 'ariel-container-provisioner');
+  });
+
+  it('leaves the provisioner out, and says so, for a Jupyter environment without the package', async () => {
+    const result = await runCli(['kernels', 'install', '--prefix', prefix, '--python', 'python3']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(kernelJson('ariel-cpu').metadata.kernel_provisioner, undefined);
+    assert.match(result.stderr, /jupyterlab-ariel Python package is not in that Jupyter environment/);
+  });
+
+  it('removes them again, and says when there is nothing to remove', async () => {
+    const removed = await runCli(['kernels', 'uninstall', '--prefix', prefix]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /Removed .*ariel-cpu\nRemoved .*ariel-gpu/);
+    assert.ok(!existsSync(join(prefix, 'share', 'jupyter', 'kernels', 'ariel-cpu')));
+    const again = await runCli(['kernels', 'uninstall', '--prefix', prefix]);
+    assert.match(again.stdout, /No Ariel kernelspecs were installed there/);
+  });
+
+  it('rejects two locations at once', async () => {
+    const result = await runCli(['kernels', 'install', '--user', '--prefix', prefix]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /cannot be used with/);
+  });
+});
