@@ -1,11 +1,22 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
 import { ArielError } from '../errors.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { loadConfig, type ConfigFileName } from './config.js';
 
 after(removeTempProjects);
+
+// Ariel skips this check at run time, for start-up speed.
+it('ships a schema that is valid JSON Schema', () => {
+  const schema = JSON.parse(
+    readFileSync(new URL('../../../schema/project-config.schema.json', import.meta.url), 'utf8')
+  ) as object;
+  const ajv = new Ajv();
+  assert.equal(ajv.validateSchema(schema), true, JSON.stringify(ajv.errors));
+});
 
 function load(kind: ConfigFileName, text: string) {
   const file = join(tempProject({ [kind]: text }), kind);

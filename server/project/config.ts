@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ArielError } from '../errors.js';
 import { locate, parseJsonc } from './jsonc.js';
 
@@ -38,10 +38,23 @@ const schema = JSON.parse(
   readFileSync(new URL('../../../schema/project-config.schema.json', import.meta.url), 'utf8')
 ) as Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: false, verbose: true });
-const validateAriel = ajv.compile<RawConfig>(schema);
-// Caliban's files may carry keys Ariel does not know; only the known ones are checked.
-const validateCaliban = ajv.compile<RawConfig>({ ...schema, $id: 'caliban-config', additionalProperties: true });
+// verbose: errors carry their schema node, which the messages describe. The schema itself is
+// checked against JSON Schema's meta-schema by a test, not at every start: compiling validators
+// is most of what a kernel launcher spends before it talks to Docker, so each is compiled on first use.
+const ajv = new Ajv({ allErrors: false, verbose: true, validateSchema: false });
+const validators = new Map<ConfigFileName, ValidateFunction<RawConfig>>();
+
+function validatorFor(kind: ConfigFileName): ValidateFunction<RawConfig> {
+  let validate = validators.get(kind);
+  if (!validate) {
+    // Caliban's files may carry keys Ariel does not know; only the known ones are checked.
+    validate = ajv.compile<RawConfig>(
+      kind === '.ariel.json' ? schema : { ...schema, $id: 'caliban-config', additionalProperties: true }
+    );
+    validators.set(kind, validate);
+  }
+  return validate;
+}
 
 export function emptyConfig(): ProjectConfig {
   return {
@@ -63,7 +76,7 @@ export function loadConfig(path: string, kind: ConfigFileName): ProjectConfig {
     throw new ArielError(`Cannot read ${path}: ${(error as Error).message}`);
   }
   const raw = parseJsonc(text, path);
-  const validate = kind === '.ariel.json' ? validateAriel : validateCaliban;
+  const validate = validatorFor(kind);
   if (!validate(raw)) {
     throw schemaError(validate.errors ?? [], text, path);
   }
