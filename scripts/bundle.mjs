@@ -1,7 +1,12 @@
 // Bundles the two entry points that users wait on, the CLI and the kernel launcher,
 // into single files: loading dockerode and friends from hundreds of small modules
 // costs more than half a second per start, one file about a tenth of that.
+import { writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// The compiled server is ES modules. Only its folders say so: a "type": "module" at the
+// repo root would also apply to the JavaScript inside .venv (jupyter_builder's yarn.js).
+writeFileSync('dist/server/package.json', '{ "type": "module" }\n');
 
 /**
  * Parts of the Docker client Ariel does not use on its paths (BuildKit sessions over gRPC,

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 ariel_setup
 
-VIRTUAL_ENV="$PWD/.venv" node bin/ariel.js kernels install --sys-prefix
+VIRTUAL_ENV="$PWD/.venv" node bin/ariel.mjs kernels install --sys-prefix
 root_flag=()
 [ "$(id -u)" = 0 ] && root_flag=(--allow-root)
 .venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$PWD/examples/digits" "${root_flag[@]}" "$@"

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The CLI entry point of this checkout (bin/ariel.js), which loads the compiled code. */
-export const ARIEL_BIN = fileURLToPath(new URL('../../../bin/ariel.js', import.meta.url));
+/** The CLI entry point of this checkout (bin/ariel.mjs), which loads the compiled code. */
+export const ARIEL_BIN = fileURLToPath(new URL('../../../bin/ariel.mjs', import.meta.url));
 
 export interface CliResult {
   /** Exit code, or null when the process was ended by a signal. */
@@ -32,7 +32,7 @@ export interface RunningCli {
   result: Promise<CliResult>;
 }
 
-/** Starts `node bin/ariel.js ARGS` as a child process; stdin and stdout are pipes, never a TTY. */
+/** Starts `node bin/ariel.mjs ARGS` as a child process; stdin and stdout are pipes, never a TTY. */
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [name, value] of Object.entries(options.env ?? {})) {
