@@ -5,9 +5,9 @@ import type Docker from 'dockerode';
 import { hostUser } from '../dockerfile/plan.js';
 import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
-import { passthroughEnv, ROLE_LABEL } from '../docker/containers.js';
+import { ROLE_LABEL } from '../docker/containers.js';
 import { ALL_GPUS } from '../docker/gpu.js';
-import { liveMount, workingDirIn } from '../run/shell.js';
+import { interactiveEnv, liveMount, workingDirIn } from '../run/shell.js';
 
 const LAUNCHER_PID = 'org.ariel.launcher.pid';
 const LAUNCHER_HOST = 'org.ariel.launcher.host';
@@ -122,7 +122,7 @@ export function kernelContainer(options: KernelContainerOptions): {
     Cmd: ['python', '-m', 'ipykernel_launcher', '-f', connectionFile],
     WorkingDir: workingDirIn(project, cwd),
     User: `${uid}:${gid}`,
-    Env: passthroughEnv(project.config),
+    Env: interactiveEnv(project),
     Labels: {
       [ROLE_LABEL]: 'kernel',
       'org.ariel.project': project.root,

@@ -93,6 +93,10 @@ describe('containerized kernels through a real Jupyter Server', () => {
       assert.equal(where.status, 'ok', where.stderr);
       assert.deepEqual(where.stdout.trim().split('\n'), ['True', join(root, 'notebooks'), 'from-the-host']);
 
+      // The project's own packages import from a notebook in a subfolder.
+      writeFileSync(join(root, 'helpers.py'), 'ANSWER = 42\n');
+      assert.equal((await client.execute('from helpers import ANSWER; print(ANSWER)')).stdout.trim(), '42');
+
       const written = await client.execute("open('from-kernel.txt', 'w').write('hello')");
       assert.equal(written.status, 'ok');
       const file = join(root, 'notebooks', 'from-kernel.txt');

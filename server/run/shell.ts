@@ -11,6 +11,15 @@ export function liveMount(project: Project): Docker.MountSettings {
   return { Type: 'bind', Source: project.root, Target: project.root };
 }
 
+/**
+ * Environment of interactive containers: the project root on PYTHONPATH, so a notebook in
+ * a subfolder imports the project's packages as `python -m` does from the root; then the
+ * configured host variables (a PYTHONPATH among them wins).
+ */
+export function interactiveEnv(project: Project): string[] {
+  return [`PYTHONPATH=${project.root}`, ...passthroughEnv(project.config)];
+}
+
 /** The working directory inside the container: the caller's, when it is inside the project. */
 export function workingDirIn(project: Project, cwd: string): string {
   const inside = !relative(project.root, resolve(cwd)).startsWith('..');
@@ -38,7 +47,7 @@ export async function openShell(docker: Docker, options: ShellOptions): Promise<
     Cmd: ['/bin/bash'],
     WorkingDir: workingDirIn(project, cwd),
     User: `${uid}:${gid}`,
-    Env: [...passthroughEnv(project.config), ...(tty ? [`TERM=${process.env.TERM ?? 'xterm'}`] : [])],
+    Env: [...interactiveEnv(project), ...(tty ? [`TERM=${process.env.TERM ?? 'xterm'}`] : [])],
     Tty: tty,
     OpenStdin: true,
     StdinOnce: true,
