@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
+import { removeImagesOf } from '../testing/images.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   } finally {
     await server.stop();
+    removeImagesOf(project);
     rmSync(project, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ARIEL_BIN, runCli, startCli, type CliResult } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
+import { imagesOf } from '../testing/images.js';
 import { Terminal } from '../testing/terminal.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 
@@ -76,10 +77,6 @@ function project(kind: string, files: Record<string, string>): string {
 
 function repositoryOf(root: string): string {
   return `ariel/${basename(root)}`;
-}
-
-function imagesOf(root: string): string[] {
-  return lines(docker('images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${repositoryOf(root)}`));
 }
 
 /** Containers Ariel labelled that belong to this suite's projects (or to none, like GPU probes). */

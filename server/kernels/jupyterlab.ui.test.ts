@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../testing/browser.js';
 import { eventually } from '../testing/eventually.js';
+import { removeImagesOf } from '../testing/images.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 
 /** The newcomer's path through JupyterLab: open a notebook, pick a container kernel, run a cell. */
@@ -45,6 +46,7 @@ describe('container kernels in JupyterLab, in a real browser', () => {
     const kernelContainers = () =>
       execFileSync('docker', ['ps', '-aq', '--filter', 'label=org.ariel.role=kernel'], { encoding: 'utf8' }).trim();
     await eventually(() => kernelContainers() === '', 'the kernel containers to be removed');
+    removeImagesOf(root);
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });
   });

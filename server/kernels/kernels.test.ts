@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { installArielKernels, JupyterServer, type KernelClient } from '../testing/jupyter.js';
 import { eventually } from '../testing/eventually.js';
+import { removeImagesOf } from '../testing/images.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -37,6 +38,7 @@ describe('containerized kernels through a real Jupyter Server', () => {
     await server?.stop();
     // Whatever happened above, the suite leaves no kernel container behind.
     await eventually(() => kernelContainers().length === 0, 'kernel containers to be removed');
+    removeImagesOf(root, join(root, 'ports-project'));
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });
   });

@@ -93,7 +93,7 @@ describe('findProject', () => {
 
 describe('imageNameOf', () => {
   it('derives a valid Docker repository name from the folder name', () => {
-    const name = (folder: string) => imageNameOf({ root: `/somewhere/${folder}`, config: undefined as never });
+    const name = (folder: string) => imageNameOf({ root: `/somewhere/${folder}` });
     assert.equal(name('MyProject'), 'ariel/myproject');
     assert.equal(name('deep learning (v2)'), 'ariel/deep-learning-v2');
     assert.equal(name('-_.x.y_-'), 'ariel/x.y');

@@ -45,7 +45,7 @@ function ancestors(dir: string): string[] {
 }
 
 /** A name usable as a Docker repository component, derived from the project folder. */
-export function imageNameOf(project: Project): string {
+export function imageNameOf(project: Pick<Project, 'root'>): string {
   const name = basename(project.root)
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
