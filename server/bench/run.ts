@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
-import { removeImagesOf } from '../testing/images.js';
+import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);

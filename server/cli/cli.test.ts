@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ARIEL_BIN, runCli, startCli, type CliResult } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
-import { imagesOf } from '../testing/images.js';
+import { imagesOf } from '../testing/docker.js';
+import { imageNameOf } from '../project/project.js';
 import { Terminal } from '../testing/terminal.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 
@@ -76,7 +77,7 @@ function project(kind: string, files: Record<string, string>): string {
 }
 
 function repositoryOf(root: string): string {
-  return `ariel/${basename(root)}`;
+  return imageNameOf({ root });
 }
 
 /** Containers Ariel labelled that belong to this suite's projects (or to none, like GPU probes). */

@@ -3,7 +3,7 @@ import { ArielError } from '../errors.js';
 import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
 import { collectContext, packContext } from './context.js';
-import { ensureEngine, isNotFound } from './engine.js';
+import { engineError, isNotFound } from './engine.js';
 
 /** What a build reports while it runs; any listener (terminal, kernel log, WebSocket) can render it. */
 export type BuildEvent =
@@ -60,7 +60,6 @@ export class BuildService {
     const listeners = new Set<BuildListener>(listener ? [listener] : []);
     const emit = (event: BuildEvent) => listeners.forEach(l => l(event));
     const promise = (async () => {
-      await ensureEngine(this.docker);
       if (await this.exists(image)) {
         emit({ type: 'done', image, reused: true });
         return { image, reused: true };
@@ -73,6 +72,7 @@ export class BuildService {
     return promise;
   }
 
+  /** One inspect call decides; a first request that cannot connect says the engine is not running. */
   private async exists(image: string): Promise<boolean> {
     try {
       await this.docker.getImage(image).inspect();
@@ -81,7 +81,7 @@ export class BuildService {
       if (isNotFound(error)) {
         return false;
       }
-      throw error;
+      throw engineError(this.docker, error);
     }
   }
 

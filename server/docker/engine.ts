@@ -12,15 +12,29 @@ function engineAddress(docker: Docker): string {
   return modem.socketPath ? `unix://${modem.socketPath}` : `${modem.host}:${modem.port}`;
 }
 
+/** The actionable error for an engine that does not answer. */
+function unreachable(docker: Docker, error: unknown): ArielError {
+  return new ArielError(
+    `Cannot reach the Docker engine at ${engineAddress(docker)} (${reason(error)}).`,
+    'Start the Docker engine (e.g. `sudo systemctl start docker`, or `dockerd` on machines without systemd), or set DOCKER_HOST to one that runs.'
+  );
+}
+
+/** Socket errors that mean nothing answers at the engine's address. */
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/** Turns a request that failed to connect into the actionable error; other errors pass through. */
+export function engineError(docker: Docker, error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  return code && CONNECTION_FAILURES.has(code) ? unreachable(docker, error) : error;
+}
+
 /** Fails with an actionable message when no engine answers. */
 export async function ensureEngine(docker: Docker): Promise<void> {
   try {
     await docker.ping();
   } catch (error) {
-    throw new ArielError(
-      `Cannot reach the Docker engine at ${engineAddress(docker)} (${reason(error)}).`,
-      'Start the Docker engine (e.g. `sudo systemctl start docker`, or `dockerd` on machines without systemd), or set DOCKER_HOST to one that runs.'
-    );
+    throw unreachable(docker, error);
   }
 }
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../testing/browser.js';
 import { eventually } from '../testing/eventually.js';
-import { removeImagesOf } from '../testing/images.js';
+import { kernelContainers, removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 
 /** The newcomer's path through JupyterLab: open a notebook, pick a container kernel, run a cell. */
@@ -43,9 +42,7 @@ describe('container kernels in JupyterLab, in a real browser', () => {
   after(async () => {
     await browser?.close();
     await server?.stop();
-    const kernelContainers = () =>
-      execFileSync('docker', ['ps', '-aq', '--filter', 'label=org.ariel.role=kernel'], { encoding: 'utf8' }).trim();
-    await eventually(() => kernelContainers() === '', 'the kernel containers to be removed');
+    await eventually(() => kernelContainers().length === 0, 'the kernel containers to be removed');
     removeImagesOf(root);
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });

@@ -6,14 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { installArielKernels, JupyterServer, type KernelClient } from '../testing/jupyter.js';
 import { eventually } from '../testing/eventually.js';
-import { removeImagesOf } from '../testing/images.js';
+import { kernelContainers, removeImagesOf } from '../testing/docker.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
-}
-
-function kernelContainers(): string[] {
-  return docker('ps', '-aq', '--filter', 'label=org.ariel.role=kernel').split('\n').filter(Boolean);
 }
 
 describe('containerized kernels through a real Jupyter Server', () => {

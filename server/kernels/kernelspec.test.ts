@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../testing/cli.js';
-import { JUPYTER_ENV } from '../testing/jupyter.js';
+import { installArielKernels } from '../testing/jupyter.js';
 
 interface KernelJson {
   argv: string[];
@@ -20,15 +20,8 @@ describe('ariel kernels install / uninstall', () => {
   after(() => rmSync(prefix, { recursive: true, force: true }));
 
   it('writes CPU and GPU kernelspecs that start the launcher with the connection file', async () => {
-    const result = await runCli([
-      'kernels',
-      'install',
-      '--prefix',
-      prefix,
-      '--python',
-      join(JUPYTER_ENV, 'bin', 'python')
-    ]);
-    assert.equal(result.code, 0, result.stderr);
+    // Throws when the CLI fails.
+    installArielKernels(prefix);
     const cpu = kernelJson('ariel-cpu');
     const gpu = kernelJson('ariel-gpu');
     assert.equal(cpu.display_name, 'Python 3 (CPU container)');

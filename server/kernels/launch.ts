@@ -7,7 +7,7 @@
 import { ArielError } from '../errors.js';
 import { buildProgress } from '../cli/progress.js';
 import { BuildService } from '../docker/build.js';
-import { connectDocker } from '../docker/engine.js';
+import { connectDocker, ensureEngine } from '../docker/engine.js';
 import { ensureGpuAvailable, translateGpuError } from '../docker/gpu.js';
 import { planImage } from '../dockerfile/plan.js';
 import type { Accelerator } from '../project/config.js';
@@ -34,6 +34,7 @@ async function launch(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const project = findProject(cwd);
   const docker = connectDocker();
+  await ensureEngine(docker);
   await Promise.all([
     removeOrphanKernels(docker),
     accelerator === 'gpu' ? ensureGpuAvailable(docker, CPU_KERNEL) : undefined

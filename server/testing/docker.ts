@@ -21,3 +21,10 @@ export function removeImagesOf(...roots: string[]): void {
     spawnSync('docker', ['rmi', '--force', ...refs], { stdio: 'ignore' });
   }
 }
+
+/** Containers of Ariel's kernels, running or not. */
+export function kernelContainers(): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', 'label=org.ariel.role=kernel'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+}
