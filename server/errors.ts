@@ -1,16 +1,65 @@
 /**
- * An error the user can act on: what went wrong, and what to do about it.
+ * The stable codes of Ariel's errors. Entry points decide what a code means to their users:
+ * the CLI turns codes into exit codes and command wording, the companion server into HTTP
+ * statuses; tests match codes, not message text.
+ */
+export type ErrorCode =
+  /** A command, request or launcher was called with arguments it does not take. */
+  | 'usage'
+  /** The operation was cancelled (Ctrl-C, an aborted request); see CancelledError. */
+  | 'cancelled'
+  /** A file Ariel must read is missing, unreadable or of the wrong kind (a folder, a dangling link). */
+  | 'file-unreadable'
+  /** The project folder does not exist. */
+  | 'project-not-found'
+  /** `.ariel.json` or `.calibanconfig.json` is malformed or breaks the schema. */
+  | 'config-invalid'
+  /** `requirements.txt`, `setup.py` or `pyproject.toml` cannot be honoured. */
+  | 'dependencies-invalid'
+  /** A feature Ariel does not have (yet), e.g. conda environments. */
+  | 'unsupported'
+  /** An experiment config is malformed or expands to too many jobs. */
+  | 'experiment-config-invalid'
+  /** The module or script to run does not exist in the project. */
+  | 'target-invalid'
+  /** No Docker engine answers. */
+  | 'engine-unreachable'
+  /** A GPU container was asked for on a machine that cannot give one. */
+  | 'gpu-unavailable'
+  /** The base image cannot be found or pulled. */
+  | 'base-image-unavailable'
+  /** An image build failed; the message carries the failing step and its log's tail. */
+  | 'build-failed'
+  /** One or more jobs of a run exited non-zero. */
+  | 'jobs-failed'
+  /** Kernelspecs cannot be installed where asked, or their Python cannot be found. */
+  | 'kernels-install-failed';
+
+/**
+ * An error the user can act on: a stable code, what went wrong, and what to do about it.
  * The CLI prints these as two lines and exits non-zero, without a stack trace;
- * the companion server will send them as JSON.
+ * the companion server sends them as JSON `{code, message, hint}`.
  */
 export class ArielError extends Error {
   constructor(
+    readonly code: ErrorCode,
     message: string,
-    readonly hint?: string,
-    readonly exitCode = 1
+    readonly hint?: string
   ) {
     super(message);
     this.name = 'ArielError';
+  }
+
+  toJSON(): { code: ErrorCode; message: string; hint?: string } {
+    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  }
+}
+
+/** The operation was stopped on request; whatever it had started has been cleaned up. */
+export class CancelledError extends ArielError {
+  constructor(message: string) {
+    super('cancelled', message);
+    this.name = 'CancelledError';
   }
 }
 

@@ -1,6 +1,6 @@
 import { CommanderError, Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ArielError } from '../errors.js';
+import { ArielError, CancelledError } from '../errors.js';
 import { BuildService } from '../docker/build.js';
 import { connectDocker, ensureEngine } from '../docker/engine.js';
 import { ensureGpuAvailable } from '../docker/gpu.js';
@@ -57,7 +57,7 @@ function report(error: unknown): number {
     if (error.hint) {
       process.stderr.write(`  ${error.hint}\n`);
     }
-    return error.exitCode;
+    return exitCodeOf(error);
   }
   process.stderr.write(`ariel: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
   process.stderr.write(
@@ -66,6 +66,11 @@ function report(error: unknown): number {
       : '  Set ARIEL_DEBUG=1 for details, and please report it.\n'
   );
   return 1;
+}
+
+/** 130 for a cancellation, as shells report Ctrl-C; 1 for every other failure. */
+function exitCodeOf(error: ArielError): number {
+  return error instanceof CancelledError ? 130 : 1;
 }
 
 function imageOptions(command: Command): Command {
@@ -183,6 +188,7 @@ function createProgram(signal: AbortSignal): Command {
       const failed = results.filter(r => r.exitCode !== 0);
       if (failed.length > 0) {
         throw new ArielError(
+          'jobs-failed',
           `${failed.length} of ${jobs.length} jobs failed: ${failed.map(f => `job ${f.job.index} (exit code ${f.exitCode}, args: ${f.job.args.join(' ') || 'none'})`).join('; ')}`,
           'See the lines prefixed with those job numbers above.'
         );

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { ArielError } from '../errors.js';
+import { ArielError, CancelledError } from '../errors.js';
 import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
 import { collectContext, packContext } from './context.js';
@@ -113,13 +113,9 @@ export class BuildService {
     const redact = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('***'), text);
 
     await new Promise<void>((resolve, reject) => {
-      signal?.addEventListener(
-        'abort',
-        () => reject(new ArielError('Build cancelled; no image was tagged.', undefined, 130)),
-        {
-          once: true
-        }
-      );
+      signal?.addEventListener('abort', () => reject(new CancelledError('Build cancelled; no image was tagged.')), {
+        once: true
+      });
       this.docker.modem.followProgress(
         stream,
         (error: Error | null) => (error ? reject(error) : resolve()),
@@ -166,11 +162,13 @@ function buildFailure(plan: ImagePlan, step: string, tail: string[], error: stri
     /pull access denied|manifest unknown|no such host|not found: manifest/.test(error)
   ) {
     return new ArielError(
+      'base-image-unavailable',
       `The base image ${base} is not available: ${error}`,
       'Pull it first, or set base_image in .ariel.json (or ARIEL_BASE_IMAGE_CPU / ARIEL_BASE_IMAGE_GPU) to an image this engine has.'
     );
   }
   return new ArielError(
+    'build-failed',
     `Build of the ${plan.spec.mode} image failed at ${step || 'the start'}\n${tail.map(line => `  | ${line}`).join('\n')}\n${error}`,
     `Fix the cause above, then run: ariel build --mode ${plan.spec.mode} --${plan.spec.accelerator}`
   );

@@ -15,6 +15,7 @@ function engineAddress(docker: Docker): string {
 /** The actionable error for an engine that does not answer. */
 function unreachable(docker: Docker, error: unknown): ArielError {
   return new ArielError(
+    'engine-unreachable',
     `Cannot reach the Docker engine at ${engineAddress(docker)} (${reason(error)}).`,
     'Start the Docker engine (e.g. `sudo systemctl start docker`, or `dockerd` on machines without systemd), or set DOCKER_HOST to one that runs.'
   );

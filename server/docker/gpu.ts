@@ -11,6 +11,7 @@ const NO_GPU = /could not select device driver|nvidia-container-cli|unknown or i
 export function noGpuError(detail: string, instead: string): ArielError {
   // The way on comes first: JupyterLab's dialog shows this as one line and cuts it off.
   return new ArielError(
+    'gpu-unavailable',
     'No GPU is available to Docker on this machine.',
     `Use ${instead} instead; GPU containers need an NVIDIA GPU and the NVIDIA container toolkit (the engine said: ${detail}).`
   );

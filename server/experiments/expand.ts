@@ -19,6 +19,7 @@ export function expandExperiments(config: unknown, where = 'experiment config'):
     return config.flatMap((item, i) => {
       if (!isDict(item)) {
         throw new ArielError(
+          'experiment-config-invalid',
           `${where}: item ${i} of the top-level list is not an object.`,
           'A list config holds objects, e.g. [{"lr": [0.1, 0.01]}, {"lr": 1}].'
         );
@@ -28,6 +29,7 @@ export function expandExperiments(config: unknown, where = 'experiment config'):
   }
   if (!isDict(config)) {
     throw new ArielError(
+      'experiment-config-invalid',
       `${where}: the config is neither an object nor a list of objects.`,
       'Write e.g. {"learning_rate": [0.01, 0.001], "epochs": 3}.'
     );
@@ -58,12 +60,17 @@ function alternativesOf(key: string, value: unknown, where: string): Experiment[
   if (compound) {
     const keys = compound[1].split(',').map(k => k.trim());
     if (keys.some(k => !k)) {
-      throw new ArielError(`${where}: compound key "${key}" has an empty name.`, 'Write compound keys as "[a,b]".');
+      throw new ArielError(
+        'experiment-config-invalid',
+        `${where}: compound key "${key}" has an empty name.`,
+        'Write compound keys as "[a,b]".'
+      );
     }
     const tuples = Array.isArray(value) && value.every(Array.isArray) ? value : [value];
     return tuples.map(tuple => {
       if (!Array.isArray(tuple) || tuple.length !== keys.length || !tuple.every(isScalar)) {
         throw new ArielError(
+          'experiment-config-invalid',
           `${where}: key "${key}" needs lists of ${keys.length} values, got ${JSON.stringify(tuple)}.`,
           `Write e.g. "${key}": [[${keys.map((_, i) => i + 1).join(', ')}], [${keys.map((_, i) => (i + 1) * 10).join(', ')}]].`
         );
@@ -75,6 +82,7 @@ function alternativesOf(key: string, value: unknown, where: string): Experiment[
   return values.map(v => {
     if (!isScalar(v)) {
       throw new ArielError(
+        'experiment-config-invalid',
         `${where}: key "${key}" has the value ${JSON.stringify(v)}; values must be strings, numbers or booleans, or lists of them.`,
         'Nested objects and null are not allowed inside an experiment.'
       );

@@ -16,6 +16,7 @@ export async function loadExperimentArgs(file: string): Promise<string[][]> {
     source = fromStdin ? await text(process.stdin) : await readFile(file, 'utf8');
   } catch (error) {
     throw new ArielError(
+      'file-unreadable',
       `Cannot read experiment config ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
       'Check the path.'
     );

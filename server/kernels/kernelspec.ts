@@ -107,6 +107,7 @@ function pythonPrefix(env: NodeJS.ProcessEnv): string {
     return execFileSync('python3', ['-c', 'import sys; print(sys.prefix)'], { encoding: 'utf8' }).trim();
   } catch {
     throw new ArielError(
+      'kernels-install-failed',
       'No Python environment found for --sys-prefix.',
       'Activate the Jupyter environment, or use --prefix or --user.'
     );

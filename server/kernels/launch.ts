@@ -22,6 +22,7 @@ function parseArgs(argv: string[]): { accelerator: Accelerator; connectionFile: 
   const rest = argv.filter((_, i) => i !== index && i !== index + 1);
   if ((accelerator !== 'cpu' && accelerator !== 'gpu') || rest.length !== 1) {
     throw new ArielError(
+      'usage',
       'usage: launch.js [--accelerator cpu|gpu] CONNECTION_FILE',
       'Reinstall the kernelspecs with: ariel kernels install'
     );

@@ -73,7 +73,7 @@ export function loadConfig(path: string, kind: ConfigFileName): ProjectConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ArielError(`Cannot read ${path}: ${(error as Error).message}`);
+    throw new ArielError('file-unreadable', `Cannot read ${path}: ${(error as Error).message}`);
   }
   const raw = parseJsonc(text, path);
   const validate = validatorFor(kind);
@@ -128,11 +128,13 @@ function schemaError(errors: ErrorObject[], text: string, file: string): ArielEr
       k => k !== '$schema'
     );
     return new ArielError(
+      'config-invalid',
       `${locate(text, file, [...path, unknown])}: unknown key "${keyName([...path, unknown])}"`,
       `Allowed keys here: ${allowed.join(', ')}.`
     );
   }
   return new ArielError(
+    'config-invalid',
     `${locate(text, file, path)}: key "${keyName(path)}" ${describeProblem(error)}`,
     `Expected ${describeExpected(error.parentSchema as SchemaNode)}.`
   );

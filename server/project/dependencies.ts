@@ -45,6 +45,7 @@ export function detectDependencies(root: string, options: DependencyOptions): De
   }
   if (!deps.requirements && !deps.package && (has('environment.yml') || has('environment.yaml'))) {
     throw new ArielError(
+      'unsupported',
       'environment.yml (conda) is not supported yet.',
       'List the packages in requirements.txt (pip) or in pyproject.toml, and apt packages in .ariel.json.'
     );
@@ -80,6 +81,7 @@ function fromPyproject(root: string, options: DependencyOptions, hasSetupPy: boo
     project = (parseToml(readFileSync(file, 'utf8')) as { project?: PyprojectProject }).project;
   } catch (error) {
     throw new ArielError(
+      'dependencies-invalid',
       `${file}: invalid TOML (${(error as Error).message.split('\n')[0]})`,
       'Fix the syntax of pyproject.toml.'
     );
@@ -102,6 +104,7 @@ function fromPyproject(root: string, options: DependencyOptions, hasSetupPy: boo
   const unknown = extras.filter(extra => !(extra in optional));
   if (unknown.length > 0) {
     throw new ArielError(
+      'dependencies-invalid',
       `${file}: extra "${unknown[0]}" is not declared in [project.optional-dependencies].`,
       `Declared extras: ${Object.keys(optional).join(', ') || 'none'}.`
     );

@@ -12,6 +12,7 @@ export function parseJsonc(text: string, file: string): unknown {
     const { error, offset } = errors[0];
     const { line, column } = positionOf(text, offset);
     throw new ArielError(
+      'config-invalid',
       `${file}:${line}:${column}: invalid JSON (${describeParseError(printParseErrorCode(error))})`,
       'Fix the syntax at that position; comments and trailing commas are allowed.'
     );

@@ -20,6 +20,7 @@ export function findProject(start: string): Project {
   const from = resolve(start);
   if (!existsSync(from) || !statSync(from).isDirectory()) {
     throw new ArielError(
+      'project-not-found',
       `Project folder ${from} does not exist or is not a folder.`,
       'Pass --project with an existing folder.'
     );

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { ArielError } from '../errors.js';
+import { CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
 import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
@@ -69,7 +69,7 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
     results.push({ job, exitCode });
   }
   if (io.signal?.aborted) {
-    throw new ArielError('Interrupted: the running job was stopped and its container removed.', undefined, 130);
+    throw new CancelledError('Interrupted: the running job was stopped and its container removed.');
   }
   return results;
 }

@@ -12,6 +12,7 @@ const MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 export function resolveTarget(project: Project, target: string, cwd: string): Target {
   if (target.endsWith('.ipynb')) {
     throw new ArielError(
+      'unsupported',
       `Running notebooks (${target}) is not supported yet.`,
       'Run a module or a script, e.g. ariel run trainer.train.'
     );
@@ -24,6 +25,7 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
       return { kind: 'module', module: target };
     }
     throw new ArielError(
+      'target-invalid',
       `No module ${target} in project ${project.root} (looked for ${candidates.join(' and ')}).`,
       'Name a module by its dotted path from the project root (trainer.train), or a script by its path (trainer/train.py).'
     );
@@ -32,6 +34,7 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
   const inProject = relative(project.root, absolute);
   if (inProject.startsWith('..') || !existsSync(absolute) || !statSync(absolute).isFile()) {
     throw new ArielError(
+      'target-invalid',
       `Script ${target} does not exist in project ${project.root}.`,
       'Give the path of a Python file inside the project, or a module name such as trainer.train.'
     );
