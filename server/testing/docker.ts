@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { LABELS } from '../docker/labels.js';
 import { imageNameOf } from '../project/project.js';
 
 /** Tags of the images Ariel built for the project in `root`. */
@@ -24,7 +25,7 @@ export function removeImagesOf(...roots: string[]): void {
 
 /** Containers of Ariel's kernels, running or not. */
 export function kernelContainers(): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', 'label=org.ariel.role=kernel'], { encoding: 'utf8' })
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABELS.role}=kernel`], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean);
 }
