@@ -34,6 +34,19 @@ export interface RunJobsOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Create options for a job's container: the target run from the code folder, GPUs if the image wants them. */
+export function jobContainer(job: Job, options: Omit<RunJobsOptions, 'io'>): Docker.ContainerCreateOptions {
+  const { project, target, env } = options;
+  return {
+    Image: job.image.name,
+    Cmd: [...targetCommand(target), ...job.args],
+    WorkingDir: CODE_DIR,
+    Env: passthroughEnv(project.config, env),
+    Labels: { [LABELS.role]: 'run', [LABELS.project]: project.root, [LABELS.job]: String(job.index) },
+    HostConfig: { Init: true, DeviceRequests: deviceRequestsFor(job.image) }
+  };
+}
+
 /** Runs jobs one after another, each in its own container, with output prefixed by job. */
 export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptions): Promise<JobResult[]> {
   const { project, target, io, env } = options;
@@ -47,18 +60,11 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
     const stderr = prefixLines(prefix, io.stderr);
     let exitCode: number;
     try {
-      exitCode = await runToCompletion(
-        docker,
-        {
-          Image: job.image.name,
-          Cmd: [...targetCommand(target), ...job.args],
-          WorkingDir: CODE_DIR,
-          Env: passthroughEnv(project.config, env),
-          Labels: { [LABELS.role]: 'run', [LABELS.project]: project.root, [LABELS.job]: String(job.index) },
-          HostConfig: { Init: true, DeviceRequests: deviceRequestsFor(job.image) }
-        },
-        { stdout, stderr, signal: io.signal }
-      );
+      exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env }), {
+        stdout,
+        stderr,
+        signal: io.signal
+      });
     } catch (error) {
       if (io.signal?.aborted) {
         break;

@@ -29,3 +29,28 @@ export function kernelContainers(): string[] {
     .split('\n')
     .filter(Boolean);
 }
+
+/** Ids of the untagged images on the engine now. */
+export function danglingImages(): Set<string> {
+  return new Set(
+    execFileSync('docker', ['images', '-q', '--no-trunc', '--filter', 'dangling=true'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+  );
+}
+
+/**
+ * Removes untagged images (the intermediate stages of multi-stage builds) that were not there
+ * before and were created since `since` (ms): other suites on the engine may be building.
+ */
+export function removeDanglingSince(since: number, before: Set<string>): void {
+  for (const id of danglingImages()) {
+    if (before.has(id)) {
+      continue;
+    }
+    const inspected = spawnSync('docker', ['image', 'inspect', '--format', '{{.Created}}', id], { encoding: 'utf8' });
+    if (inspected.status === 0 && Date.parse(inspected.stdout.trim()) >= since - 5_000) {
+      spawnSync('docker', ['rmi', id], { stdio: 'ignore' });
+    }
+  }
+}
