@@ -67,15 +67,19 @@ export function emptyConfig(): ProjectConfig {
   };
 }
 
-/** Reads and validates `.ariel.json` or `.calibanconfig.json`; errors name the file, the key and what was expected. */
-export function loadConfig(path: string, kind: ConfigFileName): ProjectConfig {
+/**
+ * Reads and validates `.ariel.json` or `.calibanconfig.json`; errors name the file, the key and what was expected.
+ * Warnings (duplicate keys) are appended to `warnings`.
+ */
+export function loadConfig(path: string, kind: ConfigFileName, warnings: string[] = []): ProjectConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ArielError('file-unreadable', `Cannot read ${path}: ${(error as Error).message}`);
   }
-  const raw = parseJsonc(text, path);
+  const { value: raw, warnings: found } = parseJsonc(text, path);
+  warnings.push(...found);
   const validate = validatorFor(kind);
   if (!validate(raw)) {
     throw schemaError(validate.errors ?? [], text, path);
