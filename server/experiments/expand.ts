@@ -1,5 +1,5 @@
 import { ArielError } from '../errors.js';
-import { JsonNumber, type JsonValue } from '../project/jsonc.js';
+import { JsonNumber, quoted, type JsonValue } from '../project/jsonc.js';
 
 /** One value an experiment flag can take. */
 export type Scalar = string | boolean | JsonNumber;
@@ -97,8 +97,8 @@ function sizeOf(config: JsonValue, where: string): Size {
         throw new ArielError(
           'experiment-config-invalid',
           other === key
-            ? `${where}: key ${JSON.stringify(key)} names the flag "${name}" twice.`
-            : `${where}: key ${JSON.stringify(key)} sets the flag "${name}", which key ${JSON.stringify(other)} also sets.`,
+            ? `${where}: key ${quoted(key)} names the flag "${name}" twice.`
+            : `${where}: key ${quoted(key)} sets the flag "${name}", which key ${quoted(other)} also sets.`,
           'Give each flag one key per object; use a list of objects for alternatives.'
         );
       }
@@ -122,7 +122,7 @@ function flagNames(key: string, where: string): string[] {
   if (!KEY.test(key)) {
     throw new ArielError(
       'experiment-config-invalid',
-      `${where}: key ${JSON.stringify(key)} is not a valid key.`,
+      `${where}: key ${quoted(key)} is not a valid key.`,
       'A key is a flag name without spaces, commas or brackets ("learning_rate"), or a compound key "[a,b]".'
     );
   }
@@ -139,11 +139,16 @@ function alternativesOf(key: string, names: string[], value: JsonValue, where: s
   if (!key.startsWith('[')) {
     return (Array.isArray(value) ? value : [value]).map(v => [scalar(key, v, where)]);
   }
-  const example = `"${key}": [[${names.map((_, i) => i + 1).join(', ')}], [${names.map((_, i) => (i + 1) * 10).join(', ')}]]`;
+  const sample = (scale: number) =>
+    `[${names
+      .slice(0, 4)
+      .map((_, i) => (i + 1) * scale)
+      .join(', ')}${names.length > 4 ? ', …' : ''}]`;
+  const example = `${quoted(key)}: [${sample(1)}, ${sample(10)}]`;
   if (!Array.isArray(value)) {
     throw new ArielError(
       'experiment-config-invalid',
-      `${where}: compound key ${JSON.stringify(key)} has ${describe(value)}; it takes a list of ${names.length} values or a list of such lists.`,
+      `${where}: compound key ${quoted(key)} has ${describe(value)}; it takes a list of ${names.length} values or a list of such lists.`,
       `Write e.g. ${example}.`
     );
   }
@@ -153,7 +158,7 @@ function alternativesOf(key: string, names: string[], value: JsonValue, where: s
     if (!Array.isArray(tuple) || tuple.length !== names.length) {
       throw new ArielError(
         'experiment-config-invalid',
-        `${where}: compound key ${JSON.stringify(key)} needs lists of ${names.length} values, got ${describe(tuple)}.`,
+        `${where}: compound key ${quoted(key)} needs lists of ${names.length} values, got ${describe(tuple)}.`,
         `Write e.g. ${example}.`
       );
     }
@@ -167,7 +172,7 @@ function scalar(key: string, value: JsonValue, where: string): Scalar {
   }
   throw new ArielError(
     'experiment-config-invalid',
-    `${where}: key ${JSON.stringify(key)} has ${describe(value)}; values must be strings, numbers or booleans, or lists of them.`,
+    `${where}: key ${quoted(key)} has ${describe(value)}; values must be strings, numbers or booleans, or lists of them.`,
     'Nested objects, nested lists and null are not allowed inside an experiment.'
   );
 }
@@ -183,8 +188,7 @@ function describe(value: JsonValue): string {
   if (value instanceof Map) {
     return 'an object';
   }
-  const text = value instanceof JsonNumber ? value.text : JSON.stringify(value);
-  return `the value ${text.length > 60 ? `${text.slice(0, 60)}…` : text}`;
+  return `the value ${typeof value === 'string' ? quoted(value) : value instanceof JsonNumber ? value.text.slice(0, 60) : value}`;
 }
 
 /** Expands a config that sizeOf has validated. */

@@ -47,6 +47,15 @@ describe('parseJsonc', () => {
     ]);
   });
 
+  it('names at most 20 duplicates one by one, then counts the rest', () => {
+    const text = `{${Array.from({ length: 25 }, (_, i) => `\n"k": ${i}`).join(',')}}`;
+    const { value, warnings } = parseJsonc(text, 'c.json');
+    assert.deepEqual(value, { k: 24 });
+    assert.equal(warnings.length, 21);
+    assert.equal(warnings[0], 'c.json:3: duplicate key "k" (also on line 2); the value on line 3 is used.');
+    assert.equal(warnings[20], 'c.json: 4 more duplicate keys.');
+  });
+
   it('makes "__proto__" an ordinary key, as JSON.parse does', () => {
     const value = parseJsonc('{"__proto__": {"polluted": true}}', 'c.json').value as Record<string, unknown>;
     assert.deepEqual(Object.keys(value), ['__proto__']);

@@ -87,6 +87,7 @@ function convert<T>(source: string, file: string, options: JsoncOptions, build: 
     );
   }
   const warnings: string[] = [];
+  let duplicates = 0;
   const value = (node: Node): T => {
     switch (node.type) {
       case 'object': {
@@ -96,10 +97,11 @@ function convert<T>(source: string, file: string, options: JsoncOptions, build: 
           const [keyNode, valueNode] = property.children ?? [];
           const key = keyNode.value as string;
           const previous = offsets.get(key);
-          if (previous !== undefined) {
+          duplicates += previous === undefined ? 0 : 1;
+          if (previous !== undefined && duplicates <= MAX_DUPLICATE_WARNINGS) {
             const line = positionOf(text, keyNode.offset).line;
             warnings.push(
-              `${file}:${line}: duplicate key ${JSON.stringify(key)} (also on line ${positionOf(text, previous).line}); the value on line ${line} is used.`
+              `${file}:${line}: duplicate key ${quoted(key)} (also on line ${positionOf(text, previous).line}); the value on line ${line} is used.`
             );
           }
           offsets.set(key, keyNode.offset);
@@ -116,7 +118,19 @@ function convert<T>(source: string, file: string, options: JsoncOptions, build: 
         return node.value as T;
     }
   };
-  return { value: value(root), warnings };
+  const result = value(root);
+  if (duplicates > MAX_DUPLICATE_WARNINGS) {
+    warnings.push(`${file}: ${duplicates - MAX_DUPLICATE_WARNINGS} more duplicate keys.`);
+  }
+  return { value: result, warnings };
+}
+
+/** Enough to show a pattern; a file of thousands of duplicates is not read out line by line. */
+const MAX_DUPLICATE_WARNINGS = 20;
+
+/** A key or value in double quotes for a message, shortened when it is long. */
+export function quoted(text: string, max = 60): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
 /** Refuses nesting deeper than MAX_JSON_DEPTH, with an iterative scan (no recursion to overflow). */
