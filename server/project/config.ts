@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ArielError } from '../errors.js';
-import { locate, parseJsonc } from './jsonc.js';
+import { locate, parseJsoncWithWarnings } from './jsonc.js';
 
 export type Accelerator = 'cpu' | 'gpu';
 export const ACCELERATORS: readonly Accelerator[] = ['cpu', 'gpu'];
@@ -78,7 +78,7 @@ export function loadConfig(path: string, kind: ConfigFileName, warnings: string[
   } catch (error) {
     throw new ArielError('file-unreadable', `Cannot read ${path}: ${(error as Error).message}`);
   }
-  const { value: raw, warnings: found } = parseJsonc(text, path);
+  const { value: raw, warnings: found } = parseJsoncWithWarnings(text, path);
   warnings.push(...found);
   const validate = validatorFor(kind);
   if (!validate(raw)) {

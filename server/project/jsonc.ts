@@ -36,6 +36,8 @@ export interface JsoncOptions {
   hashComments?: boolean;
   /** The code of syntax errors (default 'config-invalid'). */
   code?: ErrorCode;
+  /** Deeper nesting is refused (default and at most MAX_JSON_DEPTH: the parser recurses). */
+  maxDepth?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export interface JsoncOptions {
  * JSON.parse's values (the last of duplicate keys wins, `__proto__` is an ordinary key).
  * A syntax error names the file, the line and the column.
  */
-export function parseJsonc(text: string, file: string, options: JsoncOptions = {}): Parsed<unknown> {
+export function parseJsoncWithWarnings(text: string, file: string, options: JsoncOptions = {}): Parsed<unknown> {
   return convert<unknown>(text, file, options, {
     number: node => node.value,
     object: entries => {
@@ -57,7 +59,7 @@ export function parseJsonc(text: string, file: string, options: JsoncOptions = {
   });
 }
 
-/** Parses like parseJsonc but keeps numbers' text and key order exactly: see JsonValue. */
+/** Parses like parseJsoncWithWarnings but keeps numbers' text and key order exactly: see JsonValue. */
 export function parseJsoncExact(text: string, file: string, options: JsoncOptions = {}): Parsed<JsonValue> {
   return convert<JsonValue>(text, file, options, {
     number: (node, source) => new JsonNumber(source.slice(node.offset, node.offset + node.length)),
@@ -73,7 +75,7 @@ interface Builders<T> {
 function convert<T>(source: string, file: string, options: JsoncOptions, build: Builders<T>): Parsed<T> {
   const code = options.code ?? 'config-invalid';
   const text = options.hashComments ? blankHashComments(source) : source;
-  checkDepth(text, file, code);
+  checkDepth(text, file, code, Math.min(options.maxDepth ?? MAX_JSON_DEPTH, MAX_JSON_DEPTH));
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0 || !root) {
@@ -133,18 +135,18 @@ export function quoted(text: string, max = 60): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
-/** Refuses nesting deeper than MAX_JSON_DEPTH, with an iterative scan (no recursion to overflow). */
-function checkDepth(text: string, file: string, code: ErrorCode): void {
+/** Refuses nesting deeper than maxDepth, with an iterative scan (no recursion to overflow). */
+function checkDepth(text: string, file: string, code: ErrorCode, maxDepth: number): void {
   const scanner = createScanner(text, true);
   let depth = 0;
   for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
     if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
       depth += 1;
-      if (depth > MAX_JSON_DEPTH) {
+      if (depth > maxDepth) {
         const { line, column } = positionOf(text, scanner.getTokenOffset());
         throw new ArielError(
           code,
-          `${file}:${line}:${column}: objects and lists are nested deeper than ${MAX_JSON_DEPTH} levels.`,
+          `${file}:${line}:${column}: objects and lists are nested deeper than ${maxDepth} levels.`,
           'A config needs only a few levels; check that this is the file you meant.'
         );
       }
