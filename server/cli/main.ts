@@ -92,7 +92,9 @@ function accelerator(options: ImageOptions): Accelerator {
 
 function plan(mode: Mode, options: ImageOptions): ImagePlan {
   const project = findProject(options.project ?? process.cwd());
-  warn(project.warnings);
+  for (const warning of project.warnings) {
+    process.stderr.write(`ariel: warning: ${warning}\n`);
+  }
   return planImage(project, { mode, accelerator: accelerator(options), extras: options.extras });
 }
 
@@ -103,12 +105,6 @@ async function ensureImage(builds: BuildService, imagePlan: ImagePlan, signal: A
     return (await builds.ensureImage(imagePlan, { onEvent: progress.listener, signal })).image;
   } finally {
     progress.stop();
-  }
-}
-
-function warn(warnings: string[]): void {
-  for (const warning of warnings) {
-    process.stderr.write(`ariel: warning: ${warning}\n`);
   }
 }
 
@@ -127,7 +123,9 @@ function maxJobsOption(): Option {
 async function experimentJobs(file: string, maxJobs: number): Promise<string[][]> {
   try {
     const { jobs, warnings } = await loadExperimentArgs(file, { maxJobs });
-    warn(warnings);
+    for (const warning of warnings) {
+      process.stderr.write(`ariel: warning: ${warning}\n`);
+    }
     return jobs;
   } catch (error) {
     if (error instanceof ArielError && error.code === 'too-many-jobs') {
