@@ -33,7 +33,7 @@ export function expandExperiments(config: JsonValue, options: ExpandOptions = {}
   if (size.jobs > BigInt(maxJobs)) {
     throw new ArielError(
       'too-many-jobs',
-      `${where} expands to ${size.jobs >= COUNT_CAP ? `more than 10^${CAP_DIGITS}` : size.jobs} jobs, more than the limit of ${maxJobs}.`,
+      `${where} expands to ${countText(size.jobs)} jobs, more than the limit of ${maxJobs}.`,
       'Shorten its lists, or raise the limit if you mean it.'
     );
   }
@@ -41,7 +41,7 @@ export function expandExperiments(config: JsonValue, options: ExpandOptions = {}
   if (size.flags > BigInt(maxJobs) * BigInt(FLAGS_PER_JOB)) {
     throw new ArielError(
       'too-many-jobs',
-      `${where} expands to ${size.jobs} jobs with ${size.flags >= COUNT_CAP ? `more than 10^${CAP_DIGITS}` : size.flags} flags in all, more than ${FLAGS_PER_JOB} per job of the job limit (${maxJobs}).`,
+      `${where} expands to ${size.jobs} jobs with ${countText(size.flags)} flags in all, more than ${FLAGS_PER_JOB} per job of the job limit (${maxJobs}).`,
       'Give the jobs fewer keys, or raise the limit if you mean it.'
     );
   }
@@ -54,6 +54,10 @@ const FLAGS_PER_JOB = 100;
 const CAP_DIGITS = 30;
 /** Counts saturate here, so that a hostile config cannot make the count itself expensive. */
 const COUNT_CAP = 10n ** BigInt(CAP_DIGITS);
+
+function countText(count: bigint): string {
+  return count >= COUNT_CAP ? `more than 10^${CAP_DIGITS}` : String(count);
+}
 
 interface Size {
   jobs: bigint;
@@ -97,8 +101,8 @@ function sizeOf(config: JsonValue, where: string): Size {
         throw new ArielError(
           'experiment-config-invalid',
           other === key
-            ? `${where}: key ${quoted(key)} names the flag "${name}" twice.`
-            : `${where}: key ${quoted(key)} sets the flag "${name}", which key ${quoted(other)} also sets.`,
+            ? `${where}: key ${quoted(key)} names the flag ${quoted(name)} twice.`
+            : `${where}: key ${quoted(key)} sets the flag ${quoted(name)}, which key ${quoted(other)} also sets.`,
           'Give each flag one key per object; use a list of objects for alternatives.'
         );
       }
