@@ -156,6 +156,10 @@ describe('expandExperiments (Caliban semantics)', () => {
     assert.deepEqual(argv('{"[a,b]": [[1.0, 0]]}'), [['--a', '1.0', '--b', '0']]);
   });
 
+  it('rejects a NUL character in a value, which no command line can carry', () => {
+    assertArielError({ name: ['ok', 'a\0b'] }, 'key "name"', 'NUL');
+  });
+
   it('passes strings as they are', () => {
     assert.deepEqual(argv({ name: 'a b', empty: '', quote: '"x"' }), [
       ['--name', 'a b', '--empty', '', '--quote', '"x"']
@@ -170,8 +174,24 @@ describe('expandExperiments (Caliban semantics)', () => {
     ]);
   });
 
-  it('rejects keys Caliban rejects, naming the key', () => {
-    for (const key of ['[', 'eh[', ']a,b]', '[test,,fail]', '[,a]', '[a,b,]', 'a b', 'a,b', '', ' a', '[]']) {
+  it('rejects keys Caliban rejects, and names that make no flag, naming the key', () => {
+    for (const key of [
+      '[',
+      'eh[',
+      ']a,b]',
+      '[test,,fail]',
+      '[,a]',
+      '[a,b,]',
+      'a b',
+      'a,b',
+      '',
+      ' a',
+      '[]',
+      '--',
+      '-',
+      '[a, -]',
+      'a\0b'
+    ]) {
       assertArielError({ [key]: 0 }, `key ${JSON.stringify(key)} is not a valid key`);
     }
     // Caliban's own valid forms.

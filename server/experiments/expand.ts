@@ -123,19 +123,16 @@ const KEY = new RegExp(String.raw`^(?:${NAME}|\[\s*${NAME}(?:\s*,\s*${NAME})*\s*
 
 /** The flag names a key sets: itself, or the names of a compound key. */
 function flagNames(key: string, where: string): string[] {
-  if (!KEY.test(key)) {
+  const names = KEY.test(key) ? (key.startsWith('[') ? key.slice(1, -1).split(',') : [key]) : [];
+  // Only dashes ("--" ends a command's options) or a NUL (no command line can carry one) name no flag either.
+  if (names.length === 0 || names.some(name => /^\s*-+\s*$|\0/.test(name))) {
     throw new ArielError(
       'experiment-config-invalid',
       `${where}: key ${quoted(key)} is not a valid key.`,
       'A key is a flag name without spaces, commas or brackets ("learning_rate"), or a compound key "[a,b]".'
     );
   }
-  return key.startsWith('[')
-    ? key
-        .slice(1, -1)
-        .split(',')
-        .map(name => name.trim())
-    : [key];
+  return names.map(name => name.trim());
 }
 
 /** The alternatives a key contributes; each alternative assigns a value to each of the key's names. */
@@ -171,6 +168,13 @@ function alternativesOf(key: string, names: string[], value: JsonValue, where: s
 }
 
 function scalar(key: string, value: JsonValue, where: string): Scalar {
+  if (typeof value === 'string' && value.includes('\0')) {
+    throw new ArielError(
+      'experiment-config-invalid',
+      `${where}: key ${quoted(key)} has a value with a NUL character (\\u0000), which no command line can carry.`,
+      'Remove the character.'
+    );
+  }
   if (typeof value === 'string' || typeof value === 'boolean' || value instanceof JsonNumber) {
     return value;
   }
@@ -187,7 +191,7 @@ function describe(value: JsonValue): string {
     return 'null';
   }
   if (Array.isArray(value)) {
-    return `a list of ${value.length} items`;
+    return `a list of ${value.length} item${value.length === 1 ? '' : 's'}`;
   }
   if (value instanceof Map) {
     return 'an object';
