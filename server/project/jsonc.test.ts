@@ -53,8 +53,8 @@ describe('parseJsoncWithWarnings', () => {
     );
     assert.deepEqual(value, { a: 3, b: { x: 2 } });
     assert.deepEqual(warnings, [
-      'c.json:4: duplicate key "x" (also on line 3); the value on line 4 is used.',
-      'c.json:5: duplicate key "a" (also on line 2); the value on line 5 is used.'
+      'c.json:4: duplicate key "x" (also on line 3); the last value is used.',
+      'c.json:5: duplicate key "a" (also on line 2); the last value is used.'
     ]);
   });
 
@@ -63,7 +63,7 @@ describe('parseJsoncWithWarnings', () => {
     const { value, warnings } = parseJsoncWithWarnings(text, 'c.json');
     assert.deepEqual(value, { k: 24 });
     assert.equal(warnings.length, 21);
-    assert.equal(warnings[0], 'c.json:3: duplicate key "k" (also on line 2); the value on line 3 is used.');
+    assert.equal(warnings[0], 'c.json:3: duplicate key "k" (also on line 2); the last value is used.');
     assert.equal(warnings[20], 'c.json: 4 more duplicate keys.');
   });
 
@@ -129,6 +129,6 @@ describe('parseJsoncExact', () => {
         ['b', new JsonNumber('2')]
       ]
     );
-    assert.deepEqual(warnings, ['e.json:3: duplicate key "a" (also on line 1); the value on line 3 is used.']);
+    assert.deepEqual(warnings, ['e.json:3: duplicate key "a" (also on line 1); the last value is used.']);
   });
 });

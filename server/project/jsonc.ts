@@ -103,7 +103,7 @@ function convert<T>(source: string, file: string, options: JsoncOptions, build: 
           if (previous !== undefined && duplicates <= MAX_DUPLICATE_WARNINGS) {
             const line = positionOf(text, keyNode.offset).line;
             warnings.push(
-              `${file}:${line}: duplicate key ${quoted(key)} (also on line ${positionOf(text, previous).line}); the value on line ${line} is used.`
+              `${file}:${line}: duplicate key ${quoted(key)} (also on line ${positionOf(text, previous).line}); the last value is used.`
             );
           }
           offsets.set(key, keyNode.offset);
