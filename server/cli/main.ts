@@ -1,4 +1,4 @@
-import { CommanderError, Command, Option } from 'commander';
+import { CommanderError, Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ArielError, CancelledError } from '../errors.js';
 import {
@@ -13,6 +13,7 @@ import {
   type Progress
 } from '../app/index.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
+import { DEFAULT_MAX_JOBS } from '../experiments/expand.js';
 import { loadExperimentArgs } from '../experiments/load.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
@@ -96,7 +97,15 @@ function accelerator(options: ImageOptions): Accelerator {
 
 function imageRequest(mode: Mode, options: ImageOptions): ImageRequest {
   const project = findProject(options.project ?? process.cwd());
+  warn(project.warnings);
   return { project, mode, accelerator: accelerator(options), extras: options.extras };
+}
+
+/** Warnings are data from the layers below; the CLI prints them on stderr. */
+function warn(warnings: string[]): void {
+  for (const warning of warnings) {
+    process.stderr.write(`ariel: warning: ${warning}\n`);
+  }
 }
 
 /** Runs an operation with build progress shown on stderr. */
@@ -126,6 +135,31 @@ function inCliWords(error: unknown, command: 'build' | 'run' | 'shell', request:
       );
     default:
       return error;
+  }
+}
+
+function maxJobsOption(): Option {
+  return new Option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs')
+    .default(DEFAULT_MAX_JOBS)
+    .argParser((value: string) => {
+      if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) {
+        throw new InvalidArgumentError('Expected a whole number of at least 1.');
+      }
+      return Number(value);
+    });
+}
+
+/** The jobs of an experiment config, its warnings printed. */
+async function experimentJobs(file: string, maxJobs: number): Promise<string[][]> {
+  try {
+    const { jobs, warnings } = await loadExperimentArgs(file, { maxJobs });
+    warn(warnings);
+    return jobs;
+  } catch (error) {
+    if (error instanceof ArielError && error.code === 'too-many-jobs') {
+      throw new ArielError(error.code, error.message, 'Shorten its lists, or pass --max-jobs N to allow up to N jobs.');
+    }
+    throw error;
   }
 }
 
@@ -170,14 +204,18 @@ function createProgram(signal: AbortSignal): Command {
       .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
+      .addOption(maxJobsOption())
   ).action(
     async (
       target: string,
       args: string[],
-      options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean }
+      options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean; maxJobs: number }
     ) => {
       const request = imageRequest('run', options);
-      const experiments = options.experimentConfig ? await loadExperimentArgs(options.experimentConfig) : undefined;
+      const experiments =
+        options.experimentConfig === undefined
+          ? undefined
+          : await experimentJobs(options.experimentConfig, options.maxJobs);
       const experiment = { ...request, target, cwd: process.cwd(), args, experiments };
       if (options.dryRun) {
         const { jobs } = await planExperiment(deps, experiment);
@@ -240,8 +278,9 @@ function createProgram(signal: AbortSignal): Command {
     .command('expand')
     .description('print the jobs an experiment config expands to, as a JSON array of argument lists')
     .argument('<file>', 'experiment config (JSON), or "stdin"')
-    .action(async (file: string) => {
-      process.stdout.write(`${JSON.stringify(await loadExperimentArgs(file))}\n`);
+    .addOption(maxJobsOption())
+    .action(async (file: string, options: { maxJobs: number }) => {
+      process.stdout.write(`${JSON.stringify(await experimentJobs(file, options.maxJobs))}\n`);
     });
 
   registerImageCommands(program, deps);

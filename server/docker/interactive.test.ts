@@ -7,7 +7,7 @@ import { ImageRef } from './imageRef.js';
 import { interactiveContainer } from './interactive.js';
 import { LABELS } from './labels.js';
 
-const project: Project = { root: '/home/me/digits', config: { ...emptyConfig(), env: ['WANDB_KEY'] } };
+const project: Project = { root: '/home/me/digits', config: { ...emptyConfig(), env: ['WANDB_KEY'] }, warnings: [] };
 const cpu = ImageRef.of('ariel/digits', 'notebook', 'cpu', 'a'.repeat(64));
 const gpu = ImageRef.of('ariel/digits', 'notebook', 'gpu', 'b'.repeat(64));
 const launcher = { pid: 42, host: 'box', started: '123' };

@@ -31,6 +31,9 @@ async function launch(argv: string[]): Promise<number> {
   const { accelerator, connectionFile } = parseArgs(argv);
   const cwd = process.cwd();
   const project = findProject(cwd);
+  for (const warning of project.warnings) {
+    process.stderr.write(`[Ariel] warning: ${warning}\n`);
+  }
   const abort = new AbortController();
   // Set once the container runs; the signal handlers below may fire before.
   const started: { kernel?: KernelHandle } = {};

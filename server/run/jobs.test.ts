@@ -5,7 +5,7 @@ import { LABELS } from '../docker/labels.js';
 import { emptyConfig } from '../project/config.js';
 import { jobContainer, planJobs } from './jobs.js';
 
-const project = { root: '/home/me/digits', config: emptyConfig() };
+const project = { root: '/home/me/digits', config: emptyConfig(), warnings: [] };
 const target = { kind: 'module', module: 'trainer.train' } as const;
 
 describe('jobs', () => {
