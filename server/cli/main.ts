@@ -91,6 +91,9 @@ function accelerator(options: ImageOptions): Accelerator {
 
 function plan(mode: Mode, options: ImageOptions): ImagePlan {
   const project = findProject(options.project ?? process.cwd());
+  for (const warning of project.warnings) {
+    process.stderr.write(`ariel: warning: ${warning}\n`);
+  }
   return planImage(project, { mode, accelerator: accelerator(options), extras: options.extras });
 }
 

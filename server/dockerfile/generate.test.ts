@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
-import { MODES, renderDockerfile, type Mode } from './generate.js';
+import { ArielError } from '../errors.js';
+import { MODES, renderDockerfile, type ImageSpec, type Mode } from './generate.js';
 import { planImage, type ImagePlan } from './plan.js';
 
 /** Snapshots live in the source tree; the compiled test sits in dist/server/dockerfile/. */
@@ -261,4 +262,27 @@ describe('renderDockerfile', () => {
     );
     assert.ok(!text.includes('train.py'), text);
   });
+});
+
+describe('renderDockerfile refuses values that would add a line, whatever checked them before', () => {
+  const spec = () => ({ ...plan(REQUIREMENTS_ONLY, 'run', 'cpu').spec, user: USER });
+  const cases: [string, Partial<ImageSpec>][] = [
+    ['baseImage', { baseImage: 'python:3.11-slim\nRUN touch /x #' }],
+    ['baseImage', { baseImage: 'python:3.11-slim\r' }],
+    ['aptPackages[0]', { aptPackages: ['git\u2028RUN x'] }],
+    ['dependencies.requirements', { dependencies: { requirements: 'requirements.txt\nRUN x' } }],
+    [
+      'dependencies.package.requirements[0]',
+      { dependencies: { package: { kind: 'pyproject', name: 'p', requirements: ['numpy\u0000'], extras: [] } } }
+    ]
+  ];
+  for (const [field, change] of cases) {
+    it(`refuses a control character in ${field}`, () => {
+      assert.throws(
+        () => renderDockerfile({ ...spec(), ...change }),
+        (error: unknown) =>
+          error instanceof ArielError && error.code === 'dockerfile-unsafe' && error.message.includes(field)
+      );
+    });
+  }
 });

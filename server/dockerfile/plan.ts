@@ -1,7 +1,18 @@
 import { userInfo } from 'node:os';
-import type { Accelerator } from '../project/config.js';
+import { ArielError } from '../errors.js';
+import { expandBaseImage, shorten, type Accelerator } from '../project/config.js';
 import { detectDependencies } from '../project/dependencies.js';
 import { imageNameOf, type Project } from '../project/project.js';
+import { loadUserConfig, type UserConfig } from '../project/user-config.js';
+import {
+  CONTROL_CHARACTER,
+  IMAGE_REFERENCE_RULE,
+  imageReferenceProblem,
+  INDEX_URL_RULE,
+  indexUrlProblem,
+  NETWORK_RULE,
+  networkProblem
+} from '../project/values.js';
 import { renderDockerfile, type ImageSpec, type Mode } from './generate.js';
 
 /** Public images a user would pick; projects override them with `base_image`. */
@@ -18,6 +29,8 @@ export interface PlanOptions {
   extras?: string[];
   /** Machine-wide defaults, read from ARIEL_* variables (see README). */
   env?: NodeJS.ProcessEnv;
+  /** The per-user config; read from its file (see user-config.ts) when not given. */
+  userConfig?: UserConfig;
 }
 
 /** Everything needed to build one image: the Dockerfile and how to build it. */
@@ -32,19 +45,41 @@ export interface ImagePlan {
   network?: string;
 }
 
+/**
+ * Plans an image. Settings come from the project's config file first, then the user config
+ * (build settings only), then the machine's ARIEL_* variables, then Ariel's defaults.
+ */
 export function planImage(project: Project, options: PlanOptions): ImagePlan {
   const env = options.env ?? process.env;
-  // An empty ARIEL_* variable counts as unset, as in `ARIEL_PIP_INDEX_URL= ariel build`.
-  const machine = (name: string): string | undefined => env[name] || undefined;
+  const user = (options.userConfig ?? loadUserConfig(env))?.build;
   const { config } = project;
   const { mode, accelerator } = options;
-  const machineBase = machine(`ARIEL_BASE_IMAGE_${accelerator.toUpperCase()}`);
+  const machineBase = machineSetting(env, `ARIEL_BASE_IMAGE_${accelerator.toUpperCase()}`, name => {
+    const image = expandBaseImage(name, accelerator);
+    return [image, imageReferenceProblem(image), IMAGE_REFERENCE_RULE];
+  });
   const baseImage = config.baseImage[accelerator] ?? machineBase ?? DEFAULT_BASE_IMAGES[accelerator];
-  const pipIndexUrl = config.build.pipIndexUrl ?? machine('ARIEL_PIP_INDEX_URL');
+  const pipIndexUrl =
+    config.build.pipIndexUrl ??
+    user?.pipIndexUrl ??
+    machineSetting(env, 'ARIEL_PIP_INDEX_URL', url => [url, indexUrlProblem(url), INDEX_URL_RULE]);
   const extraIndexUrls =
-    config.build.pipExtraIndexUrls.length > 0
-      ? config.build.pipExtraIndexUrls
-      : (env.ARIEL_PIP_EXTRA_INDEX_URL ?? '').split(/\s+/).filter(Boolean);
+    [
+      config.build.pipExtraIndexUrls,
+      user?.pipExtraIndexUrls ?? [],
+      machineSetting(env, 'ARIEL_PIP_EXTRA_INDEX_URL', value => {
+        // Space-separated, as pip's own PIP_EXTRA_INDEX_URL; a line break is not a separator here.
+        const urls = value.split(' ').filter(Boolean);
+        const problem = CONTROL_CHARACTER.test(value)
+          ? 'contains a line break or control character'
+          : urls.map(indexUrlProblem).find(Boolean);
+        return [urls, problem, `space-separated URLs, each ${INDEX_URL_RULE}`];
+      }) ?? []
+    ].find(urls => urls.length > 0) ?? [];
+  const network =
+    config.build.network ??
+    user?.network ??
+    machineSetting(env, 'ARIEL_BUILD_NETWORK', name => [name, networkProblem(name), NETWORK_RULE]);
 
   const spec: ImageSpec = {
     projectName: imageNameOf(project).replace(/^ariel\//, ''),
@@ -73,8 +108,33 @@ export function planImage(project: Project, options: PlanOptions): ImagePlan {
     dockerfile: renderDockerfile(spec),
     repository: imageNameOf(project),
     buildArgs,
-    network: config.build.network ?? machine('ARIEL_BUILD_NETWORK')
+    network
   };
+}
+
+/**
+ * A machine-wide default from an ARIEL_* variable, parsed and checked: `parse` returns the
+ * value, the broken rule (if any) and the rule. An empty variable counts as unset, as in
+ * `ARIEL_PIP_INDEX_URL= ariel build`.
+ */
+function machineSetting<T>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  parse: (value: string) => [T, string | undefined, string]
+): T | undefined {
+  const value = env[name];
+  if (!value) {
+    return undefined;
+  }
+  const [parsed, problem, rule] = parse(value);
+  if (problem) {
+    throw new ArielError(
+      'config-invalid',
+      `Environment variable ${name} ${problem}: ${JSON.stringify(shorten(value))}`,
+      `Expected ${rule}.`
+    );
+  }
+  return parsed;
 }
 
 /** The host user's ids; platforms without them (Windows) get the usual first user's. */

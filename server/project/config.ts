@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ArielError } from '../errors.js';
+import { createScanner, parseTree, SyntaxKind, type Node } from 'jsonc-parser';
+import { ArielError, positionOf } from '../errors.js';
 import { locate, parseJsonc } from './jsonc.js';
+import { readTextFile } from './read.js';
+import {
+  IMAGE_REFERENCE_RULE,
+  imageReferenceProblem,
+  INDEX_URL_RULE,
+  indexUrlProblem,
+  NETWORK_RULE,
+  networkProblem
+} from './values.js';
 
 export type Accelerator = 'cpu' | 'gpu';
 export const ACCELERATORS: readonly Accelerator[] = ['cpu', 'gpu'];
@@ -24,6 +34,11 @@ export interface ProjectConfig {
 
 export const CONFIG_FILES = ['.ariel.json', '.calibanconfig.json'] as const;
 export type ConfigFileName = (typeof CONFIG_FILES)[number];
+/** A project's config file, or the per-user config (`user`), which takes only the `build` keys. */
+export type ConfigKind = ConfigFileName | 'user';
+
+/** Config files are a few levels deep; anything deeper is refused before it is parsed. */
+export const MAX_CONFIG_DEPTH = 32;
 
 interface RawConfig {
   base_image?: string | Partial<Record<Accelerator, string>>;
@@ -42,18 +57,32 @@ const schema = JSON.parse(
 // checked against JSON Schema's meta-schema by a test, not at every start: compiling validators
 // is most of what a kernel launcher spends before it talks to Docker, so each is compiled on first use.
 const ajv = new Ajv({ allErrors: false, verbose: true, validateSchema: false });
-const validators = new Map<ConfigFileName, ValidateFunction<RawConfig>>();
+const validators = new Map<ConfigKind, ValidateFunction<RawConfig>>();
 
-function validatorFor(kind: ConfigFileName): ValidateFunction<RawConfig> {
+function validatorFor(kind: ConfigKind): ValidateFunction<RawConfig> {
   let validate = validators.get(kind);
   if (!validate) {
-    // Caliban's files may carry keys Ariel does not know; only the known ones are checked.
-    validate = ajv.compile<RawConfig>(
-      kind === '.ariel.json' ? schema : { ...schema, $id: 'caliban-config', additionalProperties: true }
-    );
+    validate = ajv.compile<RawConfig>(schemaFor(kind));
     validators.set(kind, validate);
   }
   return validate;
+}
+
+function schemaFor(kind: ConfigKind): Record<string, unknown> {
+  const properties = schema.properties as Record<string, unknown>;
+  switch (kind) {
+    case '.ariel.json':
+      return schema;
+    case '.calibanconfig.json':
+      // Caliban's files may carry keys Ariel does not know; only the known ones are checked.
+      return { ...schema, $id: 'caliban-config', additionalProperties: true };
+    case 'user':
+      return {
+        ...schema,
+        $id: 'ariel-user-config',
+        properties: { $schema: properties.$schema, build: properties.build }
+      };
+  }
 }
 
 export function emptyConfig(): ProjectConfig {
@@ -67,32 +96,169 @@ export function emptyConfig(): ProjectConfig {
   };
 }
 
-/** Reads and validates `.ariel.json` or `.calibanconfig.json`; errors name the file, the key and what was expected. */
-export function loadConfig(path: string, kind: ConfigFileName): ProjectConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ArielError('file-unreadable', `Cannot read ${path}: ${(error as Error).message}`);
-  }
+/**
+ * Reads and validates `.ariel.json`, `.calibanconfig.json` or the user config; errors name the
+ * file, the key and what was expected. Every value that reaches a Dockerfile or a build is
+ * checked against what it may legally be.
+ */
+export function loadConfig(path: string, kind: ConfigKind): ProjectConfig {
+  const text = readTextFile(path);
+  checkStructure(text, path);
   const raw = parseJsonc(text, path);
   const validate = validatorFor(kind);
   if (!validate(raw)) {
     throw schemaError(validate.errors ?? [], text, path);
   }
-  return normalize(raw);
+  const config = normalize(raw);
+  checkValues(raw, config, text, path);
+  return config;
+}
+
+/**
+ * Refuses what the parser would mishandle: nesting deeper than any config needs (parsing is
+ * recursive), and a `__proto__` key, which a plain object would take as its prototype and so
+ * hide from the schema.
+ */
+function checkStructure(text: string, file: string): void {
+  const scanner = createScanner(text);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
+    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
+      if (++depth > MAX_CONFIG_DEPTH) {
+        const { line, column } = positionOf(text, scanner.getTokenOffset());
+        throw new ArielError(
+          'config-invalid',
+          `${file}:${line}:${column}: nested more than ${MAX_CONFIG_DEPTH} levels deep`,
+          'A project config is a few levels deep; check that this is the file you meant.'
+        );
+      }
+    } else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseBracketToken) {
+      depth--;
+    }
+  }
+  const proto = findKey(parseTree(text, [], { allowTrailingComma: true }), '__proto__');
+  if (proto) {
+    const { line, column } = positionOf(text, proto.offset);
+    throw new ArielError('config-invalid', `${file}:${line}:${column}: key "__proto__" is not allowed`, 'Remove it.');
+  }
+}
+
+function findKey(node: Node | undefined, key: string): Node | undefined {
+  for (const child of node?.children ?? []) {
+    if (child.type === 'property' && child.children?.[0].value === key) {
+      return child;
+    }
+    const found = findKey(child, key);
+    if (found) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
+/** Caliban's spelling of base images: `{}` stands for the accelerator, `dlvm:` names a Deep Learning VM image. */
+export function expandBaseImage(name: string, accelerator: Accelerator): string {
+  return expandDlvm(name.replaceAll('{}', accelerator));
+}
+
+/** Caliban's table of DLVM images (caliban/config/__init__.py): framework to the versions it knows. */
+const DLVMS: Record<string, string[]> = {
+  pytorch: ['1.0', '1.1', '1.2', '1.3', '1.4'],
+  tf: ['1.0', '1.13', '1.14', '1.15'],
+  tf2: ['2.0', '2.1', '2.2']
+};
+
+/**
+ * `dlvm:LIB-MODE[-VERSION]` as Caliban expands it: `dlvm:pytorch-cpu-1.4` is
+ * `gcr.io/deeplearning-platform-release/pytorch-cpu.1-4`. Other names are returned unchanged.
+ */
+function expandDlvm(name: string): string {
+  const match = /^dlvm:([a-z0-9]+)-(cpu|gpu)(?:-(.+))?$/.exec(name);
+  const versions = match && Object.hasOwn(DLVMS, match[1]) ? DLVMS[match[1]] : undefined;
+  if (!match || !versions || (match[3] !== undefined && !versions.includes(match[3]))) {
+    return name;
+  }
+  const [, lib, mode, version] = match;
+  return `gcr.io/deeplearning-platform-release/${lib}-${mode}${version ? `.${version.replaceAll('.', '-')}` : ''}`;
+}
+
+/** The `dlvm:` names Caliban knows, for error messages. */
+function dlvmNames(): string {
+  return Object.entries(DLVMS)
+    .map(([lib, versions]) => `dlvm:${lib}-{}[-${versions.join('|')}]`)
+    .join(', ');
+}
+
+/** Values the schema cannot judge: image references, index URLs and the build network. */
+function checkValues(raw: RawConfig, config: ProjectConfig, text: string, file: string): void {
+  const refuse = (path: (string | number)[], value: string, problem: string, rule: string) =>
+    new ArielError(
+      'config-invalid',
+      `${locate(text, file, path)}: key "${keyName(path)}" ${problem}: ${JSON.stringify(shorten(value))}`,
+      `Expected ${rule}.`
+    );
+  for (const accelerator of ACCELERATORS) {
+    const image = config.baseImage[accelerator];
+    if (image === undefined) {
+      continue;
+    }
+    const path = typeof raw.base_image === 'string' ? ['base_image'] : ['base_image', accelerator];
+    if (image.startsWith('dlvm:')) {
+      throw refuse(path, image, 'is not a DLVM image Caliban knows', `one of ${dlvmNames()}`);
+    }
+    const problem = imageReferenceProblem(image);
+    if (problem) {
+      throw refuse(path, image, problem, IMAGE_REFERENCE_RULE);
+    }
+  }
+  const build = raw.build ?? {};
+  if (build.pip_index_url !== undefined) {
+    const problem = indexUrlProblem(build.pip_index_url);
+    if (problem) {
+      throw refuse(['build', 'pip_index_url'], build.pip_index_url, problem, INDEX_URL_RULE);
+    }
+  }
+  const extra = build.pip_extra_index_url;
+  if (extra !== undefined) {
+    const urls = typeof extra === 'string' ? [extra] : extra;
+    urls.forEach((url, i) => {
+      const path = typeof extra === 'string' ? ['build', 'pip_extra_index_url'] : ['build', 'pip_extra_index_url', i];
+      // The string form is space-separated, as in PIP_EXTRA_INDEX_URL.
+      for (const part of typeof extra === 'string' ? url.split(' ').filter(Boolean) : [url]) {
+        const problem = indexUrlProblem(part);
+        if (problem) {
+          throw refuse(path, url, problem, INDEX_URL_RULE);
+        }
+      }
+    });
+  }
+  if (build.network !== undefined) {
+    const problem = networkProblem(build.network);
+    if (problem) {
+      throw refuse(['build', 'network'], build.network, problem, NETWORK_RULE);
+    }
+  }
+}
+
+/** A value short enough to quote in a message. */
+export function shorten(value: string, max = 120): string {
+  return value.length > max ? `${value.slice(0, max)}… (${value.length} characters)` : value;
 }
 
 function normalize(raw: RawConfig): ProjectConfig {
   const config = emptyConfig();
   if (typeof raw.base_image === 'string') {
-    // Caliban: a "{}" in the name stands for the accelerator.
     config.baseImage = {
-      cpu: raw.base_image.replaceAll('{}', 'cpu'),
-      gpu: raw.base_image.replaceAll('{}', 'gpu')
+      cpu: expandBaseImage(raw.base_image, 'cpu'),
+      gpu: expandBaseImage(raw.base_image, 'gpu')
     };
   } else if (raw.base_image) {
-    config.baseImage = { ...raw.base_image };
+    for (const accelerator of ACCELERATORS) {
+      const name = raw.base_image[accelerator];
+      if (name !== undefined) {
+        config.baseImage[accelerator] = expandBaseImage(name, accelerator);
+      }
+    }
   }
   if (Array.isArray(raw.apt_packages)) {
     config.aptPackages = { cpu: [...raw.apt_packages], gpu: [...raw.apt_packages] };
@@ -119,8 +285,6 @@ function schemaError(errors: ErrorObject[], text: string, file: string): ArielEr
     .split('/')
     .slice(1)
     .map(segment => (/^\d+$/.test(segment) ? Number(segment) : segment.replaceAll('~1', '/').replaceAll('~0', '~')));
-  const keyName = (segments: (string | number)[]) =>
-    segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('') || '(top level)';
 
   if (error.keyword === 'additionalProperties') {
     const unknown = (error.params as { additionalProperty: string }).additionalProperty;
@@ -129,15 +293,20 @@ function schemaError(errors: ErrorObject[], text: string, file: string): ArielEr
     );
     return new ArielError(
       'config-invalid',
-      `${locate(text, file, [...path, unknown])}: unknown key "${keyName([...path, unknown])}"`,
+      `${locate(text, file, [...path, unknown])}: ${unknown === '' ? `empty key ""${path.length > 0 ? ` in "${keyName(path)}"` : ''}` : `unknown key "${keyName([...path, unknown])}"`}`,
       `Allowed keys here: ${allowed.join(', ')}.`
     );
   }
   return new ArielError(
     'config-invalid',
-    `${locate(text, file, path)}: key "${keyName(path)}" ${describeProblem(error)}`,
+    `${locate(text, file, path)}: ${path.length > 0 ? `key "${keyName(path)}"` : 'the file'} ${describeProblem(error)}`,
     `Expected ${describeExpected(error.parentSchema as SchemaNode)}.`
   );
+}
+
+/** A JSON path as a user reads it: `build.pip_extra_index_url[1]`. */
+function keyName(segments: (string | number)[]): string {
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
 interface SchemaNode {
