@@ -4,15 +4,7 @@ import { expandBaseImage, shorten, type Accelerator } from '../project/config.js
 import { detectDependencies } from '../project/dependencies.js';
 import { imageNameOf, type Project } from '../project/project.js';
 import { loadUserConfig, type UserConfig } from '../project/user-config.js';
-import {
-  CONTROL_CHARACTER,
-  IMAGE_REFERENCE_RULE,
-  imageReferenceProblem,
-  INDEX_URL_RULE,
-  indexUrlProblem,
-  NETWORK_RULE,
-  networkProblem
-} from '../project/values.js';
+import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from '../project/values.js';
 import { renderDockerfile, type ImageSpec, type Mode } from './generate.js';
 
 /** Public images a user would pick; projects override them with `base_image`. */
@@ -54,32 +46,18 @@ export function planImage(project: Project, options: PlanOptions): ImagePlan {
   const user = (options.userConfig ?? loadUserConfig(env))?.build;
   const { config } = project;
   const { mode, accelerator } = options;
-  const machineBase = machineSetting(env, `ARIEL_BASE_IMAGE_${accelerator.toUpperCase()}`, name => {
-    const image = expandBaseImage(name, accelerator);
-    return [image, imageReferenceProblem(image), IMAGE_REFERENCE_RULE];
-  });
+  const machineBase = machineSetting(env, `ARIEL_BASE_IMAGE_${accelerator.toUpperCase()}`, IMAGE_REFERENCE, name =>
+    expandBaseImage(name, accelerator)
+  );
   const baseImage = config.baseImage[accelerator] ?? machineBase ?? DEFAULT_BASE_IMAGES[accelerator];
   const pipIndexUrl =
-    config.build.pipIndexUrl ??
-    user?.pipIndexUrl ??
-    machineSetting(env, 'ARIEL_PIP_INDEX_URL', url => [url, indexUrlProblem(url), INDEX_URL_RULE]);
+    config.build.pipIndexUrl ?? user?.pipIndexUrl ?? machineSetting(env, 'ARIEL_PIP_INDEX_URL', INDEX_URL);
+  const machineExtras = machineSetting(env, 'ARIEL_PIP_EXTRA_INDEX_URL', INDEX_URLS)?.split(' ').filter(Boolean);
   const extraIndexUrls =
-    [
-      config.build.pipExtraIndexUrls,
-      user?.pipExtraIndexUrls ?? [],
-      machineSetting(env, 'ARIEL_PIP_EXTRA_INDEX_URL', value => {
-        // Space-separated, as pip's own PIP_EXTRA_INDEX_URL; a line break is not a separator here.
-        const urls = value.split(' ').filter(Boolean);
-        const problem = CONTROL_CHARACTER.test(value)
-          ? 'contains a line break or control character'
-          : urls.map(indexUrlProblem).find(Boolean);
-        return [urls, problem, `space-separated URLs, each ${INDEX_URL_RULE}`];
-      }) ?? []
-    ].find(urls => urls.length > 0) ?? [];
-  const network =
-    config.build.network ??
-    user?.network ??
-    machineSetting(env, 'ARIEL_BUILD_NETWORK', name => [name, networkProblem(name), NETWORK_RULE]);
+    [config.build.pipExtraIndexUrls, user?.pipExtraIndexUrls ?? [], machineExtras ?? []].find(
+      urls => urls.length > 0
+    ) ?? [];
+  const network = config.build.network ?? user?.network ?? machineSetting(env, 'ARIEL_BUILD_NETWORK', NETWORK_NAME);
 
   const spec: ImageSpec = {
     projectName: imageNameOf(project).replace(/^ariel\//, ''),
@@ -113,28 +91,29 @@ export function planImage(project: Project, options: PlanOptions): ImagePlan {
 }
 
 /**
- * A machine-wide default from an ARIEL_* variable, parsed and checked: `parse` returns the
- * value, the broken rule (if any) and the rule. An empty variable counts as unset, as in
- * `ARIEL_PIP_INDEX_URL= ariel build`.
+ * A machine-wide default from an ARIEL_* variable, expanded (base image names) and checked
+ * against its rule. An empty variable counts as unset, as in `ARIEL_PIP_INDEX_URL= ariel build`.
  */
-function machineSetting<T>(
+function machineSetting(
   env: NodeJS.ProcessEnv,
   name: string,
-  parse: (value: string) => [T, string | undefined, string]
-): T | undefined {
+  rule: Rule,
+  expand: (value: string) => string = value => value
+): string | undefined {
   const value = env[name];
   if (!value) {
     return undefined;
   }
-  const [parsed, problem, rule] = parse(value);
+  const expanded = expand(value);
+  const problem = rule.check(expanded);
   if (problem) {
     throw new ArielError(
       'config-invalid',
       `Environment variable ${name} ${problem}: ${JSON.stringify(shorten(value))}`,
-      `Expected ${rule}.`
+      `Expected ${rule.expected}.`
     );
   }
-  return parsed;
+  return expanded;
 }
 
 /** The host user's ids; platforms without them (Windows) get the usual first user's. */

@@ -4,14 +4,7 @@ import { createScanner, parseTree, SyntaxKind, type Node } from 'jsonc-parser';
 import { ArielError, positionOf } from '../errors.js';
 import { locate, parseJsonc } from './jsonc.js';
 import { readTextFile } from './read.js';
-import {
-  IMAGE_REFERENCE_RULE,
-  imageReferenceProblem,
-  INDEX_URL_RULE,
-  indexUrlProblem,
-  NETWORK_RULE,
-  networkProblem
-} from './values.js';
+import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from './values.js';
 
 export type Accelerator = 'cpu' | 'gpu';
 export const ACCELERATORS: readonly Accelerator[] = ['cpu', 'gpu'];
@@ -182,62 +175,41 @@ function expandDlvm(name: string): string {
   return `gcr.io/deeplearning-platform-release/${lib}-${mode}${version ? `.${version.replaceAll('.', '-')}` : ''}`;
 }
 
-/** The `dlvm:` names Caliban knows, for error messages. */
-function dlvmNames(): string {
-  return Object.entries(DLVMS)
+/** After expansion, a `dlvm:` name left is one Caliban does not know either. */
+const KNOWN_DLVM: Rule = {
+  check: name => (name.startsWith('dlvm:') ? 'is not a DLVM image Caliban knows' : undefined),
+  expected: `one of ${Object.entries(DLVMS)
     .map(([lib, versions]) => `dlvm:${lib}-{}[-${versions.join('|')}]`)
-    .join(', ');
-}
+    .join(', ')}`
+};
 
 /** Values the schema cannot judge: image references, index URLs and the build network. */
 function checkValues(raw: RawConfig, config: ProjectConfig, text: string, file: string): void {
-  const refuse = (path: (string | number)[], value: string, problem: string, rule: string) =>
-    new ArielError(
-      'config-invalid',
-      `${locate(text, file, path)}: key "${keyName(path)}" ${problem}: ${JSON.stringify(shorten(value))}`,
-      `Expected ${rule}.`
-    );
+  const check = (path: (string | number)[], value: string | undefined, ...rules: Rule[]) => {
+    for (const rule of value === undefined ? [] : rules) {
+      const problem = rule.check(value!);
+      if (problem) {
+        throw new ArielError(
+          'config-invalid',
+          `${locate(text, file, path)}: key "${keyName(path)}" ${problem}: ${JSON.stringify(shorten(value!))}`,
+          `Expected ${rule.expected}.`
+        );
+      }
+    }
+  };
   for (const accelerator of ACCELERATORS) {
-    const image = config.baseImage[accelerator];
-    if (image === undefined) {
-      continue;
-    }
     const path = typeof raw.base_image === 'string' ? ['base_image'] : ['base_image', accelerator];
-    if (image.startsWith('dlvm:')) {
-      throw refuse(path, image, 'is not a DLVM image Caliban knows', `one of ${dlvmNames()}`);
-    }
-    const problem = imageReferenceProblem(image);
-    if (problem) {
-      throw refuse(path, image, problem, IMAGE_REFERENCE_RULE);
-    }
+    check(path, config.baseImage[accelerator], KNOWN_DLVM, IMAGE_REFERENCE);
   }
   const build = raw.build ?? {};
-  if (build.pip_index_url !== undefined) {
-    const problem = indexUrlProblem(build.pip_index_url);
-    if (problem) {
-      throw refuse(['build', 'pip_index_url'], build.pip_index_url, problem, INDEX_URL_RULE);
-    }
-  }
+  check(['build', 'pip_index_url'], build.pip_index_url, INDEX_URL);
   const extra = build.pip_extra_index_url;
-  if (extra !== undefined) {
-    const urls = typeof extra === 'string' ? [extra] : extra;
-    urls.forEach((url, i) => {
-      const path = typeof extra === 'string' ? ['build', 'pip_extra_index_url'] : ['build', 'pip_extra_index_url', i];
-      // The string form is space-separated, as in PIP_EXTRA_INDEX_URL.
-      for (const part of typeof extra === 'string' ? url.split(' ').filter(Boolean) : [url]) {
-        const problem = indexUrlProblem(part);
-        if (problem) {
-          throw refuse(path, url, problem, INDEX_URL_RULE);
-        }
-      }
-    });
+  if (typeof extra === 'string') {
+    check(['build', 'pip_extra_index_url'], extra, INDEX_URLS);
+  } else {
+    extra?.forEach((url, i) => check(['build', 'pip_extra_index_url', i], url, INDEX_URL));
   }
-  if (build.network !== undefined) {
-    const problem = networkProblem(build.network);
-    if (problem) {
-      throw refuse(['build', 'network'], build.network, problem, NETWORK_RULE);
-    }
-  }
+  check(['build', 'network'], build.network, NETWORK_NAME);
 }
 
 /** A value short enough to quote in a message. */

@@ -3,7 +3,7 @@ import { parse as parseToml } from 'smol-toml';
 import { ArielError } from '../errors.js';
 import type { Accelerator } from './config.js';
 import { entryExists, readTextFile } from './read.js';
-import { EXTRA_RULE, extraProblem } from './values.js';
+import { EXTRA_NAME } from './values.js';
 
 /**
  * What the image must install from the project's own files. Paths are relative
@@ -35,12 +35,12 @@ export function detectDependencies(root: string, options: DependencyOptions): De
   const has = (file: string) => entryExists(join(root, file));
   const deps: Dependencies = {};
   for (const extra of options.extras) {
-    const problem = extraProblem(extra);
+    const problem = EXTRA_NAME.check(extra);
     if (problem) {
       throw new ArielError(
         'dependencies-invalid',
         `Extra ${JSON.stringify(extra)} ${problem}.`,
-        `Expected ${EXTRA_RULE}.`
+        `Expected ${EXTRA_NAME.expected}.`
       );
     }
   }

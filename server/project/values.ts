@@ -1,8 +1,12 @@
 /**
- * What the values that reach a Dockerfile or a build may legally be. Each check returns the
- * broken rule as a phrase ("contains a line break"), or undefined when the value is fine;
- * callers add the file and key.
+ * What the values that reach a Dockerfile or a build may legally be. Each rule's check returns
+ * what is wrong as a phrase ("contains a line break"), or undefined when the value is fine;
+ * callers add the file and key, and quote `expected`.
  */
+export interface Rule {
+  check(value: string): string | undefined;
+  expected: string;
+}
 
 /** Line breaks (also Unicode's), tabs and every other control character. */
 export const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
@@ -15,6 +19,11 @@ function controlProblem(value: string): string | undefined {
   return /[\n\r\u2028\u2029\u0085]/.test(match[0])
     ? 'contains a line break'
     : `contains the control character U+${match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** A line break, control character or space, none of which a single token may hold. */
+function tokenProblem(value: string): string | undefined {
+  return controlProblem(value) ?? (/\s/.test(value) ? 'contains a space' : undefined);
 }
 
 // Docker's image reference grammar (github.com/distribution/reference, regexp.go):
@@ -31,17 +40,15 @@ const NAME_MAX = 255;
 /** Name, tag and the longest digest together; longer input is refused before any regular expression sees it. */
 const REFERENCE_MAX = NAME_MAX + 1 + 128 + 1 + 200;
 
-export const IMAGE_REFERENCE_RULE =
-  'an image reference as Docker reads it: [registry[:port]/]name[:tag][@digest], with a lower-case name';
+export const IMAGE_REFERENCE: Rule = {
+  check: imageReferenceProblem,
+  expected: 'an image reference as Docker reads it: [registry[:port]/]name[:tag][@digest], with a lower-case name'
+};
 
-/** Why `reference` is not an image reference Docker accepts, or undefined. */
-export function imageReferenceProblem(reference: string): string | undefined {
-  const control = controlProblem(reference);
-  if (control) {
-    return control;
-  }
-  if (/\s/.test(reference)) {
-    return 'contains a space';
+function imageReferenceProblem(reference: string): string | undefined {
+  const token = tokenProblem(reference);
+  if (token) {
+    return token;
   }
   if (reference.length > REFERENCE_MAX) {
     return `is ${reference.length} characters long (at most ${REFERENCE_MAX})`;
@@ -59,17 +66,15 @@ export function imageReferenceProblem(reference: string): string | undefined {
   return undefined;
 }
 
-export const INDEX_URL_RULE =
-  'a URL with a scheme, such as https://mirror.example/simple, without spaces, line breaks or quotes';
+export const INDEX_URL: Rule = {
+  check: indexUrlProblem,
+  expected: 'a URL with a scheme, such as https://mirror.example/simple, without spaces, line breaks or quotes'
+};
 
-/** Why `url` cannot be a pip index URL, or undefined. */
-export function indexUrlProblem(url: string): string | undefined {
-  const control = controlProblem(url);
-  if (control) {
-    return control;
-  }
-  if (/\s/.test(url)) {
-    return 'contains a space';
+function indexUrlProblem(url: string): string | undefined {
+  const token = tokenProblem(url);
+  if (token) {
+    return token;
   }
   if (/["'`\\]/.test(url)) {
     return 'contains a quote or backslash';
@@ -80,6 +85,18 @@ export function indexUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** Space-separated index URLs, as pip's PIP_EXTRA_INDEX_URL; a line break is not a separator. */
+export const INDEX_URLS: Rule = {
+  check: value =>
+    controlProblem(value) ??
+    value
+      .split(' ')
+      .filter(Boolean)
+      .map(indexUrlProblem)
+      .find(problem => problem !== undefined),
+  expected: `space-separated URLs, each ${INDEX_URL.expected}`
+};
+
 /** The URL's password, when it carries one (`https://user:password@host/`). */
 export function passwordOf(url: string): string | undefined {
   try {
@@ -89,18 +106,22 @@ export function passwordOf(url: string): string | undefined {
   }
 }
 
-export const NETWORK_RULE = 'a Docker network: host, none, bridge, a network name, or container:NAME';
-const NETWORK = /^(?:container:)?[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
-
-/** Why `network` cannot be a build's network mode, or undefined. */
-export function networkProblem(network: string): string | undefined {
-  return controlProblem(network) ?? (NETWORK.test(network) ? undefined : 'is not a network name');
+/** A rule that is a pattern, for names: what breaks it is a control character, a space, or else the pattern. */
+function namePattern(pattern: RegExp, what: string, expected: string): Rule {
+  return {
+    check: value => tokenProblem(value) ?? (pattern.test(value) ? undefined : `is not ${what}`),
+    expected
+  };
 }
 
-export const EXTRA_RULE = 'an extra name: letters, digits, ".", "_" and "-", starting with a letter or digit';
-const EXTRA = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const NETWORK_NAME = namePattern(
+  /^(?:container:)?[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/,
+  'a network name',
+  'a Docker network: host, none, bridge, a network name, or container:NAME'
+);
 
-/** Why `extra` cannot name an extra of a Python package, or undefined. */
-export function extraProblem(extra: string): string | undefined {
-  return controlProblem(extra) ?? (EXTRA.test(extra) ? undefined : 'is not an extra name');
-}
+export const EXTRA_NAME = namePattern(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+  'an extra name',
+  'an extra name: letters, digits, ".", "_" and "-", starting with a letter or digit'
+);
