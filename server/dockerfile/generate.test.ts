@@ -129,6 +129,30 @@ describe('Dockerfile snapshots', () => {
     assert.ok(text.includes('RUN ["pip", "install", ".[dev]"]'), text);
   });
 
+  it('requirements.txt with -r and -c includes copies each at its own path', () => {
+    const text = dockerfile(
+      {
+        'requirements.txt': '-r reqs/base.txt\n-c constraints.txt\ntorch\n',
+        'reqs/base.txt': 'numpy\n',
+        'constraints.txt': 'numpy<3\n'
+      },
+      'run',
+      'cpu'
+    );
+    matchSnapshot('requirements-includes-cpu', text);
+    assert.ok(
+      text.includes(
+        [
+          'COPY requirements.txt /tmp/ariel/requirements.txt',
+          'COPY reqs/base.txt /tmp/ariel/reqs/base.txt',
+          'COPY constraints.txt /tmp/ariel/constraints.txt',
+          'RUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]'
+        ].join('\n')
+      ),
+      text
+    );
+  });
+
   it('apt_packages as a list goes into both images', () => {
     const files = { ...REQUIREMENTS_ONLY, '.ariel.json': '{ "apt_packages": ["git", "libsndfile1"] }' };
     const cpu = dockerfile(files, 'run', 'cpu');
