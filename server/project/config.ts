@@ -288,6 +288,7 @@ interface SchemaNode {
   $ref?: string;
   items?: SchemaNode;
   pattern?: string;
+  description?: string;
   properties?: Record<string, SchemaNode>;
 }
 
@@ -311,11 +312,13 @@ function describeExpected(node: SchemaNode | undefined): string {
   }
   switch (node.type) {
     case 'array':
-      return `a list of ${describeExpected(node.items).replace(/^an? (\S+)/, '$1s')}`;
+      return node.items?.description
+        ? `a list of strings, each ${node.items.description}`
+        : `a list of ${describeExpected(node.items).replace(/^an? (\S+)/, '$1s')}`;
     case 'object':
       return node.properties ? `an object with keys ${Object.keys(node.properties).join(', ')}` : 'an object';
     case 'string':
-      return node.pattern ? `a string matching ${node.pattern}` : 'a string';
+      return node.pattern ? (node.description ?? `a string matching ${node.pattern}`) : 'a string';
     case 'boolean':
       return 'true or false';
     default:
