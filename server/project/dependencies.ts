@@ -133,10 +133,12 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
     } else if (local) {
       throw new ArielError(
         'dependencies-invalid',
-        `${where}: "${text}" installs from a folder of the project, which the image's dependency stage does not have.`,
-        hasPackage
-          ? "Remove the line: Ariel installs the project's package dependencies from setup.py or pyproject.toml, and the code is on the path in the container."
-          : 'The project has no setup.py or pyproject.toml for it to install; remove the line.'
+        `${where}: "${text}" installs from a path on this machine, which the image's dependency stage does not have (only requirements files are copied there).`,
+        resolve(dirname(path), local[1].replace(/^file:(\/\/)?/, '')) !== root
+          ? 'Install that package from an index, or list its dependencies here instead.'
+          : hasPackage
+            ? "Remove the line: Ariel installs the dependencies of the project's package from setup.py or pyproject.toml, and runs the code from the project folder."
+            : 'The project has no setup.py or pyproject.toml for it to install; remove the line.'
       );
     }
   });
