@@ -201,9 +201,9 @@ describe('ariel dockerfile and run: malformed project files', () => {
     ['[1, 2]', 'the file'],
     ['{"": 1}', 'empty key ""'],
     ['{"build": {"": 1}}', 'empty key "" in "build"'],
-    ['{"__proto__": {"base_image": "x"}}', '"__proto__"'],
-    ['{"build": {"__proto__": {}}}', '"__proto__"'],
-    ['['.repeat(100_000) + ']'.repeat(100_000), 'nested more than'],
+    ['{"__proto__": {"base_image": "x"}}', 'unknown key "__proto__"'],
+    ['{"build": {"__proto__": {}}}', 'unknown key "build.__proto__"'],
+    ['['.repeat(100_000) + ']'.repeat(100_000), 'nested deeper than'],
     ['{"kernel": {"network": "bridge"}}', 'kernel.network']
   ]) {
     it(`names the problem in .ariel.json ${JSON.stringify(config.slice(0, 40))}`, async () => {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { createScanner, parseTree, SyntaxKind, type Node } from 'jsonc-parser';
-import { ArielError, positionOf } from '../errors.js';
-import { locate, parseJsonc } from './jsonc.js';
+import { ArielError } from '../errors.js';
+import { locate, parseJsoncWithWarnings } from './jsonc.js';
 import { readTextFile } from './read.js';
 import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from './values.js';
 
@@ -29,9 +28,6 @@ export const CONFIG_FILES = ['.ariel.json', '.calibanconfig.json'] as const;
 export type ConfigFileName = (typeof CONFIG_FILES)[number];
 /** A project's config file, or the per-user config (`user`), which takes only the `build` keys. */
 export type ConfigKind = ConfigFileName | 'user';
-
-/** Config files are a few levels deep; anything deeper is refused before it is parsed. */
-export const MAX_CONFIG_DEPTH = 32;
 
 interface RawConfig {
   base_image?: string | Partial<Record<Accelerator, string>>;
@@ -92,12 +88,12 @@ export function emptyConfig(): ProjectConfig {
 /**
  * Reads and validates `.ariel.json`, `.calibanconfig.json` or the user config; errors name the
  * file, the key and what was expected. Every value that reaches a Dockerfile or a build is
- * checked against what it may legally be.
+ * checked against what it may legally be. Warnings (duplicate keys) are appended to `warnings`.
  */
-export function loadConfig(path: string, kind: ConfigKind): ProjectConfig {
+export function loadConfig(path: string, kind: ConfigKind, warnings: string[] = []): ProjectConfig {
   const text = readTextFile(path);
-  checkStructure(text, path);
-  const raw = parseJsonc(text, path);
+  const { value: raw, warnings: found } = parseJsoncWithWarnings(text, path);
+  warnings.push(...found);
   const validate = validatorFor(kind);
   if (!validate(raw)) {
     throw schemaError(validate.errors ?? [], text, path);
@@ -105,48 +101,6 @@ export function loadConfig(path: string, kind: ConfigKind): ProjectConfig {
   const config = normalize(raw);
   checkValues(raw, config, text, path);
   return config;
-}
-
-/**
- * Refuses what the parser would mishandle: nesting deeper than any config needs (parsing is
- * recursive), and a `__proto__` key, which a plain object would take as its prototype and so
- * hide from the schema.
- */
-function checkStructure(text: string, file: string): void {
-  const scanner = createScanner(text);
-  let depth = 0;
-  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
-    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
-      if (++depth > MAX_CONFIG_DEPTH) {
-        const { line, column } = positionOf(text, scanner.getTokenOffset());
-        throw new ArielError(
-          'config-invalid',
-          `${file}:${line}:${column}: nested more than ${MAX_CONFIG_DEPTH} levels deep`,
-          'A project config is a few levels deep; check that this is the file you meant.'
-        );
-      }
-    } else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseBracketToken) {
-      depth--;
-    }
-  }
-  const proto = findKey(parseTree(text, [], { allowTrailingComma: true }), '__proto__');
-  if (proto) {
-    const { line, column } = positionOf(text, proto.offset);
-    throw new ArielError('config-invalid', `${file}:${line}:${column}: key "__proto__" is not allowed`, 'Remove it.');
-  }
-}
-
-function findKey(node: Node | undefined, key: string): Node | undefined {
-  for (const child of node?.children ?? []) {
-    if (child.type === 'property' && child.children?.[0].value === key) {
-      return child;
-    }
-    const found = findKey(child, key);
-    if (found) {
-      return found;
-    }
-  }
-  return undefined;
 }
 
 /** Caliban's spelling of base images: `{}` stands for the accelerator, `dlvm:` names a Deep Learning VM image. */

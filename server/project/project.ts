@@ -12,7 +12,7 @@ export interface Project {
   /** The config file that was read, if any. */
   configFile?: string;
   config: ProjectConfig;
-  /** What the caller should tell the user (e.g. a password in a committed file); never fatal. */
+  /** What the caller should tell the user (duplicate keys, a password in a committed file); never fatal. */
   warnings: string[];
 }
 
@@ -35,8 +35,9 @@ export function findProject(start: string): Project {
       const file = join(dir, name);
       // A dangling link counts: reading it says what is wrong with it.
       if (entryExists(file)) {
-        const config = loadConfig(file, name);
-        return { root: dir, configFile: file, config, warnings: credentialWarnings(file, config) };
+        const warnings: string[] = [];
+        const config = loadConfig(file, name, warnings);
+        return { root: dir, configFile: file, config, warnings: [...warnings, ...credentialWarnings(file, config)] };
       }
     }
   }
