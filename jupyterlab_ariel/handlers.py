@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, cast
+from typing import cast
 
 from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -63,7 +63,7 @@ class _CompanionHandler(APIHandler):
 
 
 class HandshakeHandler(_CompanionHandler):
-    """``GET ariel/handshake``: the versions of the server extension and of the companion server."""
+    """``GET ariel/handshake``: ``{python, companion}``, the versions of the server extension and the companion."""
 
     @web.authenticated
     async def get(self) -> None:
@@ -72,7 +72,7 @@ class HandshakeHandler(_CompanionHandler):
         except CompanionUnavailable as problem:
             self.unavailable(problem)
             return
-        companion: Any = json.loads(response.body) if response.code == 200 else None
+        companion = json.loads(response.body).get("version") if response.code == 200 else None
         self.finish(json.dumps({"python": __version__, "companion": companion}))
 
 
@@ -93,25 +93,7 @@ class ProxyHandler(_CompanionHandler):
         content_type = response.headers.get("Content-Type", "application/json")
         self.finish(response.body, set_content_type=content_type)
 
-    @web.authenticated
-    async def get(self, path: str) -> None:
-        await self.forward(path)
-
-    @web.authenticated
-    async def post(self, path: str) -> None:
-        await self.forward(path)
-
-    @web.authenticated
-    async def put(self, path: str) -> None:
-        await self.forward(path)
-
-    @web.authenticated
-    async def patch(self, path: str) -> None:
-        await self.forward(path)
-
-    @web.authenticated
-    async def delete(self, path: str) -> None:
-        await self.forward(path)
+    get = post = put = patch = delete = web.authenticated(forward)
 
 
 class EventsHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):

@@ -87,7 +87,7 @@ describe('the server extension through a real Jupyter Server', () => {
   it('answers the version handshake with the server extension’s and the companion’s versions', async () => {
     const { status, body } = await server.request('GET', '/ariel/handshake');
     assert.equal(status, 200);
-    assert.deepEqual(body, { python: VERSION, companion: { version: VERSION } });
+    assert.deepEqual(body, { python: VERSION, companion: VERSION });
   });
 
   it('follows Jupyter’s XSRF rules for a cookie-authenticated browser session', async () => {
