@@ -6,6 +6,10 @@
 export type ErrorCode =
   /** A command, request or launcher was called with arguments it does not take. */
   | 'usage'
+  /** A request to the companion server lacks its per-start secret. */
+  | 'forbidden'
+  /** What a request names (a route, a build, an image, a container) does not exist. */
+  | 'not-found'
   /** The operation was cancelled (Ctrl-C, an aborted request); see CancelledError. */
   | 'cancelled'
   /** A file Ariel must read is missing, unreadable or of the wrong kind (a folder, a dangling link). */

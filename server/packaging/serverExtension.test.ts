@@ -116,12 +116,10 @@ describe('the server extension through a real Jupyter Server', () => {
     const url = `${server.url.replace('http', 'ws')}/ariel/builds/${started.body.build.id}/events`;
 
     assert.equal((await openEvents(url, {})).status, 403);
-    assert.equal(
-      (await openEvents(`${url}?token=${server.token}`, { Origin: 'http://elsewhere.example' })).status,
-      403
-    );
-
-    const { messages, code } = await openEvents(url, server.headers());
+    // A browser session's cookie works from JupyterLab's own page, not from another site's.
+    const { cookie } = await browserSession(server);
+    assert.equal((await openEvents(url, { Cookie: cookie, Origin: 'http://elsewhere.example' })).status, 403);
+    const { messages, code } = await openEvents(url, { Cookie: cookie, Origin: server.url });
     const last = JSON.parse(messages.at(-1)!) as { type: string; build: { state: string } };
     // The companion closes the socket once the build has ended; the close passes through.
     assert.equal(code, 1000);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArielError } from '../errors.js';
-import { CONFIG_FILES, emptyConfig, loadConfig, type ProjectConfig } from './config.js';
+import { CONFIG_FILES, emptyConfig, loadConfig, type ConfigFileName, type ProjectConfig } from './config.js';
 
 export interface Project {
   /** Absolute path of the project root. */
@@ -17,6 +17,16 @@ export interface Project {
  * else the git root, else `start` itself.
  */
 export function findProject(start: string): Project {
+  const located = locateProject(start);
+  const { configFile } = located;
+  return {
+    ...located,
+    config: configFile ? loadConfig(configFile, basename(configFile) as ConfigFileName) : emptyConfig()
+  };
+}
+
+/** Where findProject finds the project and its config file, without reading the config. */
+export function locateProject(start: string): Omit<Project, 'config'> {
   const from = resolve(start);
   if (!existsSync(from) || !statSync(from).isDirectory()) {
     throw new ArielError(
@@ -29,12 +39,12 @@ export function findProject(start: string): Project {
     for (const name of CONFIG_FILES) {
       const file = join(dir, name);
       if (existsSync(file)) {
-        return { root: dir, configFile: file, config: loadConfig(file, name) };
+        return { root: dir, configFile: file };
       }
     }
   }
   const gitRoot = ancestors(from).find(dir => existsSync(join(dir, '.git')));
-  return { root: gitRoot ?? from, config: emptyConfig() };
+  return { root: gitRoot ?? from };
 }
 
 function ancestors(dir: string): string[] {

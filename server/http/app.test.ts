@@ -1,0 +1,324 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync, symlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { WebSocket } from 'ws';
+import { Companion, COMPANION_BUNDLE } from '../testing/companion.js';
+import { imagesOf, removeImagesOf } from '../testing/docker.js';
+import { eventually } from '../testing/eventually.js';
+import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
+import type { Build, BuildMessage } from './builds.js';
+
+// The companion server as Jupyter's server extension starts it (the bundle, a secret, a root),
+// on a real Docker engine.
+
+const version = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const PIP_STEP = /"pip", "install"/;
+
+interface ErrorJson {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** Every message a socket receives until it closes. */
+function collect(ws: WebSocket): { messages: BuildMessage[]; closed: Promise<void> } {
+  const messages: BuildMessage[] = [];
+  ws.on('message', data => messages.push(JSON.parse(String(data)) as BuildMessage));
+  return { messages, closed: once(ws, 'close').then(() => undefined) };
+}
+
+/** The status an upgrade is refused with. */
+async function refusedUpgrade(ws: WebSocket): Promise<number> {
+  ws.on('error', () => undefined);
+  const [, response] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }];
+  ws.terminate();
+  return response.statusCode;
+}
+
+/**
+ * An HTTP server that accepts connections and never answers: a pip download from it hangs,
+ * which holds a build in its pip step for as long as a test needs.
+ */
+async function hangingServer(): Promise<{ server: Server; port: number; requested: Promise<void>; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer(() => undefined);
+  server.on('connection', socket => sockets.add(socket));
+  const requested = once(server, 'request').then(() => undefined);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    requested,
+    close: () => {
+      sockets.forEach(socket => socket.destroy());
+      server.close();
+    }
+  };
+}
+
+describe('companion server', () => {
+  // Jupyter's root, holding the test projects.
+  const jupyterRoot = tempProject({});
+  const name = (kind: string) => `ariel-http-${kind}-${randomBytes(3).toString('hex')}`;
+  const companion = new Companion(jupyterRoot, ['--log-lines', '200']);
+  const projects: string[] = [];
+  const project = (kind: string, files: Record<string, string>) => {
+    const folder = name(kind);
+    writeFiles(join(jupyterRoot, folder), files);
+    projects.push(join(jupyterRoot, folder));
+    return folder;
+  };
+
+  before(() => companion.start());
+  after(async () => {
+    assert.equal(await companion.stop(), 0, companion.stderr);
+    removeImagesOf(...projects);
+    removeTempProjects();
+  });
+
+  describe('authentication', () => {
+    it('refuses HTTP requests without the secret or with a wrong one, with a JSON error', async () => {
+      for (const headers of [
+        {} as Record<string, string>,
+        { 'X-Ariel-Secret': 'wrong' },
+        { 'X-Ariel-Secret': `${companion.secret}x` }
+      ]) {
+        const { status, body } = await companion.request<ErrorJson>('GET', '/version', undefined, headers);
+        assert.equal(status, 403);
+        assert.equal(body.code, 'forbidden');
+      }
+      assert.deepEqual(await companion.request('GET', '/version'), { status: 200, body: { version } });
+    });
+
+    it('refuses WebSocket upgrades without the secret', async () => {
+      assert.equal(await refusedUpgrade(companion.socket('/builds/x/events', {})), 403);
+      assert.equal(await refusedUpgrade(companion.socket('/builds/x/events', { 'X-Ariel-Secret': 'no' })), 403);
+      // With the secret, an unknown build is a 404, not a socket.
+      assert.equal(await refusedUpgrade(companion.socket('/builds/x/events')), 404);
+    });
+  });
+
+  describe('project summary', () => {
+    it('finds the project from a subfolder, with its config and dependency files', async () => {
+      const folder = project('summary', {
+        '.ariel.json':
+          '{ "extras": ["train"], "build": { "pip_index_url": "https://user:token@mirror.example/simple" } }\n',
+        'requirements.txt': 'six\n',
+        'setup.py': 'from setuptools import setup\nsetup(name="p", extras_require={"train": []})\n',
+        'notebooks/x.ipynb': '{}'
+      });
+      const { status, body } = await companion.request<Record<string, unknown>>(
+        'GET',
+        `/project?path=${encodeURIComponent(`${folder}/notebooks`)}`
+      );
+      assert.equal(status, 200);
+      assert.equal(body.root, folder);
+      assert.equal(body.name, folder);
+      assert.equal(body.configFile, `${folder}/.ariel.json`);
+      assert.deepEqual(body.dependencyFiles, ['requirements.txt', 'setup.py']);
+      assert.deepEqual((body.config as { extras: string[] }).extras, ['train']);
+      assert.deepEqual(body.warnings, []);
+      assert.equal(body.error, undefined);
+      assert.doesNotMatch(JSON.stringify(body), /token/, 'index credentials are masked');
+    });
+
+    it('reports an invalid config in the summary, with its file and line', async () => {
+      const folder = project('invalid', { '.ariel.json': '{\n  "extras": ["ok"],\n  "apt_packages": 3\n}\n' });
+      const { status, body } = await companion.request<{ root: string; error: ErrorJson }>(
+        'GET',
+        `/project?path=${folder}`
+      );
+      assert.equal(status, 200);
+      assert.equal(body.root, folder);
+      assert.equal(body.error.code, 'config-invalid');
+      assert.match(body.error.message, /\.ariel\.json:3:\d+: key "apt_packages"/);
+      assert.ok(body.error.hint);
+    });
+  });
+
+  describe('Dockerfile', () => {
+    it('differs between GPU and CPU, and names the image it builds to', async () => {
+      const folder = project('dockerfile', { 'requirements.txt': 'six\n' });
+      const get = (accelerator: string) =>
+        companion.request<{ dockerfile: string; image: string; mode: string; accelerator: string }>(
+          'GET',
+          `/dockerfile?path=${folder}&mode=notebook&accelerator=${accelerator}`
+        );
+      const [cpu, gpu] = await Promise.all([get('cpu'), get('gpu')]);
+      assert.equal(cpu.status, 200);
+      assert.equal(gpu.status, 200);
+      assert.match(gpu.body.dockerfile, /^FROM nvidia\/cuda:\S+ AS ariel-base$/m);
+      assert.doesNotMatch(cpu.body.dockerfile, /nvidia/);
+      assert.match(cpu.body.dockerfile, /ipykernel/);
+      assert.match(cpu.body.image, new RegExp(`^ariel/${folder}:notebook-cpu-[0-9a-f]{12}$`));
+      assert.match(gpu.body.image, new RegExp(`^ariel/${folder}:notebook-gpu-[0-9a-f]{12}$`));
+      assert.deepEqual([gpu.body.mode, gpu.body.accelerator], ['notebook', 'gpu']);
+    });
+  });
+
+  describe('bad requests', () => {
+    const cases: [string, string, unknown, number, string][] = [
+      ['unknown mode', '/dockerfile?path=&mode=batch', undefined, 400, 'usage'],
+      ['unknown accelerator', '/dockerfile?path=&mode=run&accelerator=tpu', undefined, 400, 'usage'],
+      ['a folder outside the root', '/project?path=..', undefined, 400, 'usage'],
+      ['an absolute path', '/project?path=/etc', undefined, 400, 'usage'],
+      ['a missing folder', '/project?path=nowhere', undefined, 404, 'project-not-found'],
+      ['an unknown route', '/nothing', undefined, 404, 'not-found'],
+      ['an unknown build', '/builds/123', undefined, 404, 'not-found']
+    ];
+    for (const [what, path, body, status, code] of cases) {
+      it(`answers ${what} with ${status} ${code}`, async () => {
+        const response = await companion.request<ErrorJson>('GET', path, body);
+        assert.equal(response.status, status, JSON.stringify(response.body));
+        assert.equal(response.body.code, code);
+        assert.ok(response.body.message);
+      });
+    }
+
+    it('answers malformed JSON, a non-object body and a wrong method with 4xx JSON', async () => {
+      for (const body of ['{"path": ', '[1]', '"x"']) {
+        const response = await companion.request<ErrorJson>('POST', '/builds', body);
+        assert.equal(response.status, 400, body);
+        assert.equal(response.body.code, 'usage');
+      }
+      const wrongMethod = await companion.request<ErrorJson>('PUT', '/builds');
+      assert.equal(wrongMethod.status, 400);
+      assert.match(wrongMethod.body.hint ?? '', /GET or POST/);
+    });
+
+    it('does not follow a symlink out of the root', async () => {
+      const outside = tempProject({ 'requirements.txt': 'six\n' });
+      const link = name('link');
+      symlinkSync(outside, join(jupyterRoot, link));
+      const response = await companion.request<ErrorJson>('GET', `/project?path=${link}`);
+      assert.equal(response.status, 400);
+      assert.equal(response.body.code, 'usage');
+    });
+  });
+
+  describe('builds', () => {
+    it('streams a build to its subscribers, replays it to one that joins mid-build, shares it, and cancels it', async () => {
+      const hanging = await hangingServer();
+      try {
+        const folder = project('cancel', {
+          // Host networking lets the build reach the hanging server on loopback.
+          '.ariel.json': '{ "build": { "network": "host" } }\n',
+          'requirements.txt': `slow @ http://127.0.0.1:${hanging.port}/slow-1.0.tar.gz\n`
+        });
+        const request = { path: folder, mode: 'shell', accelerator: 'cpu' };
+        const started = await companion.request<{ build: Build }>('POST', '/builds', request);
+        assert.equal(started.status, 202, JSON.stringify(started.body));
+        const { build } = started.body;
+        assert.equal(build.state, 'running');
+        assert.equal(build.project, folder);
+        assert.match(build.image, new RegExp(`^ariel/${folder}:shell-cpu-`));
+
+        const early = collect(companion.socket(`/builds/${build.id}/events`));
+        // pip has asked for the package: the build is in its pip step and stays there.
+        await hanging.requested;
+        const again = await companion.request<{ build: Build }>('POST', '/builds', request);
+        assert.equal(again.body.build.id, build.id, 'a second request for the same image gets the running build');
+
+        const steps = (messages: BuildMessage[]) => messages.filter(m => m.type === 'step');
+        await eventually(
+          () => steps(early.messages).some(s => PIP_STEP.test(s.instruction)),
+          `the pip step in ${JSON.stringify(early.messages)}`
+        );
+        const late = collect(companion.socket(`/builds/${build.id}/events`));
+        await eventually(() => late.messages.some(m => m.type === 'state'), 'the replay');
+        const replayed = steps(late.messages);
+        assert.ok(
+          replayed.some(s => PIP_STEP.test(s.instruction)),
+          JSON.stringify(late.messages)
+        );
+        assert.deepEqual(replayed, steps(early.messages).slice(0, replayed.length));
+
+        const listed = await companion.request<{ builds: Build[] }>('GET', '/builds');
+        const running = listed.body.builds.find(b => b.id === build.id);
+        assert.equal(running?.state, 'running');
+        assert.match(running?.step?.instruction ?? '', PIP_STEP);
+
+        const cancelled = await companion.request<{ build: Build }>('DELETE', `/builds/${build.id}`);
+        assert.equal(cancelled.status, 200);
+        assert.equal(cancelled.body.build.state, 'cancelled');
+        assert.equal(cancelled.body.build.error?.code, 'cancelled');
+        await Promise.all([early.closed, late.closed]);
+        for (const { messages } of [early, late]) {
+          const [error, state] = messages.slice(-2);
+          assert.ok(error.type === 'error' && error.error.code === 'cancelled', JSON.stringify(error));
+          assert.ok(state.type === 'state' && state.build.state === 'cancelled', JSON.stringify(state));
+        }
+        assert.deepEqual(imagesOf(join(jupyterRoot, folder)), [], 'a cancelled build tags no image');
+      } finally {
+        hanging.close();
+      }
+    });
+
+    it('builds an image; a subscriber after the end gets the log, the outcome and the final state', async () => {
+      const folder = project('build', { 'main.py': 'print("hi")\n' });
+      const { body } = await companion.request<{ build: Build }>('POST', '/builds', {
+        path: folder,
+        mode: 'run',
+        accelerator: 'cpu'
+      });
+      const live = collect(companion.socket(`/builds/${body.build.id}/events`));
+      await live.closed;
+      const done = live.messages.find(m => m.type === 'done');
+      assert.ok(done?.type === 'done' && done.image === body.build.image, JSON.stringify(live.messages));
+      assert.deepEqual(imagesOf(join(jupyterRoot, folder)), [body.build.image]);
+
+      const finished = await companion.request<{ build: Build }>('GET', `/builds/${body.build.id}`);
+      assert.equal(finished.body.build.state, 'succeeded');
+      assert.ok(finished.body.build.finishedAt);
+
+      const later = collect(companion.socket(`/builds/${body.build.id}/events`));
+      await later.closed;
+      assert.deepEqual(
+        later.messages.map(m => m.type),
+        live.messages.map(m => m.type).filter((type, i, all) => type !== 'state' || i === all.length - 1)
+      );
+    });
+  });
+});
+
+describe('companion server process', () => {
+  it('exits when its standard input closes, and on SIGTERM', async () => {
+    const root = tempProject({});
+    const first = new Companion(root);
+    await first.start();
+    assert.equal(await first.stop(), 0, first.stderr);
+
+    const second = new Companion(root);
+    await second.start();
+    const exited = once(second.child!, 'exit');
+    second.child!.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null]);
+  });
+
+  it('refuses to start without a secret or a root, saying what is missing', async () => {
+    const noRoot = spawnSync(process.execPath, [COMPANION_BUNDLE], {
+      env: { ...process.env, ARIEL_COMPANION_SECRET: 's' },
+      encoding: 'utf8',
+      input: ''
+    });
+    assert.equal(noRoot.status, 2);
+    assert.match(noRoot.stderr, /--root is required/);
+    const noSecret = spawnSync(process.execPath, [COMPANION_BUNDLE, '--root', '.'], {
+      env: { ...process.env, ARIEL_COMPANION_SECRET: '' },
+      encoding: 'utf8',
+      input: ''
+    });
+    assert.equal(noSecret.status, 2);
+    assert.match(noSecret.stderr, /ARIEL_COMPANION_SECRET is not set/);
+  });
+});
