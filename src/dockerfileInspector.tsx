@@ -145,21 +145,21 @@ function InspectorHeader({ inspector }: { inspector: DockerfileInspector }): JSX
           onChange={event => inspector.set({ accelerator: event.currentTarget.value as Accelerator })}
           options={ACCELERATORS.map(value => ({ value, label: value.toUpperCase() }))}
         />
+      </div>
+      <div className="jp-Ariel-row">
         <label className="jp-Ariel-toggle" title="Show how the GPU image's Dockerfile differs from the CPU one's">
           <input
             type="checkbox"
             checked={showDiff}
             onChange={event => inspector.set({ showDiff: event.currentTarget.checked })}
           />
-          CPU ↔ GPU diff
+          Diff CPU/GPU
         </label>
-      </div>
-      <div className="jp-Ariel-row">
         <Button small minimal onClick={() => inspector.copy()} disabled={!!error} title="Copy the Dockerfile">
           Copy
         </Button>
-        <Button small onClick={() => inspector.build()} disabled={!!error} title={`Build ${image}`}>
-          Build {mode} {accelerator.toUpperCase()} image
+        <Button small onClick={() => inspector.build()} disabled={!!error} title={`Build ${image || 'the image'}`}>
+          Build
         </Button>
       </div>
       {image && (

@@ -3,7 +3,7 @@ import { Signal, type ISignal } from '@lumino/signaling';
 import type { Accelerator, IBuild, IContainer, IDockerfile, IHandshake, IImage, IProjectSummary, Mode } from './api';
 import { BuildLog } from './buildLog';
 import { describeError, type ArielClient } from './request';
-import type { IArielModel } from './tokens';
+import type { IArielModel, IListErrors } from './tokens';
 
 /** How often the lists of builds, images and containers are refreshed while the sidebar shows them. */
 const REFRESH_MS = 5_000;
@@ -76,9 +76,9 @@ export class ArielModel implements IArielModel {
     return this._containers;
   }
 
-  /** Why the lists could not be loaded, with what to do. */
-  get listError(): string | null {
-    return this._listError;
+  /** Why lists could not be loaded, with what to do. */
+  get listErrors(): IListErrors {
+    return this._listErrors;
   }
 
   /** Whether something shows the model; it stops polling otherwise. */
@@ -195,24 +195,35 @@ export class ArielModel implements IArielModel {
   }
 
   private async _refreshLists(): Promise<void> {
-    try {
-      const [builds, images, containers] = await Promise.all([
-        this.client.request<{ builds: IBuild[] }>('builds'),
-        this.client.request<{ images: IImage[] }>('images', { query: { path: this._path } }),
-        this.client.request<{ containers: IContainer[] }>('containers')
-      ]);
-      this._builds = builds.builds;
-      this._images = images.images;
-      this._containers = containers.containers;
-      this._listError = null;
+    // Each list on its own: one failing route does not blank the others.
+    const [builds, images, containers] = await Promise.allSettled([
+      this.client.request<{ builds: IBuild[] }>('builds'),
+      this.client.request<{ images: IImage[] }>('images', { query: { path: this._path } }),
+      this.client.request<{ containers: IContainer[] }>('containers')
+    ]);
+    const errors: IListErrors = {};
+    if (builds.status === 'fulfilled') {
+      this._builds = builds.value.builds;
       // Builds started elsewhere (a kernel start, another tab) show their live log too.
       this._builds.filter(build => build.state === 'running').forEach(build => this.follow(build.id));
-    } catch (error) {
-      this._listError = describeError(error);
-      this._changed.emit();
-      throw error; // The poll backs off.
+    } else {
+      errors.builds = describeError(builds.reason);
     }
+    if (images.status === 'fulfilled') {
+      this._images = images.value.images;
+    } else {
+      errors.images = describeError(images.reason);
+    }
+    if (containers.status === 'fulfilled') {
+      this._containers = containers.value.containers;
+    } else {
+      errors.containers = describeError(containers.reason);
+    }
+    this._listErrors = errors;
     this._changed.emit();
+    if (Object.keys(errors).length) {
+      throw new Error(Object.values(errors).join(' ')); // The poll backs off.
+    }
   }
 
   private _mergeBuild(build: IBuild): void {
@@ -239,7 +250,7 @@ export class ArielModel implements IArielModel {
   private _builds: IBuild[] = [];
   private _images: IImage[] = [];
   private _containers: IContainer[] = [];
-  private _listError: string | null = null;
+  private _listErrors: IListErrors = {};
   private _active = false;
   private _maxLogLines: number;
   private _logs = new Map<string, BuildLog>();

@@ -10,7 +10,7 @@ import {
   cleaningIcon
 } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
-import type { Widget } from '@lumino/widgets';
+import type { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 import type { Accelerator, Mode } from './api';
 import { BuildsView } from './components/BuildsView';
@@ -100,6 +100,8 @@ export class ArielSidebar extends SidePanel {
       </UseSignal>
     );
     this.addWidget(section('Running', running));
+    // The Dockerfile and the build log need the room.
+    (this.content as AccordionPanel).setRelativeSizes([1, 2, 3, 1.2, 1]);
   }
 
   protected onAfterShow(msg: Message): void {

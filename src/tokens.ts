@@ -25,6 +25,13 @@ export namespace CommandIDs {
   export const pruneImages = 'ariel:prune-images';
 }
 
+/** Why the builds, images or containers could not be listed, each with what to do. */
+export interface IListErrors {
+  builds?: string;
+  images?: string;
+  containers?: string;
+}
+
 /** Ariel's state for the folder the file browser shows, and the actions on it. */
 export interface IArielModel extends IDisposable {
   readonly client: ArielClient;
@@ -45,7 +52,8 @@ export interface IArielModel extends IDisposable {
   readonly builds: readonly IBuild[];
   readonly images: readonly IImage[];
   readonly containers: readonly IContainer[];
-  readonly listError: string | null;
+  /** Why lists could not be loaded, with what to do. */
+  readonly listErrors: IListErrors;
   handshake(): Promise<IHandshake>;
   refreshProject(): Promise<void>;
   refresh(): Promise<void>;

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ArielError } from '../errors.js';
 import type { Accelerator } from '../project/config.js';
 import { ACCELERATORS } from '../project/config.js';
+import { kernelLogo } from './logos.js';
 
 export const KERNEL_NAMES: Record<Accelerator, string> = { cpu: 'ariel-cpu', gpu: 'ariel-gpu' };
 
@@ -127,6 +128,7 @@ export function installKernelspecs(location: KernelspecLocation, python?: string
     const target = join(dir, KERNEL_NAMES[accelerator]);
     mkdirSync(target, { recursive: true });
     writeFileSync(join(target, 'kernel.json'), `${JSON.stringify(kernelspec(accelerator, provisioner), null, 2)}\n`);
+    writeFileSync(join(target, 'logo-svg.svg'), kernelLogo(accelerator));
     return target;
   });
   return { dirs, provisioner };

@@ -1,5 +1,6 @@
 import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import { Empty } from './Empty';
 import type { IBuild } from '../api';
 import type { BuildLog } from '../buildLog';
 import { formatAge } from '../format';
@@ -8,11 +9,9 @@ import type { IArielModel } from '../tokens';
 /** The machine's builds, newest first; the selected one (by default the newest) with its live log. */
 export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
   const [selected, setSelected] = React.useState<string | null>(null);
-  const { builds, listError } = model;
+  const { builds, listErrors } = model;
   if (!builds.length) {
-    return (
-      <p className="jp-Ariel-muted">{listError ?? 'No builds yet. Build an image from the Dockerfile section.'}</p>
-    );
+    return <Empty error={listErrors.builds} text={'No builds yet. Build an image from the Dockerfile section.'} />;
   }
   const current = builds.find(build => build.id === selected) ?? builds[0];
   return (

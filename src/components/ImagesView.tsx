@@ -1,5 +1,6 @@
 import { Button, deleteIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import { Empty } from './Empty';
 import { formatAge, formatSize } from '../format';
 import type { IArielModel } from '../tokens';
 
@@ -11,9 +12,9 @@ export function ImagesView({
   model: IArielModel;
   onRemove: (reference: string) => void;
 }): JSX.Element {
-  const { images, listError } = model;
+  const { images, listErrors } = model;
   if (!images.length) {
-    return <p className="jp-Ariel-muted">{listError ?? 'No images of this project yet.'}</p>;
+    return <Empty error={listErrors.images} text={'No images of this project yet.'} />;
   }
   return (
     <ul className="jp-Ariel-list">

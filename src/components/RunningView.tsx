@@ -1,6 +1,7 @@
 import type { Kernel } from '@jupyterlab/services';
 import { Button, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import { Empty } from './Empty';
 import { KERNEL_NAMES } from '../api';
 import { formatAge } from '../format';
 import type { IArielModel } from '../tokens';
@@ -20,9 +21,9 @@ export function RunningView({
   onStopContainer: (id: string) => void;
 }): JSX.Element {
   const arielKernels = kernels.filter(kernel => ARIEL_KERNELS.has(kernel.name));
-  const { containers, listError } = model;
+  const { containers, listErrors } = model;
   if (!arielKernels.length && !containers.length) {
-    return <p className="jp-Ariel-muted">{listError ?? 'No Ariel containers or kernels are running.'}</p>;
+    return <Empty error={listErrors.containers} text={'No Ariel containers or kernels are running.'} />;
   }
   return (
     <ul className="jp-Ariel-list">
