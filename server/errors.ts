@@ -37,7 +37,11 @@ export type ErrorCode =
   /** One or more jobs of a run exited non-zero. */
   | 'jobs-failed'
   /** Kernelspecs cannot be installed where asked, or their Python cannot be found. */
-  | 'kernels-install-failed';
+  | 'kernels-install-failed'
+  /** A container or image named by id or reference does not exist or is not one of Ariel's. */
+  | 'not-found'
+  /** An image cannot be removed because a container still uses it. */
+  | 'image-in-use';
 
 /**
  * An error the user can act on: a stable code, what went wrong, and what to do about it.

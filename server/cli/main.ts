@@ -1,17 +1,22 @@
 import { CommanderError, Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ArielError, CancelledError } from '../errors.js';
-import { BuildService } from '../docker/build.js';
-import { connectDocker, ensureEngine } from '../docker/engine.js';
-import { ensureGpuAvailable } from '../docker/gpu.js';
+import {
+  createAppDeps,
+  openShell,
+  planExperiment,
+  planFor,
+  prepareImage,
+  runExperiment,
+  type AppDeps,
+  type ImageRequest,
+  type Progress
+} from '../app/index.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
-import { planImage, type ImagePlan } from '../dockerfile/plan.js';
 import { loadExperimentArgs } from '../experiments/load.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
-import { planJobs, runJobs } from '../run/jobs.js';
-import { openShell } from '../run/shell.js';
-import { resolveTarget } from '../run/target.js';
+import { registerImageCommands } from './images.js';
 import { registerKernelCommands } from './kernels.js';
 import { buildProgress } from './progress.js';
 
@@ -89,24 +94,43 @@ function accelerator(options: ImageOptions): Accelerator {
   return options.gpu ? 'gpu' : 'cpu';
 }
 
-function plan(mode: Mode, options: ImageOptions): ImagePlan {
+function imageRequest(mode: Mode, options: ImageOptions): ImageRequest {
   const project = findProject(options.project ?? process.cwd());
-  return planImage(project, { mode, accelerator: accelerator(options), extras: options.extras });
+  return { project, mode, accelerator: accelerator(options), extras: options.extras };
 }
 
-/** Builds (or finds) the image for a plan, showing progress on stderr. */
-async function ensureImage(builds: BuildService, imagePlan: ImagePlan, signal: AbortSignal): Promise<string> {
-  const progress = await buildProgress();
+/** Runs an operation with build progress shown on stderr. */
+async function withProgress<T>(signal: AbortSignal, operation: (progress: Progress) => Promise<T>): Promise<T> {
+  const display = await buildProgress();
   try {
-    return (await builds.ensureImage(imagePlan, { onEvent: progress.listener, signal })).image;
+    return await operation({ onEvent: display.listener, signal });
   } finally {
-    progress.stop();
+    display.stop();
+  }
+}
+
+/** The CLI's own way out for errors whose fix is a command: the engine code does not know the commands. */
+function inCliWords(error: unknown, command: 'build' | 'run' | 'shell', request: ImageRequest): unknown {
+  if (!(error instanceof ArielError)) {
+    return error;
+  }
+  switch (error.code) {
+    case 'gpu-unavailable':
+      // The way out first: narrow terminals and dialogs cut the line off.
+      return new ArielError(error.code, error.message, `Use ariel ${command} --cpu instead; ${error.hint}`);
+    case 'build-failed':
+      return new ArielError(
+        error.code,
+        error.message,
+        `Fix the cause above, then run: ariel build --mode ${request.mode} --${request.accelerator}`
+      );
+    default:
+      return error;
   }
 }
 
 function createProgram(signal: AbortSignal): Command {
-  const docker = connectDocker();
-  const builds = new BuildService(docker);
+  const deps: AppDeps = createAppDeps();
   const program = new Command('ariel')
     .description('Reproducible containers for research code: notebooks, local runs and cloud jobs.')
     .version(version)
@@ -119,7 +143,7 @@ function createProgram(signal: AbortSignal): Command {
       .description('print the Dockerfile for a mode, exactly as it will be built')
       .addOption(new Option('--mode <mode>', 'image mode').choices(MODES).makeOptionMandatory())
   ).action((options: ImageOptions & { mode: Mode }) => {
-    process.stdout.write(plan(options.mode, options).dockerfile);
+    process.stdout.write(planFor(deps, imageRequest(options.mode, options)).dockerfile);
   });
 
   imageOptions(
@@ -128,8 +152,13 @@ function createProgram(signal: AbortSignal): Command {
       .description('build the image for a mode (or find it unchanged); prints its reference last')
       .addOption(new Option('--mode <mode>', 'image mode').choices(MODES).makeOptionMandatory())
   ).action(async (options: ImageOptions & { mode: Mode }) => {
-    const image = await ensureImage(builds, plan(options.mode, options), signal);
-    process.stdout.write(`${image}\n`);
+    const request = imageRequest(options.mode, options);
+    try {
+      const { image } = await withProgress(signal, progress => prepareImage(deps, request, progress));
+      process.stdout.write(`${image}\n`);
+    } catch (error) {
+      throw inCliWords(error, 'build', request);
+    }
   });
 
   imageOptions(
@@ -147,11 +176,11 @@ function createProgram(signal: AbortSignal): Command {
       args: string[],
       options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean }
     ) => {
-      const imagePlan = plan('run', options);
-      const resolved = resolveTarget(imagePlan.project, target, process.cwd());
+      const request = imageRequest('run', options);
       const experiments = options.experimentConfig ? await loadExperimentArgs(options.experimentConfig) : undefined;
+      const experiment = { ...request, target, cwd: process.cwd(), args, experiments };
       if (options.dryRun) {
-        const jobs = planJobs(await builds.imageFor(imagePlan), args, experiments);
+        const { jobs } = await planExperiment(deps, experiment);
         process.stdout.write(
           options.json
             ? `${JSON.stringify(jobs, null, 2)}\n`
@@ -160,22 +189,19 @@ function createProgram(signal: AbortSignal): Command {
         return;
       }
       if (experiments?.length === 0) {
+        await planExperiment(deps, experiment);
         process.stderr.write('The experiment config expands to no jobs: nothing to build or run.\n');
         return;
       }
-      await ensureEngine(docker);
-      if (options.gpu) {
-        await ensureGpuAvailable(docker, 'ariel run --cpu');
-      }
-      const image = await ensureImage(builds, imagePlan, signal);
-      const jobs = planJobs(image, args, experiments);
       const logs = options.json ? process.stderr : process.stdout;
-      const results = await runJobs(docker, jobs, {
-        project: imagePlan.project,
-        target: resolved,
-        accelerator: accelerator(options),
-        io: { stdout: logs, stderr: process.stderr, signal }
-      });
+      let results;
+      try {
+        ({ results } = await withProgress(signal, progress =>
+          runExperiment(deps, experiment, { ...progress, stdout: logs, stderr: process.stderr })
+        ));
+      } catch (error) {
+        throw inCliWords(error, 'run', request);
+      }
       if (options.json) {
         process.stdout.write(
           `${JSON.stringify(
@@ -189,7 +215,7 @@ function createProgram(signal: AbortSignal): Command {
       if (failed.length > 0) {
         throw new ArielError(
           'jobs-failed',
-          `${failed.length} of ${jobs.length} jobs failed: ${failed.map(f => `job ${f.job.index} (exit code ${f.exitCode}, args: ${f.job.args.join(' ') || 'none'})`).join('; ')}`,
+          `${failed.length} of ${results.length} jobs failed: ${failed.map(f => `job ${f.job.index} (exit code ${f.exitCode}, args: ${f.job.args.join(' ') || 'none'})`).join('; ')}`,
           'See the lines prefixed with those job numbers above.'
         );
       }
@@ -199,19 +225,15 @@ function createProgram(signal: AbortSignal): Command {
   imageOptions(
     program.command('shell').description('open an interactive shell in the shell-mode image, project mounted')
   ).action(async (options: ImageOptions) => {
-    const imagePlan = plan('shell', options);
-    await ensureEngine(docker);
-    if (options.gpu) {
-      await ensureGpuAvailable(docker, 'ariel shell --cpu');
+    const request = imageRequest('shell', options);
+    try {
+      // The spinner ends with the image's 'done' event, before the shell takes the terminal.
+      process.exitCode = await withProgress(signal, progress =>
+        openShell(deps, { ...request, cwd: process.cwd() }, progress)
+      );
+    } catch (error) {
+      throw inCliWords(error, 'shell', request);
     }
-    const image = await ensureImage(builds, imagePlan, signal);
-    process.exitCode = await openShell(docker, {
-      project: imagePlan.project,
-      image,
-      accelerator: accelerator(options),
-      cwd: process.cwd(),
-      signal
-    });
   });
 
   program
@@ -222,6 +244,7 @@ function createProgram(signal: AbortSignal): Command {
       process.stdout.write(`${JSON.stringify(await loadExperimentArgs(file))}\n`);
     });
 
+  registerImageCommands(program, deps);
   registerKernelCommands(program);
   return program;
 }

@@ -4,6 +4,8 @@ import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
 import { collectContext, packContext } from './context.js';
 import { engineError, isNotFound } from './engine.js';
+import { ImageRef } from './imageRef.js';
+import { LABELS } from './labels.js';
 
 /** What a build reports while it runs; any listener (terminal, kernel log, WebSocket) can render it. */
 export type BuildEvent =
@@ -16,7 +18,7 @@ export type BuildListener = (event: BuildEvent) => void;
 
 export interface BuildResult {
   /** `repository:tag`; the tag is derived from the content hash. */
-  image: string;
+  image: ImageRef;
   /** True when an image with the same inputs existed, so nothing was built. */
   reused: boolean;
 }
@@ -24,6 +26,11 @@ export interface BuildResult {
 export interface BuildOptions {
   onEvent?: BuildListener;
   signal?: AbortSignal;
+  /**
+   * The extras the plan was asked for besides the config's. Recorded on the image, so that
+   * listing can tell whether it is still what the same request would build.
+   */
+  extras?: string[];
 }
 
 /** How many lines of a failing step's output an error shows. */
@@ -40,7 +47,7 @@ export class BuildService {
   constructor(private readonly docker: Docker) {}
 
   /** The image reference a plan builds to, computed from its inputs alone. */
-  async imageFor(plan: ImagePlan): Promise<string> {
+  async imageFor(plan: ImagePlan): Promise<ImageRef> {
     const { hash } = await collectContext(plan);
     return imageReference(plan, hash);
   }
@@ -50,7 +57,7 @@ export class BuildService {
     const image = imageReference(plan, context.hash);
     const listener = options.onEvent;
 
-    const running = this.inFlight.get(image);
+    const running = this.inFlight.get(image.name);
     if (running) {
       if (listener) {
         running.listeners.add(listener);
@@ -61,21 +68,21 @@ export class BuildService {
     const emit = (event: BuildEvent) => listeners.forEach(l => l(event));
     const promise = (async () => {
       if (await this.exists(image)) {
-        emit({ type: 'done', image, reused: true });
+        emit({ type: 'done', image: image.name, reused: true });
         return { image, reused: true };
       }
-      await this.build(plan, context, image, emit, options.signal);
-      emit({ type: 'done', image, reused: false });
+      await this.build(plan, context, image, emit, options);
+      emit({ type: 'done', image: image.name, reused: false });
       return { image, reused: false };
-    })().finally(() => this.inFlight.delete(image));
-    this.inFlight.set(image, { promise, listeners });
+    })().finally(() => this.inFlight.delete(image.name));
+    this.inFlight.set(image.name, { promise, listeners });
     return promise;
   }
 
   /** One inspect call decides; a first request that cannot connect says the engine is not running. */
-  private async exists(image: string): Promise<boolean> {
+  private async exists(image: ImageRef): Promise<boolean> {
     try {
-      await this.docker.getImage(image).inspect();
+      await this.docker.getImage(image.name).inspect();
       return true;
     } catch (error) {
       if (isNotFound(error)) {
@@ -88,19 +95,20 @@ export class BuildService {
   private async build(
     plan: ImagePlan,
     context: Awaited<ReturnType<typeof collectContext>>,
-    image: string,
+    image: ImageRef,
     emit: BuildListener,
-    signal?: AbortSignal
+    { signal, extras = [] }: BuildOptions
   ): Promise<void> {
     const stream = await this.docker.buildImage(packContext(plan, context), {
-      t: image,
+      t: image.name,
       dockerfile: DOCKERFILE_NAME,
       buildargs: plan.buildArgs,
       networkmode: plan.network,
       labels: {
-        'org.ariel.project': plan.project.root,
-        'org.ariel.mode': plan.spec.mode,
-        'org.ariel.accelerator': plan.spec.accelerator
+        [LABELS.project]: plan.project.root,
+        [LABELS.mode]: image.mode,
+        [LABELS.accelerator]: image.accelerator,
+        [LABELS.extras]: extras.join(',')
       },
       rm: true,
       forcerm: true,
@@ -151,8 +159,8 @@ export class BuildService {
   }
 }
 
-function imageReference(plan: ImagePlan, hash: string): string {
-  return `${plan.repository}:${plan.spec.mode}-${plan.spec.accelerator}-${hash.slice(0, 12)}`;
+function imageReference(plan: ImagePlan, hash: string): ImageRef {
+  return ImageRef.of(plan.repository, plan.spec.mode, plan.spec.accelerator, hash);
 }
 
 function buildFailure(plan: ImagePlan, step: string, tail: string[], error: string): ArielError {
@@ -170,6 +178,6 @@ function buildFailure(plan: ImagePlan, step: string, tail: string[], error: stri
   return new ArielError(
     'build-failed',
     `Build of the ${plan.spec.mode} image failed at ${step || 'the start'}\n${tail.map(line => `  | ${line}`).join('\n')}\n${error}`,
-    `Fix the cause above, then run: ariel build --mode ${plan.spec.mode} --${plan.spec.accelerator}`
+    'Fix the cause above and build the image again.'
   );
 }

@@ -3,9 +3,6 @@ import type Docker from 'dockerode';
 import type { ProjectConfig } from '../project/config.js';
 import { isNotFound } from './engine.js';
 
-/** Label on every container Ariel starts, so leftovers can always be found. */
-export const ROLE_LABEL = 'org.ariel.role';
-
 /** `NAME=value` for each configured variable the host has; values are read at run time only. */
 export function passthroughEnv(config: ProjectConfig, env: NodeJS.ProcessEnv = process.env): string[] {
   return config.env.filter(name => env[name] !== undefined).map(name => `${name}=${env[name]}`);

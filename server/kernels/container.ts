@@ -2,16 +2,10 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { hostUser } from '../dockerfile/plan.js';
-import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
-import { ROLE_LABEL } from '../docker/containers.js';
-import { ALL_GPUS } from '../docker/gpu.js';
-import { interactiveEnv, liveMount, workingDirIn } from '../run/shell.js';
-
-const LAUNCHER_PID = 'org.ariel.launcher.pid';
-const LAUNCHER_HOST = 'org.ariel.launcher.host';
-const LAUNCHER_STARTED = 'org.ariel.launcher.started';
+import type { ImageRef } from '../docker/imageRef.js';
+import { interactiveContainer } from '../docker/interactive.js';
+import { LABELS, labelFilter } from '../docker/labels.js';
 
 /** The launcher's identity: a pid alone could be reused by an unrelated process. */
 export interface LauncherIdentity {
@@ -49,12 +43,15 @@ function isAlive(identity: LauncherIdentity): boolean {
  * clean up). Containers of launchers on other hosts sharing the engine are left alone.
  */
 export async function removeOrphanKernels(docker: Docker): Promise<string[]> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${ROLE_LABEL}=kernel`] } });
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [labelFilter(LABELS.role, 'kernel')] }
+  });
   const orphans = containers.filter(({ Labels }) => {
     const identity = {
-      pid: Number(Labels[LAUNCHER_PID]),
-      host: Labels[LAUNCHER_HOST],
-      started: Labels[LAUNCHER_STARTED] ?? ''
+      pid: Number(Labels[LABELS.launcherPid]),
+      host: Labels[LABELS.launcherHost],
+      started: Labels[LABELS.launcherStarted] ?? ''
     };
     return identity.host === hostname() && !isAlive(identity);
   });
@@ -89,12 +86,13 @@ const PORT_KEYS = ['shell_port', 'iopub_port', 'stdin_port', 'control_port', 'hb
 
 export interface KernelContainerOptions {
   project: Project;
-  image: string;
-  accelerator: Accelerator;
+  /** A notebook-mode image; a GPU image gets the GPUs. */
+  image: ImageRef;
   connectionFile: string;
   cwd: string;
   network: KernelNetwork;
   launcher: LauncherIdentity;
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -107,40 +105,33 @@ export function kernelContainer(options: KernelContainerOptions): {
   create: Docker.ContainerCreateOptions;
   cleanup: () => void;
 } {
-  const { project, image, accelerator, connectionFile, cwd, network, launcher } = options;
-  const { uid, gid } = hostUser();
-  let mountedFile = connectionFile;
+  const { project, image, connectionFile, cwd, network, launcher, env } = options;
   let cleanup = () => undefined as void;
-  const hostConfig: Docker.HostConfig = {
-    Init: true,
-    AutoRemove: true,
-    Mounts: [liveMount(project), { Type: 'bind', Source: connectionFile, Target: connectionFile, ReadOnly: true }],
-    DeviceRequests: accelerator === 'gpu' ? ALL_GPUS : undefined
-  };
-  const create: Docker.ContainerCreateOptions = {
-    Image: image,
-    Cmd: ['python', '-m', 'ipykernel_launcher', '-f', connectionFile],
-    WorkingDir: workingDirIn(project, cwd),
-    User: `${uid}:${gid}`,
-    Env: interactiveEnv(project),
-    Labels: {
-      [ROLE_LABEL]: 'kernel',
-      'org.ariel.project': project.root,
-      [LAUNCHER_PID]: String(launcher.pid),
-      [LAUNCHER_HOST]: launcher.host,
-      [LAUNCHER_STARTED]: launcher.started
-    },
-    HostConfig: hostConfig
-  };
+  const create = interactiveContainer({
+    project,
+    image,
+    role: 'kernel',
+    cwd,
+    cmd: ['python', '-m', 'ipykernel_launcher', '-f', connectionFile],
+    env
+  });
+  Object.assign(create.Labels, {
+    [LABELS.launcherPid]: String(launcher.pid),
+    [LABELS.launcherHost]: launcher.host,
+    [LABELS.launcherStarted]: launcher.started
+  });
+  const hostConfig = create.HostConfig;
+  hostConfig.AutoRemove = true;
+  hostConfig.Mounts.push({ Type: 'bind', Source: connectionFile, Target: connectionFile, ReadOnly: true });
   if (network === 'host') {
     hostConfig.NetworkMode = 'host';
   } else {
     const info = JSON.parse(readFileSync(connectionFile, 'utf8')) as ConnectionInfo;
     const dir = mkdtempSync(join(tmpdir(), 'ariel-kernel-'));
-    mountedFile = join(dir, 'connection.json');
+    const mountedFile = join(dir, 'connection.json');
     writeFileSync(mountedFile, JSON.stringify({ ...info, ip: '0.0.0.0' }), { mode: 0o644 });
     cleanup = () => rmSync(dir, { recursive: true, force: true });
-    hostConfig.Mounts![1].Source = mountedFile;
+    hostConfig.Mounts[1].Source = mountedFile;
     const ports = PORT_KEYS.map(key => `${info[key]}/tcp`);
     create.ExposedPorts = Object.fromEntries(ports.map(port => [port, {}]));
     hostConfig.PortBindings = Object.fromEntries(

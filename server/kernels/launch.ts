@@ -5,16 +5,13 @@
  * then runs ipykernel in a container and lives exactly as long as that container.
  */
 import { ArielError } from '../errors.js';
-import { buildProgress } from '../cli/progress.js';
-import { BuildService } from '../docker/build.js';
-import { connectDocker, ensureEngine } from '../docker/engine.js';
-import { ensureGpuAvailable, translateGpuError } from '../docker/gpu.js';
-import { planImage } from '../dockerfile/plan.js';
+import { createAppDeps, describeEvent, startKernelContainer, type KernelHandle } from '../app/index.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
-import { currentLauncher, defaultKernelNetwork, kernelContainer, removeOrphanKernels } from './container.js';
+import { currentLauncher } from './container.js';
 
-const CPU_KERNEL = 'the "Python 3 (CPU container)" kernel';
+/** The launcher's way out when no GPU is available, in the words of JupyterLab's kernel picker. */
+const CPU_KERNEL = 'Use the "Python 3 (CPU container)" kernel instead';
 
 function parseArgs(argv: string[]): { accelerator: Accelerator; connectionFile: string } {
   const index = argv.indexOf('--accelerator');
@@ -34,48 +31,42 @@ async function launch(argv: string[]): Promise<number> {
   const { accelerator, connectionFile } = parseArgs(argv);
   const cwd = process.cwd();
   const project = findProject(cwd);
-  const docker = connectDocker();
-  await ensureEngine(docker);
-  await Promise.all([
-    removeOrphanKernels(docker),
-    accelerator === 'gpu' ? ensureGpuAvailable(docker, CPU_KERNEL) : undefined
-  ]);
-  const progress = await buildProgress(process.stderr);
-  const plan = planImage(project, { mode: 'notebook', accelerator });
-  const { image } = await new BuildService(docker).ensureImage(plan, { onEvent: progress.listener });
-
-  const { create, cleanup } = kernelContainer({
-    project,
-    image,
-    accelerator,
-    connectionFile,
-    cwd,
-    network: project.config.kernel.network ?? defaultKernelNetwork(),
-    launcher: currentLauncher()
-  });
-  const container = await docker.createContainer(create);
-  const removeContainer = () => container.remove({ force: true }).catch(() => undefined);
+  const abort = new AbortController();
+  // Set once the container runs; the signal handlers below may fire before.
+  const started: { kernel?: KernelHandle } = {};
   // Interrupts normally arrive as messages; a SIGINT (interrupt_mode "signal") is passed on.
-  process.on('SIGINT', () => void container.kill({ signal: 'SIGINT' }).catch(() => undefined));
-  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => void removeContainer().finally(() => process.exit(128 + (signal === 'SIGTERM' ? 15 : 1))));
+  process.on('SIGINT', () => void started.kernel?.kill('SIGINT'));
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129]
+  ] as const) {
+    process.on(signal, () => {
+      abort.abort();
+      void (started.kernel?.remove() ?? Promise.resolve()).finally(() => process.exit(code));
+    });
   }
-  try {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    docker.modem.demuxStream(stream, process.stdout, process.stderr);
-    // Asked before the start, so a kernel that exits at once is still seen exiting.
-    const exited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
-    try {
-      await container.start();
-    } catch (error) {
-      throw translateGpuError(error, CPU_KERNEL);
+  const kernel = await startKernelContainer(
+    createAppDeps(),
+    { project, accelerator, connectionFile, cwd, launcher: currentLauncher() },
+    {
+      onEvent: event => {
+        const line = describeEvent(event);
+        if (line !== undefined) {
+          process.stderr.write(`${line}\n`);
+        }
+      },
+      signal: abort.signal,
+      stdout: process.stdout,
+      stderr: process.stderr
     }
+  );
+  started.kernel = kernel;
+  try {
     // The provisioner (jupyterlab_ariel/provisioner.py) waits for this line.
-    process.stderr.write(`[Ariel] Kernel container started (${image})\n`);
-    return (await exited).StatusCode;
+    process.stderr.write(`[Ariel] Kernel container started (${kernel.image})\n`);
+    return await kernel.exited;
   } finally {
-    await removeContainer();
-    cleanup();
+    await kernel.remove();
   }
 }
 
@@ -84,7 +75,8 @@ launch(process.argv.slice(2)).then(
   error => {
     // Jupyter shows the kernel's stderr in its log: say what failed and what to do.
     if (error instanceof ArielError) {
-      process.stderr.write(`[Ariel] ${error.message}\n${error.hint ? `[Ariel] ${error.hint}\n` : ''}`);
+      const hint = error.code === 'gpu-unavailable' ? `${CPU_KERNEL}; ${error.hint}` : error.hint;
+      process.stderr.write(`[Ariel] ${error.message}\n${hint ? `[Ariel] ${hint}\n` : ''}`);
     } else {
       process.stderr.write(`[Ariel] The container kernel could not start: ${(error as Error)?.message ?? error}\n`);
     }

@@ -1,10 +1,11 @@
 import type Docker from 'dockerode';
 import { CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
-import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
-import { passthroughEnv, prefixLines, ROLE_LABEL, runToCompletion, type RunIO } from '../docker/containers.js';
-import { ALL_GPUS, translateGpuError } from '../docker/gpu.js';
+import { passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
+import { deviceRequestsFor, translateGpuError } from '../docker/gpu.js';
+import type { ImageRef } from '../docker/imageRef.js';
+import { LABELS } from '../docker/labels.js';
 import { targetCommand, type Target } from './target.js';
 
 export interface Job {
@@ -12,11 +13,12 @@ export interface Job {
   index: number;
   /** Every argument after the target. */
   args: string[];
-  image: string;
+  /** A run-mode image; its accelerator decides whether the job gets GPUs. */
+  image: ImageRef;
 }
 
 /** One job per expanded experiment; arguments after `--` come first, then the experiment's flags. */
-export function planJobs(image: string, passthroughArgs: string[], experiments: string[][] | undefined): Job[] {
+export function planJobs(image: ImageRef, passthroughArgs: string[], experiments: string[][] | undefined): Job[] {
   return (experiments ?? [[]]).map((flags, i) => ({ index: i + 1, args: [...passthroughArgs, ...flags], image }));
 }
 
@@ -28,13 +30,26 @@ export interface JobResult {
 export interface RunJobsOptions {
   project: Project;
   target: Target;
-  accelerator: Accelerator;
   io: RunIO;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Create options for a job's container: the target run from the code folder, GPUs if the image wants them. */
+export function jobContainer(job: Job, options: Omit<RunJobsOptions, 'io'>): Docker.ContainerCreateOptions {
+  const { project, target, env } = options;
+  return {
+    Image: job.image.name,
+    Cmd: [...targetCommand(target), ...job.args],
+    WorkingDir: CODE_DIR,
+    Env: passthroughEnv(project.config, env),
+    Labels: { [LABELS.role]: 'run', [LABELS.project]: project.root, [LABELS.job]: String(job.index) },
+    HostConfig: { Init: true, DeviceRequests: deviceRequestsFor(job.image) }
+  };
 }
 
 /** Runs jobs one after another, each in its own container, with output prefixed by job. */
 export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptions): Promise<JobResult[]> {
-  const { project, target, accelerator, io } = options;
+  const { project, target, io, env } = options;
   const results: JobResult[] = [];
   for (const job of jobs) {
     if (io.signal?.aborted) {
@@ -45,23 +60,16 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
     const stderr = prefixLines(prefix, io.stderr);
     let exitCode: number;
     try {
-      exitCode = await runToCompletion(
-        docker,
-        {
-          Image: job.image,
-          Cmd: [...targetCommand(target), ...job.args],
-          WorkingDir: CODE_DIR,
-          Env: passthroughEnv(project.config),
-          Labels: { [ROLE_LABEL]: 'run', 'org.ariel.project': project.root, 'org.ariel.job': String(job.index) },
-          HostConfig: { Init: true, DeviceRequests: accelerator === 'gpu' ? ALL_GPUS : undefined }
-        },
-        { stdout, stderr, signal: io.signal }
-      );
+      exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env }), {
+        stdout,
+        stderr,
+        signal: io.signal
+      });
     } catch (error) {
       if (io.signal?.aborted) {
         break;
       }
-      throw translateGpuError(error, 'ariel run --cpu');
+      throw translateGpuError(error);
     } finally {
       stdout.end();
       stderr.end();

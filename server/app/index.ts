@@ -1,0 +1,49 @@
+/**
+ * Ariel's application layer: the operations every entry point shares (the CLI, the kernel
+ * launcher, the companion server). Entry points only translate their input and output:
+ * they build an `AppDeps` once (`createAppDeps()`, or fakes in tests), call these, render
+ * `AppEvent`s (see `describeEvent`) and turn `ArielError` codes into their own wording
+ * (exit codes and commands in the CLI, HTTP statuses in the server).
+ *
+ * Every operation takes `(deps, request, progress?)`:
+ * - `deps`: `{ docker, builds, env }`; one `BuildService` per process, so that concurrent
+ *   requests for one image share a build and its events;
+ * - `request`: plain data (a resolved `Project`, mode, accelerator, ...);
+ * - `progress`: `{ onEvent, signal }`; aborting rejects with a `CancelledError` after
+ *   removing whatever was started.
+ *
+ * Results are plain data, fit for JSON (`ImageRef` serialises as `repository:tag`).
+ *
+ * Images:     planFor, imageFor (no engine), prepareImage, listImages, removeImage, pruneImages
+ * Containers: listContainers, stopContainer
+ * Runs:       planExperiment (no engine), runExperiment
+ * Shells:     openShell (on this process's terminal)
+ * Kernels:    startKernelContainer
+ */
+export { createAppDeps, type AppDeps, type Progress } from './deps.js';
+export { describeEvent, type AppEvent, type AppListener } from './events.js';
+export {
+  imageFor,
+  listImages,
+  planFor,
+  prepareImage,
+  pruneImages,
+  removeImage,
+  staleImages,
+  type ImageFilter,
+  type ImageInfo,
+  type ImageRequest,
+  type PruneResult
+} from './images.js';
+export { listContainers, stopContainer, type ContainerFilter, type ContainerInfo } from './containers.js';
+export {
+  planExperiment,
+  runExperiment,
+  type ExperimentPlan,
+  type ExperimentRequest,
+  type ExperimentResult
+} from './run.js';
+export { openShell, type ShellRequest } from './shell.js';
+export { startKernelContainer, type KernelHandle, type KernelRequest } from './kernel.js';
+export { ImageRef } from '../docker/imageRef.js';
+export { LABELS, type Role } from '../docker/labels.js';

@@ -1,0 +1,93 @@
+import type { Writable } from 'node:stream';
+import { CancelledError } from '../errors.js';
+import { translateGpuError } from '../docker/gpu.js';
+import type { ImageRef } from '../docker/imageRef.js';
+import type { Accelerator } from '../project/config.js';
+import type { Project } from '../project/project.js';
+import {
+  defaultKernelNetwork,
+  kernelContainer,
+  removeOrphanKernels,
+  type LauncherIdentity
+} from '../kernels/container.js';
+import type { AppDeps, Progress } from './deps.js';
+import { prepareImage } from './images.js';
+
+export interface KernelRequest {
+  project: Project;
+  accelerator: Accelerator;
+  /** Jupyter's connection file for the kernel; mounted read-only. */
+  connectionFile: string;
+  /** The notebook's folder; the kernel starts there when it is inside the project. */
+  cwd: string;
+  /** Who owns the container: when that process is gone, the next start removes it. */
+  launcher: LauncherIdentity;
+}
+
+/** A running kernel container. */
+export interface KernelHandle {
+  image: ImageRef;
+  /** Resolves to the kernel's exit code when the container exits. */
+  exited: Promise<number>;
+  /** Passes a signal (SIGINT for an interrupt) to the kernel. */
+  kill(signal: string): Promise<void>;
+  /** Removes the container and what was made for it; safe to call more than once. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Starts ipykernel in the project's notebook image (built first if needed; kernels of dead
+ * launchers are removed meanwhile), with its output streamed to `stdout`/`stderr`.
+ * On failure or abort before the kernel runs, nothing is left behind.
+ */
+export async function startKernelContainer(
+  deps: AppDeps,
+  request: KernelRequest,
+  options: Progress & { stdout: Writable; stderr: Writable }
+): Promise<KernelHandle> {
+  const { docker } = deps;
+  const { project, accelerator } = request;
+  const [{ image }] = await Promise.all([
+    prepareImage(deps, { project, mode: 'notebook', accelerator, willRun: true }, options),
+    // Best effort: an engine that does not answer is reported by the image's preparation.
+    removeOrphanKernels(docker).catch(() => [])
+  ]);
+  const { create, cleanup } = kernelContainer({
+    ...request,
+    image,
+    network: project.config.kernel.network ?? defaultKernelNetwork(),
+    env: deps.env
+  });
+  const container = await docker.createContainer(create);
+  const remove = async () => {
+    await container.remove({ force: true }).catch(() => undefined);
+    cleanup();
+  };
+  try {
+    if (options.signal?.aborted) {
+      throw new CancelledError('The kernel start was cancelled.');
+    }
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    docker.modem.demuxStream(stream, options.stdout, options.stderr);
+    // Asked before the start, so a kernel that exits at once is still seen exiting.
+    const exited = (container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>).then(
+      result => result.StatusCode
+    );
+    // Rejects when the container is removed before it ran; the start's error is the one to report.
+    exited.catch(() => undefined);
+    try {
+      await container.start();
+    } catch (error) {
+      throw translateGpuError(error);
+    }
+    return {
+      image,
+      exited,
+      kill: signal => container.kill({ signal }).catch(() => undefined),
+      remove
+    };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}

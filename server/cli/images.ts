@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import { listImages, pruneImages, type AppDeps, type ImageInfo } from '../app/index.js';
+import { findProject } from '../project/project.js';
+
+interface ProjectOption {
+  project?: string;
+}
+
+/** The project root `--project` names (found from the folder as other commands do), or all projects. */
+function projectRoot(options: ProjectOption): string | undefined {
+  return options.project === undefined ? undefined : findProject(options.project).root;
+}
+
+/** 1.2 GB, 340 MB, ... as `docker images` shows sizes. */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toPrecision(3)} ${units[unit]}`;
+}
+
+/** "5 minutes ago", "3 days ago" */
+export function formatAge(created: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(created)) / 1000));
+  const steps: [number, string][] = [
+    [60, 'second'],
+    [60, 'minute'],
+    [24, 'hour'],
+    [7, 'day'],
+    [Infinity, 'week']
+  ];
+  let value = seconds;
+  for (const [size, name] of steps) {
+    if (value < size) {
+      return `${value} ${name}${value === 1 ? '' : 's'} ago`;
+    }
+    value = Math.floor(value / size);
+  }
+  return '';
+}
+
+function currentWord(image: ImageInfo): string {
+  return image.current === null ? 'unknown' : image.current ? 'yes' : 'no';
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map(row => row[column].length)));
+  return rows
+    .map(
+      row =>
+        row
+          .map((cell, i) => cell.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd() + '\n'
+    )
+    .join('');
+}
+
+export function registerImageCommands(program: Command, deps: AppDeps): void {
+  program
+    .command('images')
+    .description('list the images Ariel built: mode, accelerator, size, age, and whether each is current')
+    .option('--project <dir>', 'only the images of this project (default: all projects)')
+    .option('--json', 'print the list as JSON')
+    .action(async (options: ProjectOption & { json?: boolean }) => {
+      const images = await listImages(deps, { project: projectRoot(options) });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(images, null, 2)}\n`);
+        return;
+      }
+      if (images.length === 0) {
+        process.stderr.write('No images built by Ariel.\n');
+        return;
+      }
+      process.stdout.write(
+        table([
+          ['IMAGE', 'MODE', 'ACCELERATOR', 'SIZE', 'CREATED', 'CURRENT', 'PROJECT'],
+          ...images.map(image => [
+            image.name,
+            image.mode,
+            image.accelerator,
+            formatSize(image.size),
+            formatAge(image.created),
+            currentWord(image),
+            image.project
+          ])
+        ])
+      );
+    });
+
+  program
+    .command('prune')
+    .description('remove the images that are no longer current for their project, mode and accelerator')
+    .option('--project <dir>', 'only the images of this project (default: all projects)')
+    .option('--dry-run', 'print what would be removed, and remove nothing')
+    .action(async (options: ProjectOption & { dryRun?: boolean }) => {
+      const { removed, failed } = await pruneImages(deps, { project: projectRoot(options), dryRun: options.dryRun });
+      const verb = options.dryRun ? 'Would remove' : 'Removed';
+      for (const image of removed) {
+        process.stdout.write(`${verb} ${image.name}\n`);
+      }
+      for (const { image, error } of failed) {
+        process.stderr.write(`ariel: warning: kept ${image.name}: ${error.message}\n`);
+      }
+      if (removed.length === 0 && failed.length === 0) {
+        process.stderr.write('No stale images: every image is current (or its project cannot be read).\n');
+      }
+    });
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { emptyConfig } from '../project/config.js';
+import type { Project } from '../project/project.js';
+import { kernelContainer } from '../kernels/container.js';
+import { ImageRef } from './imageRef.js';
+import { interactiveContainer } from './interactive.js';
+import { LABELS } from './labels.js';
+
+const project: Project = { root: '/home/me/digits', config: { ...emptyConfig(), env: ['WANDB_KEY'] } };
+const cpu = ImageRef.of('ariel/digits', 'notebook', 'cpu', 'a'.repeat(64));
+const gpu = ImageRef.of('ariel/digits', 'notebook', 'gpu', 'b'.repeat(64));
+const launcher = { pid: 42, host: 'box', started: '123' };
+
+describe('interactive containers', () => {
+  it('get GPU device requests from a GPU image only', () => {
+    const onCpu = interactiveContainer({ project, image: cpu, role: 'shell', cwd: project.root, cmd: ['bash'] });
+    const onGpu = interactiveContainer({ project, image: gpu, role: 'shell', cwd: project.root, cmd: ['bash'] });
+    assert.equal(onCpu.HostConfig.DeviceRequests, undefined);
+    assert.deepEqual(onGpu.HostConfig.DeviceRequests?.[0].Capabilities, [['gpu']]);
+    assert.equal(onCpu.Image, cpu.name);
+  });
+
+  it('mount the project live at its own path, start in the caller folder inside it, and pass configured variables', () => {
+    const create = interactiveContainer({
+      project,
+      image: cpu,
+      role: 'shell',
+      cwd: '/home/me/digits/notebooks',
+      cmd: ['bash'],
+      env: { WANDB_KEY: 'k', OTHER: 'x' }
+    });
+    assert.deepEqual(create.HostConfig.Mounts, [{ Type: 'bind', Source: project.root, Target: project.root }]);
+    assert.equal(create.WorkingDir, '/home/me/digits/notebooks');
+    assert.deepEqual(create.Env, ['PYTHONPATH=/home/me/digits', 'WANDB_KEY=k']);
+    assert.equal(
+      interactiveContainer({ project, image: cpu, role: 'shell', cwd: '/elsewhere', cmd: ['bash'] }).WorkingDir,
+      project.root
+    );
+  });
+
+  it('carry the role and project labels; kernels add their launcher', () => {
+    const { create, cleanup } = kernelContainer({
+      project,
+      image: gpu,
+      connectionFile: '/run/user/kernel-1.json',
+      cwd: project.root,
+      network: 'host',
+      launcher
+    });
+    cleanup();
+    assert.deepEqual(create.Labels, {
+      [LABELS.role]: 'kernel',
+      [LABELS.project]: project.root,
+      [LABELS.launcherPid]: '42',
+      [LABELS.launcherHost]: 'box',
+      [LABELS.launcherStarted]: '123'
+    });
+    assert.deepEqual(create.HostConfig?.DeviceRequests?.[0].Capabilities, [['gpu']]);
+    assert.deepEqual(create.HostConfig?.Mounts?.[1], {
+      Type: 'bind',
+      Source: '/run/user/kernel-1.json',
+      Target: '/run/user/kernel-1.json',
+      ReadOnly: true
+    });
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * The labels Ariel puts on the containers it starts and the images it builds: the one place
+ * their names are spelled, so that listing, pruning and orphan sweeps find what was made.
+ */
+export const LABELS = {
+  /** On every container Ariel starts: what it is for (see Role). */
+  role: 'org.ariel.role',
+  /** The project root (absolute host path) of a container or an image. */
+  project: 'org.ariel.project',
+  /** An image's mode (shell, notebook, run, cloud). */
+  mode: 'org.ariel.mode',
+  /** An image's accelerator (cpu, gpu). */
+  accelerator: 'org.ariel.accelerator',
+  /** Extras asked for besides the config's, comma-separated; needed to tell whether an image is current. */
+  extras: 'org.ariel.extras',
+  /** A run container's 1-based job number. */
+  job: 'org.ariel.job',
+  /** A kernel container's launcher: pid, host and start time, so orphans can be told from live kernels. */
+  launcherPid: 'org.ariel.launcher.pid',
+  launcherHost: 'org.ariel.launcher.host',
+  launcherStarted: 'org.ariel.launcher.started'
+} as const;
+
+/** What a container Ariel started is for. */
+export type Role = 'run' | 'shell' | 'kernel' | 'gpu-probe';
+export const ROLES: readonly Role[] = ['run', 'shell', 'kernel', 'gpu-probe'];
+
+/** An engine `label` filter value: `name` alone matches any value. */
+export function labelFilter(name: string, value?: string): string {
+  return value === undefined ? name : `${name}=${value}`;
+}
