@@ -127,6 +127,35 @@ describe('the server extension through a real Jupyter Server', () => {
     assert.equal(last.build.state, 'succeeded', messages.join('\n'));
   });
 
+  it('lets kernels started by this Jupyter Server reach the companion server', async () => {
+    // Kernels started once it listens: Jupyter answers requests before its extension has started it.
+    assert.equal((await server.request('GET', '/ariel/version')).status, 200);
+    const session = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
+      path: 'env.ipynb',
+      name: 'env.ipynb',
+      type: 'notebook',
+      kernel: { name: 'python3' }
+    });
+    assert.equal(session.status, 201, JSON.stringify(session.body));
+    const client = await server.connect(session.body.kernel.id);
+    try {
+      await client.ready();
+      const result = await client.execute(
+        [
+          'import os, urllib.request',
+          "request = urllib.request.Request(os.environ['ARIEL_COMPANION_URL'] + '/version',",
+          "    headers={'X-Ariel-Secret': os.environ['ARIEL_COMPANION_SECRET']})",
+          'print(urllib.request.urlopen(request).read().decode())'
+        ].join('\n')
+      );
+      assert.equal(result.status, 'ok', result.error);
+      assert.deepEqual(JSON.parse(result.stdout), { version: VERSION });
+    } finally {
+      client.close();
+      await server.request('DELETE', `/api/kernels/${session.body.kernel.id}`);
+    }
+  });
+
   it('restarts the companion server when it dies', async () => {
     const [first] = await eventually(() => companions(root).length === 1 && companions(root), 'the companion');
     process.kill(first, 'SIGKILL');
