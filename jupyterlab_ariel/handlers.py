@@ -23,8 +23,6 @@ from .companion import SECRET_HEADER, Companion, CompanionUnavailable
 
 #: Request headers passed on to the companion (besides its secret).
 _FORWARDED_HEADERS = ("Content-Type", "Accept")
-
-
 #: Where the extension puts its ``Companion`` in the web application's settings.
 SETTING = "jupyterlab_ariel_companion"
 
@@ -55,7 +53,8 @@ class _CompanionHandler(APIHandler):
                 # Requests may wait for Docker; the companion answers long work with a build id.
                 request_timeout=600,
             )
-        except OSError as error:  # refused or reset: it died since it last answered
+        # Refused, reset or closed (tornado's 599s): it died since it last answered.
+        except (OSError, httpclient.HTTPClientError) as error:
             raise CompanionUnavailable(
                 f"Ariel's companion server could not be reached ({error}).",
                 "Try again in a few seconds; it is restarted automatically.",
