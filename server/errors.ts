@@ -8,8 +8,6 @@ export type ErrorCode =
   | 'usage'
   /** A request to the companion server lacks its per-start secret. */
   | 'forbidden'
-  /** What a request names (a route, a build, an image, a container) does not exist. */
-  | 'not-found'
   /** The operation was cancelled (Ctrl-C, an aborted request); see CancelledError. */
   | 'cancelled'
   /** A file Ariel must read is missing, unreadable or of the wrong kind (a folder, a dangling link). */
@@ -38,7 +36,7 @@ export type ErrorCode =
   | 'jobs-failed'
   /** Kernelspecs cannot be installed where asked, or their Python cannot be found. */
   | 'kernels-install-failed'
-  /** A container or image named by id or reference does not exist or is not one of Ariel's. */
+  /** A route, build, container or image named by id or reference does not exist or is not one of Ariel's. */
   | 'not-found'
   /** An image cannot be removed because a container still uses it. */
   | 'image-in-use';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync, symlinkSync } from 'node:fs';
@@ -20,6 +20,10 @@ import type { Build, BuildMessage } from './builds.js';
 const version = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
 
 const PIP_STEP = /"pip", "install"/;
 
@@ -266,27 +270,112 @@ describe('companion server', () => {
 
     it('builds an image; a subscriber after the end gets the log, the outcome and the final state', async () => {
       const folder = project('build', { 'main.py': 'print("hi")\n' });
-      const { body } = await companion.request<{ build: Build }>('POST', '/builds', {
-        path: folder,
-        mode: 'run',
-        accelerator: 'cpu'
-      });
-      const live = collect(companion.socket(`/builds/${body.build.id}/events`));
-      await live.closed;
-      const done = live.messages.find(m => m.type === 'done');
-      assert.ok(done?.type === 'done' && done.image === body.build.image, JSON.stringify(live.messages));
-      assert.deepEqual(imagesOf(join(jupyterRoot, folder)), [body.build.image]);
+      const { build, messages } = await buildAndWait(folder);
+      const done = messages.find(m => m.type === 'done');
+      assert.ok(done?.type === 'done' && done.image === build.image, JSON.stringify(messages));
+      assert.deepEqual(imagesOf(join(jupyterRoot, folder)), [build.image]);
 
-      const finished = await companion.request<{ build: Build }>('GET', `/builds/${body.build.id}`);
+      const finished = await companion.request<{ build: Build }>('GET', `/builds/${build.id}`);
       assert.equal(finished.body.build.state, 'succeeded');
       assert.ok(finished.body.build.finishedAt);
 
-      const later = collect(companion.socket(`/builds/${body.build.id}/events`));
+      const later = collect(companion.socket(`/builds/${build.id}/events`));
       await later.closed;
       assert.deepEqual(
         later.messages.map(m => m.type),
-        live.messages.map(m => m.type).filter((type, i, all) => type !== 'state' || i === all.length - 1)
+        messages.map(m => m.type).filter((type, i, all) => type !== 'state' || i === all.length - 1)
       );
+    });
+  });
+
+  /** Starts a build of the run image and follows it to its end over the WebSocket. */
+  async function buildAndWait(folder: string): Promise<{ build: Build; messages: BuildMessage[] }> {
+    const { status, body } = await companion.request<{ build: Build }>('POST', '/builds', {
+      path: folder,
+      mode: 'run',
+      accelerator: 'cpu'
+    });
+    assert.equal(status, 202, JSON.stringify(body));
+    const events = collect(companion.socket(`/builds/${body.build.id}/events`));
+    await events.closed;
+    const state = events.messages.at(-1);
+    assert.ok(state?.type === 'state' && state.build.state === 'succeeded', JSON.stringify(events.messages));
+    return { build: state.build, messages: events.messages };
+  }
+
+  describe('images', () => {
+    interface Image {
+      reference: string;
+      project: string;
+      mode: string;
+      accelerator: string;
+      size: number;
+      created: string;
+      current: boolean | null;
+    }
+    const list = async (folder: string) =>
+      (await companion.request<{ images: Image[] }>('GET', `/images?path=${folder}`)).body.images;
+
+    it("lists a project's images with whether they are current, prunes the stale ones and removes one", async () => {
+      const folder = project('images', { 'main.py': 'print(1)\n' });
+      const old = (await buildAndWait(folder)).build.image;
+      writeFiles(join(jupyterRoot, folder), { 'main.py': 'print(2)\n' });
+      const current = (await buildAndWait(folder)).build.image;
+      assert.notEqual(old, current);
+
+      const images = await list(folder);
+      const currentness = Object.fromEntries(images.map(i => [i.reference, i.current]));
+      assert.deepEqual(currentness, { [current]: true, [old]: false });
+      assert.deepEqual([images[0].project, images[0].mode, images[0].accelerator], [folder, 'run', 'cpu']);
+      assert.ok(images[0].size > 0 && !Number.isNaN(Date.parse(images[0].created)));
+
+      const pruned = await companion.request<{ removed: string[] }>('POST', '/images/prune', { path: folder });
+      assert.deepEqual(pruned.body.removed, [old]);
+      assert.deepEqual(imagesOf(join(jupyterRoot, folder)), [current]);
+
+      const removed = await companion.request('DELETE', `/images/${encodeURIComponent(current)}`);
+      assert.equal(removed.status, 200);
+      assert.deepEqual(await list(folder), []);
+    });
+
+    it('refuses to remove an image Ariel did not build', async () => {
+      const base = process.env.ARIEL_BASE_IMAGE_CPU ?? 'python:3.11-slim';
+      const response = await companion.request<ErrorJson>('DELETE', `/images/${encodeURIComponent(base)}`);
+      assert.equal(response.status, 404);
+      assert.equal(response.body.code, 'not-found');
+    });
+  });
+
+  describe('containers', () => {
+    const base = process.env.ARIEL_BASE_IMAGE_CPU ?? 'python:3.11-slim';
+    const started: string[] = [];
+    const run = (...labels: string[]) => {
+      const id = docker('run', '-d', ...labels.flatMap(l => ['--label', l]), base, 'sleep', '600');
+      started.push(id);
+      return id;
+    };
+    after(() => spawnSync('docker', ['rm', '-f', ...started], { stdio: 'ignore' }));
+
+    it("lists Ariel's containers by role and project, and stops one", async () => {
+      const folder = project('containers', {});
+      const id = run('org.ariel.role=shell', `org.ariel.project=${join(jupyterRoot, folder)}`);
+      const { body } = await companion.request<{
+        containers: { id: string; role: string; project: string; state: string }[];
+      }>('GET', '/containers');
+      const listed = body.containers.find(c => c.id === id);
+      assert.deepEqual(listed && [listed.role, listed.project, listed.state], ['shell', folder, 'running']);
+
+      const stopped = await companion.request('DELETE', `/containers/${id}`);
+      assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+      assert.equal(docker('ps', '-aq', '--no-trunc', '--filter', `id=${id}`), '');
+    });
+
+    it("refuses to stop a container that is not Ariel's", async () => {
+      const id = run();
+      const response = await companion.request<ErrorJson>('DELETE', `/containers/${id}`);
+      assert.equal(response.status, 404);
+      assert.equal(response.body.code, 'not-found');
+      assert.equal(docker('inspect', '--format', '{{.State.Running}}', id), 'true');
     });
   });
 });

@@ -1,13 +1,22 @@
 import { timingSafeEqual } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type Docker from 'dockerode';
-import { BuildService } from '../docker/build.js';
+import {
+  imageFor,
+  listContainers,
+  listImages,
+  planFor,
+  prepareImage,
+  pruneImages,
+  removeImage,
+  stopContainer,
+  type AppDeps,
+  type ImageRequest
+} from '../app/index.js';
 import { ensureEngine } from '../docker/engine.js';
-import { planImage } from '../dockerfile/plan.js';
 import { ArielError } from '../errors.js';
 import { findProject } from '../project/project.js';
-import { BuildRegistry, type Prepare } from './builds.js';
+import { BuildRegistry } from './builds.js';
 import { buildEventsServer, streamBuild } from './events.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
@@ -15,17 +24,16 @@ import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 /** The header every request must carry, with the secret the server was started with. */
 export const SECRET_HEADER = 'x-ariel-secret';
 
-export interface AppDeps {
+export interface CompanionDeps {
   /** Jupyter's root folder: every path a request names is relative to it and must stay inside. */
   root: string;
   /** The per-start secret; requests without it are refused. */
   secret: string;
-  docker: Docker;
+  /** The application layer's dependencies: the Docker client, the build service, the environment. */
+  app: AppDeps;
   version: string;
   /** Log lines kept per build for replay (default 1000). */
   logLines?: number;
-  /** Where machine defaults (ARIEL_BASE_IMAGE_CPU, ...) are read; default process.env. */
-  env?: NodeJS.ProcessEnv;
   /** Interval of the WebSocket heartbeat (default 30 s). */
   heartbeatMs?: number;
 }
@@ -45,13 +53,15 @@ interface RequestContext {
 
 type Handler = (context: RequestContext) => Promise<{ status?: number; body: unknown }>;
 
-/** The companion server's HTTP and WebSocket API, as json-server's createApp: built from its dependencies, never listening. */
-export function createApp(deps: AppDeps): App {
+/**
+ * The companion server's HTTP and WebSocket API, as json-server's createApp: built from its
+ * dependencies, never listening. Routes only translate requests into calls of the application
+ * layer (server/app) and its results into JSON.
+ */
+export function createApp(deps: CompanionDeps): App {
   const root = realpathSync(deps.root);
-  const env = deps.env ?? process.env;
-  const service = new BuildService(deps.docker);
-  const prepare: Prepare = (plan, options) => service.ensureImage(plan, options);
-  const builds = new BuildRegistry(prepare, { logLines: deps.logLines ?? 1000 });
+  const { app } = deps;
+  const builds = new BuildRegistry({ logLines: deps.logLines ?? 1000 });
   const events = buildEventsServer(deps.heartbeatMs ?? 30_000);
   const secret = Buffer.from(deps.secret);
 
@@ -62,10 +72,15 @@ export function createApp(deps: AppDeps): App {
   const forbidden = () =>
     new ArielError('forbidden', "This request lacks the companion server's secret.", 'Reach Ariel through JupyterLab.');
 
-  const planFor = (path: unknown, mode: unknown, accelerator: unknown) => {
-    const options = { mode: parseMode(mode), accelerator: parseAccelerator(accelerator), env };
-    return planImage(findProject(resolveFolder(root, path)), options);
+  /** Mode and accelerator are checked before the folder is read, so a bad one is named first. */
+  const imageRequest = (path: unknown, mode: unknown, accelerator: unknown): ImageRequest => {
+    const options = { mode: parseMode(mode), accelerator: parseAccelerator(accelerator) };
+    return { project: findProject(resolveFolder(root, path)), ...options };
   };
+  /** The project root of a folder a request names, for filtering; undefined when no path is given. */
+  const projectOf = (path: unknown) =>
+    path === undefined || path === null ? undefined : findProject(resolveFolder(root, path)).root;
+  const relative = (path: string | undefined) => (path === undefined ? undefined : relativeTo(root, path));
 
   const routes: [method: string, pattern: RegExp, handler: Handler][] = [
     ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
@@ -79,11 +94,10 @@ export function createApp(deps: AppDeps): App {
       /^\/dockerfile$/,
       async ({ url }) => {
         const query = url.searchParams;
-        const plan = planFor(query.get('path'), query.get('mode'), query.get('accelerator'));
-        const image = await service.imageFor(plan);
-        return {
-          body: { dockerfile: plan.dockerfile, image, mode: plan.spec.mode, accelerator: plan.spec.accelerator }
-        };
+        const request = imageRequest(query.get('path'), query.get('mode'), query.get('accelerator'));
+        const image = await imageFor(app, request);
+        const { dockerfile } = planFor(app, request);
+        return { body: { dockerfile, image: image.name, mode: image.mode, accelerator: image.accelerator } };
       }
     ],
     ['GET', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
@@ -92,14 +106,79 @@ export function createApp(deps: AppDeps): App {
       /^\/builds$/,
       async ({ request }) => {
         const body = await readJson(request);
-        const plan = planFor(body.path, body.mode, body.accelerator);
-        const image = await service.imageFor(plan);
-        await ensureEngine(deps.docker);
-        return { status: 202, body: { build: builds.start(plan, image, relativeTo(root, plan.project.root)) } };
+        const imageRequested = imageRequest(body.path, body.mode, body.accelerator);
+        const image = await imageFor(app, imageRequested);
+        await ensureEngine(app.docker);
+        const project = relativeTo(root, imageRequested.project.root);
+        const build = builds.start(image, project, progress => prepareImage(app, imageRequested, progress));
+        return { status: 202, body: { build } };
       }
     ],
     ['GET', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: builds.get(params[0]) } })],
-    ['DELETE', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: await builds.cancel(params[0]) } })]
+    ['DELETE', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: await builds.cancel(params[0]) } })],
+    [
+      'GET',
+      /^\/images$/,
+      async ({ url }) => {
+        const images = await listImages(app, { project: projectOf(url.searchParams.get('path') ?? undefined) });
+        return {
+          body: {
+            images: images.map(({ name, id, project, mode, accelerator, extras, size, created, current }) => ({
+              reference: name,
+              id,
+              project: relative(project),
+              mode,
+              accelerator,
+              extras,
+              size,
+              created,
+              current
+            }))
+          }
+        };
+      }
+    ],
+    [
+      'POST',
+      /^\/images\/prune$/,
+      async ({ request }) => {
+        const { removed, failed } = await pruneImages(app, { project: projectOf((await readJson(request)).path) });
+        return {
+          body: {
+            removed: removed.map(image => image.name),
+            failed: failed.map(({ image, error }) => ({ reference: image.name, error: error.toJSON() }))
+          }
+        };
+      }
+    ],
+    [
+      'DELETE',
+      /^\/images\/([^/]+)$/,
+      async ({ params }) => {
+        await removeImage(app, params[0]);
+        return { body: { removed: [params[0]] } };
+      }
+    ],
+    [
+      'GET',
+      /^\/containers$/,
+      async () => {
+        const containers = (await listContainers(app)).filter(c => c.role !== 'gpu-probe');
+        return {
+          body: {
+            containers: containers.map(c => ({ ...c, project: relative(c.project) }))
+          }
+        };
+      }
+    ],
+    [
+      'DELETE',
+      /^\/containers\/([^/]+)$/,
+      async ({ params }) => {
+        await stopContainer(app, params[0]);
+        return { body: { stopped: params[0] } };
+      }
+    ]
   ];
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {

@@ -1,29 +1,33 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BuildListener, BuildResult } from '../docker/build.js';
-import type { ImagePlan } from '../dockerfile/plan.js';
+import type { AppListener } from '../app/index.js';
+import type { BuildResult } from '../docker/build.js';
+import { ImageRef } from '../docker/imageRef.js';
 import { CancelledError } from '../errors.js';
-import { BuildRegistry, type BuildMessage } from './builds.js';
+import { BuildRegistry, type BuildMessage, type Prepare } from './builds.js';
 
 // The registry's bookkeeping, with a build that is driven by hand instead of by Docker.
 
 interface FakeBuild {
-  emit: BuildListener;
+  emit: AppListener;
   finish(result?: BuildResult): void;
   fail(error: Error): void;
   signal: AbortSignal;
 }
 
-function fakePrepare(): { builds: FakeBuild[]; prepare: ConstructorParameters<typeof BuildRegistry>[0] } {
+const image = (hash: string) => ImageRef.of('ariel/p', 'notebook', 'cpu', hash.repeat(12));
+
+/** Builds that the test drives by hand: `builds[i]` is the i-th started. */
+function fakePrepare(): { builds: FakeBuild[]; prepare: Prepare } {
   const builds: FakeBuild[] = [];
   return {
     builds,
-    prepare: (_plan, { onEvent, signal }) =>
+    prepare: ({ onEvent, signal }) =>
       new Promise<BuildResult>((resolve, reject) => {
         signal.addEventListener('abort', () => reject(new CancelledError('Build cancelled.')));
         builds.push({
           emit: onEvent,
-          finish: r => resolve(r ?? { image: 'img', reused: false }),
+          finish: r => resolve(r ?? { image: image('f'), reused: false }),
           fail: reject,
           signal
         });
@@ -31,23 +35,22 @@ function fakePrepare(): { builds: FakeBuild[]; prepare: ConstructorParameters<ty
   };
 }
 
-const plan = (mode = 'notebook') => ({ spec: { mode, accelerator: 'cpu' } }) as unknown as ImagePlan;
 const settle = () => new Promise(resolve => setImmediate(resolve));
 
 describe('BuildRegistry', () => {
   it('shares one running build per image, and starts another for another image', () => {
     const { builds, prepare } = fakePrepare();
-    const registry = new BuildRegistry(prepare, { logLines: 10 });
-    const first = registry.start(plan(), 'ariel/p:a', 'p');
-    assert.equal(registry.start(plan(), 'ariel/p:a', 'p').id, first.id);
-    assert.notEqual(registry.start(plan('run'), 'ariel/p:b', 'p').id, first.id);
+    const registry = new BuildRegistry({ logLines: 10 });
+    const first = registry.start(image('a'), 'p', prepare);
+    assert.equal(registry.start(image('a'), 'p', prepare).id, first.id);
+    assert.notEqual(registry.start(image('b'), 'p', prepare).id, first.id);
     assert.equal(builds.length, 2);
   });
 
   it('replays only the last log lines to a late subscriber, then streams live up to the final state', async () => {
     const { builds, prepare } = fakePrepare();
-    const registry = new BuildRegistry(prepare, { logLines: 3 });
-    const { id } = registry.start(plan(), 'ariel/p:a', 'p');
+    const registry = new BuildRegistry({ logLines: 3 });
+    const { id } = registry.start(image('a'), 'p', prepare);
     builds[0].emit({ type: 'step', index: 1, total: 2, instruction: 'FROM base' });
     for (const line of ['a', 'b', 'c']) {
       builds[0].emit({ type: 'output', line });
@@ -63,7 +66,8 @@ describe('BuildRegistry', () => {
     assert.equal(last?.type === 'state' && last.build.step?.instruction, 'FROM base');
 
     builds[0].emit({ type: 'step', index: 2, total: 2, instruction: 'RUN x' });
-    builds[0].emit({ type: 'done', image: 'img', reused: false });
+    builds[0].emit({ type: 'check', check: 'engine' });
+    builds[0].emit({ type: 'done', image: image('a').name, reused: false });
     builds[0].finish();
     await settle();
     assert.deepEqual(
@@ -84,20 +88,20 @@ describe('BuildRegistry', () => {
 
   it('cancels: the build is aborted, its state is cancelled and the error says so', async () => {
     const { builds, prepare } = fakePrepare();
-    const registry = new BuildRegistry(prepare, { logLines: 10 });
-    const { id } = registry.start(plan(), 'ariel/p:a', 'p');
+    const registry = new BuildRegistry({ logLines: 10 });
+    const { id } = registry.start(image('a'), 'p', prepare);
     const cancelled = await registry.cancel(id);
     assert.ok(builds[0].signal.aborted);
     assert.equal(cancelled.state, 'cancelled');
     assert.equal(cancelled.error?.code, 'cancelled');
     // The image can be built again afterwards.
-    assert.notEqual(registry.start(plan(), 'ariel/p:a', 'p').id, id);
+    assert.notEqual(registry.start(image('a'), 'p', prepare).id, id);
   });
 
   it('reports a failure with its code; an unexpected error is "internal"', async () => {
     const { builds, prepare } = fakePrepare();
-    const registry = new BuildRegistry(prepare, { logLines: 10 });
-    const { id } = registry.start(plan(), 'ariel/p:a', 'p');
+    const registry = new BuildRegistry({ logLines: 10 });
+    const { id } = registry.start(image('a'), 'p', prepare);
     builds[0].fail(new TypeError('boom'));
     await settle();
     assert.deepEqual(registry.get(id).error, { code: 'internal', message: 'boom' });
@@ -106,9 +110,9 @@ describe('BuildRegistry', () => {
 
   it('forgets the oldest finished builds beyond the limit, newest listed first', async () => {
     const { builds, prepare } = fakePrepare();
-    const registry = new BuildRegistry(prepare, { logLines: 10, keepFinished: 2 });
-    const ids = ['a', 'b', 'c'].map(tag => registry.start(plan(), `ariel/p:${tag}`, 'p').id);
-    const running = registry.start(plan(), 'ariel/p:d', 'p').id;
+    const registry = new BuildRegistry({ logLines: 10, keepFinished: 2 });
+    const ids = ['a', 'b', 'c'].map(tag => registry.start(image(tag), 'p', prepare).id);
+    const running = registry.start(image('d'), 'p', prepare).id;
     builds.slice(0, 3).forEach(build => build.finish());
     await settle();
     assert.deepEqual(

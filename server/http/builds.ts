@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { BuildEvent, BuildListener, BuildResult } from '../docker/build.js';
+import type { AppEvent, Progress } from '../app/index.js';
+import type { BuildEvent, BuildResult } from '../docker/build.js';
+import type { ImageRef } from '../docker/imageRef.js';
 import type { Mode } from '../dockerfile/generate.js';
-import type { ImagePlan } from '../dockerfile/plan.js';
 import { ArielError, type ErrorCode } from '../errors.js';
 import type { Accelerator } from '../project/config.js';
 
@@ -36,11 +37,8 @@ export type BuildMessage =
   | { type: 'error'; error: ErrorBody }
   | { type: 'state'; build: Build };
 
-/** Builds (or finds) the image of a plan, reporting progress; rejects with CancelledError on abort. */
-export type Prepare = (
-  plan: ImagePlan,
-  options: { onEvent: BuildListener; signal: AbortSignal }
-) => Promise<BuildResult>;
+/** Builds (or finds) an image, reporting progress; rejects with CancelledError on abort. */
+export type Prepare = (progress: Required<Progress>) => Promise<BuildResult>;
 
 export interface BuildRegistryOptions {
   /** Log lines (steps, cache hits, output) kept per build and replayed to late subscribers. */
@@ -73,32 +71,32 @@ export function errorBody(error: unknown): ErrorBody {
 export class BuildRegistry {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(
-    private readonly prepare: Prepare,
-    private readonly options: BuildRegistryOptions
-  ) {}
+  constructor(private readonly options: BuildRegistryOptions) {}
 
-  /** Starts building `image` from `plan`, or returns the build of the same image that is running. */
-  start(plan: ImagePlan, image: string, project: string): Build {
-    const running = [...this.entries.values()].find(e => e.build.image === image && e.build.state === 'running');
+  /**
+   * Starts `prepare`, which builds `image` of the project (its root relative to Jupyter's),
+   * or returns the build of the same image that is running.
+   */
+  start(image: ImageRef, project: string, prepare: Prepare): Build {
+    const running = [...this.entries.values()].find(e => e.build.image === image.name && e.build.state === 'running');
     if (running) {
-      return running.build;
+      return { ...running.build };
     }
     const build: Build = {
       id: randomUUID(),
-      image,
+      image: image.name,
       project,
-      mode: plan.spec.mode,
-      accelerator: plan.spec.accelerator,
+      mode: image.mode,
+      accelerator: image.accelerator,
       state: 'running',
       startedAt: new Date().toISOString()
     };
     const abort = new AbortController();
     const entry: Entry = { build, log: [], subscribers: new Set(), abort, settled: Promise.resolve() };
     const publish = (message: BuildMessage) => entry.subscribers.forEach(subscriber => subscriber(message));
-    const onEvent = (event: BuildEvent) => {
-      if (event.type === 'done') {
-        return; // The outcome is published once the build has settled, below.
+    const onEvent = (event: AppEvent) => {
+      if (event.type === 'done' || event.type === 'check') {
+        return; // Engine checks are not logged; the outcome is published once the build has settled.
       }
       if (event.type === 'step') {
         build.step = { index: event.index, total: event.total, instruction: event.instruction };
@@ -109,11 +107,11 @@ export class BuildRegistry {
       }
       publish(event);
     };
-    entry.settled = this.prepare(plan, { onEvent, signal: abort.signal })
+    entry.settled = prepare({ onEvent, signal: abort.signal })
       .then(
         (result): BuildMessage => {
           build.state = 'succeeded';
-          return { type: 'done', image: result.image, reused: result.reused };
+          return { type: 'done', image: result.image.name, reused: result.reused };
         },
         (error): BuildMessage => {
           build.state = abort.signal.aborted ? 'cancelled' : 'failed';
@@ -130,7 +128,7 @@ export class BuildRegistry {
         this.forgetOldBuilds();
       });
     this.entries.set(build.id, entry);
-    return build;
+    return { ...build };
   }
 
   /** All builds known, newest first. */

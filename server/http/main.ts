@@ -4,10 +4,10 @@
  * It listens on a free loopback port, prints `ARIEL_COMPANION_LISTENING <port>` once ready,
  * and stops (cancelling what it started) when its standard input closes or on SIGTERM.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import { connectDocker } from '../docker/engine.js';
+import { createAppDeps } from '../app/index.js';
 import { ArielError } from '../errors.js';
 import { createApp } from './app.js';
 
@@ -37,6 +37,9 @@ function options(argv: string[]): { root: string; secret: string; logLines?: num
   if (!values.root) {
     throw usage('--root is required.');
   }
+  if (!existsSync(values.root) || !statSync(values.root).isDirectory()) {
+    throw usage(`--root ${values.root} is not a folder.`);
+  }
   if (!secret) {
     throw usage('ARIEL_COMPANION_SECRET is not set.');
   }
@@ -48,7 +51,7 @@ function options(argv: string[]): { root: string; secret: string; logLines?: num
 }
 
 async function main(argv: string[]): Promise<void> {
-  const app = createApp({ ...options(argv), docker: connectDocker(), version });
+  const app = createApp({ ...options(argv), app: createAppDeps(), version });
   let stopping = false;
   const stop = () => {
     if (stopping) {

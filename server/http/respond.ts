@@ -16,6 +16,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   forbidden: 403,
   'not-found': 404,
   'project-not-found': 404,
+  'image-in-use': 409,
   'engine-unreachable': 503
 };
 
