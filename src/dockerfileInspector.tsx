@@ -1,6 +1,7 @@
 import { Clipboard, ReactWidget } from '@jupyterlab/apputils';
 import { CodeEditor, CodeEditorWrapper, type IEditorServices } from '@jupyterlab/codeeditor';
-import { Button, HTMLSelect } from '@jupyterlab/ui-components';
+import { Button, HTMLSelect, UseSignal } from '@jupyterlab/ui-components';
+import { Signal } from '@lumino/signaling';
 import { Panel } from '@lumino/widgets';
 import * as React from 'react';
 import { ACCELERATORS, MODES, type Accelerator, type Mode } from './api';
@@ -31,7 +32,9 @@ export class DockerfileInspector extends Panel {
     super();
     this.addClass('jp-Ariel-inspector');
     this._state.accelerator = model.defaultAccelerator;
-    this._header = ReactWidget.create(<InspectorHeader inspector={this} />);
+    this._header = ReactWidget.create(
+      <UseSignal signal={this._stateChanged}>{() => <InspectorHeader inspector={this} />}</UseSignal>
+    );
     this._header.addClass('jp-Ariel-inspectorHeader');
     this._editor = new CodeEditorWrapper({
       factory: editorServices.factoryService.newDocumentEditor,
@@ -39,7 +42,9 @@ export class DockerfileInspector extends Panel {
       editorOptions: { config: { readOnly: true, lineNumbers: true, lineWrap: false } }
     });
     this._editor.addClass('jp-Ariel-dockerfile');
-    this._diff = ReactWidget.create(<DiffView inspector={this} />);
+    this._diff = ReactWidget.create(
+      <UseSignal signal={this._stateChanged}>{() => <DiffView inspector={this} />}</UseSignal>
+    );
     this._diff.addClass('jp-Ariel-diff');
     this._diff.hide();
     this.addWidget(this._header);
@@ -56,14 +61,9 @@ export class DockerfileInspector extends Panel {
     return this._editor.model.sharedModel.getSource();
   }
 
-  update(): void {
-    super.update();
-    this._header.update();
-    this._diff.update();
-  }
-
   set(change: Partial<Pick<IInspectorState, 'mode' | 'accelerator' | 'showDiff'>>): void {
     this._state = { ...this._state, ...change };
+    this._stateChanged.emit();
     void this.reload();
   }
 
@@ -80,11 +80,16 @@ export class DockerfileInspector extends Panel {
     const { mode, accelerator, showDiff } = this._state;
     const path = this.model.path;
     this._loadedFor = `${path}\n${this.model.project?.root}`;
+    // Choices change faster than answers come: only the answer to the last one is shown.
+    const request = ++this._requests;
     try {
       const [chosen, cpu, gpu] = await Promise.all([
         this.model.dockerfile(mode, accelerator, path),
         ...(showDiff ? ACCELERATORS.map(other => this.model.dockerfile(mode, other, path)) : [])
       ]);
+      if (request !== this._requests) {
+        return;
+      }
       this._editor.model.sharedModel.setSource(chosen.dockerfile);
       this._state = {
         ...this._state,
@@ -93,15 +98,19 @@ export class DockerfileInspector extends Panel {
         diff: cpu && gpu ? lineDiff(cpu.dockerfile, gpu.dockerfile) : null
       };
     } catch (error) {
+      if (request !== this._requests) {
+        return;
+      }
       this._editor.model.sharedModel.setSource('');
       this._state = { ...this._state, image: '', error: describeError(error), diff: null };
     }
     this._editor.setHidden(showDiff);
     this._diff.setHidden(!showDiff);
-    this.update();
+    this._stateChanged.emit();
   }
 
   dispose(): void {
+    Signal.clearData(this);
     this._editor.model.dispose();
     super.dispose();
   }
@@ -122,6 +131,8 @@ export class DockerfileInspector extends Panel {
     diff: null
   };
   private _loadedFor: string | null = null;
+  private _requests = 0;
+  private _stateChanged = new Signal<this, void>(this);
   private _header: ReactWidget;
   private _editor: CodeEditorWrapper;
   private _diff: ReactWidget;
