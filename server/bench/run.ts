@@ -3,7 +3,9 @@
  * so that a shared, noisy machine changes both sides alike.
  *  - warm start of an ariel-cpu kernel (image built) vs the stock local python3 kernel,
  *    from the start request to the first kernel_info reply;
- *  - `ariel build` of an unchanged image vs starting Node itself.
+ *  - `ariel build` of an unchanged image vs starting Node itself;
+ *  - the companion server: idle resident memory, warm project summary and Dockerfile requests
+ *    vs Jupyter's own /api/status.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,13 +14,10 @@ import { join } from 'node:path';
 import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
+import { benchCompanion } from './companion.js';
+import { line, median } from './figures.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function kernelStart(server: JupyterServer, name: string): Promise<number> {
   const started = performance.now();
@@ -35,12 +34,6 @@ function timeCommand(argv: string[], cwd: string): number {
   const started = performance.now();
   execFileSync(argv[0], argv.slice(1), { cwd, stdio: 'ignore' });
   return performance.now() - started;
-}
-
-function line(label: string, ariel: number, baseline: number, baselineLabel: string): void {
-  console.log(
-    `${label}: ${ariel.toFixed(0)} ms vs ${baselineLabel} ${baseline.toFixed(0)} ms, ratio ${(ariel / baseline).toFixed(2)}`
-  );
 }
 
 async function main(): Promise<void> {
@@ -72,6 +65,8 @@ async function main(): Promise<void> {
     }
     console.log(`unchanged image, median of ${ROUNDS} rounds`);
     line('  ariel build', median(build), median(node), 'node -e 0');
+
+    await benchCompanion(project, server, ROUNDS);
   } catch (error) {
     console.error(`benchmark failed: ${(error as Error).message}\nJupyter Server log:\n${server.log.slice(-4000)}`);
     process.exitCode = 1;

@@ -95,9 +95,11 @@ export function createApp(deps: CompanionDeps): App {
       async ({ url }) => {
         const query = url.searchParams;
         const request = imageRequest(query.get('path'), query.get('mode'), query.get('accelerator'));
-        const image = await imageFor(app, request);
-        const { dockerfile } = planFor(app, request);
-        return { body: { dockerfile, image: image.name, mode: image.mode, accelerator: image.accelerator } };
+        const plan = planFor(app, request);
+        const image = await app.builds.imageFor(plan);
+        return {
+          body: { dockerfile: plan.dockerfile, image: image.name, mode: image.mode, accelerator: image.accelerator }
+        };
       }
     ],
     ['GET', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
