@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,5 +109,37 @@ describe('the wheel, installed into a fresh virtual environment', () => {
       await eventually(() => containers().trim() === '', 'the kernel container to be removed');
       removeImagesOf(project);
     }
+  });
+});
+
+describe('building the wheel without the JavaScript built first', () => {
+  const checkout = mkdtempSync(join(tmpdir(), 'ariel-unbuilt-'));
+  after(() => rmSync(checkout, { recursive: true, force: true }));
+
+  it('fails, naming what is missing and how to build it', async () => {
+    // The Python side of a fresh checkout: no dist/, no jupyterlab_ariel/labextension.
+    for (const path of [
+      'pyproject.toml',
+      'README.md',
+      'package.json',
+      'install.json',
+      'schema',
+      'bin',
+      'jupyter-config'
+    ]) {
+      cpSync(join(REPO, path), join(checkout, path), { recursive: true });
+    }
+    cpSync(join(REPO, 'scripts', 'hatch_build.py'), join(checkout, 'scripts', 'hatch_build.py'));
+    cpSync(join(REPO, 'jupyterlab_ariel'), join(checkout, 'jupyterlab_ariel'), {
+      recursive: true,
+      filter: source => !source.includes('labextension') && !source.includes('__pycache__')
+    });
+    const build = run('python3', ['-m', 'pip', 'wheel', '--no-deps', '-w', join(checkout, 'wheels'), checkout]);
+    await assert.rejects(build, (error: Error & { stderr: string }) => {
+      assert.match(error.stderr, /prebuilt JavaScript is missing: .*dist\/server\/cli\/main\.bundle\.mjs/);
+      assert.match(error.stderr, /jupyterlab_ariel\/labextension\/package\.json/);
+      assert.match(error.stderr, /npm run build/);
+      return true;
+    });
   });
 });
