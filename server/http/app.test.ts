@@ -52,10 +52,20 @@ async function refusedUpgrade(ws: WebSocket): Promise<number> {
  * An HTTP server that accepts connections and never answers: a pip download from it hangs,
  * which holds a build in its pip step for as long as a test needs.
  */
-async function hangingServer(): Promise<{ server: Server; port: number; requested: Promise<void>; close(): void }> {
+async function hangingServer(): Promise<{
+  server: Server;
+  port: number;
+  requested: Promise<void>;
+  /** Connections open now: pip's, while it waits. */
+  open(): number;
+  close(): void;
+}> {
   const sockets = new Set<Socket>();
   const server = createServer(() => undefined);
-  server.on('connection', socket => sockets.add(socket));
+  server.on('connection', socket => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   const requested = once(server, 'request').then(() => undefined);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -63,6 +73,7 @@ async function hangingServer(): Promise<{ server: Server; port: number; requeste
     server,
     port: (server.address() as AddressInfo).port,
     requested,
+    open: () => sockets.size,
     close: () => {
       sockets.forEach(socket => socket.destroy());
       server.close();
@@ -263,6 +274,7 @@ describe('companion server', () => {
           assert.ok(state.type === 'state' && state.build.state === 'cancelled', JSON.stringify(state));
         }
         assert.deepEqual(imagesOf(join(jupyterRoot, folder)), [], 'a cancelled build tags no image');
+        await eventually(() => hanging.open() === 0, "the engine to stop the build's pip");
       } finally {
         hanging.close();
       }
@@ -392,6 +404,33 @@ describe('companion server process', () => {
     const exited = once(second.child!, 'exit');
     second.child!.kill('SIGTERM');
     assert.deepEqual(await exited, [0, null]);
+  });
+
+  it('cancels a running build when it is stopped', async () => {
+    const hanging = await hangingServer();
+    const root = tempProject(
+      {
+        '.ariel.json': '{ "build": { "network": "host" } }\n',
+        'requirements.txt': `slow @ http://127.0.0.1:${hanging.port}/slow-1.0.tar.gz\n`
+      },
+      `ariel-http-stop-${randomBytes(3).toString('hex')}`
+    );
+    const companion = new Companion(root);
+    try {
+      await companion.start();
+      const { status, body } = await companion.request<{ build: Build }>('POST', '/builds', {
+        path: '',
+        mode: 'shell'
+      });
+      assert.equal(status, 202, JSON.stringify(body));
+      const exited = once(companion.child!, 'exit');
+      companion.child!.kill('SIGTERM');
+      assert.deepEqual(await exited, [0, null], companion.stderr);
+      assert.deepEqual(imagesOf(root), []);
+    } finally {
+      hanging.close();
+      removeImagesOf(root);
+    }
   });
 
   it('refuses to start without a secret or a root, saying what is missing', async () => {
