@@ -12,7 +12,9 @@ import { Companion, COMPANION_BUNDLE } from '../testing/companion.js';
 import { imagesOf, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
+import type { AppEvent } from '../app/index.js';
 import type { Build, BuildMessage } from './builds.js';
+import { buildThroughCompanion } from './client.js';
 
 // The companion server as Jupyter's server extension starts it (the bundle, a secret, a root),
 // on a real Docker engine.
@@ -186,14 +188,15 @@ describe('companion server', () => {
       ['unknown mode', '/dockerfile?path=&mode=batch', undefined, 400, 'usage'],
       ['unknown accelerator', '/dockerfile?path=&mode=run&accelerator=tpu', undefined, 400, 'usage'],
       ['a folder outside the root', '/project?path=..', undefined, 400, 'usage'],
-      ['an absolute path', '/project?path=/etc', undefined, 400, 'usage'],
+      ['an absolute path outside the root', '/project?path=/etc', undefined, 400, 'usage'],
+      ['a "run" that is not a boolean', '/builds', { path: '', mode: 'run', run: 'yes' }, 400, 'usage'],
       ['a missing folder', '/project?path=nowhere', undefined, 404, 'project-not-found'],
       ['an unknown route', '/nothing', undefined, 404, 'not-found'],
       ['an unknown build', '/builds/123', undefined, 404, 'not-found']
     ];
     for (const [what, path, body, status, code] of cases) {
       it(`answers ${what} with ${status} ${code}`, async () => {
-        const response = await companion.request<ErrorJson>('GET', path, body);
+        const response = await companion.request<ErrorJson>(body === undefined ? 'GET' : 'POST', path, body);
         assert.equal(response.status, status, JSON.stringify(response.body));
         assert.equal(response.body.code, code);
         assert.ok(response.body.message);
@@ -297,6 +300,37 @@ describe('companion server', () => {
         later.messages.map(m => m.type),
         messages.map(m => m.type).filter((type, i, all) => type !== 'state' || i === all.length - 1)
       );
+    });
+  });
+
+  describe('client (as kernel launchers use it)', () => {
+    it('builds through the companion with an absolute folder; the build is listed with its events', async () => {
+      const folder = project('client', { 'main.py': 'print(3)\n' });
+      const address = { url: `http://127.0.0.1:${companion.port}`, secret: companion.secret };
+      const events: AppEvent[] = [];
+      const built = await buildThroughCompanion(
+        address,
+        { path: join(jupyterRoot, folder), mode: 'run', accelerator: 'cpu', run: true },
+        event => events.push(event)
+      );
+      assert.equal(built, true);
+      assert.ok(events.some(e => e.type === 'step'));
+      const { body } = await companion.request<{ builds: Build[] }>('GET', '/builds');
+      const build = body.builds.find(b => b.project === folder);
+      assert.equal(build?.state, 'succeeded');
+      assert.deepEqual(imagesOf(join(jupyterRoot, folder)), [build?.image]);
+    });
+
+    it('says so when the companion cannot be reached or refuses, so the caller builds itself', async () => {
+      const closed = await hangingServer();
+      closed.close();
+      const request = { path: jupyterRoot, mode: 'run', accelerator: 'cpu' } as const;
+      const unreachable = { url: `http://127.0.0.1:${closed.port}`, secret: companion.secret };
+      assert.equal(await buildThroughCompanion(unreachable, request, () => undefined), false);
+      const wrongSecret = { url: `http://127.0.0.1:${companion.port}`, secret: 'wrong' };
+      assert.equal(await buildThroughCompanion(wrongSecret, request, () => undefined), false);
+      const outside = { url: `http://127.0.0.1:${companion.port}`, secret: companion.secret };
+      assert.equal(await buildThroughCompanion(outside, { ...request, path: '/' }, () => undefined), false);
     });
   });
 

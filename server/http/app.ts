@@ -108,7 +108,14 @@ export function createApp(deps: CompanionDeps): App {
       /^\/builds$/,
       async ({ request }) => {
         const body = await readJson(request);
-        const imageRequested = imageRequest(body.path, body.mode, body.accelerator);
+        if (body.run !== undefined && typeof body.run !== 'boolean') {
+          throw new ArielError(
+            'usage',
+            '"run" must be true or false.',
+            'Send "run": true for an image to be run here.'
+          );
+        }
+        const imageRequested = { ...imageRequest(body.path, body.mode, body.accelerator), willRun: body.run === true };
         const image = await imageFor(app, imageRequested);
         await ensureEngine(app.docker);
         const project = relativeTo(root, imageRequested.project.root);

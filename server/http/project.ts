@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { ArielError } from '../errors.js';
 import { ACCELERATORS, emptyConfig, type Accelerator, type ProjectConfig } from '../project/config.js';
@@ -30,7 +30,7 @@ export function relativeTo(root: string, path: string): string {
 
 /**
  * The absolute, symlink-free folder a request's `path` names: relative to Jupyter's root
- * (which `root` is, already symlink-free) and inside it.
+ * (which `root` is, already symlink-free), or absolute (as kernel launchers know it), and inside it.
  */
 export function resolveFolder(root: string, path: unknown): string {
   if (path === undefined || path === null) {
@@ -49,8 +49,8 @@ export function resolveFolder(root: string, path: unknown): string {
       `The folder "${path}" is outside Jupyter's root.`,
       'Give a folder relative to Jupyter\'s root, without "..".'
     );
-  const full = join(root, path);
-  if (isAbsolute(path) || !isInside(root, full)) {
+  const full = isAbsolute(path) ? resolve(path) : join(root, path);
+  if (!isInside(root, full)) {
     throw outside();
   }
   if (!existsSync(full) || !statSync(full).isDirectory()) {
