@@ -5,6 +5,8 @@ import type { ArielClient } from './request';
 
 const RECONNECT_BASE_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
+/** Attempts in a row without a message before the log gives up (a forgotten build, a server gone). */
+const MAX_RECONNECTS = 8;
 
 /**
  * The live log of one build, from `ariel/builds/:id/events`: the server replays what happened so
@@ -102,6 +104,15 @@ export class BuildLog implements IDisposable {
     };
     socket.onclose = () => {
       if (this._disposed || this.finished) {
+        return;
+      }
+      if (this._attempt >= MAX_RECONNECTS) {
+        this._error = {
+          code: 'companion-unavailable',
+          message: "Lost the connection to this build's log.",
+          hint: 'Reload the page to follow it again; the build goes on meanwhile.'
+        };
+        this._changed.emit();
         return;
       }
       const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** this._attempt++);

@@ -206,6 +206,14 @@ export class ArielModel implements IArielModel {
       this._builds = builds.value.builds;
       // Builds started elsewhere (a kernel start, another tab) show their live log too.
       this._builds.filter(build => build.state === 'running').forEach(build => this.follow(build.id));
+      // The server forgets old builds; so does the browser.
+      const listed = new Set(this._builds.map(build => build.id));
+      for (const [id, log] of this._logs) {
+        if (!listed.has(id) && log.finished) {
+          log.dispose();
+          this._logs.delete(id);
+        }
+      }
     } else {
       errors.builds = describeError(builds.reason);
     }

@@ -1,6 +1,6 @@
 import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { Empty } from './Empty';
+import { Empty, ErrorText } from './Messages';
 import type { IBuild } from '../api';
 import type { BuildLog } from '../buildLog';
 import { formatAge } from '../format';
@@ -9,14 +9,16 @@ import type { IArielModel } from '../tokens';
 /** The machine's builds, newest first; the selected one (by default the newest) with its live log. */
 export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
   const [selected, setSelected] = React.useState<string | null>(null);
-  const { builds, listErrors } = model;
+  const { listErrors, project } = model;
+  // The project's builds (those a kernel start began too); all of the machine's when there is no project.
+  const builds = project ? model.builds.filter(build => build.project === project.root) : model.builds;
   if (!builds.length) {
     return <Empty error={listErrors.builds} text={'No builds yet. Build an image from the Dockerfile section.'} />;
   }
   const current = builds.find(build => build.id === selected) ?? builds[0];
   return (
     <div className="jp-Ariel-builds">
-      <ul className="jp-Ariel-list">
+      <ul className="jp-Ariel-list jp-Ariel-buildList">
         {builds.map(build => (
           <li
             key={build.id}
@@ -39,6 +41,14 @@ export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
 
 function BuildDetail({ build, log, model }: { build: IBuild; log: BuildLog; model: IArielModel }): JSX.Element {
   const pre = React.useRef<HTMLPreElement>(null);
+  // Follows the end of the log until the user scrolls up, and again once they scroll back down.
+  const follow = React.useRef(true);
+  const onScroll = () => {
+    const element = pre.current;
+    if (element) {
+      follow.current = element.scrollHeight - element.scrollTop - element.clientHeight < 24;
+    }
+  };
   return (
     <UseSignal signal={log.changed} initialSender={log}>
       {() => {
@@ -62,14 +72,9 @@ function BuildDetail({ build, log, model }: { build: IBuild; log: BuildLog; mode
                 </Button>
               )}
             </div>
-            {log.error && (
-              <p className="jp-Ariel-error">
-                {log.error.message}
-                {log.error.hint && <span className="jp-Ariel-hint"> {log.error.hint}</span>}
-              </p>
-            )}
-            <AutoScroll target={pre} dependency={log.lines.length} />
-            <pre ref={pre} className="jp-Ariel-log" aria-label="Build log">
+            {log.error && <ErrorText error={log.error} />}
+            <AutoScroll target={pre} follow={follow} dependency={log.lines.join('\n').length} />
+            <pre ref={pre} className="jp-Ariel-log" aria-label="Build log" onScroll={onScroll}>
               {log.lines.join('\n')}
             </pre>
           </div>
@@ -79,11 +84,19 @@ function BuildDetail({ build, log, model }: { build: IBuild; log: BuildLog; mode
   );
 }
 
-/** Keeps a log scrolled to its end while new lines arrive, unless the user scrolled up. */
-function AutoScroll({ target, dependency }: { target: React.RefObject<HTMLElement>; dependency: number }): null {
+/** Scrolls a log to its end when it grows, while `follow` says so. */
+function AutoScroll({
+  target,
+  follow,
+  dependency
+}: {
+  target: React.RefObject<HTMLElement>;
+  follow: React.MutableRefObject<boolean>;
+  dependency: number;
+}): null {
   React.useLayoutEffect(() => {
     const element = target.current;
-    if (element && element.scrollHeight - element.scrollTop - element.clientHeight < 48) {
+    if (element && follow.current) {
       element.scrollTop = element.scrollHeight;
     }
   }, [dependency]);

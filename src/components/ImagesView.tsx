@@ -1,6 +1,6 @@
 import { Button, deleteIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { Empty } from './Empty';
+import { Empty } from './Messages';
 import { formatAge, formatSize } from '../format';
 import type { IArielModel } from '../tokens';
 

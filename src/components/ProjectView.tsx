@@ -1,5 +1,6 @@
 import * as React from 'react';
 import type { IArielModel } from '../tokens';
+import { ErrorText } from './Messages';
 
 /** What Ariel makes of the folder the file browser shows: project root, config, dependency files, problems. */
 export function ProjectView({ model }: { model: IArielModel }): JSX.Element {
@@ -22,12 +23,7 @@ export function ProjectView({ model }: { model: IArielModel }): JSX.Element {
         <dt>Dependencies</dt>
         <dd>{project.dependencyFiles.length ? project.dependencyFiles.join(', ') : 'none found'}</dd>
       </dl>
-      {project.error && (
-        <p className="jp-Ariel-error">
-          {project.error.message}
-          {project.error.hint && <span className="jp-Ariel-hint"> {project.error.hint}</span>}
-        </p>
-      )}
+      {project.error && <ErrorText error={project.error} />}
       {project.warnings.map(warning => (
         <p key={warning} className="jp-Ariel-warning">
           {warning}

@@ -1,7 +1,7 @@
 import type { Kernel } from '@jupyterlab/services';
 import { Button, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { Empty } from './Empty';
+import { Empty } from './Messages';
 import { KERNEL_NAMES } from '../api';
 import { formatAge } from '../format';
 import type { IArielModel } from '../tokens';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 /**
  * Ariel in a real JupyterLab, with the real companion server and Docker engine, on the project
  * that start-jupyter.sh prepared (requirements.txt: six). In order: the first test builds the
- * notebook image, later ones reuse it.
+ * notebook image, later ones reuse it; the last one changes the requirements.
  */
 test.describe.configure({ mode: 'serial' });
 
@@ -70,43 +70,6 @@ test("the sidebar shows the GPU notebook image's Dockerfile and its diff against
   await page.screenshot({ path: join(SCREENSHOTS, 'sidebar-diff.png') });
 });
 
-test("a build's log streams into the sidebar while it runs", async ({ page }) => {
-  // A new dependency changes the content hash: the next build runs its steps for real.
-  appendFileSync(join(ROOT, 'requirements.txt'), 'toolz\n');
-  await openSidebar(page);
-  const sidebar = page.locator('#jp-ariel-sidebar');
-  await sidebar.getByLabel('Mode').selectOption('shell');
-  await sidebar.getByLabel('Accelerator').selectOption('cpu');
-  await expect(sidebar.locator('.jp-Ariel-image')).toContainText('shell-cpu');
-
-  // Watch the log from the page itself, so nothing between two polls is missed.
-  await page.evaluate(() => {
-    const seen: { lines: number; running: boolean }[] = [];
-    (window as unknown as { arielSeen: typeof seen }).arielSeen = seen;
-    new MutationObserver(() => {
-      const log = document.querySelector('#jp-ariel-sidebar .jp-Ariel-log');
-      const selected = document.querySelector('#jp-ariel-sidebar .jp-Ariel-listItem.jp-mod-selected .jp-Ariel-state');
-      if (log) {
-        seen.push({ lines: (log.textContent ?? '').split('\n').length, running: selected?.textContent === 'running' });
-      }
-    }).observe(document.querySelector('#jp-ariel-sidebar')!, { subtree: true, childList: true, characterData: true });
-  });
-  await sidebar.getByRole('button', { name: 'Build', exact: true }).click();
-  const log = sidebar.getByLabel('Build log');
-  await expect(log).toContainText('Step 1/', { timeout: 60_000 });
-  await page.screenshot({ path: join(SCREENSHOTS, 'sidebar-build-log.png') });
-  await expect(sidebar.locator('.jp-Ariel-listItem.jp-mod-selected .jp-Ariel-state')).toHaveText('succeeded', {
-    timeout: 540_000
-  });
-  await expect(log).toContainText('toolz');
-  const seen = await page.evaluate(
-    () => (window as unknown as { arielSeen: { lines: number; running: boolean }[] }).arielSeen
-  );
-  const whileRunning = seen.filter(s => s.running).map(s => s.lines);
-  // The log grew in several steps while the build was still running.
-  expect(new Set(whileRunning).size).toBeGreaterThan(2);
-});
-
 test('the CPU/GPU switch moves the notebook to the GPU kernel, which explains it needs a GPU and offers the CPU', async ({
   page
 }) => {
@@ -160,4 +123,42 @@ test("a request to {base_url}ariel/ without Jupyter's token is refused with 403"
   }
   expect((await anonymous.post('/ariel/builds', { data: { path: '', mode: 'notebook' } })).status()).toBe(403);
   await anonymous.dispose();
+});
+
+test("a build's log streams into the sidebar while it runs", async ({ page }) => {
+  // A new dependency (and a line no earlier run wrote) changes the content hash and the build
+  // context: the next build installs for real instead of finding its image or its cache.
+  appendFileSync(join(ROOT, 'requirements.txt'), `toolz\n# ${Date.now()}\n`);
+  await openSidebar(page);
+  const sidebar = page.locator('#jp-ariel-sidebar');
+  await sidebar.getByLabel('Mode').selectOption('shell');
+  await sidebar.getByLabel('Accelerator').selectOption('cpu');
+  await expect(sidebar.locator('.jp-Ariel-image')).toContainText('shell-cpu');
+
+  // Watch the log from the page itself, so nothing between two polls is missed.
+  await page.evaluate(() => {
+    const seen: { lines: number; running: boolean }[] = [];
+    (window as unknown as { arielSeen: typeof seen }).arielSeen = seen;
+    new MutationObserver(() => {
+      const log = document.querySelector('#jp-ariel-sidebar .jp-Ariel-log');
+      const selected = document.querySelector('#jp-ariel-sidebar .jp-Ariel-listItem.jp-mod-selected .jp-Ariel-state');
+      if (log) {
+        seen.push({ lines: (log.textContent ?? '').split('\n').length, running: selected?.textContent === 'running' });
+      }
+    }).observe(document.querySelector('#jp-ariel-sidebar')!, { subtree: true, childList: true, characterData: true });
+  });
+  await sidebar.getByRole('button', { name: 'Build', exact: true }).click();
+  const log = sidebar.getByLabel('Build log');
+  await expect(log).toContainText('Step 1/', { timeout: 60_000 });
+  await page.screenshot({ path: join(SCREENSHOTS, 'sidebar-build-log.png') });
+  await expect(sidebar.locator('.jp-Ariel-listItem.jp-mod-selected .jp-Ariel-state')).toHaveText('succeeded', {
+    timeout: 540_000
+  });
+  await expect(log).toContainText('toolz');
+  const seen = await page.evaluate(
+    () => (window as unknown as { arielSeen: { lines: number; running: boolean }[] }).arielSeen
+  );
+  const whileRunning = seen.filter(s => s.running).map(s => s.lines);
+  // The log grew in several steps while the build was still running.
+  expect(new Set(whileRunning).size).toBeGreaterThan(2);
 });
