@@ -33,6 +33,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
       const cwd = options.cwd();
       const ready = await buildWithProgress(model, 'notebook', accelerator, cwd, {
         showLog: options.showSidebar,
+        run: true,
         ...(accelerator === 'gpu'
           ? {
               wayOut: {
@@ -113,7 +114,7 @@ export async function buildWithProgress(
   mode: Mode,
   accelerator: Accelerator,
   path: string,
-  options: { showLog: () => void; wayOut?: Notification.IAction }
+  options: { showLog: () => void; wayOut?: Notification.IAction; run?: boolean }
 ): Promise<boolean> {
   const what = `the ${mode} image (${accelerator.toUpperCase()})`;
   const showLog: Notification.IAction = { label: 'Show log', callback: options.showLog, displayType: 'link' };
@@ -130,7 +131,7 @@ export async function buildWithProgress(
     }
   };
   try {
-    log = await model.build(mode, accelerator, path);
+    log = await model.build(mode, accelerator, path, options.run);
     log.changed.connect(onProgress);
     await log.done;
     Notification.update({

@@ -132,11 +132,14 @@ export class ArielModel implements IArielModel {
     return this.client.request<IDockerfile>('dockerfile', { query: { path, mode, accelerator } });
   }
 
-  /** Starts (or joins) the build of the image for `mode` and `accelerator`, and follows its log. */
-  async build(mode: Mode, accelerator: Accelerator, path = this._path): Promise<BuildLog> {
+  /**
+   * Starts (or joins) the build of the image for `mode` and `accelerator`, and follows its log.
+   * `run`: the image is to run on this machine, so a GPU image fails at once without a GPU.
+   */
+  async build(mode: Mode, accelerator: Accelerator, path = this._path, run = false): Promise<BuildLog> {
     const { build } = await this.client.request<{ build: IBuild }>('builds', {
       method: 'POST',
-      json: { path, mode, accelerator }
+      json: { path, mode, accelerator, run }
     });
     const log = this.follow(build.id);
     this._mergeBuild(build);

@@ -58,7 +58,7 @@ export interface IArielModel extends IDisposable {
   refreshProject(): Promise<void>;
   refresh(): Promise<void>;
   dockerfile(mode: Mode, accelerator: Accelerator, path?: string): Promise<IDockerfile>;
-  build(mode: Mode, accelerator: Accelerator, path?: string): Promise<BuildLog>;
+  build(mode: Mode, accelerator: Accelerator, path?: string, run?: boolean): Promise<BuildLog>;
   follow(id: string): BuildLog;
   cancelBuild(id: string): Promise<void>;
   removeImage(reference: string): Promise<void>;

@@ -96,6 +96,15 @@ test('the CPU/GPU switch moves the notebook to the GPU kernel, which explains it
   await expect(toggle.getByRole('button', { name: 'CPU' })).toHaveAttribute('aria-pressed', 'true');
 });
 
+test("the launcher's GPU item says this machine has no GPU and offers the CPU container", async ({ page }) => {
+  await page.locator('.jp-LauncherCard', { hasText: 'Notebook (GPU container)' }).click();
+  // The progress notification turns into the error (its toast keeps the class it was created with).
+  const toast = page.getByRole('alert').filter({ hasText: 'No GPU is available to Docker on this machine' });
+  await expect(toast).toBeVisible({ timeout: 120_000 });
+  await toast.getByRole('button', { name: 'Use the CPU container' }).click();
+  await expect(page.getByText('Python 3 (CPU container) | Idle')).toBeVisible({ timeout: 540_000 });
+});
+
 test('the sidebar in the dark theme', async ({ page }) => {
   await page.theme.setDarkTheme();
   await openSidebar(page);
