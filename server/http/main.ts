@@ -58,6 +58,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     stopping = true;
+    // Builds stop at once when cancelled; an engine that no longer answers must not keep us alive.
+    setTimeout(() => process.exit(0), 10_000).unref();
     void app.close().finally(() => process.exit(0));
   };
   // The parent holds our stdin open; when it dies, the pipe closes.
