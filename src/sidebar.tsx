@@ -101,7 +101,7 @@ export class ArielSidebar extends SidePanel {
     );
     this.addWidget(section('Running', running));
     // The Dockerfile and the build log need the room.
-    (this.content as AccordionPanel).setRelativeSizes([1, 2, 3, 1.2, 1]);
+    (this.content as AccordionPanel).setRelativeSizes([0.8, 3, 2.6, 1, 1]);
   }
 
   protected onAfterShow(msg: Message): void {
