@@ -62,12 +62,9 @@ export class ArielSidebar extends SidePanel {
     );
     this.addWidget(project);
 
-    this.addWidget(
-      section(
-        'Builds',
-        view(model, () => <BuildsView model={model} />)
-      )
-    );
+    const builds = view(model, () => <BuildsView model={model} />);
+    builds.addClass('jp-Ariel-buildsWidget');
+    this.addWidget(section('Builds', builds));
 
     const inspector = new DockerfileInspector(model, options.editorServices, options.build);
     this.addWidget(section('Dockerfile', inspector));
