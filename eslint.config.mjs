@@ -3,11 +3,22 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'lib/', 'node_modules/', '.venv/', 'examples/'] },
+  {
+    ignores: [
+      'dist/',
+      'lib/',
+      'jupyterlab_ariel/labextension/',
+      'ui-tests/test-results/',
+      'ui-tests/playwright-report/',
+      'node_modules/',
+      '.venv/',
+      'examples/'
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -16,6 +27,11 @@ export default tseslint.config(
       curly: 'error',
       'prefer-arrow-callback': 'error'
     }
+  },
+  {
+    // The frontend follows JupyterLab's API style: option types and command ids in namespaces.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    rules: { '@typescript-eslint/no-namespace': 'off' }
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -1,7 +1,24 @@
-"""Ariel's Python side, installed into the Jupyter environment.
+"""Ariel's Python side, installed into the Jupyter environment: glue only, the logic is in TypeScript.
 
-For now it holds the kernel provisioner of the container kernels; the prebuilt
-JupyterLab extension will ship in this package too.
+- the kernel provisioner of the container kernels (``provisioner``);
+- the Jupyter Server extension that runs the companion server and forwards
+  ``{base_url}ariel/`` to it behind Jupyter's authentication (``extension``);
+- the prebuilt JupyterLab extension (``labextension/``, shared data of the wheel);
+- the ``ariel`` command (``cli``), which runs the bundled Node CLI.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .extension import ArielExtension
+
+    return [{"module": "jupyterlab_ariel", "app": ArielExtension}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyterlab-ariel"}]

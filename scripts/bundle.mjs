@@ -1,4 +1,4 @@
-// Bundles the two entry points that users wait on, the CLI and the kernel launcher,
+// Bundles the entry points that users wait on, the CLI, the kernel launcher and the companion server,
 // into single files: loading dockerode and friends from hundreds of small modules
 // costs more than half a second per start, one file about a tenth of that.
 import { writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ const lazyModules = {
 };
 
 await build({
-  entryPoints: ['server/cli/main.ts', 'server/kernels/launch.ts'],
+  entryPoints: ['server/cli/main.ts', 'server/kernels/launch.ts', 'server/http/main.ts'],
   outdir: 'dist/server',
   outbase: 'server',
   outExtension: { '.js': '.bundle.mjs' },

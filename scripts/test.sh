@@ -2,7 +2,8 @@
 # The whole test suite, with all set-up: npm dependencies, the compiled code, a
 # Docker engine, base images and a pip index where none can be downloaded, and
 # the Python environment whose Jupyter Server the kernel tests talk to, and
-# Chromium and tmux for the tests that drive JupyterLab and the shell.
+# Chromium and tmux for the tests that drive JupyterLab and the shell. The node
+# tests first, then the Galata tests of the JupyterLab extension (ui-tests/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -11,3 +12,4 @@ ariel_setup
 ensure_test_tools
 
 npm run --silent test:node
+run_ui_tests

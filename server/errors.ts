@@ -6,6 +6,8 @@
 export type ErrorCode =
   /** A command, request or launcher was called with arguments it does not take. */
   | 'usage'
+  /** A request to the companion server lacks its per-start secret. */
+  | 'forbidden'
   /** The operation was cancelled (Ctrl-C, an aborted request); see CancelledError. */
   | 'cancelled'
   /** A file Ariel must read is missing, unreadable or of the wrong kind (a folder, a dangling link). */
@@ -38,7 +40,7 @@ export type ErrorCode =
   | 'jobs-failed'
   /** Kernelspecs cannot be installed where asked, or their Python cannot be found. */
   | 'kernels-install-failed'
-  /** A container or image named by id or reference does not exist or is not one of Ariel's. */
+  /** A route, build, container or image named by id or reference does not exist or is not one of Ariel's. */
   | 'not-found'
   /** An image cannot be removed because a container still uses it. */
   | 'image-in-use';

@@ -17,3 +17,25 @@ ensure_test_tools() {
     return 1
   }
 }
+
+# Runs the Galata tests (ui-tests/) against a JupyterLab with the extension from this repo, on a
+# temporary project, a free port and a random token; removes what they built afterwards. Needs
+# ariel_setup's environment (engine, base image, pip index) in the calling shell.
+run_ui_tests() {
+  local scratch status=0
+  scratch="$(mktemp -d "${TMPDIR:-/tmp}/ariel-ui-tests.XXXXXX")"
+  mkdir -p "$scratch/tmp"
+  export ARIEL_UI_ROOT="$scratch/ariel-ui-project" ARIEL_UI_KERNELS="$scratch/kernels"
+  ARIEL_UI_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  ARIEL_UI_TOKEN="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+  export ARIEL_UI_PORT ARIEL_UI_TOKEN
+  # CI=1: never reuse a server someone else left on the port. TMPDIR: Galata leaves folders behind.
+  CI=1 TMPDIR="$scratch/tmp" npx playwright test -c ui-tests/playwright.config.ts "$@" || status=$?
+  local images=""
+  # ARIEL_UI_KEEP_IMAGES=1 keeps them (and the build cache) for the next run, when working on the tests.
+  [ "${ARIEL_UI_KEEP_IMAGES:-}" = 1 ] ||
+    images="$(docker images --format '{{.Repository}}:{{.Tag}}' --filter reference='ariel/ariel-ui-project')"
+  [ -z "$images" ] || docker rmi --force $images >/dev/null 2>&1 || true
+  rm -rf "$scratch"
+  return $status
+}

@@ -12,6 +12,7 @@ import { collectContext, packContext } from '../docker/context.js';
 import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
 import { planImage, type ImagePlan } from '../dockerfile/plan.js';
 import { findProject } from '../project/project.js';
+import { median } from './figures.js';
 
 const EXAMPLE = new URL('../../../examples/digits/', import.meta.url);
 
@@ -57,11 +58,6 @@ async function coldBuild(docker: Docker, plan: ImagePlan, tag: string): Promise<
   const ms = performance.now() - started;
   const { Size } = await docker.getImage(tag).inspect();
   return { ms, bytes: Size };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** Prints the cold-build ratio (goal: at most 1.15) and both images' sizes. */

@@ -4,6 +4,8 @@
  *  - warm start of an ariel-cpu kernel (image built) vs the stock local python3 kernel,
  *    from the start request to the first kernel_info reply;
  *  - `ariel build` of an unchanged image vs starting Node itself;
+ *  - the companion server: idle resident memory, warm project summary and Dockerfile requests
+ *    vs Jupyter's own /api/status;
  *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,15 +17,12 @@ import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 import { benchColdBuild } from './coldBuild.js';
+import { benchCompanion } from './companion.js';
+import { line, median } from './figures.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
 /** Cold builds take a minute or more each. */
 const COLD_ROUNDS = Number(process.env.ARIEL_BENCH_COLD_ROUNDS ?? 3);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function kernelStart(server: JupyterServer, name: string): Promise<number> {
   const started = performance.now();
@@ -40,12 +39,6 @@ function timeCommand(argv: string[], cwd: string): number {
   const started = performance.now();
   execFileSync(argv[0], argv.slice(1), { cwd, stdio: 'ignore' });
   return performance.now() - started;
-}
-
-function line(label: string, ariel: number, baseline: number, baselineLabel: string): void {
-  console.log(
-    `${label}: ${ariel.toFixed(0)} ms vs ${baselineLabel} ${baseline.toFixed(0)} ms, ratio ${(ariel / baseline).toFixed(2)}`
-  );
 }
 
 async function main(): Promise<void> {
@@ -78,6 +71,7 @@ async function main(): Promise<void> {
     console.log(`unchanged image, median of ${ROUNDS} rounds`);
     line('  ariel build', median(build), median(node), 'node -e 0');
 
+    await benchCompanion(project, server, ROUNDS);
     await benchColdBuild(connectDocker(), COLD_ROUNDS);
   } catch (error) {
     console.error(`benchmark failed: ${(error as Error).message}\nJupyter Server log:\n${server.log.slice(-4000)}`);

@@ -3,17 +3,17 @@ import { createReadStream, existsSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createRequire } from 'node:module';
 import { pack } from 'tar-fs';
-import type { Ignore } from '@balena/dockerignore';
+import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
 import { copiesCode, DOCKERFILE_NAME } from '../dockerfile/generate.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
 import { ArielError } from '../errors.js';
 import { CONFIG_FILES } from '../project/config.js';
 import { entryExists, readTextFile } from '../project/read.js';
 
-// The package is CommonJS whose typings claim an ES default export.
-const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as () => Ignore;
+// The package is CommonJS whose typings claim an ES default export: Node's default import is
+// the factory itself. A static import, so that the bundles carry it (they run without node_modules).
+const dockerignore = dockerignoreModule as unknown as () => Ignore;
 
 /**
  * Never sent to the engine, whatever `.dockerignore` says: Ariel's own config files (they may

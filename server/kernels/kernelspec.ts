@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ArielError } from '../errors.js';
 import type { Accelerator } from '../project/config.js';
 import { ACCELERATORS } from '../project/config.js';
+import { kernelLogo } from './logos.js';
 
 export const KERNEL_NAMES: Record<Accelerator, string> = { cpu: 'ariel-cpu', gpu: 'ariel-gpu' };
 
@@ -160,6 +161,7 @@ export function installKernelspecs(location: KernelspecLocation, python?: string
       // mkdirSync returns the first folder it created: removing that removes all it made.
       written.push(mkdirSync(target, { recursive: true }) ?? target);
       writeFileSync(join(target, 'kernel.json'), `${JSON.stringify(kernelspec(accelerator, provisioner), null, 2)}\n`);
+      writeFileSync(join(target, 'logo-svg.svg'), kernelLogo(accelerator));
     }
   } catch (error) {
     for (const path of written.reverse()) {

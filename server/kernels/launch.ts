@@ -1,11 +1,19 @@
 /**
  * Ariel's kernel launcher, started by Jupyter from the ariel-cpu / ariel-gpu kernelspecs:
  *   node launch.js --accelerator cpu|gpu CONNECTION_FILE
- * It runs in the notebook's folder, makes sure the project's notebook image is current,
- * then runs ipykernel in a container and lives exactly as long as that container.
+ * It runs in the notebook's folder, makes sure the project's notebook image is current (through
+ * the companion server when Jupyter has one), then runs ipykernel in a container and lives
+ * exactly as long as that container.
  */
 import { ArielError } from '../errors.js';
-import { createAppDeps, describeEvent, startKernelContainer, type KernelHandle } from '../app/index.js';
+import {
+  createAppDeps,
+  describeEvent,
+  startKernelContainer,
+  type AppListener,
+  type KernelHandle
+} from '../app/index.js';
+import { buildThroughCompanion, companionFromEnv } from '../http/client.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { currentLauncher } from './container.js';
@@ -48,16 +56,23 @@ async function launch(argv: string[]): Promise<number> {
       void (started.kernel?.remove() ?? Promise.resolve()).finally(() => process.exit(code));
     });
   }
+  const onEvent: AppListener = event => {
+    const line = describeEvent(event);
+    if (line !== undefined) {
+      process.stderr.write(`${line}\n`);
+    }
+  };
+  // Under Jupyter with Ariel's server extension, the build runs in the companion server: it is
+  // shared with the sidebar's and shows there. Without one, the image is built right here.
+  const companion = companionFromEnv();
+  if (companion) {
+    await buildThroughCompanion(companion, { path: cwd, mode: 'notebook', accelerator, run: true }, onEvent);
+  }
   const kernel = await startKernelContainer(
     createAppDeps(),
     { project, accelerator, connectionFile, cwd, launcher: currentLauncher() },
     {
-      onEvent: event => {
-        const line = describeEvent(event);
-        if (line !== undefined) {
-          process.stderr.write(`${line}\n`);
-        }
-      },
+      onEvent,
       signal: abort.signal,
       stdout: process.stdout,
       stderr: process.stderr

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArielError } from '../errors.js';
-import { CONFIG_FILES, emptyConfig, loadConfig, type ProjectConfig } from './config.js';
+import { CONFIG_FILES, emptyConfig, loadConfig, type ConfigFileName, type ProjectConfig } from './config.js';
 import { entryExists } from './read.js';
 import { userConfigPath } from './user-config.js';
 import { passwordOf } from './values.js';
@@ -22,6 +22,18 @@ export interface Project {
  * else the git root, else `start` itself.
  */
 export function findProject(start: string): Project {
+  const located = locateProject(start);
+  const { configFile } = located;
+  if (!configFile) {
+    return { ...located, config: emptyConfig(), warnings: [] };
+  }
+  const warnings: string[] = [];
+  const config = loadConfig(configFile, basename(configFile) as ConfigFileName, warnings);
+  return { ...located, config, warnings: [...warnings, ...credentialWarnings(configFile, config)] };
+}
+
+/** Where findProject finds the project and its config file, without reading the config. */
+export function locateProject(start: string): Omit<Project, 'config' | 'warnings'> {
   const from = resolve(start);
   if (!existsSync(from) || !statSync(from).isDirectory()) {
     throw new ArielError(
@@ -35,14 +47,12 @@ export function findProject(start: string): Project {
       const file = join(dir, name);
       // A dangling link counts: reading it says what is wrong with it.
       if (entryExists(file)) {
-        const warnings: string[] = [];
-        const config = loadConfig(file, name, warnings);
-        return { root: dir, configFile: file, config, warnings: [...warnings, ...credentialWarnings(file, config)] };
+        return { root: dir, configFile: file };
       }
     }
   }
   const gitRoot = ancestors(from).find(dir => existsSync(join(dir, '.git')));
-  return { root: gitRoot ?? from, config: emptyConfig(), warnings: [] };
+  return { root: gitRoot ?? from };
 }
 
 /** A password in a project file travels with the project; the build works, but the user should know. */

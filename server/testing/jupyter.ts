@@ -46,14 +46,20 @@ export class JupyterServer {
 
   constructor(
     private readonly rootDir: string,
-    private readonly env: NodeJS.ProcessEnv = {}
+    private readonly env: NodeJS.ProcessEnv = {},
+    /** The Python environment whose `jupyter` runs the server. */
+    private readonly jupyterEnv = JUPYTER_ENV
   ) {}
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
 
   async start(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     this.process = spawn(
-      `${JUPYTER_ENV}/bin/jupyter`,
+      `${this.jupyterEnv}/bin/jupyter`,
       [
         'server',
         '--no-browser',
@@ -99,13 +105,15 @@ export class JupyterServer {
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  async stop(): Promise<void> {
-    if (this.process && this.process.exitCode === null) {
+  /** Stops the server with SIGTERM (SIGKILL after 15 s), or kills it at once with SIGKILL. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) {
       const exited = new Promise(resolve => this.process!.once('exit', resolve));
-      this.process.kill('SIGTERM');
+      this.process.kill(signal);
       await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 15_000))]);
-      if (this.process.exitCode === null) {
+      if (this.process.exitCode === null && this.process.signalCode === null) {
         this.process.kill('SIGKILL');
+        await exited;
       }
     }
   }

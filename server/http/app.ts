@@ -1,0 +1,272 @@
+import { timingSafeEqual } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  imageFor,
+  listContainers,
+  listImages,
+  planFor,
+  prepareImage,
+  pruneImages,
+  removeImage,
+  stopContainer,
+  type AppDeps,
+  type ImageRequest
+} from '../app/index.js';
+import { ensureEngine } from '../docker/engine.js';
+import { ArielError } from '../errors.js';
+import { findProject } from '../project/project.js';
+import { BuildRegistry } from './builds.js';
+import { buildEventsServer, streamBuild } from './events.js';
+import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
+import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
+
+/** The header every request must carry, with the secret the server was started with. */
+export const SECRET_HEADER = 'x-ariel-secret';
+
+export interface CompanionDeps {
+  /** Jupyter's root folder: every path a request names is relative to it and must stay inside. */
+  root: string;
+  /** The per-start secret; requests without it are refused. */
+  secret: string;
+  /** The application layer's dependencies: the Docker client, the build service, the environment. */
+  app: AppDeps;
+  version: string;
+  /** Log lines kept per build for replay (default 1000). */
+  logLines?: number;
+  /** Interval of the WebSocket heartbeat (default 30 s). */
+  heartbeatMs?: number;
+}
+
+export interface App {
+  /** Not listening yet: the caller chooses where. */
+  server: Server;
+  /** Cancels running builds, closes sockets and stops the server. */
+  close(): Promise<void>;
+}
+
+interface RequestContext {
+  request: IncomingMessage;
+  url: URL;
+  params: string[];
+}
+
+type Handler = (context: RequestContext) => Promise<{ status?: number; body: unknown }>;
+
+/**
+ * The companion server's HTTP and WebSocket API, as json-server's createApp: built from its
+ * dependencies, never listening. Routes only translate requests into calls of the application
+ * layer (server/app) and its results into JSON.
+ */
+export function createApp(deps: CompanionDeps): App {
+  const root = realpathSync(deps.root);
+  const { app } = deps;
+  const builds = new BuildRegistry({ logLines: deps.logLines ?? 1000 });
+  const events = buildEventsServer(deps.heartbeatMs ?? 30_000);
+  const secret = Buffer.from(deps.secret);
+
+  const authorized = (request: IncomingMessage) => {
+    const given = Buffer.from(String(request.headers[SECRET_HEADER] ?? ''));
+    return given.length === secret.length && timingSafeEqual(given, secret);
+  };
+  const forbidden = () =>
+    new ArielError('forbidden', "This request lacks the companion server's secret.", 'Reach Ariel through JupyterLab.');
+
+  /** Mode and accelerator are checked before the folder is read, so a bad one is named first. */
+  const imageRequest = (path: unknown, mode: unknown, accelerator: unknown): ImageRequest => {
+    const options = { mode: parseMode(mode), accelerator: parseAccelerator(accelerator) };
+    return { project: findProject(resolveFolder(root, path)), ...options };
+  };
+  /** The project root of a folder a request names, for filtering; undefined when no path is given. */
+  const projectOf = (path: unknown) =>
+    path === undefined || path === null ? undefined : findProject(resolveFolder(root, path)).root;
+  const relative = (path: string | undefined) => (path === undefined ? undefined : relativeTo(root, path));
+
+  const routes: [method: string, pattern: RegExp, handler: Handler][] = [
+    ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
+    [
+      'GET',
+      /^\/project$/,
+      async ({ url }) => ({ body: projectSummary(root, resolveFolder(root, url.searchParams.get('path'))) })
+    ],
+    [
+      'GET',
+      /^\/dockerfile$/,
+      async ({ url }) => {
+        const query = url.searchParams;
+        const request = imageRequest(query.get('path'), query.get('mode'), query.get('accelerator'));
+        const plan = planFor(app, request);
+        const image = await app.builds.imageFor(plan);
+        return {
+          body: { dockerfile: plan.dockerfile, image: image.name, mode: image.mode, accelerator: image.accelerator }
+        };
+      }
+    ],
+    ['GET', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
+    [
+      'POST',
+      /^\/builds$/,
+      async ({ request }) => {
+        const body = await readJson(request);
+        if (body.run !== undefined && typeof body.run !== 'boolean') {
+          throw new ArielError(
+            'usage',
+            '"run" must be true or false.',
+            'Send "run": true for an image to be run here.'
+          );
+        }
+        const imageRequested = { ...imageRequest(body.path, body.mode, body.accelerator), willRun: body.run === true };
+        const image = await imageFor(app, imageRequested);
+        await ensureEngine(app.docker);
+        const project = relativeTo(root, imageRequested.project.root);
+        const build = builds.start(image, project, progress => prepareImage(app, imageRequested, progress));
+        return { status: 202, body: { build } };
+      }
+    ],
+    ['GET', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: builds.get(params[0]) } })],
+    ['DELETE', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: await builds.cancel(params[0]) } })],
+    [
+      'GET',
+      /^\/images$/,
+      async ({ url }) => {
+        const images = await listImages(app, { project: projectOf(url.searchParams.get('path') ?? undefined) });
+        return {
+          body: {
+            images: images.map(({ name, id, project, mode, accelerator, extras, size, created, current }) => ({
+              reference: name,
+              id,
+              project: relative(project),
+              mode,
+              accelerator,
+              extras,
+              size,
+              created,
+              current
+            }))
+          }
+        };
+      }
+    ],
+    [
+      'POST',
+      /^\/images\/prune$/,
+      async ({ request }) => {
+        const { removed, failed } = await pruneImages(app, { project: projectOf((await readJson(request)).path) });
+        return {
+          body: {
+            removed: removed.map(image => image.name),
+            failed: failed.map(({ image, error }) => ({ reference: image.name, error: error.toJSON() }))
+          }
+        };
+      }
+    ],
+    [
+      'DELETE',
+      /^\/images\/([^/]+)$/,
+      async ({ params }) => {
+        await removeImage(app, params[0]);
+        return { body: { removed: [params[0]] } };
+      }
+    ],
+    [
+      'GET',
+      /^\/containers$/,
+      async () => {
+        const containers = (await listContainers(app)).filter(c => c.role !== 'gpu-probe');
+        return {
+          body: {
+            containers: containers.map(c => ({ ...c, project: relative(c.project) }))
+          }
+        };
+      }
+    ],
+    [
+      'DELETE',
+      /^\/containers\/([^/]+)$/,
+      async ({ params }) => {
+        await stopContainer(app, params[0]);
+        return { body: { stopped: params[0] } };
+      }
+    ]
+  ];
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    try {
+      if (!authorized(request)) {
+        throw forbidden();
+      }
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const matching = routes.filter(([, pattern]) => pattern.test(url.pathname));
+      const route = matching.find(([method]) => method === request.method);
+      if (!route) {
+        throw matching.length > 0
+          ? new ArielError(
+              'usage',
+              `${request.method} is not allowed on ${url.pathname}.`,
+              `Use ${matching.map(([method]) => method).join(' or ')}.`
+            )
+          : notFound(url.pathname);
+      }
+      const params = route[1].exec(url.pathname)!.slice(1).map(decodeSegment);
+      const { status, body } = await route[2]({ request, url, params });
+      sendJson(response, status ?? 200, body);
+    } catch (error) {
+      if (!(error instanceof ArielError)) {
+        process.stderr.write(`[Ariel] ${request.method} ${request.url} failed: ${(error as Error)?.stack ?? error}\n`);
+      }
+      sendError(response, error);
+    }
+  };
+
+  const server = createServer((request, response) => void handle(request, response));
+  server.on('upgrade', (request, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    if (!authorized(request)) {
+      refuseUpgrade(socket, forbidden());
+      return;
+    }
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    const match = /^\/builds\/([^/]+)\/events$/.exec(pathname);
+    try {
+      if (!match) {
+        throw notFound(pathname);
+      }
+      const id = decodeSegment(match[1]);
+      builds.get(id);
+      events.wss.handleUpgrade(request, socket, head, ws => {
+        events.wss.emit('connection', ws, request);
+        streamBuild(ws, builds, id);
+      });
+    } catch (error) {
+      refuseUpgrade(socket, error instanceof ArielError ? error : notFound(pathname));
+    }
+  });
+
+  return {
+    server,
+    close: async () => {
+      events.close();
+      await builds.close();
+      await new Promise<void>(resolve => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+  };
+}
+
+function notFound(pathname: string): ArielError {
+  return new ArielError('not-found', `No such route: ${pathname}.`, 'See "Companion server API" in Ariel\'s README.');
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ArielError(
+      'usage',
+      `Malformed URL encoding in "${segment}".`,
+      'Encode path segments with encodeURIComponent.'
+    );
+  }
+}

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { removeImagesOf } from '../testing/docker.js';
+import { eventually } from '../testing/eventually.js';
+import { JupyterServer } from '../testing/jupyter.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Live companion server processes started for Jupyter's root folder `root` (from /proc; Linux). */
+function companions(root: string): number[] {
+  return readdirSync('/proc')
+    .filter(entry => /^\d+$/.test(entry))
+    .filter(pid => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv.some(arg => arg.endsWith('main.bundle.mjs')) && argv[argv.indexOf('--root') + 1] === root;
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
+}
+
+function tempRoot(): string {
+  // The path the server extension passes on: Jupyter resolves its root folder.
+  return realpathSync(mkdtempSync(join(tmpdir(), 'ariel-extension-')));
+}
+
+/** A browser session: Jupyter's login and XSRF cookies, as a page opened with the token leaves them. */
+async function browserSession(server: JupyterServer): Promise<{ cookie: string; xsrf: string }> {
+  const page = await fetch(`${server.url}/lab?token=${server.token}`);
+  assert.equal(page.status, 200);
+  const cookies = page.headers.getSetCookie().map(header => header.split(';')[0]);
+  const xsrf = cookies.find(cookie => cookie.startsWith('_xsrf='))?.slice('_xsrf='.length);
+  assert.ok(xsrf, `no _xsrf cookie in ${cookies.join(', ')}`);
+  return { cookie: cookies.join('; '), xsrf };
+}
+
+/** Opens a WebSocket; resolves with its messages and close code, or with the HTTP status that refused it. */
+function openEvents(
+  url: string,
+  headers: Record<string, string>
+): Promise<{ status?: number; messages: string[]; code?: number }> {
+  return new Promise((resolve, reject) => {
+    const messages: string[] = [];
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_request, response) => resolve({ status: response.statusCode, messages }));
+    ws.on('message', data => messages.push(data.toString()));
+    ws.on('close', code => resolve({ messages, code }));
+    ws.on('error', reject);
+  });
+}
+
+describe('the server extension through a real Jupyter Server', () => {
+  const root = tempRoot();
+  const server = new JupyterServer(root);
+
+  before(async () => {
+    writeFileSync(join(root, 'requirements.txt'), '');
+    await server.start();
+  });
+
+  after(async () => {
+    await server.stop();
+    removeImagesOf(root);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('forwards {base_url}ariel/ to the companion server only with Jupyter’s token', async () => {
+    const anonymous = await fetch(`${server.url}/ariel/version`);
+    assert.equal(anonymous.status, 403);
+    const version = await server.request<{ version: string }>('GET', '/ariel/version');
+    assert.equal(version.status, 200);
+    assert.equal(version.body.version, VERSION);
+    // The companion's own errors come back as it gave them.
+    const unknown = await server.request<{ code: string }>('GET', '/ariel/no-such-route');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.code, 'not-found');
+  });
+
+  it('answers the version handshake with the server extension’s and the companion’s versions', async () => {
+    const { status, body } = await server.request('GET', '/ariel/handshake');
+    assert.equal(status, 200);
+    assert.deepEqual(body, { python: VERSION, companion: VERSION });
+  });
+
+  it('follows Jupyter’s XSRF rules for a cookie-authenticated browser session', async () => {
+    const { cookie, xsrf } = await browserSession(server);
+    assert.equal((await fetch(`${server.url}/ariel/version`, { headers: { Cookie: cookie } })).status, 200);
+    const post = (headers: Record<string, string>) =>
+      fetch(`${server.url}/ariel/builds`, {
+        method: 'POST',
+        headers: { Cookie: cookie, 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify({ path: '', mode: 'no-such-mode', accelerator: 'cpu' })
+      });
+    assert.equal((await post({})).status, 403);
+    // With the XSRF token the request reaches the companion, which rejects the mode.
+    const forwarded = await post({ 'X-XSRFToken': xsrf });
+    assert.equal(forwarded.status, 400);
+    assert.equal(((await forwarded.json()) as { code: string }).code, 'usage');
+  });
+
+  it('relays a build’s events over a WebSocket, authenticated as Jupyter’s kernel WebSockets are', async () => {
+    const started = await server.request<{ build: { id: string } }>('POST', '/ariel/builds', {
+      path: '',
+      mode: 'shell',
+      accelerator: 'cpu'
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const url = `${server.url.replace('http', 'ws')}/ariel/builds/${started.body.build.id}/events`;
+
+    assert.equal((await openEvents(url, {})).status, 403);
+    // A browser session's cookie works from JupyterLab's own page, not from another site's.
+    const { cookie } = await browserSession(server);
+    assert.equal((await openEvents(url, { Cookie: cookie, Origin: 'http://elsewhere.example' })).status, 403);
+    const { messages, code } = await openEvents(url, { Cookie: cookie, Origin: server.url });
+    const last = JSON.parse(messages.at(-1)!) as { type: string; build: { state: string } };
+    // The companion closes the socket once the build has ended; the close passes through.
+    assert.equal(code, 1000);
+    // The whole stream came through: the replay from the start, then the end. (Whether the build
+    // succeeds is not the relay's business; other tests share the engine and its layers.)
+    assert.ok(
+      messages.some(message => message.startsWith('{"type":"step","index":1,')),
+      messages.join('\n')
+    );
+    assert.equal(last.type, 'state');
+    assert.notEqual(last.build.state, 'running', messages.join('\n'));
+  });
+
+  it('lets kernels started by this Jupyter Server reach the companion server', async () => {
+    // Kernels started once it listens: Jupyter answers requests before its extension has started it.
+    assert.equal((await server.request('GET', '/ariel/version')).status, 200);
+    const session = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
+      path: 'env.ipynb',
+      name: 'env.ipynb',
+      type: 'notebook',
+      kernel: { name: 'python3' }
+    });
+    assert.equal(session.status, 201, JSON.stringify(session.body));
+    const client = await server.connect(session.body.kernel.id);
+    try {
+      await client.ready();
+      const result = await client.execute(
+        [
+          'import os, urllib.request',
+          "request = urllib.request.Request(os.environ['ARIEL_COMPANION_URL'] + '/version',",
+          "    headers={'X-Ariel-Secret': os.environ['ARIEL_COMPANION_SECRET']})",
+          'print(urllib.request.urlopen(request).read().decode())'
+        ].join('\n')
+      );
+      assert.equal(result.status, 'ok', result.error);
+      assert.deepEqual(JSON.parse(result.stdout), { version: VERSION });
+    } finally {
+      client.close();
+      await server.request('DELETE', `/api/kernels/${session.body.kernel.id}`);
+    }
+  });
+
+  it('restarts the companion server when it dies', async () => {
+    const [first] = await eventually(() => companions(root).length === 1 && companions(root), 'the companion');
+    process.kill(first, 'SIGKILL');
+    const [second] = await eventually(
+      () => companions(root).filter(pid => pid !== first).length === 1 && companions(root),
+      'a new companion'
+    );
+    assert.notEqual(second, first);
+    // Requests during the restart wait for it, or get 503 while it backs off; none hangs.
+    for (;;) {
+      const { status, body } = await server.request<{ code?: string }>('GET', '/ariel/version');
+      if (status === 200) {
+        break;
+      }
+      assert.equal(status, 503);
+      assert.equal(body.code, 'companion-unavailable');
+      await new Promise(resolve => setTimeout(resolve, 250));
+    }
+  });
+});
+
+describe('the server extension without a working companion server', () => {
+  const root = tempRoot();
+  const server = new JupyterServer(root, { ARIEL_NODE: join(root, 'no-such-node') });
+  before(() => server.start());
+  after(async () => {
+    await server.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('answers 503 companion-unavailable with what to do', async () => {
+    for (const path of ['/ariel/version', '/ariel/handshake']) {
+      const { status, body } = await server.request<{ code: string; message: string; hint: string }>('GET', path);
+      assert.equal(status, 503);
+      assert.equal(body.code, 'companion-unavailable');
+      assert.match(body.message, /Node\.js was not found/);
+      assert.match(body.hint, /ARIEL_NODE/);
+    }
+  });
+});
+
+for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+  describe(`Jupyter Server stopped with ${signal}`, () => {
+    const root = tempRoot();
+    after(() => rmSync(root, { recursive: true, force: true }));
+
+    it('leaves no companion server behind', async () => {
+      const server = new JupyterServer(root);
+      await server.start();
+      try {
+        assert.equal((await server.request('GET', '/ariel/version')).status, 200);
+        assert.equal(companions(root).length, 1);
+      } finally {
+        await server.stop(signal);
+      }
+      await eventually(() => companions(root).length === 0, 'the companion server to exit');
+    });
+  });
+}

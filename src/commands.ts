@@ -1,0 +1,165 @@
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { Notification } from '@jupyterlab/apputils';
+import { terminalIcon } from '@jupyterlab/ui-components';
+import { KERNEL_NAMES, type Accelerator, type Mode } from './api';
+import type { BuildLog } from './buildLog';
+import { acceleratorIcons, arielIcon } from './icons';
+import { describeError } from './request';
+import { CommandIDs, type IArielModel } from './tokens';
+
+export interface ICommandOptions {
+  model: IArielModel;
+  /** The folder the file browser shows, relative to Jupyter's root. */
+  cwd: () => string;
+  /** Brings the sidebar to the front. */
+  showSidebar: () => void;
+}
+
+/** The launcher's and the palette's commands: new notebook on a container kernel, shell, build, prune. */
+export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): void {
+  const { commands } = app;
+  const { model } = options;
+
+  commands.addCommand(CommandIDs.newNotebook, {
+    label: args =>
+      args.isLauncher
+        ? `Notebook (${accel(args).toUpperCase()} container)`
+        : `New Notebook on the ${accel(args).toUpperCase()} Container`,
+    caption: args =>
+      `Build the project's ${accel(args).toUpperCase()} notebook image if needed, then open a notebook on it`,
+    icon: args => acceleratorIcons[accel(args)],
+    execute: async args => {
+      const accelerator = accel(args);
+      const cwd = options.cwd();
+      const ready = await buildWithProgress(model, 'notebook', accelerator, cwd, {
+        showLog: options.showSidebar,
+        run: true,
+        ...(accelerator === 'gpu'
+          ? {
+              wayOut: {
+                label: 'Use the CPU container',
+                callback: () => void commands.execute(CommandIDs.newNotebook, { accelerator: 'cpu' })
+              }
+            }
+          : {})
+      });
+      if (ready) {
+        return commands.execute('notebook:create-new', { cwd, kernelName: KERNEL_NAMES[accelerator] });
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.openShell, {
+    label: args => (args.isLauncher ? 'Shell (container)' : 'Open a Shell in the Project Container'),
+    caption: "A terminal with a shell in the project's shell-mode container, the project mounted",
+    icon: terminalIcon,
+    execute: async () => {
+      const cwd = model.project?.root ?? options.cwd();
+      const widget = await commands.execute('terminal:create-new', { cwd });
+      // Sent before the socket opens, it is queued by the terminal connection.
+      widget.content.session.send({ type: 'stdin', content: [`${model.shellCommand}\r`] });
+      return widget;
+    }
+  });
+
+  commands.addCommand(CommandIDs.buildImage, {
+    label: args => `Build the ${args.mode ?? 'notebook'} ${accel(args, model.defaultAccelerator).toUpperCase()} Image`,
+    caption: "Build an image of the project the file browser shows, with its log in Ariel's sidebar",
+    icon: arielIcon,
+    execute: args =>
+      buildWithProgress(
+        model,
+        (args.mode as Mode | undefined) ?? 'notebook',
+        accel(args, model.defaultAccelerator),
+        options.cwd(),
+        { showLog: options.showSidebar }
+      )
+  });
+
+  commands.addCommand(CommandIDs.pruneImages, {
+    label: 'Remove Outdated Images of the Project',
+    caption: "Remove the project's images whose content hash is no longer current",
+    execute: async () => {
+      try {
+        const removed = await model.prune();
+        Notification.success(
+          removed.length
+            ? `Removed ${removed.length} outdated image${removed.length > 1 ? 's' : ''}.`
+            : 'No outdated images.',
+          { autoClose: 4000 }
+        );
+      } catch (error) {
+        Notification.error(describeError(error), { autoClose: false });
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.showSidebar, {
+    label: 'Show the Ariel Sidebar',
+    icon: arielIcon,
+    execute: () => options.showSidebar()
+  });
+}
+
+function accel(args: Record<string, unknown>, fallback: Accelerator = 'cpu'): Accelerator {
+  return args.accelerator === 'gpu' || args.accelerator === 'cpu' ? args.accelerator : fallback;
+}
+
+/**
+ * Builds an image (or finds it current) with its progress in a notification; resolves whether
+ * it is ready. A failure says why and what to do, with the way out it is given.
+ */
+export async function buildWithProgress(
+  model: IArielModel,
+  mode: Mode,
+  accelerator: Accelerator,
+  path: string,
+  options: { showLog: () => void; wayOut?: Notification.IAction; run?: boolean }
+): Promise<boolean> {
+  const what = `the ${mode} image (${accelerator.toUpperCase()})`;
+  const showLog: Notification.IAction = { label: 'Show log', callback: options.showLog, displayType: 'link' };
+  const id = Notification.emit(`Preparing ${what}…`, 'in-progress', { autoClose: false, actions: [showLog] });
+  let log: BuildLog | null = null;
+  const onProgress = (sender: BuildLog) => {
+    const progress = sender.progress;
+    if (progress && !sender.finished) {
+      Notification.update({
+        id,
+        message: `Building ${what}: step ${progress.step} of ${progress.total}`,
+        progress: progress.step / progress.total
+      });
+    }
+  };
+  try {
+    log = await model.build(mode, accelerator, path, options.run);
+    log.changed.connect(onProgress);
+    await log.done;
+    Notification.update({
+      id,
+      type: 'success',
+      message: `${capitalize(what)} is ready.`,
+      autoClose: 3000,
+      actions: []
+    });
+    return true;
+  } catch (error) {
+    const tail = log?.lines.slice(-5).join('\n');
+    const reason = log?.error
+      ? `${log.error.message}${log.error.hint ? ` ${log.error.hint}` : ''}`
+      : describeError(error);
+    Notification.update({
+      id,
+      type: 'error',
+      message: `Could not prepare ${what}: ${reason}${tail && log?.state === 'failed' ? `\n${tail}` : ''}`,
+      autoClose: false,
+      actions: options.wayOut ? [options.wayOut, showLog] : [showLog]
+    });
+    return false;
+  } finally {
+    log?.changed.disconnect(onProgress);
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,104 @@
+import { Button, UseSignal } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import { Empty, ErrorText } from './Messages';
+import type { IBuild } from '../api';
+import type { BuildLog } from '../buildLog';
+import { formatAge } from '../format';
+import type { IArielModel } from '../tokens';
+
+/** The machine's builds, newest first; the selected one (by default the newest) with its live log. */
+export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
+  const [selected, setSelected] = React.useState<string | null>(null);
+  const { listErrors, project } = model;
+  // The project's builds (those a kernel start began too); all of the machine's when there is no project.
+  const builds = project ? model.builds.filter(build => build.project === project.root) : model.builds;
+  if (!builds.length) {
+    return <Empty error={listErrors.builds} text={'No builds yet. Build an image from the Dockerfile section.'} />;
+  }
+  const current = builds.find(build => build.id === selected) ?? builds[0];
+  return (
+    <div className="jp-Ariel-builds">
+      <ul className="jp-Ariel-list jp-Ariel-buildList">
+        {builds.map(build => (
+          <li
+            key={build.id}
+            className={`jp-Ariel-listItem${build.id === current.id ? ' jp-mod-selected' : ''}`}
+            onClick={() => setSelected(build.id)}
+            title={build.image}
+          >
+            <span className={`jp-Ariel-state jp-Ariel-state-${build.state}`}>{build.state}</span>
+            <span className="jp-Ariel-grow">
+              {build.mode} · {build.accelerator.toUpperCase()} · {build.project || '/'}
+            </span>
+            <span className="jp-Ariel-muted">{formatAge(build.startedAt)}</span>
+          </li>
+        ))}
+      </ul>
+      <BuildDetail key={current.id} build={current} log={model.follow(current.id)} model={model} />
+    </div>
+  );
+}
+
+function BuildDetail({ build, log, model }: { build: IBuild; log: BuildLog; model: IArielModel }): JSX.Element {
+  const pre = React.useRef<HTMLPreElement>(null);
+  // Follows the end of the log until the user scrolls up, and again once they scroll back down.
+  const follow = React.useRef(true);
+  const onScroll = () => {
+    const element = pre.current;
+    if (element) {
+      follow.current = element.scrollHeight - element.scrollTop - element.clientHeight < 24;
+    }
+  };
+  return (
+    <UseSignal signal={log.changed} initialSender={log}>
+      {() => {
+        const progress = log.progress;
+        const running = !log.finished && build.state === 'running';
+        return (
+          <div className="jp-Ariel-buildDetail">
+            <div className="jp-Ariel-row">
+              <progress
+                className="jp-Ariel-progress"
+                max={progress?.total ?? 1}
+                value={log.state === 'succeeded' ? (progress?.total ?? 1) : (progress?.step ?? 0)}
+                aria-label="Build progress"
+              />
+              <span className="jp-Ariel-muted">
+                {progress ? `step ${progress.step}/${progress.total}` : running ? 'starting' : log.state}
+              </span>
+              {running && (
+                <Button small minimal onClick={() => void model.cancelBuild(build.id)} title="Cancel this build">
+                  Cancel
+                </Button>
+              )}
+            </div>
+            {log.error && <ErrorText error={log.error} />}
+            <AutoScroll target={pre} follow={follow} dependency={log.lines.join('\n').length} />
+            <pre ref={pre} className="jp-Ariel-log" aria-label="Build log" onScroll={onScroll}>
+              {log.lines.join('\n')}
+            </pre>
+          </div>
+        );
+      }}
+    </UseSignal>
+  );
+}
+
+/** Scrolls a log to its end when it grows, while `follow` says so. */
+function AutoScroll({
+  target,
+  follow,
+  dependency
+}: {
+  target: React.RefObject<HTMLElement>;
+  follow: React.MutableRefObject<boolean>;
+  dependency: number;
+}): null {
+  React.useLayoutEffect(() => {
+    const element = target.current;
+    if (element && follow.current) {
+      element.scrollTop = element.scrollHeight;
+    }
+  }, [dependency]);
+  return null;
+}

@@ -1,0 +1,34 @@
+import * as React from 'react';
+import type { IArielModel } from '../tokens';
+import { ErrorText } from './Messages';
+
+/** What Ariel makes of the folder the file browser shows: project root, config, dependency files, problems. */
+export function ProjectView({ model }: { model: IArielModel }): JSX.Element {
+  const { project, projectError } = model;
+  if (projectError) {
+    return <p className="jp-Ariel-error">{projectError}</p>;
+  }
+  if (!project) {
+    return <p className="jp-Ariel-muted">Loading the project…</p>;
+  }
+  return (
+    <div className="jp-Ariel-project">
+      <dl>
+        <dt>Project</dt>
+        <dd title={project.root || '/'}>{project.name}</dd>
+        <dt>Root</dt>
+        <dd>{project.root || '/'}</dd>
+        <dt>Config</dt>
+        <dd>{project.configFile ?? 'none (defaults)'}</dd>
+        <dt>Dependencies</dt>
+        <dd>{project.dependencyFiles.length ? project.dependencyFiles.join(', ') : 'none found'}</dd>
+      </dl>
+      {project.error && <ErrorText error={project.error} />}
+      {project.warnings.map(warning => (
+        <p key={warning} className="jp-Ariel-warning">
+          {warning}
+        </p>
+      ))}
+    </div>
+  );
+}
