@@ -33,7 +33,17 @@ export type ErrorCode =
   /** One or more jobs of a run exited non-zero. */
   | 'jobs-failed'
   /** Kernelspecs cannot be installed where asked, or their Python cannot be found. */
-  | 'kernels-install-failed';
+  | 'kernels-install-failed'
+  /** A cloud job's machine, accelerator, region, labels or name break Vertex AI's rules. */
+  | 'cloud-spec-invalid'
+  /** An image cannot be pushed to its registry (credentials, network, a refused push). */
+  | 'push-failed'
+  /** Vertex AI refused or did not answer a request after retries. */
+  | 'cloud-request-failed'
+  /** Some jobs of a submission were not created; the history says which. */
+  | 'cloud-submit-incomplete'
+  /** The job history has no group or job of that name, or cannot be opened. */
+  | 'history-not-found';
 
 /**
  * An error the user can act on: a stable code, what went wrong, and what to do about it.
