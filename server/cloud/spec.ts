@@ -11,7 +11,6 @@ export interface CloudJob {
   command: string[];
   /** Arguments after the command: `-- ARGS` first, then the experiment's flags, as `ariel run` orders them. */
   args: string[];
-  /** By digest once pushed; by tag in a dry run. */
   image: string;
   machineType: string;
   acceleratorType: string | null;
@@ -24,6 +23,8 @@ export interface CloudJob {
 
 export interface CloudJobOptions {
   group: string;
+  /** The image in its registry: by digest once pushed, by tag in a dry run. */
+  image: string;
   projectName: string;
   target: Target;
   machine: MachineSpec;
@@ -39,7 +40,7 @@ export function planCloudJobs(jobs: Job[], options: CloudJobOptions): CloudJob[]
     displayName: `${options.group}-${job.index}`,
     command: targetCommand(options.target),
     args: job.args,
-    image: job.image,
+    image: options.image,
     machineType: options.machine.machineType,
     acceleratorType: options.machine.acceleratorType ?? null,
     acceleratorCount: options.machine.acceleratorType ? (options.machine.acceleratorCount ?? 1) : 0,
