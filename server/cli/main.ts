@@ -12,6 +12,7 @@ import { findProject } from '../project/project.js';
 import { planJobs, runJobs } from '../run/jobs.js';
 import { openShell } from '../run/shell.js';
 import { resolveTarget } from '../run/target.js';
+import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
 import { buildProgress } from './progress.js';
 
@@ -223,5 +224,6 @@ function createProgram(signal: AbortSignal): Command {
     });
 
   registerKernelCommands(program);
+  registerCloudCommands(program);
   return program;
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ArielError } from '../errors.js';
@@ -56,6 +57,8 @@ export interface JobRecord {
   remoteName: string | null;
   state: string;
   error: string | null;
+  /** `host:pid` of the process that submits it; lets `status` tell a crashed submission from a running one. */
+  owner: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -66,6 +69,9 @@ export interface NewJob {
   spec: Record<string, unknown>;
   requestId: string;
 }
+
+/** This process, as a job's owner. */
+export const OWNER = `${hostname()}:${process.pid}`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS groups (
@@ -97,6 +103,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   remote_name TEXT,
   state TEXT NOT NULL,
   error TEXT,
+  owner TEXT NOT NULL,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   UNIQUE (experiment_id, attempt)
@@ -105,7 +112,7 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 `;
 
 const JOB_COLUMNS = `j.id, e.group_name, e.idx, j.attempt, e.args, j.spec, j.request_id, j.remote_name, j.state, j.error,
-  j.created_at, j.updated_at`;
+  j.owner, j.created_at, j.updated_at`;
 
 interface JobRow {
   id: number;
@@ -118,6 +125,7 @@ interface JobRow {
   remote_name: string | null;
   state: string;
   error: string | null;
+  owner: string;
   created_at: string;
   updated_at: string;
 }
@@ -134,6 +142,7 @@ function jobOf(row: JobRow): JobRecord {
     remoteName: row.remote_name,
     state: row.state,
     error: row.error,
+    owner: row.owner,
     createdAt: row.created_at,
     updatedAt: row.updated_at
   };
@@ -206,8 +215,8 @@ export class History {
   private addAttemptsUnlocked(groupName: string, jobs: NewJob[]): JobRecord[] {
     const now = new Date().toISOString();
     const insert = this.db.prepare(
-      `INSERT INTO jobs (experiment_id, attempt, request_id, spec, state, created_at, updated_at)
-       SELECT e.id, COALESCE((SELECT MAX(attempt) FROM jobs WHERE experiment_id = e.id), 0) + 1, ?, ?, ?, ?, ?
+      `INSERT INTO jobs (experiment_id, attempt, request_id, spec, state, owner, created_at, updated_at)
+       SELECT e.id, COALESCE((SELECT MAX(attempt) FROM jobs WHERE experiment_id = e.id), 0) + 1, ?, ?, ?, ?, ?, ?
        FROM experiments e WHERE e.group_name = ? AND e.idx = ?`
     );
     return jobs.map(job => {
@@ -215,6 +224,7 @@ export class History {
         job.requestId,
         JSON.stringify(job.spec),
         SUBMITTING,
+        OWNER,
         now,
         now,
         groupName,
