@@ -57,12 +57,15 @@ export async function connectVertex(region: string, env: NodeJS.ProcessEnv = pro
   let client: InstanceType<typeof JobServiceClient>;
   if (local) {
     const grpc = await import('@grpc/grpc-js');
+    const { GoogleAuth, OAuth2Client } = await import('google-auth-library');
+    const fake = new OAuth2Client();
+    fake.setCredentials({ access_token: 'local-test-token' });
     const colon = local.lastIndexOf(':');
     client = new JobServiceClient({
       apiEndpoint: local.slice(0, colon),
       port: Number(local.slice(colon + 1)),
       sslCreds: grpc.credentials.createInsecure(),
-      credentials: { client_email: 'test@localhost', private_key: 'not-a-key' }
+      auth: new GoogleAuth({ authClient: fake })
     });
   } else {
     client = new JobServiceClient({ apiEndpoint: `${region}-aiplatform.googleapis.com` });

@@ -55,6 +55,8 @@ export interface EmulatorOptions {
    * state (PENDING → RUNNING → SUCCEEDED) per GetCustomJob call.
    */
   docker?: Docker;
+  /** Each CreateCustomJob takes this long, to leave time to interrupt a submission. */
+  createDelayMs?: number;
 }
 
 export class VertexEmulator {
@@ -139,25 +141,39 @@ export class VertexEmulator {
     method: Method,
     work: (request: Record<string, unknown>) => unknown
   ): grpc.handleUnaryCall<Record<string, unknown>, unknown> {
+    const delay = method === 'CreateCustomJob' ? (this.options.createDelayMs ?? 0) : 0;
     return (call, callback) => {
       this.calls[method]++;
-      const at = this.faults.findIndex(f => f.method === method);
-      const fault = at >= 0 ? this.faults.splice(at, 1)[0] : undefined;
-      try {
-        if (fault && !fault.drop) {
-          throw Object.assign(new Error(`emulated ${grpc.status[fault.code]}`), { code: fault.code });
-        }
-        const response = work(call.request);
-        if (fault) {
-          callback({ code: fault.code, details: 'emulated lost response' });
-          return;
-        }
-        callback(null, response);
-      } catch (error) {
-        const { code, message } = error as { code?: grpc.status; message: string };
-        callback({ code: code ?? grpc.status.INTERNAL, details: message });
+      if (delay > 0) {
+        setTimeout(() => this.answer(method, work, call.request, callback), delay);
+      } else {
+        this.answer(method, work, call.request, callback);
       }
     };
+  }
+
+  private answer(
+    method: Method,
+    work: (request: Record<string, unknown>) => unknown,
+    request: Record<string, unknown>,
+    callback: grpc.sendUnaryData<unknown>
+  ): void {
+    const at = this.faults.findIndex(f => f.method === method);
+    const fault = at >= 0 ? this.faults.splice(at, 1)[0] : undefined;
+    try {
+      if (fault && !fault.drop) {
+        throw Object.assign(new Error(`emulated ${grpc.status[fault.code]}`), { code: fault.code });
+      }
+      const response = work(request);
+      if (fault) {
+        callback({ code: fault.code, details: 'emulated lost response' });
+        return;
+      }
+      callback(null, response);
+    } catch (error) {
+      const { code, message } = error as { code?: grpc.status; message: string };
+      callback({ code: code ?? grpc.status.INTERNAL, details: message });
+    }
   }
 
   private create(request: Record<string, unknown>): unknown {
