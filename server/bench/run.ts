@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cloudBench } from './cloud.js';
 import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
@@ -84,3 +85,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await cloudBench(ROUNDS);
