@@ -1,20 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../testing/eventually.js';
-
-/** A free TCP port on loopback (free when asked; registries start right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /**
  * A real registry on loopback for push tests: Debian's docker-registry (installed by
@@ -31,16 +19,16 @@ export class TestRegistry {
     if (this.host) {
       return;
     }
-    const port = await freePort();
     this.dir = mkdtempSync(join(tmpdir(), 'ariel-registry-'));
     const config = join(this.dir, 'config.yml');
+    // Port 0: the registry takes a free port and names it in its "listening on" line.
     writeFileSync(
       config,
       [
         'version: 0.1',
-        'log: { level: warn }',
+        'log: { level: info }',
         `storage: { filesystem: { rootdirectory: ${join(this.dir, 'data')} }, delete: { enabled: true } }`,
-        `http: { addr: 127.0.0.1:${port} }`,
+        'http: { addr: 127.0.0.1:0 }',
         ''
       ].join('\n')
     );
@@ -49,20 +37,13 @@ export class TestRegistry {
     this.child.stderr!.on('data', chunk => (this.log += String(chunk)));
     let failed: Error | undefined;
     this.child.on('error', error => (failed = error));
-    this.host = `127.0.0.1:${port}`;
-    let up = false;
-    const probe = () =>
-      fetch(`http://${this.host}/v2/`).then(
-        response => (up = response.ok),
-        () => undefined
-      );
-    await eventually(() => {
+    const port = await eventually(() => {
       if (failed || this.child!.exitCode !== null) {
         throw new Error(`docker-registry did not start: ${failed?.message ?? this.log}`);
       }
-      void probe();
-      return up;
-    }, 'the test registry to answer');
+      return /listening on 127\.0\.0\.1:(\d+)/.exec(this.log)?.[1];
+    }, 'the test registry to listen');
+    this.host = `127.0.0.1:${port}`;
   }
 
   /** Tags of a repository in the registry. */
