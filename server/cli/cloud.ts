@@ -50,6 +50,7 @@ interface CloudOptions {
 }
 
 const DEFAULT_MACHINE = 'n1-standard-4';
+const DEFAULT_GPU = 'NVIDIA_TESLA_T4';
 const repeat = (v: string, all: string[] = []) => [...all, v];
 
 function positiveInt(value: string): number {
@@ -155,15 +156,17 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
   if (options.cpu && options.accelerator) {
     throw new ArielError('usage', '--cpu and --accelerator contradict each other.', 'Drop one of them.');
   }
-  const machine = validateMachine(
-    {
-      machineType: options.machineType ?? DEFAULT_MACHINE,
-      region: options.region,
-      acceleratorType: options.accelerator ?? (options.gpu ? 'NVIDIA_TESLA_T4' : undefined),
-      acceleratorCount: options.acceleratorCount
-    },
-    { force: options.force }
-  );
+  const request = {
+    machineType: options.machineType ?? DEFAULT_MACHINE,
+    region: options.region,
+    acceleratorType: options.accelerator,
+    acceleratorCount: options.acceleratorCount
+  };
+  let machine = validateMachine(request, { force: options.force });
+  if (options.gpu && !machine.spec.acceleratorType) {
+    // --gpu on a machine that brings no GPU of its own: the usual first choice.
+    machine = validateMachine({ ...request, acceleratorType: DEFAULT_GPU }, { force: options.force });
+  }
   const labels = parseLabels(options.label ?? []);
   warn([...machine.warnings, ...labels.warnings]);
   const group = options.name ? checkGroupName(options.name) : defaultGroupName(basename(project.root), new Date());
