@@ -18,8 +18,10 @@ export type ErrorCode =
   | 'dependencies-invalid'
   /** A feature Ariel does not have (yet), e.g. conda environments. */
   | 'unsupported'
-  /** An experiment config is malformed or expands to too many jobs. */
+  /** An experiment config is malformed. */
   | 'experiment-config-invalid'
+  /** An experiment config expands to more jobs (or flags) than the caller allows. */
+  | 'too-many-jobs'
   /** The module or script to run does not exist in the project. */
   | 'target-invalid'
   /** No Docker engine answers. */

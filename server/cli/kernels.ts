@@ -18,7 +18,7 @@ function withLocation(command: Command): Command {
 }
 
 function location(options: LocationOptions): KernelspecLocation {
-  if (options.prefix) {
+  if (options.prefix !== undefined) {
     return { kind: 'prefix', prefix: options.prefix };
   }
   return options.sysPrefix ? { kind: 'sys-prefix' } : { kind: 'user' };

@@ -1,4 +1,4 @@
-import { CommanderError, Command, Option } from 'commander';
+import { CommanderError, Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ArielError, CancelledError } from '../errors.js';
 import { BuildService } from '../docker/build.js';
@@ -6,6 +6,7 @@ import { connectDocker, ensureEngine } from '../docker/engine.js';
 import { ensureGpuAvailable } from '../docker/gpu.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { planImage, type ImagePlan } from '../dockerfile/plan.js';
+import { DEFAULT_MAX_JOBS } from '../experiments/expand.js';
 import { loadExperimentArgs } from '../experiments/load.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
@@ -92,6 +93,9 @@ function accelerator(options: ImageOptions): Accelerator {
 
 function plan(mode: Mode, options: ImageOptions): ImagePlan {
   const project = findProject(options.project ?? process.cwd());
+  for (const warning of project.warnings) {
+    process.stderr.write(`ariel: warning: ${warning}\n`);
+  }
   return planImage(project, { mode, accelerator: accelerator(options), extras: options.extras });
 }
 
@@ -102,6 +106,33 @@ async function ensureImage(builds: BuildService, imagePlan: ImagePlan, signal: A
     return (await builds.ensureImage(imagePlan, { onEvent: progress.listener, signal })).image;
   } finally {
     progress.stop();
+  }
+}
+
+function maxJobsOption(): Option {
+  return new Option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs')
+    .default(DEFAULT_MAX_JOBS)
+    .argParser((value: string) => {
+      if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) {
+        throw new InvalidArgumentError('Expected a whole number of at least 1.');
+      }
+      return Number(value);
+    });
+}
+
+/** The jobs of an experiment config, its warnings printed. */
+async function experimentJobs(file: string, maxJobs: number): Promise<string[][]> {
+  try {
+    const { jobs, warnings } = await loadExperimentArgs(file, { maxJobs });
+    for (const warning of warnings) {
+      process.stderr.write(`ariel: warning: ${warning}\n`);
+    }
+    return jobs;
+  } catch (error) {
+    if (error instanceof ArielError && error.code === 'too-many-jobs') {
+      throw new ArielError(error.code, error.message, 'Shorten its lists, or pass --max-jobs N to allow up to N jobs.');
+    }
+    throw error;
   }
 }
 
@@ -142,15 +173,19 @@ function createProgram(signal: AbortSignal): Command {
       .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
+      .addOption(maxJobsOption())
   ).action(
     async (
       target: string,
       args: string[],
-      options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean }
+      options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean; maxJobs: number }
     ) => {
       const imagePlan = plan('run', options);
       const resolved = resolveTarget(imagePlan.project, target, process.cwd());
-      const experiments = options.experimentConfig ? await loadExperimentArgs(options.experimentConfig) : undefined;
+      const experiments =
+        options.experimentConfig === undefined
+          ? undefined
+          : await experimentJobs(options.experimentConfig, options.maxJobs);
       if (options.dryRun) {
         const jobs = planJobs(await builds.imageFor(imagePlan), args, experiments);
         process.stdout.write(
@@ -219,8 +254,9 @@ function createProgram(signal: AbortSignal): Command {
     .command('expand')
     .description('print the jobs an experiment config expands to, as a JSON array of argument lists')
     .argument('<file>', 'experiment config (JSON), or "stdin"')
-    .action(async (file: string) => {
-      process.stdout.write(`${JSON.stringify(await loadExperimentArgs(file))}\n`);
+    .addOption(maxJobsOption())
+    .action(async (file: string, options: { maxJobs: number }) => {
+      process.stdout.write(`${JSON.stringify(await experimentJobs(file, options.maxJobs))}\n`);
     });
 
   registerKernelCommands(program);

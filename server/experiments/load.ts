@@ -1,25 +1,33 @@
-import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
 import { ArielError } from '../errors.js';
-import { parseJsonc } from '../project/jsonc.js';
+import { parseJsoncExact } from '../project/jsonc.js';
+import { readTextFile, readTextStream } from '../project/read.js';
 import { expandExperiments, experimentArgs } from './expand.js';
 
+export interface LoadedExperiments {
+  /** One argument list per job. */
+  jobs: string[][];
+  /** Problems that do not stop the expansion (duplicate keys), one line each. */
+  warnings: string[];
+}
+
 /**
- * Reads an experiment config from a file, or from standard input when `file` is "-"
- * or "stdin", and returns one argument list per job.
+ * Reads an experiment config from a file, or from standard input when `file` is "-" or "stdin",
+ * and expands it. `#` and `//` comments are allowed, as Caliban's reader allows them.
  */
-export async function loadExperimentArgs(file: string): Promise<string[][]> {
-  const fromStdin = file === '-' || file === 'stdin';
-  const name = fromStdin ? 'standard input' : file;
-  let source: string;
-  try {
-    source = fromStdin ? await text(process.stdin) : await readFile(file, 'utf8');
-  } catch (error) {
+export async function loadExperimentArgs(file: string, options: { maxJobs?: number } = {}): Promise<LoadedExperiments> {
+  if (file === '') {
     throw new ArielError(
-      'file-unreadable',
-      `Cannot read experiment config ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      'Check the path.'
+      'experiment-config-invalid',
+      'The experiment config path is empty.',
+      'Name a JSON file, or "stdin" to read standard input.'
     );
   }
-  return expandExperiments(parseJsonc(source, name), name).map(experimentArgs);
+  const fromStdin = file === '-' || file === 'stdin';
+  const name = fromStdin ? 'standard input' : file;
+  const source = fromStdin ? await readTextStream(process.stdin, name) : readTextFile(file);
+  const { value, warnings } = parseJsoncExact(source, name, {
+    hashComments: true,
+    code: 'experiment-config-invalid'
+  });
+  return { jobs: expandExperiments(value, { where: name, maxJobs: options.maxJobs }).map(experimentArgs), warnings };
 }

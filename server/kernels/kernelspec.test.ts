@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -55,5 +55,60 @@ describe('ariel kernels install / uninstall', () => {
     const result = await runCli(['kernels', 'install', '--user', '--prefix', prefix]);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /cannot be used with/);
+  });
+
+  describe('bad locations and Pythons: an error naming them, nothing half-written', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'ariel-kernelspec-bad-'));
+    after(() => rmSync(scratch, { recursive: true, force: true }));
+    const install = (...args: string[]) => runCli(['kernels', 'install', ...args]);
+
+    function assertFails(result: { code: number | null; stderr: string }, ...fragments: string[]): void {
+      assert.equal(result.code, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /unexpected error/);
+      for (const fragment of fragments) {
+        assert.ok(result.stderr.includes(fragment), `${JSON.stringify(fragment)} not in:\n${result.stderr}`);
+      }
+    }
+
+    it('refuses a prefix that is a file, for install and uninstall', async () => {
+      const file = join(scratch, 'a-file');
+      writeFileSync(file, 'x');
+      const kernels = join(file, 'share', 'jupyter', 'kernels');
+      assertFails(await install('--prefix', file, '--python', 'python3'), kernels, 'is a file, not a folder');
+      assertFails(await runCli(['kernels', 'uninstall', '--prefix', file]), kernels);
+    });
+
+    it('refuses a prefix it may not write to', { skip: process.platform !== 'linux' }, async () => {
+      // Read-only for every user, root included.
+      assertFails(await install('--prefix', '/sys/ariel-kernelspec-test', '--python', 'python3'), 'permission denied');
+    });
+
+    it('refuses an empty prefix instead of installing into the user folder', async () => {
+      const data = join(scratch, 'user-data');
+      const result = await runCli(['kernels', 'install', '--prefix', ''], { env: { JUPYTER_DATA_DIR: data } });
+      assertFails(result, 'prefix', 'empty');
+      assert.ok(!existsSync(data), 'nothing is written to the user folder');
+    });
+
+    it('refuses a Python that does not exist or is empty, writing nothing', async () => {
+      const prefix = join(scratch, 'no-python');
+      assertFails(
+        await install('--prefix', prefix, '--python', join(scratch, 'missing', 'python')),
+        'missing/python',
+        'does not exist'
+      );
+      assertFails(await install('--prefix', prefix, '--python', scratch), scratch, 'cannot be run');
+      assertFails(await install('--prefix', prefix, '--python', ''), 'empty');
+      assert.ok(!existsSync(prefix), 'nothing is written');
+    });
+
+    it('removes the first kernelspec when the second cannot be written', async () => {
+      const prefix = join(scratch, 'half');
+      const kernels = join(prefix, 'share', 'jupyter', 'kernels');
+      mkdirSync(kernels, { recursive: true });
+      writeFileSync(join(kernels, 'ariel-gpu'), 'in the way');
+      assertFails(await install('--prefix', prefix, '--python', 'python3'), join(kernels, 'ariel-gpu'));
+      assert.deepEqual(readdirSync(kernels), ['ariel-gpu']);
+    });
   });
 });

@@ -44,6 +44,14 @@ export function kernelspec(accelerator: Accelerator, withProvisioner: boolean): 
 export function kernelsDir(location: KernelspecLocation, env: NodeJS.ProcessEnv = process.env): string {
   switch (location.kind) {
     case 'prefix':
+      if (!location.prefix) {
+        // join('', ...) would quietly install relative to the working directory.
+        throw new ArielError(
+          'kernels-install-failed',
+          'The prefix folder for the kernelspecs is empty.',
+          'Name the folder whose share/jupyter/kernels should hold them, or choose the user or sys-prefix location.'
+        );
+      }
       return join(location.prefix, 'share', 'jupyter', 'kernels');
     case 'sys-prefix':
       return join(pythonPrefix(env), 'share', 'jupyter', 'kernels');
@@ -85,18 +93,35 @@ export function jupyterPython(
   return candidate && existsSync(candidate) ? candidate : 'python3';
 }
 
-/** True when that Python can load Ariel's kernel provisioner. */
+/**
+ * True when that Python can load Ariel's kernel provisioner; an error naming the path when it
+ * cannot be started at all (missing, a folder, not executable).
+ */
 export function hasProvisioner(python: string): boolean {
+  if (!python) {
+    throw new ArielError('kernels-install-failed', 'The path of the Python is empty.', PYTHON_HINT);
+  }
   const check =
     'from importlib.metadata import entry_points; import sys; ' +
     `sys.exit(not entry_points(group="jupyter_client.kernel_provisioners", name="${PROVISIONER}"))`;
   try {
     execFileSync(python, ['-I', '-c', check], { stdio: 'ignore' });
     return true;
-  } catch {
+  } catch (error) {
+    // A spawn failure has an errno code; a Python that ran and said no has an exit status.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code) {
+      throw new ArielError(
+        'kernels-install-failed',
+        `The Python ${python} cannot be run: ${code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'it is not an executable file' : code}.`,
+        PYTHON_HINT
+      );
+    }
     return false;
   }
 }
+
+const PYTHON_HINT = "Give the path of the Jupyter environment's Python, e.g. .venv/bin/python.";
 
 /** The active Python environment: the virtual environment if one is active, else python3's prefix. */
 function pythonPrefix(env: NodeJS.ProcessEnv): string {
@@ -120,23 +145,63 @@ export interface InstallResult {
   provisioner: boolean;
 }
 
+/**
+ * Writes both kernelspecs, or neither: when one cannot be written, what was written is removed.
+ * A Python given explicitly must exist; the one found from the location may be missing
+ * (the kernelspecs then go without the provisioner).
+ */
 export function installKernelspecs(location: KernelspecLocation, python?: string): InstallResult {
   const dir = kernelsDir(location);
-  const provisioner = hasProvisioner(jupyterPython(location, python));
-  const dirs = ACCELERATORS.map(accelerator => {
-    const target = join(dir, KERNEL_NAMES[accelerator]);
-    mkdirSync(target, { recursive: true });
-    writeFileSync(join(target, 'kernel.json'), `${JSON.stringify(kernelspec(accelerator, provisioner), null, 2)}\n`);
-    return target;
-  });
-  return { dirs, provisioner };
+  const provisioner = python === undefined ? foundHasProvisioner(location) : hasProvisioner(python);
+  const written: string[] = [];
+  try {
+    for (const accelerator of ACCELERATORS) {
+      const target = join(dir, KERNEL_NAMES[accelerator]);
+      // mkdirSync returns the first folder it created: removing that removes all it made.
+      written.push(mkdirSync(target, { recursive: true }) ?? target);
+      writeFileSync(join(target, 'kernel.json'), `${JSON.stringify(kernelspec(accelerator, provisioner), null, 2)}\n`);
+    }
+  } catch (error) {
+    for (const path of written.reverse()) {
+      rmSync(path, { recursive: true, force: true });
+    }
+    throw cannotWrite('write the kernelspecs into', dir, error as NodeJS.ErrnoException);
+  }
+  return { dirs: ACCELERATORS.map(accelerator => join(dir, KERNEL_NAMES[accelerator])), provisioner };
+}
+
+function foundHasProvisioner(location: KernelspecLocation): boolean {
+  try {
+    return hasProvisioner(jupyterPython(location));
+  } catch {
+    return false;
+  }
 }
 
 export function uninstallKernelspecs(location: KernelspecLocation): string[] {
   const dir = kernelsDir(location);
   return ACCELERATORS.map(accelerator => join(dir, KERNEL_NAMES[accelerator])).filter(target => {
     const present = existsSync(target);
-    rmSync(target, { recursive: true, force: true });
+    try {
+      rmSync(target, { recursive: true, force: true });
+    } catch (error) {
+      throw cannotWrite('remove the kernelspecs from', dir, error as NodeJS.ErrnoException);
+    }
     return present;
   });
+}
+
+function cannotWrite(action: string, dir: string, error: NodeJS.ErrnoException): ArielError {
+  const reasons: Record<string, string> = {
+    ENOTDIR: 'a part of that path is a file, not a folder',
+    EEXIST: `${error.path} is a file, not a folder`,
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only'
+  };
+  return new ArielError(
+    'kernels-install-failed',
+    `Cannot ${action} ${dir}: ${reasons[error.code ?? ''] ?? error.code ?? error.message}.`,
+    'Choose a folder you can write to.'
+  );
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ArielError } from '../errors.js';
-import { locate, parseJsonc } from './jsonc.js';
+import { locate, parseJsoncWithWarnings } from './jsonc.js';
 
 export type Accelerator = 'cpu' | 'gpu';
 export const ACCELERATORS: readonly Accelerator[] = ['cpu', 'gpu'];
@@ -67,15 +67,19 @@ export function emptyConfig(): ProjectConfig {
   };
 }
 
-/** Reads and validates `.ariel.json` or `.calibanconfig.json`; errors name the file, the key and what was expected. */
-export function loadConfig(path: string, kind: ConfigFileName): ProjectConfig {
+/**
+ * Reads and validates `.ariel.json` or `.calibanconfig.json`; errors name the file, the key and what was expected.
+ * Warnings (duplicate keys) are appended to `warnings`.
+ */
+export function loadConfig(path: string, kind: ConfigFileName, warnings: string[] = []): ProjectConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ArielError('file-unreadable', `Cannot read ${path}: ${(error as Error).message}`);
   }
-  const raw = parseJsonc(text, path);
+  const { value: raw, warnings: found } = parseJsoncWithWarnings(text, path);
+  warnings.push(...found);
   const validate = validatorFor(kind);
   if (!validate(raw)) {
     throw schemaError(validate.errors ?? [], text, path);

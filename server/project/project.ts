@@ -9,6 +9,8 @@ export interface Project {
   /** The config file that was read, if any. */
   configFile?: string;
   config: ProjectConfig;
+  /** Problems in the config file that do not stop Ariel (duplicate keys), one line each. */
+  warnings: string[];
 }
 
 /**
@@ -29,12 +31,13 @@ export function findProject(start: string): Project {
     for (const name of CONFIG_FILES) {
       const file = join(dir, name);
       if (existsSync(file)) {
-        return { root: dir, configFile: file, config: loadConfig(file, name) };
+        const warnings: string[] = [];
+        return { root: dir, configFile: file, config: loadConfig(file, name, warnings), warnings };
       }
     }
   }
   const gitRoot = ancestors(from).find(dir => existsSync(join(dir, '.git')));
-  return { root: gitRoot ?? from, config: emptyConfig() };
+  return { root: gitRoot ?? from, config: emptyConfig(), warnings: [] };
 }
 
 function ancestors(dir: string): string[] {

@@ -26,11 +26,7 @@ export function readTextFile(path: string, maxBytes = MAX_TEXT_FILE_BYTES): stri
       throw new ArielError('file-unreadable', `${path} is not a regular file.`, 'Replace it with a text file.');
     }
     if (stats.size > maxBytes) {
-      throw new ArielError(
-        'file-unreadable',
-        `${path} is ${stats.size} bytes; Ariel reads at most ${maxBytes} bytes from such a file.`,
-        'Check that it is the file you meant.'
-      );
+      throw tooLarge(path, `${stats.size} bytes`, maxBytes);
     }
     const buffer = Buffer.alloc(stats.size);
     let read = 0;
@@ -45,6 +41,33 @@ export function readTextFile(path: string, maxBytes = MAX_TEXT_FILE_BYTES): stri
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads a stream the user gave Ariel (such as standard input) with readTextFile's limit and checks. */
+export async function readTextStream(
+  stream: AsyncIterable<Buffer | string>,
+  name: string,
+  maxBytes = MAX_TEXT_FILE_BYTES
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += bytes.length;
+    if (size > maxBytes) {
+      throw tooLarge(name, `more than ${maxBytes} bytes`, maxBytes);
+    }
+    chunks.push(bytes);
+  }
+  return decode(name, Buffer.concat(chunks));
+}
+
+function tooLarge(name: string, size: string, maxBytes: number): ArielError {
+  return new ArielError(
+    'file-unreadable',
+    `${name} is ${size}; Ariel reads at most ${maxBytes} bytes from such a file.`,
+    'Check that it is the file you meant.'
+  );
 }
 
 function decode(path: string, bytes: Uint8Array): string {
