@@ -44,6 +44,7 @@ interface CloudOptions {
   outputDir?: string;
   imageRepository?: string;
   concurrency: number;
+  maxJobs?: number;
   dryRun?: boolean;
   json?: boolean;
   force?: boolean;
@@ -176,7 +177,13 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     extras: options.extras
   });
   const resolved = resolveTarget(project, target, process.cwd());
-  const experiments = options.experimentConfig ? await loadExperimentArgs(options.experimentConfig) : undefined;
+  warn(project.warnings);
+  let experiments: string[][] | undefined;
+  if (options.experimentConfig !== undefined) {
+    const loaded = await loadExperimentArgs(options.experimentConfig, { maxJobs: options.maxJobs });
+    warn(loaded.warnings);
+    experiments = loaded.jobs;
+  }
   const docker = connectDocker();
   const builds = new BuildService(docker);
   const localImage = String(await builds.imageFor(imagePlan));
@@ -304,6 +311,7 @@ export function registerCloudCommands(program: Command): void {
     .option('--output-dir <gs://…>', "folder for the jobs' outputs (each job gets NAME/INDEX below it)")
     .option('--image-repository <repo>', 'push here instead of REGION-docker.pkg.dev/PROJECT/ariel')
     .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
+    .option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs (default 10000)', positiveInt)
     .option('--dry-run', 'print the jobs without building, pushing or submitting anything')
     .option('--json', 'print jobs as JSON on stdout')
     .option('--force', "accept machine types, accelerators and regions Ariel's table does not know")
