@@ -34,7 +34,7 @@ function group(name: string): GroupRecord {
 
 function jobs(name: string, count: number) {
   return planCloudJobs(
-    Array.from({ length: count }, (_, i) => ({ index: i + 1, args: ['--seed', String(i)], image: IMAGE })),
+    Array.from({ length: count }, (_, i) => ({ index: i + 1, args: ['--seed', String(i)] })),
     {
       group: name,
       projectName: 'bench',

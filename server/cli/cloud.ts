@@ -186,13 +186,14 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
   }
   const docker = connectDocker();
   const builds = new BuildService(docker);
-  const localImage = String(await builds.imageFor(imagePlan));
+  const local = await builds.imageFor(imagePlan);
+  const localImage = String(local);
   const remote = remoteImage(
     localImage,
     options.imageRepository ?? defaultRepository(options.projectId, options.region)
   );
   const plan = (image: string) =>
-    planCloudJobs(planJobs(localImage, args, experiments), {
+    planCloudJobs(planJobs(local, args, experiments), {
       group,
       projectName: basename(project.root),
       image,

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { ROLE_LABEL, runToCompletion } from '../docker/containers.js';
+import { runToCompletion } from '../docker/containers.js';
 
 /**
  * The Python distributions installed in an image and their versions, as pip inside it lists them:
@@ -19,8 +19,7 @@ export async function packageVersions(
     {
       Image: image,
       Entrypoint: [],
-      Cmd: ['python', '-m', 'pip', 'list', '--format=json', '--disable-pip-version-check'],
-      Labels: { [ROLE_LABEL]: 'inspect' }
+      Cmd: ['python', '-m', 'pip', 'list', '--format=json', '--disable-pip-version-check']
     },
     { stdout, stderr: new PassThrough().resume(), signal }
   );

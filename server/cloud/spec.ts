@@ -34,7 +34,7 @@ export interface CloudJobOptions {
 }
 
 /** Vertex AI jobs for the jobs `ariel run` would run, one per expanded experiment. */
-export function planCloudJobs(jobs: Job[], options: CloudJobOptions): CloudJob[] {
+export function planCloudJobs(jobs: Pick<Job, 'index' | 'args'>[], options: CloudJobOptions): CloudJob[] {
   return jobs.map(job => ({
     index: job.index,
     displayName: `${options.group}-${job.index}`,

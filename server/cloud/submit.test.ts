@@ -13,7 +13,7 @@ const PARENT = parentOf('test-project', 'us-central1');
 
 function newJobs(group: string, count: number): NewJob[] {
   const planned = planCloudJobs(
-    Array.from({ length: count }, (_, i) => ({ index: i + 1, args: ['--seed', String(i)], image: 'unused' })),
+    Array.from({ length: count }, (_, i) => ({ index: i + 1, args: ['--seed', String(i)] })),
     {
       group,
       projectName: 'demo',
