@@ -6,50 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { History, type GroupRecord } from '../history/store.js';
+import { History } from '../history/store.js';
 import { ARIEL_BIN } from '../testing/cli.js';
-import { newRequestId } from '../cloud/jobs.js';
-import { planCloudJobs } from '../cloud/spec.js';
 import { submitJobs } from '../cloud/submit.js';
 import { VertexEmulator } from '../cloud/testing/emulator.js';
+import { FIXTURE_PROJECT, FIXTURE_REGION, groupFixture, jobsFixture } from '../cloud/testing/fixtures.js';
 import { connectVertex, parentOf } from '../cloud/vertex.js';
-
-const IMAGE = `127.0.0.1:5000/bench/demo@sha256:${'0'.repeat(64)}`;
-
-function group(name: string): GroupRecord {
-  return {
-    name,
-    platform: 'vertex',
-    projectRoot: '/bench',
-    target: 'trainer.train',
-    cloudProject: 'bench',
-    region: 'us-central1',
-    image: IMAGE,
-    imageDigest: `sha256:${'0'.repeat(64)}`,
-    dockerfile: 'FROM scratch\n',
-    packages: { six: '1.16.0' },
-    createdAt: new Date().toISOString()
-  };
-}
-
-function jobs(name: string, count: number) {
-  return planCloudJobs(
-    Array.from({ length: count }, (_, i) => ({ index: i + 1, args: ['--seed', String(i)] })),
-    {
-      group: name,
-      projectName: 'bench',
-      image: IMAGE,
-      target: { kind: 'module', module: 'trainer.train' },
-      machine: { machineType: 'n1-standard-4' },
-      userLabels: {}
-    }
-  ).map(job => ({
-    experiment: job.index,
-    args: job.args,
-    spec: job as unknown as Record<string, unknown>,
-    requestId: newRequestId()
-  }));
-}
 
 function median(values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -67,10 +29,10 @@ export async function cloudBench(rounds: number): Promise<void> {
   await emulator.start();
   const history = await History.open(dir);
   try {
-    const api = await connectVertex('us-central1', { ARIEL_VERTEX_ENDPOINT: emulator.endpoint });
-    const records = history.recordGroup(group('submit'), jobs('submit', 100));
+    const api = await connectVertex(FIXTURE_REGION, { ARIEL_VERTEX_ENDPOINT: emulator.endpoint });
+    const records = history.recordGroup(groupFixture('submit'), jobsFixture('submit', 100));
     const started = performance.now();
-    await submitJobs(api, history, records, { parent: parentOf('bench', 'us-central1'), concurrency: 8 });
+    await submitJobs(api, history, records, { parent: parentOf(FIXTURE_PROJECT, FIXTURE_REGION), concurrency: 8 });
     const elapsed = performance.now() - started;
     await api.close();
     const calls = Object.values(emulator.calls).reduce((a, b) => a + b, 0);
@@ -78,7 +40,7 @@ export async function cloudBench(rounds: number): Promise<void> {
     console.log(`  100 jobs: ${elapsed.toFixed(0)} ms, ${(calls / 100).toFixed(2)} gRPC calls per job`);
 
     for (let g = 0; g < 9; g++) {
-      const finished = history.recordGroup(group(`done-${g}`), jobs(`done-${g}`, 100));
+      const finished = history.recordGroup(groupFixture(`done-${g}`), jobsFixture(`done-${g}`, 100));
       history.updateMany(
         finished.map(job => ({ id: job.id, state: 'JOB_STATE_SUCCEEDED', remoteName: `x/${job.id}` }))
       );

@@ -58,9 +58,9 @@ describe('ariel cloud --dry-run', () => {
     assert.equal(jobs[1].acceleratorType, null);
     assert.deepEqual(jobs[1].labels, {
       team: 'nlp',
-      'ariel-project': 'dryproj',
-      'ariel-group': 'sweep',
-      'ariel-experiment': '2'
+      ariel_project: 'dryproj',
+      ariel_group: 'sweep',
+      ariel_experiment: '2'
     });
     assert.match(jobs[0].image, /^us-central1-docker\.pkg\.dev\/p\/ariel\/dryproj:cloud-cpu-[0-9a-f]{12}$/);
   });

@@ -224,7 +224,16 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
   }
 
   const { signal, dispose } = interruption();
+  const history = await History.open();
   try {
+    // Before anything is built: a name in use is an error now, not after the push.
+    if (history.group(group)) {
+      throw new ArielError(
+        'cloud-spec-invalid',
+        `A job group named ${group} exists already.`,
+        `Choose another --name, or see it with: ariel status --group ${group}`
+      );
+    }
     await ensureEngine(docker);
     const progress = await buildProgress();
     try {
@@ -242,50 +251,49 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     process.stderr.write(`Pushed ${image}\n`);
     const jobs = plan(image);
 
-    await withHistory(async history => {
-      const records = history.recordGroup(
-        {
-          name: group,
-          platform: 'vertex',
-          projectRoot: project.root,
-          target,
-          cloudProject: options.projectId,
-          region: options.region,
-          image,
-          imageDigest: digest,
-          dockerfile: imagePlan.dockerfile,
-          packages,
-          createdAt: new Date().toISOString()
-        },
-        jobs.map(job => ({
-          experiment: job.index,
-          args: job.args,
-          spec: job as unknown as Record<string, unknown>,
-          requestId: newRequestId()
-        }))
+    const records = history.recordGroup(
+      {
+        name: group,
+        platform: 'vertex',
+        projectRoot: project.root,
+        target,
+        cloudProject: options.projectId,
+        region: options.region,
+        image,
+        imageDigest: digest,
+        dockerfile: imagePlan.dockerfile,
+        packages,
+        createdAt: new Date().toISOString()
+      },
+      jobs.map(job => ({
+        experiment: job.index,
+        args: job.args,
+        spec: job as unknown as Record<string, unknown>,
+        requestId: newRequestId()
+      }))
+    );
+    const api = await connect(options.region);
+    let result: SubmitResult;
+    try {
+      result = await submitJobs(api, history, records, {
+        parent: parentOf(options.projectId, options.region),
+        concurrency: options.concurrency,
+        signal,
+        onEvent: event => process.stderr.write(progressLine(event))
+      });
+    } finally {
+      await api.close();
+    }
+    if (options.json) {
+      printJobs(history.jobs({ group }), true);
+    } else {
+      process.stderr.write(
+        `Job group ${group}: ${result.created.length} of ${jobs.length} jobs created. Follow them with: ariel status --group ${group}\n`
       );
-      const api = await connect(options.region);
-      let result: SubmitResult;
-      try {
-        result = await submitJobs(api, history, records, {
-          parent: parentOf(options.projectId, options.region),
-          concurrency: options.concurrency,
-          signal,
-          onEvent: event => process.stderr.write(progressLine(event))
-        });
-      } finally {
-        await api.close();
-      }
-      if (options.json) {
-        printJobs(history.jobs({ group }), true);
-      } else {
-        process.stderr.write(
-          `Job group ${group}: ${result.created.length} of ${jobs.length} jobs created. Follow them with: ariel status --group ${group}\n`
-        );
-      }
-      checkComplete(result, group, signal);
-    });
+    }
+    checkComplete(result, group, signal);
   } finally {
+    history.close();
     dispose();
   }
 }

@@ -58,7 +58,7 @@ describe('ariel cloud', () => {
     ...more
   ];
   const groupJobs = (name: string) =>
-    [...emulator.jobs.values()].filter(j => (j.request.labels as Record<string, string>)['ariel-group'] === name);
+    [...emulator.jobs.values()].filter(j => (j.request.labels as Record<string, string>)['ariel_group'] === name);
   const status = async (group: string): Promise<JobView[]> => {
     const result = await cli(['status', '--group', group, '--json']);
     assert.equal(result.code, 0, result.stderr);
@@ -202,20 +202,24 @@ describe('ariel cloud', () => {
     assert.match(missing.stderr, /No job group named invalid/);
   });
 
-  it('leaves a consistent history when killed with SIGKILL mid-submission', async () => {
+  /**
+   * Submits 40 jobs to an emulator that answers slowly, stops the CLI with `signal` once a job
+   * exists, and checks that the history names exactly the jobs that exist in the cloud.
+   */
+  async function interruptSubmission(group: string, signal: NodeJS.Signals): Promise<number | null> {
     const slow = new VertexEmulator({ createDelayMs: 300 });
     await slow.start();
     try {
       const slowEnv = { ...env, ARIEL_VERTEX_ENDPOINT: slow.endpoint };
-      const running = startCli(submitArgs('killed', '--experiment-config', 'stdin', '--concurrency', '2'), {
+      const running = startCli(submitArgs(group, '--experiment-config', 'stdin', '--concurrency', '2'), {
         cwd: project,
         env: slowEnv,
         stdin: JSON.stringify({ seed: Array.from({ length: 40 }, (_, i) => i) })
       });
       await eventually(() => /Created job \d+/.test(running.output().stderr), 'a first job to be created', 300_000);
-      running.child.kill('SIGKILL');
-      await running.result;
-      const result = await runCli(['status', '--group', 'killed', '--json'], { cwd: project, env: slowEnv });
+      running.child.kill(signal);
+      const { code } = await running.result;
+      const result = await runCli(['status', '--group', group, '--json'], { cwd: project, env: slowEnv });
       assert.equal(result.code, 0, result.stderr);
       const jobs = JSON.parse(result.stdout) as JobView[];
       assert.equal(jobs.length, 40, 'every experiment is recorded');
@@ -230,8 +234,17 @@ describe('ariel cloud', () => {
         'the history names exactly the jobs that exist'
       );
       assert.ok(jobs.every(j => (j.name ? j.state !== 'NOT_SUBMITTED' : j.state === 'NOT_SUBMITTED')));
+      return code;
     } finally {
       await slow.stop();
     }
+  }
+
+  it('leaves a consistent history when killed with SIGKILL mid-submission', async () => {
+    await interruptSubmission('killed', 'SIGKILL');
+  });
+
+  it('stops submitting on Ctrl-C, exits 130 and records what was not created', async () => {
+    assert.equal(await interruptSubmission('interrupted', 'SIGINT'), 130);
   });
 });

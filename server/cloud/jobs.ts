@@ -14,7 +14,8 @@ import {
 } from '../history/store.js';
 import type { CloudJob } from './spec.js';
 import { submitJobs, type SubmitOptions, type SubmitResult } from './submit.js';
-import { parentOf, vertexError, type JobApi } from './vertex.js';
+import { ARIEL_LABELS } from './labels.js';
+import { parentOf, vertexError, type JobApi, type RemoteJob } from './vertex.js';
 
 /** Opens the JobService of a region; one per region and command. */
 export type Connect = (region: string) => Promise<JobApi>;
@@ -41,8 +42,8 @@ function ownerGone(owner: string): boolean {
   }
 }
 
-/** Groups jobs by the region of their group, for one client per region. */
-function byRegion(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecord[]> {
+/** Jobs by their group, Vertex AI groups only. */
+function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecord[]> {
   const groups = new Map<string, GroupRecord>();
   const result = new Map<GroupRecord, JobRecord[]>();
   for (const job of jobs) {
@@ -56,39 +57,45 @@ function byRegion(history: History, jobs: JobRecord[]): Map<GroupRecord, JobReco
 }
 
 /**
- * Asks Vertex AI for the state of every unfinished job and records it. A job left SUBMITTING by a
- * submission that died (kill -9, a crash) is settled: adopted when its request label finds it,
- * else recorded as never submitted. Returns warnings for jobs that could not be asked about.
+ * Asks Vertex AI for the state of every unfinished job and records it: one list call per group
+ * (by its ariel_group label), whatever its size. A job left SUBMITTING by a submission that died
+ * (kill -9, a crash) is settled: adopted when its request label is found, else recorded as never
+ * submitted. Returns warnings for groups that could not be asked about.
  */
 export async function refreshStates(history: History, connect: Connect, group?: string): Promise<string[]> {
-  const unfinished = history.jobs({ group, latestOnly: false }).filter(job => !FINAL_STATES.has(job.state));
+  const unfinished = history.jobs({ group }).filter(job => !FINAL_STATES.has(job.state));
   const warnings: string[] = [];
   const clients = new Map<string, JobApi>();
   try {
-    for (const [record, jobs] of byRegion(history, unfinished)) {
+    for (const [record, jobs] of byGroup(history, unfinished)) {
       const region = record.region!;
       const api = clients.get(region) ?? (await connect(region));
       clients.set(region, api);
-      const changes = await Promise.all(
-        jobs.map(async job => {
-          try {
-            if (job.remoteName) {
-              const remote = await api.get(job.remoteName);
-              return { id: job.id, state: remote.state, error: remote.error ?? null };
-            }
-            if (job.state === SUBMITTING && ownerGone(job.owner)) {
-              const found = await api.findByRequest(parentOf(record.cloudProject!, region), job.requestId);
-              return found
-                ? { id: job.id, state: found.state, remoteName: found.name, error: found.error ?? null }
-                : { id: job.id, state: NOT_SUBMITTED, error: 'The submission stopped before creating it.' };
-            }
-          } catch (error) {
-            warnings.push(vertexError(error, `Asking about job ${job.group}-${job.experiment}`).message);
-          }
-          return undefined;
-        })
-      );
-      history.updateMany(changes.filter(change => change !== undefined));
+      let remote: RemoteJob[];
+      try {
+        remote = await api.listByLabel(parentOf(record.cloudProject!, region), ARIEL_LABELS.group, record.name);
+      } catch (error) {
+        warnings.push(vertexError(error, `Asking about job group ${record.name}`).message);
+        continue;
+      }
+      const byName = new Map(remote.map(job => [job.name, job]));
+      const byRequest = new Map(remote.map(job => [job.labels?.[ARIEL_LABELS.request], job]));
+      const changes = jobs.flatMap(job => {
+        if (job.remoteName) {
+          const found = byName.get(job.remoteName);
+          return found ? [{ id: job.id, state: found.state, error: found.error ?? null }] : [];
+        }
+        if (job.state !== SUBMITTING || !ownerGone(job.owner)) {
+          return [];
+        }
+        const found = byRequest.get(job.requestId);
+        return [
+          found
+            ? { id: job.id, state: found.state, remoteName: found.name, error: found.error ?? null }
+            : { id: job.id, state: NOT_SUBMITTED, error: 'The submission stopped before creating it.' }
+        ];
+      });
+      history.updateMany(changes);
     }
   } finally {
     await Promise.all([...clients.values()].map(api => api.close()));
@@ -115,7 +122,7 @@ export async function stopJobs(
   }
   const stoppable = jobs.filter(job => job.remoteName && !FINAL_STATES.has(job.state));
   const stopped: JobRecord[] = [];
-  for (const [record, group] of byRegion(history, stoppable)) {
+  for (const [record, group] of byGroup(history, stoppable)) {
     const api = await connect(record.region!);
     try {
       for (const job of group) {

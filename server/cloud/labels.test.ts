@@ -21,7 +21,7 @@ describe('labels', () => {
     assert.throws(() => parseLabels(['=x']), { code: 'cloud-spec-invalid' });
     assert.throws(() => parseLabels(['1run=x']), { message: /start with a letter/ });
     assert.throws(() => parseLabels(['goog-x=1']), { message: /reserved/ });
-    assert.throws(() => parseLabels(['ariel-group=mine']), { message: /reserved/ });
+    assert.throws(() => parseLabels(['ariel_group=mine']), { message: /reserved/ });
     assert.throws(() => parseLabels(Array.from({ length: 70 }, (_, i) => `k${i}=v`)), { message: /Too many labels/ });
   });
 

@@ -9,11 +9,11 @@ const JOB_SUFFIX_ROOM = 8;
 
 /** Keys Ariel sets on every job; users may not set them. */
 export const ARIEL_LABELS = {
-  group: 'ariel-group',
-  experiment: 'ariel-experiment',
+  group: 'ariel_group',
+  experiment: 'ariel_experiment',
   /** Unique per creation request, so a retry after a lost response finds the job it created. */
-  request: 'ariel-request',
-  project: 'ariel-project'
+  request: 'ariel_request',
+  project: 'ariel_project'
 } as const;
 
 /**
@@ -82,7 +82,7 @@ export function parseLabels(pairs: string[]): LabelResult {
   return { labels, warnings };
 }
 
-/** A group name becomes its jobs' display names ("NAME-3") and the ariel-group label. */
+/** A group name becomes its jobs' display names ("NAME-3") and the ariel_group label. */
 export function checkGroupName(name: string): string {
   // eslint-disable-next-line no-control-regex
   if (!name.trim() || /[\x00-\x1f\x7f]/.test(name) || name.length > MAX_DISPLAY_NAME - JOB_SUFFIX_ROOM) {
@@ -96,7 +96,7 @@ export function checkGroupName(name: string): string {
   if (label !== name) {
     throw new ArielError(
       'cloud-spec-invalid',
-      `Name "${name}" is also the jobs' ariel-group label, which allows lowercase letters, digits, _ and - only (at most ${MAX_LENGTH}).`,
+      `Name "${name}" is also the jobs' ariel_group label, which allows lowercase letters, digits, _ and - only (at most ${MAX_LENGTH}).`,
       `Use e.g. --name ${label.replace(/^-+|-+$/g, '') || 'my-sweep'}.`
     );
   }

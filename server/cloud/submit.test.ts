@@ -3,33 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { History, NOT_SUBMITTED, type NewJob } from '../history/store.js';
-import { planCloudJobs } from './spec.js';
+import { History, NOT_SUBMITTED } from '../history/store.js';
+import { refreshStates } from './jobs.js';
 import { submitJobs } from './submit.js';
 import { VertexEmulator } from './testing/emulator.js';
+import { FIXTURE_PROJECT, FIXTURE_REGION, groupFixture, jobsFixture } from './testing/fixtures.js';
 import { connectVertex, parentOf, type JobApi } from './vertex.js';
 
-const PARENT = parentOf('test-project', 'us-central1');
-
-function newJobs(group: string, count: number): NewJob[] {
-  const planned = planCloudJobs(
-    Array.from({ length: count }, (_, i) => ({ index: i + 1, args: ['--seed', String(i)] })),
-    {
-      group,
-      projectName: 'demo',
-      image: 'registry.example/demo@sha256:' + '0'.repeat(64),
-      target: { kind: 'module', module: 'trainer.train' },
-      machine: { machineType: 'n1-standard-4' },
-      userLabels: { team: 'vision' }
-    }
-  );
-  return planned.map(job => ({
-    experiment: job.index,
-    args: job.args,
-    spec: job as unknown as Record<string, unknown>,
-    requestId: `${group}-${job.index}-req`
-  }));
-}
+const PARENT = parentOf(FIXTURE_PROJECT, FIXTURE_REGION);
 
 describe('submitJobs against the JobService emulator', () => {
   const emulator = new VertexEmulator();
@@ -49,40 +30,23 @@ describe('submitJobs against the JobService emulator', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function record(group: string, count: number) {
-    return history.recordGroup(
-      {
-        name: group,
-        platform: 'vertex',
-        projectRoot: '/p',
-        target: 'trainer.train',
-        cloudProject: 'test-project',
-        region: 'us-central1',
-        image: 'registry.example/demo@sha256:' + '0'.repeat(64),
-        imageDigest: 'sha256:' + '0'.repeat(64),
-        dockerfile: 'FROM x\n',
-        packages: { six: '1.16.0' },
-        createdAt: new Date().toISOString()
-      },
-      newJobs(group, count)
-    );
-  }
+  const record = (group: string, count: number) => history.recordGroup(groupFixture(group), jobsFixture(group, count));
 
   it('creates one job per record with the planned spec, labels and args', async () => {
     const jobs = record('plain', 3);
     const result = await submitJobs(api, history, jobs, { parent: PARENT, concurrency: 2 });
     assert.equal(result.created.length, 3);
     const created = [...emulator.jobs.values()].filter(
-      j => (j.request.labels as Record<string, string>)['ariel-group'] === 'plain'
+      j => (j.request.labels as Record<string, string>)['ariel_group'] === 'plain'
     );
     assert.equal(created.length, 3);
     const second = created.find(j => (j.request.displayName as string) === 'plain-2')!;
     assert.deepEqual(second.request.labels, {
       team: 'vision',
-      'ariel-project': 'demo',
-      'ariel-group': 'plain',
-      'ariel-experiment': '2',
-      'ariel-request': 'plain-2-req'
+      ariel_project: 'demo',
+      ariel_group: 'plain',
+      ariel_experiment: '2',
+      ariel_request: 'plain-2-req'
     });
     const pool = (second.request.jobSpec as { workerPoolSpecs: Record<string, Record<string, unknown>>[] })
       .workerPoolSpecs[0];
@@ -116,7 +80,7 @@ describe('submitJobs against the JobService emulator', () => {
     const result = await submitJobs(api, history, jobs, { parent: PARENT, backoffMs: 10 });
     assert.equal(result.created.length, 1);
     const created = [...emulator.jobs.values()].filter(
-      j => (j.request.labels as Record<string, string>)['ariel-group'] === 'dropped'
+      j => (j.request.labels as Record<string, string>)['ariel_group'] === 'dropped'
     );
     assert.equal(created.length, 1, 'exactly one job exists in the cloud');
     assert.equal(history.jobs({ group: 'dropped' })[0].remoteName, created[0].name);
@@ -148,5 +112,20 @@ describe('submitJobs against the JobService emulator', () => {
       history.jobs({ group: 'interrupted' }).map(j => j.state),
       ['JOB_STATE_PENDING', 'JOB_STATE_PENDING', NOT_SUBMITTED, NOT_SUBMITTED]
     );
+  });
+
+  it('refreshes the states of a whole group with one list call', async () => {
+    const jobs = record('polled', 5);
+    await submitJobs(api, history, jobs, { parent: PARENT });
+    const listed = emulator.calls.ListCustomJobs;
+    const warnings = await refreshStates(
+      history,
+      region => connectVertex(region, { ARIEL_VERTEX_ENDPOINT: emulator.endpoint }),
+      'polled'
+    );
+    assert.deepEqual(warnings, []);
+    assert.equal(emulator.calls.ListCustomJobs, listed + 1);
+    // Without an engine, the emulator moves a job one state on per read.
+    assert.ok(history.jobs({ group: 'polled' }).every(j => j.state === 'JOB_STATE_RUNNING'));
   });
 });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NOT_SUBMITTED, type History, type JobRecord } from '../history/store.js';
 import type { CloudJob } from './spec.js';
 import { customJobMessage } from './spec.js';
-import { isRetryable, vertexError, type JobApi } from './vertex.js';
+import { findByRequest, isRetryable, vertexError, type JobApi } from './vertex.js';
 
 /** What a submission reports per job; a terminal or the sidebar renders it. */
 export type SubmitEvent =
@@ -50,7 +50,7 @@ export async function submitJobs(
     let maybeCreated = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        const found = maybeCreated ? await api.findByRequest(parent, job.requestId) : undefined;
+        const found = maybeCreated ? await findByRequest(api, parent, job.requestId) : undefined;
         const remote =
           found ?? (await api.create(parent, customJobMessage(job.spec as unknown as CloudJob, job.requestId)));
         history.update(job.id, { state: remote.state, remoteName: remote.name });

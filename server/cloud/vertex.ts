@@ -6,14 +6,15 @@ export interface RemoteJob {
   name: string;
   state: string;
   error?: string;
+  labels?: Record<string, string>;
 }
 
 /** The four JobService calls Ariel makes; the Vertex AI client implements them, tests may fake them. */
 export interface JobApi {
   create(parent: string, customJob: Record<string, unknown>): Promise<RemoteJob>;
   get(name: string): Promise<RemoteJob>;
-  /** The job a creation request made, found by its request label; undefined when there is none. */
-  findByRequest(parent: string, requestId: string): Promise<RemoteJob | undefined>;
+  /** The jobs under `parent` that carry a label with that value (every page). */
+  listByLabel(parent: string, key: string, value: string): Promise<RemoteJob[]>;
   cancel(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,13 +36,15 @@ interface CustomJobMessage {
   name?: string | null;
   state?: string | number | null;
   error?: { message?: string | null } | null;
+  labels?: Record<string, string> | null;
 }
 
 function remoteOf(job: CustomJobMessage): RemoteJob {
   return {
     name: job.name ?? '',
     state: typeof job.state === 'string' ? job.state : `JOB_STATE_${job.state ?? 'UNSPECIFIED'}`,
-    ...(job.error?.message ? { error: job.error.message } : {})
+    ...(job.error?.message ? { error: job.error.message } : {}),
+    ...(job.labels ? { labels: job.labels } : {})
   };
 }
 
@@ -79,12 +82,12 @@ export async function connectVertex(region: string, env: NodeJS.ProcessEnv = pro
       const [job] = await client.getCustomJob({ name });
       return remoteOf(job as CustomJobMessage);
     },
-    async findByRequest(parent, requestId) {
+    async listByLabel(parent, key, value) {
       const [jobs] = await client.listCustomJobs(
-        { parent, filter: `labels.${ARIEL_LABELS.request}="${requestId}"` },
+        { parent, filter: `labels.${key}="${value}"` },
         { autoPaginate: true }
       );
-      return jobs.length > 0 ? remoteOf(jobs[0] as CustomJobMessage) : undefined;
+      return jobs.map(job => remoteOf(job as CustomJobMessage));
     },
     async cancel(name) {
       await client.cancelCustomJob({ name });
@@ -118,4 +121,9 @@ export function vertexError(error: unknown, what: string): ArielError {
     `${what} failed: ${details || message || String(error)}`,
     hints[code ?? -1] ?? 'See the message above.'
   );
+}
+
+/** The job a creation request made, found by its request label; undefined when there is none. */
+export async function findByRequest(api: JobApi, parent: string, requestId: string): Promise<RemoteJob | undefined> {
+  return (await api.listByLabel(parent, ARIEL_LABELS.request, requestId))[0];
 }

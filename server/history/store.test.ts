@@ -3,32 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { History, NOT_SUBMITTED, SUBMITTING, type GroupRecord, type NewJob } from './store.js';
+import { groupFixture, jobsFixture } from '../cloud/testing/fixtures.js';
+import { History, NOT_SUBMITTED, SUBMITTING } from './store.js';
 
-function group(name: string): GroupRecord {
-  return {
-    name,
-    platform: 'vertex',
-    projectRoot: '/p',
-    target: 'trainer.train',
-    cloudProject: 'proj',
-    region: 'us-central1',
-    image: `r/p@sha256:${'a'.repeat(64)}`,
-    imageDigest: `sha256:${'a'.repeat(64)}`,
-    dockerfile: 'FROM x\n',
-    packages: { numpy: '2.1.0' },
-    createdAt: new Date().toISOString()
-  };
-}
-
-function jobs(name: string, count: number): NewJob[] {
-  return Array.from({ length: count }, (_, i) => ({
-    experiment: i + 1,
-    args: ['--seed', String(i)],
-    spec: { displayName: `${name}-${i + 1}` },
-    requestId: `${name}-${i + 1}`
-  }));
-}
+const group = groupFixture;
+const jobs = jobsFixture;
 
 describe('History', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ariel-history-'));
@@ -50,7 +29,7 @@ describe('History', () => {
         [2, 1, SUBMITTING, ['--seed', '1']]
       ]
     );
-    assert.deepEqual(history.group('g1')!.packages, { numpy: '2.1.0' });
+    assert.deepEqual(history.group('g1')!.packages, { six: '1.16.0' });
     assert.equal(history.findJob('g1-2')!.id, recorded[1].id);
   });
 

@@ -196,11 +196,13 @@ export class VertexEmulator {
   }
 
   private get(name: string): unknown {
-    const job = this.require(name);
+    return this.observe(this.require(name));
+  }
+
+  /** A job as a read returns it; without an engine, each read moves it one state on. */
+  private observe(job: EmulatedJob & { times: Record<string, Timestamp> }): unknown {
     if (!this.options.docker && !FINAL.has(job.state)) {
-      // Without an engine, each poll moves the job one state on.
       this.setState(job, job.state === 'JOB_STATE_PENDING' ? 'JOB_STATE_RUNNING' : 'JOB_STATE_SUCCEEDED');
-      return this.message(job);
     }
     return this.message(job);
   }
@@ -213,7 +215,7 @@ export class VertexEmulator {
         job.name.startsWith(parent) &&
         filters.every(([, key, value]) => (job.request.labels as Record<string, string>)?.[key] === value)
     );
-    return { customJobs: jobs.map(job => this.message(job)), nextPageToken: '' };
+    return { customJobs: jobs.map(job => this.observe(job)), nextPageToken: '' };
   }
 
   private cancel(name: string): unknown {
