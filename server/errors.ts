@@ -12,8 +12,10 @@ export type ErrorCode =
   | 'file-unreadable'
   /** The project folder does not exist. */
   | 'project-not-found'
-  /** `.ariel.json` or `.calibanconfig.json` is malformed or breaks the schema. */
+  /** `.ariel.json`, `.calibanconfig.json`, the user config or an ARIEL_* variable is malformed or breaks the schema. */
   | 'config-invalid'
+  /** A value would add a line to a generated Dockerfile: a check before the generator missed it. */
+  | 'dockerfile-unsafe'
   /** `requirements.txt`, `setup.py` or `pyproject.toml` cannot be honoured. */
   | 'dependencies-invalid'
   /** A feature Ariel does not have (yet), e.g. conda environments. */

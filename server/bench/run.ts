@@ -3,18 +3,23 @@
  * so that a shared, noisy machine changes both sides alike.
  *  - warm start of an ariel-cpu kernel (image built) vs the stock local python3 kernel,
  *    from the start request to the first kernel_info reply;
- *  - `ariel build` of an unchanged image vs starting Node itself.
+ *  - `ariel build` of an unchanged image vs starting Node itself;
+ *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cloudBench } from './cloud.js';
+import { connectDocker } from '../docker/engine.js';
 import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
+import { cloudBench } from './cloud.js';
+import { benchColdBuild } from './coldBuild.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
+/** Cold builds take a minute or more each. */
+const COLD_ROUNDS = Number(process.env.ARIEL_BENCH_COLD_ROUNDS ?? 3);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -73,6 +78,8 @@ async function main(): Promise<void> {
     }
     console.log(`unchanged image, median of ${ROUNDS} rounds`);
     line('  ariel build', median(build), median(node), 'node -e 0');
+
+    await benchColdBuild(connectDocker(), COLD_ROUNDS);
   } catch (error) {
     console.error(`benchmark failed: ${(error as Error).message}\nJupyter Server log:\n${server.log.slice(-4000)}`);
     process.exitCode = 1;

@@ -132,6 +132,31 @@ describe('collectContext', () => {
     assert.equal(hashes.size, 4);
   });
 
+  it("never sends Ariel's own config files, which may carry index credentials", async () => {
+    const root = tempProject({
+      'train.py': '',
+      '.ariel.json': '{ "build": { "pip_index_url": "https://u:secret@mirror.example/simple" } }',
+      '.calibanconfig.json': '{}',
+      'sub/.ariel.json': '{}'
+    });
+    assert.deepEqual((await contextOf(root, 'run')).files, ['train.py']);
+    assert.deepEqual((await contextOf(root, 'cloud')).files, ['train.py']);
+  });
+
+  it('always sends (and hashes) the files the Dockerfile copies, whatever .dockerignore says', async () => {
+    const root = tempProject({
+      'train.py': '',
+      'requirements.txt': '-r reqs/base.txt\n',
+      'reqs/base.txt': 'numpy\n',
+      '.dockerignore': '*\n'
+    });
+    const before = await contextOf(root, 'run');
+    assert.deepEqual(before.files, ['reqs/base.txt', 'requirements.txt']);
+    writeFiles(root, { 'reqs/base.txt': 'numpy==2\n' });
+    assert.notEqual((await contextOf(root, 'run')).hash, before.hash);
+    assert.deepEqual((await contextOf(root, 'shell')).files, ['reqs/base.txt', 'requirements.txt']);
+  });
+
   it('sends symbolic links as links', async () => {
     const root = tempProject({ 'train.py': 'x', 'requirements.txt': '' });
     symlinkSync('train.py', join(root, 'main.py'));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,15 +8,20 @@ import { pack } from 'tar-fs';
 import type { Ignore } from '@balena/dockerignore';
 import { copiesCode, DOCKERFILE_NAME } from '../dockerfile/generate.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
+import { ArielError } from '../errors.js';
+import { CONFIG_FILES } from '../project/config.js';
+import { entryExists, readTextFile } from '../project/read.js';
 
 // The package is CommonJS whose typings claim an ES default export.
 const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as () => Ignore;
 
 /**
- * Never sent to the engine, whatever `.dockerignore` says: version control,
- * virtual environments (any folder with a pyvenv.cfg) and caches.
+ * Never sent to the engine, whatever `.dockerignore` says: Ariel's own config files (they may
+ * carry index credentials), version control, virtual environments (any folder with a
+ * pyvenv.cfg) and caches.
  */
 const ALWAYS_EXCLUDED = new Set([
+  ...CONFIG_FILES,
   '.git',
   '.hg',
   '.svn',
@@ -41,10 +46,16 @@ export interface BuildContext {
   hash: string;
 }
 
-/** Only the files the Dockerfile copies: dependency files, plus the whole project in batch modes. */
+/**
+ * Only the files the Dockerfile copies: dependency files, plus the whole project in batch modes.
+ * The dependency files are always there (and in the hash), whatever `.dockerignore` says.
+ */
 export async function collectContext(plan: ImagePlan): Promise<BuildContext> {
   const { root } = plan.project;
-  const files = copiesCode(plan.spec.mode) ? await projectFiles(root) : dependencyFiles(plan);
+  const dependencies = dependencyFiles(plan);
+  const files = copiesCode(plan.spec.mode)
+    ? [...new Set([...(await projectFiles(root)), ...dependencies])].sort()
+    : dependencies;
   const hash = createHash('sha256').update(plan.dockerfile);
   for (const file of files) {
     const path = join(root, file);
@@ -60,18 +71,45 @@ export async function collectContext(plan: ImagePlan): Promise<BuildContext> {
 }
 
 function dependencyFiles(plan: ImagePlan): string[] {
-  const { requirements, package: pkg } = plan.spec.dependencies;
-  return [...(requirements ? [requirements] : []), ...(pkg?.kind === 'source' ? pkg.files : [])].sort();
+  const { requirements, requirementIncludes = [], package: pkg } = plan.spec.dependencies;
+  return [
+    ...(requirements ? [requirements, ...requirementIncludes] : []),
+    ...(pkg?.kind === 'source' ? pkg.files : [])
+  ].sort();
+}
+
+/** The project's `.dockerignore` rules, each checked: a pattern that is not one names its line. */
+function ignoreRules(root: string): { rules: string[]; ignored: Ignore } {
+  const path = join(root, '.dockerignore');
+  const ignored = dockerignore();
+  const rules: string[] = [];
+  if (!entryExists(path)) {
+    return { rules, ignored };
+  }
+  readTextFile(path)
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      if (!line.trim() || line.startsWith('#')) {
+        return;
+      }
+      try {
+        // The pattern is compiled on first use: use it once here, so a bad one names its line.
+        dockerignore().add(line).ignores('x');
+        ignored.add(line);
+      } catch (error) {
+        throw new ArielError(
+          'config-invalid',
+          `${path}:${i + 1}: invalid pattern ${JSON.stringify(line)} (${(error as Error).message.replace(/^.*: /, '')})`,
+          "Patterns follow Docker's .dockerignore rules: *, ?, ** and [a-z] classes; escape a literal [ as \\[."
+        );
+      }
+      rules.push(line);
+    });
+  return { rules, ignored };
 }
 
 async function projectFiles(root: string): Promise<string[]> {
-  const ignorePath = join(root, '.dockerignore');
-  const rules = existsSync(ignorePath)
-    ? readFileSync(ignorePath, 'utf8')
-        .split(/\r?\n/)
-        .filter(line => line.trim() && !line.startsWith('#'))
-    : [];
-  const ignored = dockerignore().add(rules);
+  const { rules, ignored } = ignoreRules(root);
   // With "!" exceptions a file inside an ignored folder may come back, so such folders are walked anyway.
   const hasExceptions = rules.some(rule => rule.trim().startsWith('!'));
   const files: string[] = [];

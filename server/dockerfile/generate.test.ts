@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
-import { MODES, renderDockerfile, type Mode } from './generate.js';
+import { ArielError } from '../errors.js';
+import { MODES, renderDockerfile, type ImageSpec, type Mode } from './generate.js';
 import { planImage, type ImagePlan } from './plan.js';
 
 /** Snapshots live in the source tree; the compiled test sits in dist/server/dockerfile/. */
@@ -126,6 +127,30 @@ describe('Dockerfile snapshots', () => {
     matchSnapshot('pyproject-dynamic-cpu', text);
     assert.ok(text.includes('COPY pyproject.toml setup.py /tmp/ariel/package/'), text);
     assert.ok(text.includes('RUN ["pip", "install", ".[dev]"]'), text);
+  });
+
+  it('requirements.txt with -r and -c includes copies each at its own path', () => {
+    const text = dockerfile(
+      {
+        'requirements.txt': '-r reqs/base.txt\n-c constraints.txt\ntorch\n',
+        'reqs/base.txt': 'numpy\n',
+        'constraints.txt': 'numpy<3\n'
+      },
+      'run',
+      'cpu'
+    );
+    matchSnapshot('requirements-includes-cpu', text);
+    assert.ok(
+      text.includes(
+        [
+          'COPY requirements.txt /tmp/ariel/requirements.txt',
+          'COPY reqs/base.txt /tmp/ariel/reqs/base.txt',
+          'COPY constraints.txt /tmp/ariel/constraints.txt',
+          'RUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]'
+        ].join('\n')
+      ),
+      text
+    );
   });
 
   it('apt_packages as a list goes into both images', () => {
@@ -261,4 +286,27 @@ describe('renderDockerfile', () => {
     );
     assert.ok(!text.includes('train.py'), text);
   });
+});
+
+describe('renderDockerfile refuses values that would add a line, whatever checked them before', () => {
+  const spec = () => ({ ...plan(REQUIREMENTS_ONLY, 'run', 'cpu').spec, user: USER });
+  const cases: [string, Partial<ImageSpec>][] = [
+    ['baseImage', { baseImage: 'python:3.11-slim\nRUN touch /x #' }],
+    ['baseImage', { baseImage: 'python:3.11-slim\r' }],
+    ['aptPackages[0]', { aptPackages: ['git\u2028RUN x'] }],
+    ['dependencies.requirements', { dependencies: { requirements: 'requirements.txt\nRUN x' } }],
+    [
+      'dependencies.package.requirements[0]',
+      { dependencies: { package: { kind: 'pyproject', name: 'p', requirements: ['numpy\u0000'], extras: [] } } }
+    ]
+  ];
+  for (const [field, change] of cases) {
+    it(`refuses a control character in ${field}`, () => {
+      assert.throws(
+        () => renderDockerfile({ ...spec(), ...change }),
+        (error: unknown) =>
+          error instanceof ArielError && error.code === 'dockerfile-unsafe' && error.message.includes(field)
+      );
+    });
+  }
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Accelerator } from '../project/config.js';
+import type { UserConfig } from '../project/user-config.js';
 import { findProject } from '../project/project.js';
+import { ArielError } from '../errors.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import type { Mode } from './generate.js';
 import { DEFAULT_BASE_IMAGES, hostUser, planImage } from './plan.js';
@@ -12,14 +14,22 @@ const REQUIREMENTS = { 'requirements.txt': 'numpy\n' };
 
 function plan(
   files: Record<string, string>,
-  options: { mode?: Mode; accelerator?: Accelerator; extras?: string[]; env?: NodeJS.ProcessEnv; name?: string } = {}
+  options: {
+    mode?: Mode;
+    accelerator?: Accelerator;
+    extras?: string[];
+    env?: NodeJS.ProcessEnv;
+    name?: string;
+    userConfig?: UserConfig;
+  } = {}
 ) {
   const project = findProject(tempProject(files, options.name ?? 'demo'));
   return planImage(project, {
     mode: options.mode ?? 'run',
     accelerator: options.accelerator ?? 'cpu',
     extras: options.extras,
-    env: options.env ?? {}
+    env: options.env ?? {},
+    userConfig: options.userConfig ?? { build: { pipExtraIndexUrls: [] } }
   });
 }
 
@@ -73,6 +83,52 @@ describe('planImage', () => {
       PIP_EXTRA_INDEX_URL: 'https://x.example/simple https://y.example/simple'
     });
     assert.equal(q.network, 'bridge');
+  });
+
+  it('takes build settings from the project file, then the user config, then the machine', () => {
+    const env = {
+      ARIEL_PIP_INDEX_URL: 'http://machine.example/simple',
+      ARIEL_PIP_EXTRA_INDEX_URL: 'http://machine-extra.example/simple',
+      ARIEL_BUILD_NETWORK: 'bridge'
+    };
+    const userConfig: UserConfig = {
+      build: { pipIndexUrl: 'https://u:pw@user.example/simple', pipExtraIndexUrls: [], network: 'host' }
+    };
+    const fromUser = plan(REQUIREMENTS, { env, userConfig });
+    assert.deepEqual(fromUser.buildArgs, {
+      PIP_INDEX_URL: 'https://u:pw@user.example/simple',
+      PIP_EXTRA_INDEX_URL: 'http://machine-extra.example/simple'
+    });
+    assert.equal(fromUser.network, 'host');
+    assert.deepEqual(fromUser.project.warnings, []);
+
+    const project = { ...REQUIREMENTS, '.ariel.json': '{ "build": { "pip_index_url": "https://p.example/simple" } }' };
+    assert.equal(plan(project, { env, userConfig }).buildArgs.PIP_INDEX_URL, 'https://p.example/simple');
+  });
+
+  it('refuses ARIEL_* values that cannot be what they name, naming the variable', () => {
+    for (const [name, value] of [
+      ['ARIEL_BASE_IMAGE_CPU', 'python:3.11-slim\nRUN touch /x'],
+      ['ARIEL_BASE_IMAGE_CPU', 'python 3'],
+      ['ARIEL_PIP_INDEX_URL', 'mirror.example/simple'],
+      ['ARIEL_PIP_EXTRA_INDEX_URL', 'https://a.example/\nhttps://b.example/'],
+      ['ARIEL_BUILD_NETWORK', 'host net']
+    ]) {
+      assert.throws(
+        () => plan(REQUIREMENTS, { env: { [name]: value } }),
+        (error: unknown) =>
+          error instanceof ArielError && error.code === 'config-invalid' && error.message.includes(name),
+        `${name}=${JSON.stringify(value)}`
+      );
+    }
+  });
+
+  it("expands Caliban's base image names in ARIEL_BASE_IMAGE_*", () => {
+    const env = { ARIEL_BASE_IMAGE_GPU: 'dlvm:pytorch-{}-1.4' };
+    assert.equal(
+      plan(REQUIREMENTS, { env, accelerator: 'gpu' }).spec.baseImage,
+      'gcr.io/deeplearning-platform-release/pytorch-gpu.1-4'
+    );
   });
 
   it('treats empty ARIEL_* variables as unset', () => {

@@ -1,7 +1,10 @@
 import { userInfo } from 'node:os';
-import type { Accelerator } from '../project/config.js';
+import { ArielError } from '../errors.js';
+import { expandBaseImage, shorten, type Accelerator } from '../project/config.js';
 import { detectDependencies } from '../project/dependencies.js';
 import { imageNameOf, type Project } from '../project/project.js';
+import { loadUserConfig, type UserConfig } from '../project/user-config.js';
+import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from '../project/values.js';
 import { renderDockerfile, type ImageSpec, type Mode } from './generate.js';
 
 /** Public images a user would pick; projects override them with `base_image`. */
@@ -18,6 +21,8 @@ export interface PlanOptions {
   extras?: string[];
   /** Machine-wide defaults, read from ARIEL_* variables (see README). */
   env?: NodeJS.ProcessEnv;
+  /** The per-user config; read from its file (see user-config.ts) when not given. */
+  userConfig?: UserConfig;
 }
 
 /** Everything needed to build one image: the Dockerfile and how to build it. */
@@ -32,19 +37,27 @@ export interface ImagePlan {
   network?: string;
 }
 
+/**
+ * Plans an image. Settings come from the project's config file first, then the user config
+ * (build settings only), then the machine's ARIEL_* variables, then Ariel's defaults.
+ */
 export function planImage(project: Project, options: PlanOptions): ImagePlan {
   const env = options.env ?? process.env;
-  // An empty ARIEL_* variable counts as unset, as in `ARIEL_PIP_INDEX_URL= ariel build`.
-  const machine = (name: string): string | undefined => env[name] || undefined;
+  const user = (options.userConfig ?? loadUserConfig(env))?.build;
   const { config } = project;
   const { mode, accelerator } = options;
-  const machineBase = machine(`ARIEL_BASE_IMAGE_${accelerator.toUpperCase()}`);
+  const machineBase = machineSetting(env, `ARIEL_BASE_IMAGE_${accelerator.toUpperCase()}`, IMAGE_REFERENCE, name =>
+    expandBaseImage(name, accelerator)
+  );
   const baseImage = config.baseImage[accelerator] ?? machineBase ?? DEFAULT_BASE_IMAGES[accelerator];
-  const pipIndexUrl = config.build.pipIndexUrl ?? machine('ARIEL_PIP_INDEX_URL');
+  const pipIndexUrl =
+    config.build.pipIndexUrl ?? user?.pipIndexUrl ?? machineSetting(env, 'ARIEL_PIP_INDEX_URL', INDEX_URL);
+  const machineExtras = machineSetting(env, 'ARIEL_PIP_EXTRA_INDEX_URL', INDEX_URLS)?.split(' ').filter(Boolean);
   const extraIndexUrls =
-    config.build.pipExtraIndexUrls.length > 0
-      ? config.build.pipExtraIndexUrls
-      : (env.ARIEL_PIP_EXTRA_INDEX_URL ?? '').split(/\s+/).filter(Boolean);
+    [config.build.pipExtraIndexUrls, user?.pipExtraIndexUrls ?? [], machineExtras ?? []].find(
+      urls => urls.length > 0
+    ) ?? [];
+  const network = config.build.network ?? user?.network ?? machineSetting(env, 'ARIEL_BUILD_NETWORK', NETWORK_NAME);
 
   const spec: ImageSpec = {
     projectName: imageNameOf(project).replace(/^ariel\//, ''),
@@ -73,8 +86,34 @@ export function planImage(project: Project, options: PlanOptions): ImagePlan {
     dockerfile: renderDockerfile(spec),
     repository: imageNameOf(project),
     buildArgs,
-    network: config.build.network ?? machine('ARIEL_BUILD_NETWORK')
+    network
   };
+}
+
+/**
+ * A machine-wide default from an ARIEL_* variable, expanded (base image names) and checked
+ * against its rule. An empty variable counts as unset, as in `ARIEL_PIP_INDEX_URL= ariel build`.
+ */
+function machineSetting(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  rule: Rule,
+  expand: (value: string) => string = value => value
+): string | undefined {
+  const value = env[name];
+  if (!value) {
+    return undefined;
+  }
+  const expanded = expand(value);
+  const problem = rule.check(expanded);
+  if (problem) {
+    throw new ArielError(
+      'config-invalid',
+      `Environment variable ${name} ${problem}: ${JSON.stringify(shorten(value))}`,
+      `Expected ${rule.expected}.`
+    );
+  }
+  return expanded;
 }
 
 /** The host user's ids; platforms without them (Windows) get the usual first user's. */

@@ -174,3 +174,50 @@ describe('loadConfig: .ariel.json', () => {
     );
   });
 });
+
+describe("loadConfig: base images as Caliban names them, checked by Docker's grammar", () => {
+  it('replaces {} in the object form too, and expands dlvm: names as Caliban does', () => {
+    const { config } = load(
+      '.calibanconfig.json',
+      '{ "base_image": { "cpu": "dlvm:pytorch-{}-1.4", "gpu": "registry.example:5000/team/cuda:{}@sha256:' +
+        'a'.repeat(64) +
+        '" } }'
+    );
+    assert.deepEqual(config().baseImage, {
+      cpu: 'gcr.io/deeplearning-platform-release/pytorch-cpu.1-4',
+      gpu: `registry.example:5000/team/cuda:gpu@sha256:${'a'.repeat(64)}`
+    });
+    const plain = load('.calibanconfig.json', '{ "base_image": "dlvm:tf2-{}" }').config();
+    assert.deepEqual(plain.baseImage, {
+      cpu: 'gcr.io/deeplearning-platform-release/tf2-cpu',
+      gpu: 'gcr.io/deeplearning-platform-release/tf2-gpu'
+    });
+    assert.deepEqual(
+      load('.ariel.json', '{ "base_image": "dlvm:tf-gpu-1.15" }').config().baseImage.cpu,
+      'gcr.io/deeplearning-platform-release/tf-gpu.1-15'
+    );
+  });
+
+  for (const [image, rule] of [
+    ['python:3.11-slim\nRUN touch /x #', 'line break'],
+    ['python:3.11\tslim', 'U+0009'],
+    ['python:3.11 slim', 'space'],
+    ['team/Python', 'upper-case'],
+    ['python:-bad', 'not an image reference'],
+    ['python@sha256:abc', 'not an image reference'],
+    [`${'a'.repeat(256)}:1`, 'at most 255'],
+    ['dlvm:pytorch-{}-0.1', 'DLVM']
+  ]) {
+    it(`refuses base_image ${JSON.stringify(image.slice(0, 40))}, naming the rule`, () => {
+      const { error, file } = errorOf('.ariel.json', JSON.stringify({ base_image: { gpu: image } }));
+      assert.equal(error.code, 'config-invalid');
+      assert.ok(error.message.startsWith(`${file}:1:16: key "base_image.gpu"`), error.message);
+      assert.ok(error.message.includes(rule), error.message);
+    });
+  }
+
+  it('takes __proto__ as an ordinary (unknown) key, and names an empty key', () => {
+    assert.match(errorOf('.ariel.json', '{"build": {"__proto__": 1}}').error.message, /unknown key "build.__proto__"/);
+    assert.match(errorOf('.ariel.json', '{"": 1}').error.message, /: empty key ""$/);
+  });
+});

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ArielError } from '../errors.js';
 import { locate, parseJsoncWithWarnings } from './jsonc.js';
+import { readTextFile } from './read.js';
+import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from './values.js';
 
 export type Accelerator = 'cpu' | 'gpu';
 export const ACCELERATORS: readonly Accelerator[] = ['cpu', 'gpu'];
@@ -24,6 +26,8 @@ export interface ProjectConfig {
 
 export const CONFIG_FILES = ['.ariel.json', '.calibanconfig.json'] as const;
 export type ConfigFileName = (typeof CONFIG_FILES)[number];
+/** A project's config file, or the per-user config (`user`), which takes only the `build` keys. */
+export type ConfigKind = ConfigFileName | 'user';
 
 interface RawConfig {
   base_image?: string | Partial<Record<Accelerator, string>>;
@@ -42,18 +46,32 @@ const schema = JSON.parse(
 // checked against JSON Schema's meta-schema by a test, not at every start: compiling validators
 // is most of what a kernel launcher spends before it talks to Docker, so each is compiled on first use.
 const ajv = new Ajv({ allErrors: false, verbose: true, validateSchema: false });
-const validators = new Map<ConfigFileName, ValidateFunction<RawConfig>>();
+const validators = new Map<ConfigKind, ValidateFunction<RawConfig>>();
 
-function validatorFor(kind: ConfigFileName): ValidateFunction<RawConfig> {
+function validatorFor(kind: ConfigKind): ValidateFunction<RawConfig> {
   let validate = validators.get(kind);
   if (!validate) {
-    // Caliban's files may carry keys Ariel does not know; only the known ones are checked.
-    validate = ajv.compile<RawConfig>(
-      kind === '.ariel.json' ? schema : { ...schema, $id: 'caliban-config', additionalProperties: true }
-    );
+    validate = ajv.compile<RawConfig>(schemaFor(kind));
     validators.set(kind, validate);
   }
   return validate;
+}
+
+function schemaFor(kind: ConfigKind): Record<string, unknown> {
+  const properties = schema.properties as Record<string, unknown>;
+  switch (kind) {
+    case '.ariel.json':
+      return schema;
+    case '.calibanconfig.json':
+      // Caliban's files may carry keys Ariel does not know; only the known ones are checked.
+      return { ...schema, $id: 'caliban-config', additionalProperties: true };
+    case 'user':
+      return {
+        ...schema,
+        $id: 'ariel-user-config',
+        properties: { $schema: properties.$schema, build: properties.build }
+      };
+  }
 }
 
 export function emptyConfig(): ProjectConfig {
@@ -68,35 +86,105 @@ export function emptyConfig(): ProjectConfig {
 }
 
 /**
- * Reads and validates `.ariel.json` or `.calibanconfig.json`; errors name the file, the key and what was expected.
- * Warnings (duplicate keys) are appended to `warnings`.
+ * Reads and validates `.ariel.json`, `.calibanconfig.json` or the user config; errors name the
+ * file, the key and what was expected. Every value that reaches a Dockerfile or a build is
+ * checked against what it may legally be. Warnings (duplicate keys) are appended to `warnings`.
  */
-export function loadConfig(path: string, kind: ConfigFileName, warnings: string[] = []): ProjectConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ArielError('file-unreadable', `Cannot read ${path}: ${(error as Error).message}`);
-  }
+export function loadConfig(path: string, kind: ConfigKind, warnings: string[] = []): ProjectConfig {
+  const text = readTextFile(path);
   const { value: raw, warnings: found } = parseJsoncWithWarnings(text, path);
   warnings.push(...found);
   const validate = validatorFor(kind);
   if (!validate(raw)) {
     throw schemaError(validate.errors ?? [], text, path);
   }
-  return normalize(raw);
+  const config = normalize(raw);
+  checkValues(raw, config, text, path);
+  return config;
+}
+
+/** Caliban's spelling of base images: `{}` stands for the accelerator, `dlvm:` names a Deep Learning VM image. */
+export function expandBaseImage(name: string, accelerator: Accelerator): string {
+  return expandDlvm(name.replaceAll('{}', accelerator));
+}
+
+/** Caliban's table of DLVM images (caliban/config/__init__.py): framework to the versions it knows. */
+const DLVMS: Record<string, string[]> = {
+  pytorch: ['1.0', '1.1', '1.2', '1.3', '1.4'],
+  tf: ['1.0', '1.13', '1.14', '1.15'],
+  tf2: ['2.0', '2.1', '2.2']
+};
+
+/**
+ * `dlvm:LIB-MODE[-VERSION]` as Caliban expands it: `dlvm:pytorch-cpu-1.4` is
+ * `gcr.io/deeplearning-platform-release/pytorch-cpu.1-4`. Other names are returned unchanged.
+ */
+function expandDlvm(name: string): string {
+  const match = /^dlvm:([a-z0-9]+)-(cpu|gpu)(?:-(.+))?$/.exec(name);
+  const versions = match && Object.hasOwn(DLVMS, match[1]) ? DLVMS[match[1]] : undefined;
+  if (!match || !versions || (match[3] !== undefined && !versions.includes(match[3]))) {
+    return name;
+  }
+  const [, lib, mode, version] = match;
+  return `gcr.io/deeplearning-platform-release/${lib}-${mode}${version ? `.${version.replaceAll('.', '-')}` : ''}`;
+}
+
+/** After expansion, a `dlvm:` name left is one Caliban does not know either. */
+const KNOWN_DLVM: Rule = {
+  check: name => (name.startsWith('dlvm:') ? 'is not a DLVM image Caliban knows' : undefined),
+  expected: `one of ${Object.entries(DLVMS)
+    .map(([lib, versions]) => `dlvm:${lib}-{}[-${versions.join('|')}]`)
+    .join(', ')}`
+};
+
+/** Values the schema cannot judge: image references, index URLs and the build network. */
+function checkValues(raw: RawConfig, config: ProjectConfig, text: string, file: string): void {
+  const check = (path: (string | number)[], value: string | undefined, ...rules: Rule[]) => {
+    for (const rule of value === undefined ? [] : rules) {
+      const problem = rule.check(value!);
+      if (problem) {
+        throw new ArielError(
+          'config-invalid',
+          `${locate(text, file, path)}: key "${keyName(path)}" ${problem}: ${JSON.stringify(shorten(value!))}`,
+          `Expected ${rule.expected}.`
+        );
+      }
+    }
+  };
+  for (const accelerator of ACCELERATORS) {
+    const path = typeof raw.base_image === 'string' ? ['base_image'] : ['base_image', accelerator];
+    check(path, config.baseImage[accelerator], KNOWN_DLVM, IMAGE_REFERENCE);
+  }
+  const build = raw.build ?? {};
+  check(['build', 'pip_index_url'], build.pip_index_url, INDEX_URL);
+  const extra = build.pip_extra_index_url;
+  if (typeof extra === 'string') {
+    check(['build', 'pip_extra_index_url'], extra, INDEX_URLS);
+  } else {
+    extra?.forEach((url, i) => check(['build', 'pip_extra_index_url', i], url, INDEX_URL));
+  }
+  check(['build', 'network'], build.network, NETWORK_NAME);
+}
+
+/** A value short enough to quote in a message. */
+export function shorten(value: string, max = 120): string {
+  return value.length > max ? `${value.slice(0, max)}… (${value.length} characters)` : value;
 }
 
 function normalize(raw: RawConfig): ProjectConfig {
   const config = emptyConfig();
   if (typeof raw.base_image === 'string') {
-    // Caliban: a "{}" in the name stands for the accelerator.
     config.baseImage = {
-      cpu: raw.base_image.replaceAll('{}', 'cpu'),
-      gpu: raw.base_image.replaceAll('{}', 'gpu')
+      cpu: expandBaseImage(raw.base_image, 'cpu'),
+      gpu: expandBaseImage(raw.base_image, 'gpu')
     };
   } else if (raw.base_image) {
-    config.baseImage = { ...raw.base_image };
+    for (const accelerator of ACCELERATORS) {
+      const name = raw.base_image[accelerator];
+      if (name !== undefined) {
+        config.baseImage[accelerator] = expandBaseImage(name, accelerator);
+      }
+    }
   }
   if (Array.isArray(raw.apt_packages)) {
     config.aptPackages = { cpu: [...raw.apt_packages], gpu: [...raw.apt_packages] };
@@ -123,8 +211,6 @@ function schemaError(errors: ErrorObject[], text: string, file: string): ArielEr
     .split('/')
     .slice(1)
     .map(segment => (/^\d+$/.test(segment) ? Number(segment) : segment.replaceAll('~1', '/').replaceAll('~0', '~')));
-  const keyName = (segments: (string | number)[]) =>
-    segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('') || '(top level)';
 
   if (error.keyword === 'additionalProperties') {
     const unknown = (error.params as { additionalProperty: string }).additionalProperty;
@@ -133,15 +219,20 @@ function schemaError(errors: ErrorObject[], text: string, file: string): ArielEr
     );
     return new ArielError(
       'config-invalid',
-      `${locate(text, file, [...path, unknown])}: unknown key "${keyName([...path, unknown])}"`,
+      `${locate(text, file, [...path, unknown])}: ${unknown === '' ? `empty key ""${path.length > 0 ? ` in "${keyName(path)}"` : ''}` : `unknown key "${keyName([...path, unknown])}"`}`,
       `Allowed keys here: ${allowed.join(', ')}.`
     );
   }
   return new ArielError(
     'config-invalid',
-    `${locate(text, file, path)}: key "${keyName(path)}" ${describeProblem(error)}`,
+    `${locate(text, file, path)}: ${path.length > 0 ? `key "${keyName(path)}"` : 'the file'} ${describeProblem(error)}`,
     `Expected ${describeExpected(error.parentSchema as SchemaNode)}.`
   );
+}
+
+/** A JSON path as a user reads it: `build.pip_extra_index_url[1]`. */
+function keyName(segments: (string | number)[]): string {
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
 interface SchemaNode {
@@ -151,6 +242,7 @@ interface SchemaNode {
   $ref?: string;
   items?: SchemaNode;
   pattern?: string;
+  description?: string;
   properties?: Record<string, SchemaNode>;
 }
 
@@ -174,11 +266,13 @@ function describeExpected(node: SchemaNode | undefined): string {
   }
   switch (node.type) {
     case 'array':
-      return `a list of ${describeExpected(node.items).replace(/^an? (\S+)/, '$1s')}`;
+      return node.items?.description
+        ? `a list of strings, each ${node.items.description}`
+        : `a list of ${describeExpected(node.items).replace(/^an? (\S+)/, '$1s')}`;
     case 'object':
       return node.properties ? `an object with keys ${Object.keys(node.properties).join(', ')}` : 'an object';
     case 'string':
-      return node.pattern ? `a string matching ${node.pattern}` : 'a string';
+      return node.pattern ? (node.description ?? `a string matching ${node.pattern}`) : 'a string';
     case 'boolean':
       return 'true or false';
     default:

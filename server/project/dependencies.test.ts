@@ -140,3 +140,52 @@ describe('detectDependencies', () => {
     assertArielError(() => detect({ 'pyproject.toml': '[project\nname = 1\n' }), 'pyproject.toml', 'invalid TOML');
   });
 });
+
+describe('detectDependencies: includes, local paths and wrong types', () => {
+  it('follows -r and -c includes recursively, inside the project', () => {
+    const deps = detect({
+      'requirements.txt':
+        '# all\n-r reqs/base.txt \\\n  # continued\n--constraint=constraints.txt\n-r https://x.example/r.txt\n',
+      'reqs/base.txt': '-r common.txt\nnumpy\n',
+      'reqs/common.txt': '-r ../reqs/base.txt\n',
+      'constraints.txt': 'numpy<3\n'
+    });
+    assert.deepEqual(deps, {
+      requirements: 'requirements.txt',
+      requirementIncludes: ['reqs/base.txt', 'reqs/common.txt', 'constraints.txt']
+    });
+  });
+
+  it('refuses includes outside the project or missing, and local folders, naming file and line', () => {
+    assertArielError(() => detect({ 'requirements.txt': 'numpy\n-r ../up.txt\n' }), 'requirements.txt:2', 'outside');
+    assertArielError(() => detect({ 'requirements.txt': '-c missing.txt\n' }), 'requirements.txt:1', 'does not exist');
+    assertArielError(() => detect({ 'requirements.txt': '-e .\n' }), 'requirements.txt:1', 'no setup.py');
+    assertArielError(
+      () => detect({ 'requirements.txt': '--editable=.\n', 'setup.py': 'setup()\n' }),
+      'requirements.txt:1',
+      'Remove the line'
+    );
+  });
+
+  it('refuses pyproject keys of the wrong type, naming the key', () => {
+    const project = (body: string) => ({ 'pyproject.toml': `[project]\nname = "p"\n${body}\n` });
+    assertArielError(() => detect(project('dependencies = "numpy"')), 'pyproject.toml', '"dependencies"', 'list');
+    assertArielError(() => detect(project('dynamic = "dependencies"')), '"dynamic"');
+    assertArielError(() => detect(project('optional-dependencies = ["a"]')), '"optional-dependencies"');
+    assertArielError(
+      () => detect(project('[project.optional-dependencies]\ngpu = "jax"')),
+      'optional-dependencies.gpu'
+    );
+  });
+
+  it('refuses extras with no package to take them from, or none declared', () => {
+    assertArielError(() => detect({ 'requirements.txt': '' }, 'cpu', ['gpu']), 'no package');
+    assertArielError(() => detect({ 'setup.py': 'setup(name="p")\n' }, 'cpu', ['gpu']), 'declares no extras');
+    assertArielError(() => detect({ 'setup.py': 'setup()\n' }, 'cpu', ['a b']), 'extra name');
+    // "constructor" is on every object's prototype, not a declared extra.
+    assertArielError(
+      () => detect({ 'pyproject.toml': '[project]\nname = "p"\n' }, 'cpu', ['constructor']),
+      'not declared'
+    );
+  });
+});

@@ -2,6 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArielError } from '../errors.js';
 import { CONFIG_FILES, emptyConfig, loadConfig, type ProjectConfig } from './config.js';
+import { entryExists } from './read.js';
+import { userConfigPath } from './user-config.js';
+import { passwordOf } from './values.js';
 
 export interface Project {
   /** Absolute path of the project root. */
@@ -9,7 +12,7 @@ export interface Project {
   /** The config file that was read, if any. */
   configFile?: string;
   config: ProjectConfig;
-  /** Problems in the config file that do not stop Ariel (duplicate keys), one line each. */
+  /** What the caller should tell the user (duplicate keys, a password in a committed file); never fatal. */
   warnings: string[];
 }
 
@@ -30,14 +33,33 @@ export function findProject(start: string): Project {
   for (const dir of ancestors(from)) {
     for (const name of CONFIG_FILES) {
       const file = join(dir, name);
-      if (existsSync(file)) {
+      // A dangling link counts: reading it says what is wrong with it.
+      if (entryExists(file)) {
         const warnings: string[] = [];
-        return { root: dir, configFile: file, config: loadConfig(file, name, warnings), warnings };
+        const config = loadConfig(file, name, warnings);
+        return { root: dir, configFile: file, config, warnings: [...warnings, ...credentialWarnings(file, config)] };
       }
     }
   }
   const gitRoot = ancestors(from).find(dir => existsSync(join(dir, '.git')));
   return { root: gitRoot ?? from, config: emptyConfig(), warnings: [] };
+}
+
+/** A password in a project file travels with the project; the build works, but the user should know. */
+function credentialWarnings(file: string, config: ProjectConfig): string[] {
+  const { pipIndexUrl, pipExtraIndexUrls } = config.build;
+  const keys = [
+    ...(pipIndexUrl && passwordOf(pipIndexUrl) ? ['build.pip_index_url'] : []),
+    ...(pipExtraIndexUrls.some(url => passwordOf(url)) ? ['build.pip_extra_index_url'] : [])
+  ];
+  if (keys.length === 0) {
+    return [];
+  }
+  return [
+    `${file}: ${keys.join(' and ')} carries a password, and this file goes wherever the project goes ` +
+      `(Ariel keeps it out of images). Move the "build" settings to your user config, ${userConfigPath()}, ` +
+      'or to ARIEL_PIP_INDEX_URL / ARIEL_PIP_EXTRA_INDEX_URL.'
+  ];
 }
 
 function ancestors(dir: string): string[] {

@@ -107,6 +107,16 @@ function unreadable(path: string, error: NodeJS.ErrnoException): ArielError {
   return new ArielError('file-unreadable', `${path} cannot be read (${error.code ?? error.message}).`, 'Check it.');
 }
 
+/** Whether anything is at `path`, a dangling symbolic link included (which readTextFile then reports). */
+export function entryExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The target of a symbolic link at `path`, when it is one. */
 function danglingTarget(path: string): string | undefined {
   try {

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ArielError } from '../errors.js';
 import type { Project } from '../project/project.js';
 
@@ -10,6 +10,13 @@ const MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /** Resolves TARGET against the project; one that does not exist is an error before anything is built. */
 export function resolveTarget(project: Project, target: string, cwd: string): Target {
+  if (!target.trim()) {
+    throw new ArielError(
+      'target-invalid',
+      'The run target is empty.',
+      'Name a module by its dotted path from the project root (trainer.train), or a script by its path (trainer/train.py).'
+    );
+  }
   if (target.endsWith('.ipynb')) {
     throw new ArielError(
       'unsupported',
@@ -30,9 +37,11 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
       'Name a module by its dotted path from the project root (trainer.train), or a script by its path (trainer/train.py).'
     );
   }
-  const absolute = resolve(cwd, target);
+  // From a folder outside the project (`--project DIR`), a relative path is taken from the project root.
+  const base = isInside(project.root, resolve(cwd)) ? cwd : project.root;
+  const absolute = resolve(base, target);
   const inProject = relative(project.root, absolute);
-  if (inProject.startsWith('..') || !existsSync(absolute) || !statSync(absolute).isFile()) {
+  if (!isInside(project.root, absolute) || !existsSync(absolute) || !statSync(absolute).isFile()) {
     throw new ArielError(
       'target-invalid',
       `Script ${target} does not exist in project ${project.root}.`,
@@ -40,6 +49,11 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
     );
   }
   return { kind: 'script', path: inProject.split(sep).join('/') };
+}
+
+function isInside(root: string, path: string): boolean {
+  const inRoot = relative(root, path);
+  return !inRoot.startsWith('..') && !isAbsolute(inRoot);
 }
 
 /** The command that starts a target, relative to the code folder. */

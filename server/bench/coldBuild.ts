@@ -1,0 +1,107 @@
+/**
+ * Cold build of the bundled example's run image: Ariel's Dockerfile against the plain
+ * single-stage Dockerfile an expert would write for it. Same engine, base image, index, build
+ * network and context; no cache on either side (the engine is shared, so caches are bypassed
+ * rather than pruned); rounds alternate so load on the machine falls on both alike.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { collectContext, packContext } from '../docker/context.js';
+import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
+import { planImage, type ImagePlan } from '../dockerfile/plan.js';
+import { findProject } from '../project/project.js';
+
+const EXAMPLE = new URL('../../../examples/digits/', import.meta.url);
+
+/**
+ * What an expert writes for a requirements.txt project: one stage, code copied last. A virtual
+ * environment, since a distribution's Python (as in CUDA or Debian images) refuses system-wide
+ * pip installs.
+ */
+function handWritten(baseImage: string): string {
+  return [
+    `FROM ${baseImage}`,
+    'ARG PIP_INDEX_URL',
+    'ARG PIP_EXTRA_INDEX_URL',
+    'ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1',
+    'WORKDIR /app',
+    'COPY requirements.txt .',
+    'RUN python3 -m venv /opt/venv && pip install -r requirements.txt',
+    'COPY . .',
+    ''
+  ].join('\n');
+}
+
+/** Builds without cache; resolves to the time taken and the image's size. */
+async function coldBuild(docker: Docker, plan: ImagePlan, tag: string): Promise<{ ms: number; bytes: number }> {
+  const context = await collectContext(plan);
+  const started = performance.now();
+  const stream = await docker.buildImage(packContext(plan, context), {
+    t: tag,
+    dockerfile: DOCKERFILE_NAME,
+    buildargs: plan.buildArgs,
+    networkmode: plan.network,
+    nocache: true,
+    rm: true,
+    forcerm: true
+  } as Docker.ImageBuildOptions);
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(
+      stream,
+      error => (error ? reject(error) : resolve()),
+      (message: { error?: string }) => message.error && reject(new Error(message.error))
+    )
+  );
+  const ms = performance.now() - started;
+  const { Size } = await docker.getImage(tag).inspect();
+  return { ms, bytes: Size };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Prints the cold-build ratio (goal: at most 1.15) and both images' sizes. */
+export async function benchColdBuild(docker: Docker, rounds: number): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'ariel-bench-cold-'));
+  const tags: string[] = [];
+  try {
+    cpSync(EXAMPLE, join(root, 'digits'), { recursive: true });
+    const ariel = planImage(findProject(join(root, 'digits')), { mode: 'run', accelerator: 'cpu' });
+    const expert: ImagePlan = { ...ariel, dockerfile: handWritten(ariel.spec.baseImage) };
+    const times = { ariel: [] as number[], expert: [] as number[] };
+    const sizes = { ariel: 0, expert: 0 };
+    for (let round = 0; round < rounds; round++) {
+      // Alternate which goes first, so neither always meets a warmer machine.
+      const order = round % 2 === 0 ? (['expert', 'ariel'] as const) : (['ariel', 'expert'] as const);
+      for (const side of order) {
+        const tag = `ariel-bench/cold-${side}:${process.pid}-${round}`;
+        tags.push(tag);
+        const { ms, bytes } = await coldBuild(docker, side === 'ariel' ? ariel : expert, tag);
+        times[side].push(ms);
+        sizes[side] = bytes;
+      }
+    }
+    const ratio = median(times.ariel) / median(times.expert);
+    console.log(`cold run-mode build of examples/digits, median of ${rounds} alternated rounds (goal: ratio <= 1.15)`);
+    console.log(
+      `  ariel build: ${median(times.ariel).toFixed(0)} ms vs hand-written single stage ${median(times.expert).toFixed(0)} ms, ratio ${ratio.toFixed(2)}`
+    );
+    console.log(
+      `  image size: ariel ${(sizes.ariel / 1e6).toFixed(0)} MB, hand-written ${(sizes.expert / 1e6).toFixed(0)} MB`
+    );
+  } finally {
+    await Promise.all(
+      tags.map(tag =>
+        docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => undefined)
+      )
+    );
+    rmSync(root, { recursive: true, force: true });
+  }
+}
