@@ -49,7 +49,15 @@ await build({
   format: 'esm',
   target: 'node20',
   // Optional native parts of ssh2 (SSH engine connections); loaded from node_modules when present.
-  external: ['cpu-features', '*.node'],
+  // better-sqlite3 (native, loaded by the history commands only) and the Vertex AI client stay in node_modules.
+  external: [
+    'cpu-features',
+    '*.node',
+    'better-sqlite3',
+    '@google-cloud/aiplatform',
+    '@grpc/grpc-js',
+    'google-auth-library'
+  ],
   // CommonJS dependencies expect these in ES module output.
   banner: {
     js: [

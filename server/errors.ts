@@ -43,7 +43,17 @@ export type ErrorCode =
   /** A route, build, container or image named by id or reference does not exist or is not one of Ariel's. */
   | 'not-found'
   /** An image cannot be removed because a container still uses it. */
-  | 'image-in-use';
+  | 'image-in-use'
+  /** A cloud job's machine, accelerator, region, labels or name break Vertex AI's rules. */
+  | 'cloud-spec-invalid'
+  /** An image cannot be pushed to its registry (credentials, network, a refused push). */
+  | 'push-failed'
+  /** Vertex AI refused or did not answer a request after retries. */
+  | 'cloud-request-failed'
+  /** Some jobs of a submission were not created; the history says which. */
+  | 'cloud-submit-incomplete'
+  /** The job history has no group or job of that name, or cannot be opened. */
+  | 'history-not-found';
 
 /**
  * An error the user can act on: a stable code, what went wrong, and what to do about it.

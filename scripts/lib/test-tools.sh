@@ -3,7 +3,10 @@
 # a person would: Chromium for JupyterLab (through playwright-core; Playwright's
 # own browser downloads need the internet) and tmux for the interactive shell.
 
+source "$(dirname "${BASH_SOURCE[0]}")/registry.sh"
+
 ensure_test_tools() {
+  ensure_docker_registry || return 1
   local missing=()
   [ -x "${ARIEL_TEST_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)

@@ -16,6 +16,7 @@ import { connectDocker } from '../docker/engine.js';
 import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
+import { cloudBench } from './cloud.js';
 import { benchColdBuild } from './coldBuild.js';
 import { benchCompanion } from './companion.js';
 import { line, median } from './figures.js';
@@ -85,3 +86,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await cloudBench(ROUNDS);

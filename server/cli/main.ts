@@ -18,6 +18,7 @@ import { loadExperimentArgs } from '../experiments/load.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { registerImageCommands } from './images.js';
+import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
 import { buildProgress } from './progress.js';
 
@@ -285,5 +286,6 @@ function createProgram(signal: AbortSignal): Command {
 
   registerImageCommands(program, deps);
   registerKernelCommands(program);
+  registerCloudCommands(program);
   return program;
 }

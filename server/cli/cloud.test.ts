@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../testing/cli.js';
+import { removeTempProjects, tempProject } from '../testing/tempProject.js';
+
+interface DryJob {
+  displayName: string;
+  command: string[];
+  args: string[];
+  machineType: string;
+  acceleratorType: string | null;
+  acceleratorCount: number;
+  labels: Record<string, string>;
+  image: string;
+}
+
+describe('ariel cloud --dry-run', () => {
+  let project: string;
+  before(() => {
+    project = tempProject({ 'requirements.txt': 'six\n', 'trainer/train.py': 'print(1)\n' }, 'dryproj');
+  });
+  after(() => removeTempProjects());
+
+  const dryRun = async (...args: string[]) => {
+    const result = await runCli(
+      ['cloud', 'trainer/train.py', '--project-id', 'p', '--region', 'us-central1', '--dry-run', '--json', ...args],
+      { cwd: project, stdin: '{"lr": [0.1, 0.01], "[a,b]": [[1, 2]]}' }
+    );
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as DryJob[];
+  };
+
+  it('prints every job as ariel run orders its args, with machine, labels, name and image', async () => {
+    const jobs = await dryRun(
+      '--experiment-config',
+      'stdin',
+      '--name',
+      'sweep',
+      '--label',
+      'team=nlp',
+      '--',
+      '--x',
+      '1'
+    );
+    assert.deepEqual(
+      jobs.map(j => j.args),
+      [
+        ['--x', '1', '--lr', '0.1', '--a', '1', '--b', '2'],
+        ['--x', '1', '--lr', '0.01', '--a', '1', '--b', '2']
+      ]
+    );
+    assert.deepEqual(jobs[0].command, ['python', 'trainer/train.py']);
+    assert.deepEqual(
+      jobs.map(j => j.displayName),
+      ['sweep-1', 'sweep-2']
+    );
+    assert.equal(jobs[1].machineType, 'n1-standard-4');
+    assert.equal(jobs[1].acceleratorType, null);
+    assert.deepEqual(jobs[1].labels, {
+      team: 'nlp',
+      ariel_project: 'dryproj',
+      ariel_group: 'sweep',
+      ariel_experiment: '2'
+    });
+    assert.match(jobs[0].image, /^us-central1-docker\.pkg\.dev\/p\/ariel\/dryproj:cloud-cpu-[0-9a-f]{12}$/);
+  });
+
+  it('picks the GPU image and fills in accelerators', async () => {
+    const [t4] = await dryRun('--gpu');
+    assert.deepEqual([t4.acceleratorType, t4.acceleratorCount], ['NVIDIA_TESLA_T4', 1]);
+    assert.match(t4.image, /:cloud-gpu-/);
+    const [a2] = await dryRun('--gpu', '--machine-type', 'a2-highgpu-4g');
+    assert.deepEqual([a2.acceleratorType, a2.acceleratorCount], ['NVIDIA_TESLA_A100', 4]);
+    const [l4] = await dryRun('--machine-type', 'g2-standard-24', '--image-repository', '127.0.0.1:5000/team');
+    assert.deepEqual([l4.acceleratorType, l4.acceleratorCount], ['NVIDIA_L4', 2]);
+    assert.match(l4.image, /^127\.0\.0\.1:5000\/team\/dryproj:cloud-gpu-/);
+  });
+
+  it('explains invalid combinations, labels and names', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['--accelerator', 'NVIDIA_TESLA_V100', '--accelerator-count', '3'],
+        /Valid counts of NVIDIA_TESLA_V100 on n1-standard-4: 1, 2, 4, 8/
+      ],
+      [['--region', 'mars-1'], /region mars-1.*\n.*--force/],
+      [['--label', 'nokey'], /Label "nokey" is not key=value/],
+      [['--name', 'My Sweep'], /Use e\.g\. --name my-sweep/],
+      [['--cpu', '--accelerator', 'NVIDIA_TESLA_T4'], /contradict/]
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(
+        ['cloud', 'trainer.train', '--project-id', 'p', '--region', 'us-central1', '--dry-run', ...args],
+        { cwd: project }
+      );
+      assert.equal(result.code, 1, args.join(' '));
+      assert.match(result.stderr, message);
+      assert.equal(result.stdout, '');
+    }
+    const forced = await runCli(
+      ['cloud', 'trainer.train', '--project-id', 'p', '--region', 'mars-1', '--force', '--dry-run'],
+      { cwd: project }
+    );
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /ariel: warning: region mars-1 is not in Ariel's table/);
+  });
+});

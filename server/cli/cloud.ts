@@ -1,0 +1,401 @@
+import { basename } from 'node:path';
+import { type Command, Option } from 'commander';
+import { validateMachine } from '../cloud/catalog.js';
+import { exportJob, newRequestId, refreshStates, resubmitGroup, stopJobs, type Connect } from '../cloud/jobs.js';
+import { checkGroupName, defaultGroupName, parseLabels } from '../cloud/labels.js';
+import { packageVersions } from '../cloud/packages.js';
+import {
+  defaultRepository,
+  imageByDigest,
+  pushImage,
+  registryAuth,
+  registryHost,
+  remoteImage
+} from '../cloud/registry.js';
+import { planCloudJobs, type CloudJob } from '../cloud/spec.js';
+import type { SubmitEvent, SubmitResult } from '../cloud/submit.js';
+import { submitJobs } from '../cloud/submit.js';
+import { connectVertex, consoleUrl, parentOf } from '../cloud/vertex.js';
+import { BuildService } from '../docker/build.js';
+import { connectDocker, ensureEngine } from '../docker/engine.js';
+import { planImage } from '../dockerfile/plan.js';
+import { ArielError, CancelledError } from '../errors.js';
+import { loadExperimentArgs } from '../experiments/load.js';
+import { History, type JobRecord } from '../history/store.js';
+import { findProject } from '../project/project.js';
+import { planJobs } from '../run/jobs.js';
+import { resolveTarget } from '../run/target.js';
+import { buildProgress } from './progress.js';
+
+interface CloudOptions {
+  projectId: string;
+  region: string;
+  project?: string;
+  cpu?: boolean;
+  gpu?: boolean;
+  extras?: string[];
+  experimentConfig?: string;
+  machineType?: string;
+  accelerator?: string;
+  acceleratorCount?: number;
+  label?: string[];
+  name?: string;
+  serviceAccount?: string;
+  outputDir?: string;
+  imageRepository?: string;
+  concurrency: number;
+  maxJobs?: number;
+  dryRun?: boolean;
+  json?: boolean;
+  force?: boolean;
+}
+
+const DEFAULT_MACHINE = 'n1-standard-4';
+const DEFAULT_GPU = 'NVIDIA_TESLA_T4';
+const repeat = (v: string, all: string[] = []) => [...all, v];
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ArielError('usage', `"${value}" is not a positive whole number.`, 'Give e.g. 1, 2, 4 or 8.');
+  }
+  return n;
+}
+
+function warn(warnings: string[]): void {
+  for (const warning of warnings) {
+    process.stderr.write(`ariel: warning: ${warning}\n`);
+  }
+}
+
+/** Ctrl-C stops starting new work; the program's own handler exits on a second one. */
+function interruption(): { signal: AbortSignal; dispose: () => void } {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: abort.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  };
+}
+
+const connect: Connect = region => connectVertex(region);
+
+function progressLine(event: SubmitEvent): string {
+  switch (event.type) {
+    case 'created':
+      return `Created job ${event.index}: ${event.name}${event.adopted ? ' (found after a lost response)' : ''}\n`;
+    case 'retry':
+      return `Job ${event.index}: ${event.error}; trying again in ${(event.delayMs / 1000).toFixed(1)} s (try ${event.attempt + 1})\n`;
+    case 'failed':
+      return `Job ${event.index} was not created: ${event.error}\n`;
+  }
+}
+
+/** Reports what a submission left undone as an error that says how to finish it. */
+function checkComplete(result: SubmitResult, group: string, signal: AbortSignal): void {
+  const missing = result.failed.length + result.skipped.length;
+  const summary = `${result.created.length} created, ${missing} not created`;
+  if (signal.aborted) {
+    throw new CancelledError(`Interrupted: ${summary}; the history records which (ariel status --group ${group}).`);
+  }
+  if (missing > 0) {
+    throw new ArielError(
+      'cloud-submit-incomplete',
+      `Job group ${group}: ${summary}.`,
+      `See ariel status --group ${group}; submit the rest with: ariel resubmit --group ${group}`
+    );
+  }
+}
+
+function jobView(job: JobRecord): Record<string, unknown> {
+  return {
+    group: job.group,
+    experiment: job.experiment,
+    attempt: job.attempt,
+    id: job.id,
+    state: job.state,
+    name: job.remoteName,
+    displayName: (job.spec as unknown as CloudJob).displayName,
+    args: job.args,
+    image: (job.spec as unknown as CloudJob).image,
+    error: job.error,
+    console: job.remoteName ? consoleUrl(job.remoteName) : undefined,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt
+  };
+}
+
+function printJobs(jobs: JobRecord[], json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(jobs.map(jobView), null, 2)}\n`);
+    return;
+  }
+  for (const job of jobs) {
+    const name = job.remoteName ?? '-';
+    process.stdout.write(
+      `${job.group}  #${job.experiment}${job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}  ${job.state.replace(/^JOB_STATE_/, '')}  ${name}  ${job.args.join(' ')}${job.error ? `\n    ${job.error}` : ''}\n`
+    );
+  }
+}
+
+async function withHistory<T>(work: (history: History) => Promise<T>): Promise<T> {
+  const history = await History.open();
+  try {
+    return await work(history);
+  } finally {
+    history.close();
+  }
+}
+
+async function submit(target: string, args: string[], options: CloudOptions): Promise<void> {
+  const project = findProject(options.project ?? process.cwd());
+  if (options.cpu && options.accelerator) {
+    throw new ArielError('usage', '--cpu and --accelerator contradict each other.', 'Drop one of them.');
+  }
+  const request = {
+    machineType: options.machineType ?? DEFAULT_MACHINE,
+    region: options.region,
+    acceleratorType: options.accelerator,
+    acceleratorCount: options.acceleratorCount
+  };
+  let machine = validateMachine(request, { force: options.force });
+  if (options.gpu && !machine.spec.acceleratorType) {
+    // --gpu on a machine that brings no GPU of its own: the usual first choice.
+    machine = validateMachine({ ...request, acceleratorType: DEFAULT_GPU }, { force: options.force });
+  }
+  const labels = parseLabels(options.label ?? []);
+  warn([...machine.warnings, ...labels.warnings]);
+  const group = options.name ? checkGroupName(options.name) : defaultGroupName(basename(project.root), new Date());
+  const imagePlan = planImage(project, {
+    mode: 'cloud',
+    accelerator: machine.spec.acceleratorType ? 'gpu' : 'cpu',
+    extras: options.extras
+  });
+  const resolved = resolveTarget(project, target, process.cwd());
+  warn(project.warnings);
+  let experiments: string[][] | undefined;
+  if (options.experimentConfig !== undefined) {
+    const loaded = await loadExperimentArgs(options.experimentConfig, { maxJobs: options.maxJobs });
+    warn(loaded.warnings);
+    experiments = loaded.jobs;
+  }
+  const docker = connectDocker();
+  const builds = new BuildService(docker);
+  const local = await builds.imageFor(imagePlan);
+  const localImage = String(local);
+  const remote = remoteImage(
+    localImage,
+    options.imageRepository ?? defaultRepository(options.projectId, options.region)
+  );
+  const plan = (image: string) =>
+    planCloudJobs(planJobs(local, args, experiments), {
+      group,
+      projectName: basename(project.root),
+      image,
+      target: resolved,
+      machine: machine.spec,
+      userLabels: labels.labels,
+      serviceAccount: options.serviceAccount,
+      outputDirectory: options.outputDir
+    });
+
+  if (options.dryRun) {
+    const jobs = plan(remote);
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(jobs, null, 2)}\n`
+        : jobs
+            .map(
+              j =>
+                `${j.displayName}: ${[...j.command, ...j.args].join(' ')} on ${j.machineType}${j.acceleratorType ? ` + ${j.acceleratorCount} × ${j.acceleratorType}` : ''}\n`
+            )
+            .join('')
+    );
+    return;
+  }
+  if (experiments?.length === 0) {
+    process.stderr.write('The experiment config expands to no jobs: nothing to build, push or submit.\n');
+    return;
+  }
+
+  const { signal, dispose } = interruption();
+  const history = await History.open();
+  try {
+    // Before anything is built: a name in use is an error now, not after the push.
+    if (history.group(group)) {
+      throw new ArielError(
+        'cloud-spec-invalid',
+        `A job group named ${group} exists already.`,
+        `Choose another --name, or see it with: ariel status --group ${group}`
+      );
+    }
+    await ensureEngine(docker);
+    const progress = await buildProgress();
+    try {
+      await builds.ensureImage(imagePlan, { onEvent: progress.listener, signal });
+    } finally {
+      progress.stop();
+    }
+    const packages = await packageVersions(docker, localImage, signal);
+    process.stderr.write(`Pushing ${remote}\n`);
+    const digest = await pushImage(docker, localImage, remote, {
+      auth: await registryAuth(registryHost(remote)),
+      signal
+    });
+    const image = imageByDigest(remote, digest);
+    process.stderr.write(`Pushed ${image}\n`);
+    const jobs = plan(image);
+
+    const records = history.recordGroup(
+      {
+        name: group,
+        platform: 'vertex',
+        projectRoot: project.root,
+        target,
+        cloudProject: options.projectId,
+        region: options.region,
+        image,
+        imageDigest: digest,
+        dockerfile: imagePlan.dockerfile,
+        packages,
+        createdAt: new Date().toISOString()
+      },
+      jobs.map(job => ({
+        experiment: job.index,
+        args: job.args,
+        spec: job as unknown as Record<string, unknown>,
+        requestId: newRequestId()
+      }))
+    );
+    const api = await connect(options.region);
+    let result: SubmitResult;
+    try {
+      result = await submitJobs(api, history, records, {
+        parent: parentOf(options.projectId, options.region),
+        concurrency: options.concurrency,
+        signal,
+        onEvent: event => process.stderr.write(progressLine(event))
+      });
+    } finally {
+      await api.close();
+    }
+    if (options.json) {
+      printJobs(history.jobs({ group }), true);
+    } else {
+      process.stderr.write(
+        `Job group ${group}: ${result.created.length} of ${jobs.length} jobs created. Follow them with: ariel status --group ${group}\n`
+      );
+    }
+    checkComplete(result, group, signal);
+  } finally {
+    history.close();
+    dispose();
+  }
+}
+
+export function registerCloudCommands(program: Command): void {
+  program
+    .command('cloud')
+    .description('build the cloud image, push it and submit one Vertex AI custom job per experiment')
+    .argument('<target>', 'module (trainer.train) or script path (trainer/train.py)')
+    .argument('[args...]', 'arguments after -- are passed to every job first')
+    .requiredOption('--project-id <id>', 'Google Cloud project')
+    .requiredOption('--region <region>', 'Vertex AI region, e.g. us-central1')
+    .option('--project <dir>', 'project folder (default: found from the working directory)')
+    .addOption(new Option('--cpu', 'CPU image and machine (default)').conflicts('gpu'))
+    .addOption(new Option('--gpu', 'GPU image; NVIDIA_TESLA_T4 unless --accelerator says otherwise').conflicts('cpu'))
+    .option('--extras <name>', "an extra of the project's package to install (repeatable)", repeat)
+    .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
+    .option('--machine-type <type>', `Vertex AI machine type (default ${DEFAULT_MACHINE})`)
+    .option('--accelerator <type>', 'accelerator type, e.g. NVIDIA_TESLA_T4, NVIDIA_L4, NVIDIA_TESLA_A100')
+    .option('--accelerator-count <n>', 'accelerators per job (default 1, or what the machine type fixes)', positiveInt)
+    .option('--label <key=value>', 'a label on every job (repeatable); sanitised to Vertex AI rules', repeat)
+    .option('--name <name>', 'job group name; jobs are NAME-1, NAME-2, … (default: project and time)')
+    .option('--service-account <email>', 'service account the jobs run as')
+    .option('--output-dir <gs://…>', "folder for the jobs' outputs (each job gets NAME/INDEX below it)")
+    .option('--image-repository <repo>', 'push here instead of REGION-docker.pkg.dev/PROJECT/ariel')
+    .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
+    .option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs (default 10000)', positiveInt)
+    .option('--dry-run', 'print the jobs without building, pushing or submitting anything')
+    .option('--json', 'print jobs as JSON on stdout')
+    .option('--force', "accept machine types, accelerators and regions Ariel's table does not know")
+    .action(submit);
+
+  program
+    .command('status')
+    .description('list recorded jobs with their current states (asks Vertex AI about unfinished ones)')
+    .option('--group <name>', 'only this job group')
+    .option('--all', 'every attempt, not only the latest of each experiment')
+    .option('--json', 'print JSON on stdout')
+    .action(async (options: { group?: string; all?: boolean; json?: boolean }) => {
+      await withHistory(async history => {
+        if (options.group) {
+          history.requireGroup(options.group);
+        }
+        warn(await refreshStates(history, connect, options.group));
+        printJobs(history.jobs({ group: options.group, latestOnly: !options.all }), options.json);
+      });
+    });
+
+  program
+    .command('stop')
+    .description('cancel the unfinished jobs of a group, or one job')
+    .addOption(new Option('--group <name>', 'every unfinished job of this group').conflicts('job'))
+    .addOption(new Option('--job <id>', 'one job: its number, display name or Vertex AI name').conflicts('group'))
+    .action(async (options: { group?: string; job?: string }) => {
+      if (!options.group && !options.job) {
+        throw new ArielError('usage', 'Say what to stop.', 'Give --group NAME or --job ID (see ariel status).');
+      }
+      await withHistory(async history => {
+        const stopped = await stopJobs(history, connect, options);
+        process.stderr.write(stopped.length ? '' : 'No unfinished job to stop.\n');
+        printJobs(stopped, false);
+      });
+    });
+
+  program
+    .command('resubmit')
+    .description('submit the failed, cancelled and unsubmitted jobs of a group again, with the same image digest')
+    .requiredOption('--group <name>', 'job group')
+    .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
+    .option('--json', 'print the group as JSON on stdout')
+    .action(async (options: { group: string; concurrency: number; json?: boolean }) => {
+      const { signal, dispose } = interruption();
+      try {
+        await withHistory(async history => {
+          const result = await resubmitGroup(history, connect, options.group, {
+            concurrency: options.concurrency,
+            signal,
+            onEvent: event => process.stderr.write(progressLine(event))
+          });
+          if (result.created.length + result.failed.length + result.skipped.length === 0) {
+            process.stderr.write(`Nothing to resubmit in ${options.group}: no failed, cancelled or unsubmitted job.\n`);
+          }
+          printJobs(history.jobs({ group: options.group, latestOnly: true }), options.json);
+          checkComplete(result, options.group, signal);
+        });
+      } finally {
+        dispose();
+      }
+    });
+
+  program
+    .command('export')
+    .description(
+      "write a job's Dockerfile, image digest, args and package versions to a folder, with a script that reruns it"
+    )
+    .argument('<job>', 'job number, display name or Vertex AI name (see ariel status)')
+    .argument('<dir>', 'folder to write')
+    .action(async (job: string, dir: string) => {
+      await withHistory(async history => {
+        for (const file of exportJob(history, job, dir)) {
+          process.stdout.write(`${dir}/${file}\n`);
+        }
+      });
+    });
+}

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ArielError } from '../errors.js';
+import {
+  FINAL_STATES,
+  NOT_SUBMITTED,
+  RESUBMITTABLE_STATES,
+  SUBMITTING,
+  type GroupRecord,
+  type History,
+  type JobRecord
+} from '../history/store.js';
+import type { CloudJob } from './spec.js';
+import { submitJobs, type SubmitOptions, type SubmitResult } from './submit.js';
+import { ARIEL_LABELS } from './labels.js';
+import { parentOf, vertexError, type JobApi, type RemoteJob } from './vertex.js';
+
+/** Opens the JobService of a region; one per region and command. */
+export type Connect = (region: string) => Promise<JobApi>;
+
+/** A request id for one creation: unique, and a valid label value. */
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+/** Whether the process that was submitting a job is gone (crashed, killed), on this host. */
+function ownerGone(owner: string): boolean {
+  const [host, pid] = [owner.slice(0, owner.lastIndexOf(':')), Number(owner.slice(owner.lastIndexOf(':') + 1))];
+  if (host !== hostname()) {
+    return false; // Another machine's submission: cannot tell.
+  }
+  if (pid === process.pid) {
+    return true; // This process runs one command, which is not that submission.
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Jobs by their group, Vertex AI groups only. */
+function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecord[]> {
+  const groups = new Map<string, GroupRecord>();
+  const result = new Map<GroupRecord, JobRecord[]>();
+  for (const job of jobs) {
+    const group = groups.get(job.group) ?? history.requireGroup(job.group);
+    groups.set(job.group, group);
+    if (group.platform === 'vertex' && group.region && group.cloudProject) {
+      result.set(group, [...(result.get(group) ?? []), job]);
+    }
+  }
+  return result;
+}
+
+/**
+ * Asks Vertex AI for the state of every unfinished job and records it: one list call per group
+ * (by its ariel_group label), whatever its size. A job left SUBMITTING by a submission that died
+ * (kill -9, a crash) is settled: adopted when its request label is found, else recorded as never
+ * submitted. Returns warnings for groups that could not be asked about.
+ */
+export async function refreshStates(history: History, connect: Connect, group?: string): Promise<string[]> {
+  const unfinished = history.jobs({ group }).filter(job => !FINAL_STATES.has(job.state));
+  const warnings: string[] = [];
+  const clients = new Map<string, JobApi>();
+  try {
+    for (const [record, jobs] of byGroup(history, unfinished)) {
+      const region = record.region!;
+      const api = clients.get(region) ?? (await connect(region));
+      clients.set(region, api);
+      let remote: RemoteJob[];
+      try {
+        remote = await api.listByLabel(parentOf(record.cloudProject!, region), ARIEL_LABELS.group, record.name);
+      } catch (error) {
+        warnings.push(vertexError(error, `Asking about job group ${record.name}`).message);
+        continue;
+      }
+      const byName = new Map(remote.map(job => [job.name, job]));
+      const byRequest = new Map(remote.map(job => [job.labels?.[ARIEL_LABELS.request], job]));
+      const changes = jobs.flatMap(job => {
+        if (job.remoteName) {
+          const found = byName.get(job.remoteName);
+          return found ? [{ id: job.id, state: found.state, error: found.error ?? null }] : [];
+        }
+        if (job.state !== SUBMITTING || !ownerGone(job.owner)) {
+          return [];
+        }
+        const found = byRequest.get(job.requestId);
+        return [
+          found
+            ? { id: job.id, state: found.state, remoteName: found.name, error: found.error ?? null }
+            : { id: job.id, state: NOT_SUBMITTED, error: 'The submission stopped before creating it.' }
+        ];
+      });
+      history.updateMany(changes);
+    }
+  } finally {
+    await Promise.all([...clients.values()].map(api => api.close()));
+  }
+  return warnings;
+}
+
+/** Cancels the unfinished jobs of a group, or one job; resolves to the jobs asked to stop. */
+export async function stopJobs(
+  history: History,
+  connect: Connect,
+  which: { group?: string; job?: string }
+): Promise<JobRecord[]> {
+  let jobs: JobRecord[];
+  if (which.job !== undefined) {
+    const job = history.findJob(which.job);
+    if (!job) {
+      throw new ArielError('history-not-found', `No job ${which.job}.`, 'List jobs with: ariel status');
+    }
+    jobs = [job];
+  } else {
+    history.requireGroup(which.group!);
+    jobs = history.jobs({ group: which.group, latestOnly: true });
+  }
+  const stoppable = jobs.filter(job => job.remoteName && !FINAL_STATES.has(job.state));
+  const stopped: JobRecord[] = [];
+  for (const [record, group] of byGroup(history, stoppable)) {
+    const api = await connect(record.region!);
+    try {
+      for (const job of group) {
+        try {
+          await api.cancel(job.remoteName!);
+        } catch (error) {
+          // Finished in the meantime: nothing to stop.
+          if ((error as { code?: number }).code !== 9) {
+            throw vertexError(error, `Cancelling ${job.remoteName}`);
+          }
+        }
+        const remote = await api.get(job.remoteName!);
+        history.update(job.id, { state: remote.state });
+        stopped.push(history.job(job.id)!);
+      }
+    } finally {
+      await api.close();
+    }
+  }
+  return stopped;
+}
+
+/**
+ * Submits again the failed, cancelled and never-submitted jobs of a group, each with the very
+ * spec it had: the same image digest, never a rebuild.
+ */
+export async function resubmitGroup(
+  history: History,
+  connect: Connect,
+  group: string,
+  options: Omit<SubmitOptions, 'parent'> = {}
+): Promise<SubmitResult & { group: GroupRecord }> {
+  const record = history.requireGroup(group);
+  if (record.platform !== 'vertex' || !record.region || !record.cloudProject) {
+    throw new ArielError(
+      'unsupported',
+      `Group ${group} did not run on Vertex AI.`,
+      'Only cloud groups can be resubmitted.'
+    );
+  }
+  await refreshStates(history, connect, group);
+  const again = history.jobs({ group, latestOnly: true }).filter(job => RESUBMITTABLE_STATES.has(job.state));
+  const fresh = history.addAttempts(
+    group,
+    again.map(job => ({ experiment: job.experiment, args: job.args, spec: job.spec, requestId: newRequestId() }))
+  );
+  const api = await connect(record.region);
+  try {
+    const result = await submitJobs(api, history, fresh, {
+      ...options,
+      parent: parentOf(record.cloudProject, record.region)
+    });
+    return { ...result, group: record };
+  } finally {
+    await api.close();
+  }
+}
+
+/**
+ * Writes what a result needs to be published and run again from the folder alone: the Dockerfile,
+ * the image by digest, the command and args, the package versions, and a script that runs it.
+ */
+export function exportJob(history: History, reference: string, dir: string): string[] {
+  const job = history.findJob(reference);
+  if (!job) {
+    throw new ArielError('history-not-found', `No job ${reference}.`, 'List jobs with: ariel status');
+  }
+  const group = history.requireGroup(job.group);
+  const spec = job.spec as unknown as CloudJob;
+  const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+  const files: Record<string, string> = {
+    Dockerfile: group.dockerfile,
+    'image.txt': `${group.image}\n`,
+    'job.json': `${JSON.stringify(
+      {
+        group: group.name,
+        experiment: job.experiment,
+        attempt: job.attempt,
+        platform: group.platform,
+        remoteName: job.remoteName,
+        state: job.state,
+        image: group.image,
+        imageDigest: group.imageDigest,
+        command: spec.command,
+        args: job.args,
+        spec,
+        createdAt: job.createdAt
+      },
+      null,
+      2
+    )}\n`,
+    'requirements.lock.txt': Object.entries(group.packages)
+      .map(([name, version]) => `${name}==${version}\n`)
+      .join(''),
+    'run.sh': [
+      '#!/bin/sh',
+      `# Runs job ${group.name}-${job.experiment} again in the exact image it ran in.`,
+      'set -e',
+      `exec docker run --rm ${quote(group.image)} ${[...spec.command, ...job.args].map(quote).join(' ')} "$@"`,
+      ''
+    ].join('\n')
+  };
+  mkdirSync(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(dir, name), content, { mode: name === 'run.sh' ? 0o755 : 0o644 });
+  }
+  return Object.keys(files);
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkGroupName, defaultGroupName, parseLabels, sanitizeLabel } from './labels.js';
+
+describe('labels', () => {
+  it('sanitises to lowercase letters, digits, _ and -, 63 characters', () => {
+    assert.equal(sanitizeLabel('Team Vision/ÉTÉ'), 'team-vision-été');
+    assert.equal(sanitizeLabel('x'.repeat(80)).length, 63);
+    assert.equal(sanitizeLabel('lr_0.01'), 'lr_0-01');
+  });
+
+  it('parses key=value pairs and reports what it changed', () => {
+    const { labels, warnings } = parseLabels(['team=vision', 'Owner=Ada Lovelace', 'draft=']);
+    assert.deepEqual(labels, { team: 'vision', owner: 'ada-lovelace', draft: '' });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /Owner=Ada Lovelace became owner=ada-lovelace/);
+  });
+
+  it('rejects malformed, reserved and letterless keys with a hint', () => {
+    assert.throws(() => parseLabels(['novalue']), { code: 'cloud-spec-invalid', message: /not key=value/ });
+    assert.throws(() => parseLabels(['=x']), { code: 'cloud-spec-invalid' });
+    assert.throws(() => parseLabels(['1run=x']), { message: /start with a letter/ });
+    assert.throws(() => parseLabels(['goog-x=1']), { message: /reserved/ });
+    assert.throws(() => parseLabels(['ariel_group=mine']), { message: /reserved/ });
+    assert.throws(() => parseLabels(Array.from({ length: 70 }, (_, i) => `k${i}=v`)), { message: /Too many labels/ });
+  });
+
+  it('checks group names, which become display names and a label value', () => {
+    assert.equal(checkGroupName('lr-sweep_2'), 'lr-sweep_2');
+    assert.throws(() => checkGroupName(''), { code: 'cloud-spec-invalid' });
+    assert.throws(() => checkGroupName('LR sweep'), { hint: /--name lr-sweep/ });
+    assert.throws(() => checkGroupName('a'.repeat(130)), { code: 'cloud-spec-invalid' });
+    assert.equal(defaultGroupName('My Project', new Date('2026-11-27T01:30:05Z')), 'my-project-20261127-013005');
+  });
+});

@@ -1,0 +1,82 @@
+import type { Job } from '../run/jobs.js';
+import { targetCommand, type Target } from '../run/target.js';
+import type { MachineSpec } from './catalog.js';
+import { ARIEL_LABELS, sanitizeLabel } from './labels.js';
+
+/** One Vertex AI CustomJob as Ariel plans it: what `--dry-run --json` prints, and what the history keeps. */
+export interface CloudJob {
+  index: number;
+  displayName: string;
+  /** The container's command (`python -m module` or `python script.py`). */
+  command: string[];
+  /** Arguments after the command: `-- ARGS` first, then the experiment's flags, as `ariel run` orders them. */
+  args: string[];
+  image: string;
+  machineType: string;
+  acceleratorType: string | null;
+  acceleratorCount: number;
+  labels: Record<string, string>;
+  serviceAccount: string | null;
+  /** gs:// folder for the job's outputs (Vertex AI sets AIP_MODEL_DIR etc. from it). */
+  outputDirectory: string | null;
+}
+
+export interface CloudJobOptions {
+  group: string;
+  /** The image in its registry: by digest once pushed, by tag in a dry run. */
+  image: string;
+  projectName: string;
+  target: Target;
+  machine: MachineSpec;
+  userLabels: Record<string, string>;
+  serviceAccount?: string;
+  outputDirectory?: string;
+}
+
+/** Vertex AI jobs for the jobs `ariel run` would run, one per expanded experiment. */
+export function planCloudJobs(jobs: Pick<Job, 'index' | 'args'>[], options: CloudJobOptions): CloudJob[] {
+  return jobs.map(job => ({
+    index: job.index,
+    displayName: `${options.group}-${job.index}`,
+    command: targetCommand(options.target),
+    args: job.args,
+    image: options.image,
+    machineType: options.machine.machineType,
+    acceleratorType: options.machine.acceleratorType ?? null,
+    acceleratorCount: options.machine.acceleratorType ? (options.machine.acceleratorCount ?? 1) : 0,
+    labels: {
+      ...options.userLabels,
+      [ARIEL_LABELS.project]: sanitizeLabel(options.projectName),
+      [ARIEL_LABELS.group]: options.group,
+      [ARIEL_LABELS.experiment]: String(job.index)
+    },
+    serviceAccount: options.serviceAccount ?? null,
+    outputDirectory: options.outputDirectory
+      ? `${options.outputDirectory.replace(/\/+$/, '')}/${options.group}/${job.index}`
+      : null
+  }));
+}
+
+/** The CustomJob message for `JobServiceClient.createCustomJob`, tagged with its request label. */
+export function customJobMessage(job: CloudJob, requestId: string): Record<string, unknown> {
+  return {
+    displayName: job.displayName,
+    labels: { ...job.labels, [ARIEL_LABELS.request]: requestId },
+    jobSpec: {
+      workerPoolSpecs: [
+        {
+          replicaCount: 1,
+          machineSpec: {
+            machineType: job.machineType,
+            ...(job.acceleratorType
+              ? { acceleratorType: job.acceleratorType, acceleratorCount: job.acceleratorCount }
+              : {})
+          },
+          containerSpec: { imageUri: job.image, command: job.command, args: job.args }
+        }
+      ],
+      ...(job.serviceAccount ? { serviceAccount: job.serviceAccount } : {}),
+      ...(job.outputDirectory ? { baseOutputDirectory: { outputUriPrefix: job.outputDirectory } } : {})
+    }
+  };
+}

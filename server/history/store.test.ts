@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { groupFixture, jobsFixture } from '../cloud/testing/fixtures.js';
+import { History, NOT_SUBMITTED, SUBMITTING } from './store.js';
+
+const group = groupFixture;
+const jobs = jobsFixture;
+
+describe('History', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ariel-history-'));
+  let history: History;
+  before(async () => {
+    history = await History.open(dir);
+  });
+  after(() => {
+    history.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records a group with its experiments and first jobs, and reads them back', () => {
+    const recorded = history.recordGroup(group('g1'), jobs('g1', 2));
+    assert.deepEqual(
+      recorded.map(j => [j.experiment, j.attempt, j.state, j.args]),
+      [
+        [1, 1, SUBMITTING, ['--seed', '0']],
+        [2, 1, SUBMITTING, ['--seed', '1']]
+      ]
+    );
+    assert.deepEqual(history.group('g1')!.packages, { six: '1.16.0' });
+    assert.equal(history.findJob('g1-2')!.id, recorded[1].id);
+  });
+
+  it('refuses a second group of the same name and leaves the first untouched', () => {
+    assert.throws(() => history.recordGroup(group('g1'), jobs('g1', 5)), { code: 'cloud-spec-invalid' });
+    assert.equal(history.jobs({ group: 'g1' }).length, 2);
+  });
+
+  it('writes nothing of a group whose recording fails half-way', () => {
+    const broken = [...jobs('g2', 2), { ...jobs('g2', 1)[0], experiment: 2 }];
+    assert.throws(() => history.recordGroup(group('g2'), broken));
+    assert.equal(history.group('g2'), undefined);
+    assert.equal(history.jobs({ group: 'g2' }).length, 0);
+  });
+
+  it('numbers resubmissions as further attempts of the same experiment', () => {
+    const [first] = history.recordGroup(group('g3'), jobs('g3', 1));
+    history.update(first.id, { state: 'JOB_STATE_FAILED', remoteName: 'projects/p/locations/r/customJobs/1' });
+    const [second] = history.addAttempts('g3', [{ ...jobs('g3', 1)[0], requestId: 'g3-1-again' }]);
+    assert.equal(second.attempt, 2);
+    assert.deepEqual(
+      history.jobs({ group: 'g3', latestOnly: true }).map(j => j.id),
+      [second.id]
+    );
+    assert.equal(history.jobs({ group: 'g3' }).length, 2);
+    assert.equal(history.findJob('projects/p/locations/r/customJobs/1')!.id, first.id);
+    history.update(second.id, { state: NOT_SUBMITTED, error: 'quota' });
+    assert.equal(history.job(second.id)!.error, 'quota');
+    assert.equal(history.job(first.id)!.remoteName, 'projects/p/locations/r/customJobs/1');
+  });
+
+  it('names a missing group with a hint', () => {
+    assert.throws(() => history.requireGroup('nope'), { code: 'history-not-found', hint: /ariel status/ });
+  });
+});

@@ -1,0 +1,337 @@
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { ArielError } from '../errors.js';
+
+/** A job that Ariel has not (yet) created on its platform. */
+export const SUBMITTING = 'SUBMITTING';
+/** Never created: the submission failed for good, or was interrupted before it. */
+export const NOT_SUBMITTED = 'NOT_SUBMITTED';
+/** States after which a job changes no more. */
+export const FINAL_STATES = new Set([
+  NOT_SUBMITTED,
+  'JOB_STATE_SUCCEEDED',
+  'JOB_STATE_FAILED',
+  'JOB_STATE_CANCELLED',
+  'JOB_STATE_EXPIRED',
+  'JOB_STATE_PARTIALLY_SUCCEEDED'
+]);
+/** Final states that `resubmit` runs again. */
+export const RESUBMITTABLE_STATES = new Set([
+  NOT_SUBMITTED,
+  'JOB_STATE_FAILED',
+  'JOB_STATE_CANCELLED',
+  'JOB_STATE_EXPIRED'
+]);
+
+/** A group of jobs submitted together: one image, one experiment config. */
+export interface GroupRecord {
+  name: string;
+  platform: 'vertex' | 'local';
+  projectRoot: string;
+  target: string;
+  cloudProject: string | null;
+  region: string | null;
+  /** The image by digest, `repository@sha256:…`. */
+  image: string;
+  imageDigest: string;
+  dockerfile: string;
+  /** Python distribution name → version, as pip saw them inside the image. */
+  packages: Record<string, string>;
+  createdAt: string;
+}
+
+export interface JobRecord {
+  id: number;
+  group: string;
+  /** 1-based index of the experiment in its group. */
+  experiment: number;
+  /** 1 for the first submission, then one more per resubmission. */
+  attempt: number;
+  args: string[];
+  /** The full job as planned (CloudJob for Vertex AI jobs). */
+  spec: Record<string, unknown>;
+  requestId: string;
+  /** The platform's name, e.g. `projects/P/locations/R/customJobs/N`; null until created. */
+  remoteName: string | null;
+  state: string;
+  error: string | null;
+  /** `host:pid` of the process that submits it; lets `status` tell a crashed submission from a running one. */
+  owner: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewJob {
+  experiment: number;
+  args: string[];
+  spec: Record<string, unknown>;
+  requestId: string;
+}
+
+/** This process, as a job's owner. */
+export const OWNER = `${hostname()}:${process.pid}`;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS groups (
+  name TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  project_root TEXT NOT NULL,
+  target TEXT NOT NULL,
+  cloud_project TEXT,
+  region TEXT,
+  image TEXT NOT NULL,
+  image_digest TEXT NOT NULL,
+  dockerfile TEXT NOT NULL,
+  packages TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS experiments (
+  id INTEGER PRIMARY KEY,
+  group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  args TEXT NOT NULL,
+  UNIQUE (group_name, idx)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  attempt INTEGER NOT NULL,
+  request_id TEXT NOT NULL UNIQUE,
+  spec TEXT NOT NULL,
+  remote_name TEXT,
+  state TEXT NOT NULL,
+  error TEXT,
+  owner TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (experiment_id, attempt)
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+`;
+
+const JOB_COLUMNS = `j.id, e.group_name, e.idx, j.attempt, e.args, j.spec, j.request_id, j.remote_name, j.state, j.error,
+  j.owner, j.created_at, j.updated_at`;
+
+interface JobRow {
+  id: number;
+  group_name: string;
+  idx: number;
+  attempt: number;
+  args: string;
+  spec: string;
+  request_id: string;
+  remote_name: string | null;
+  state: string;
+  error: string | null;
+  owner: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function jobOf(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    group: row.group_name,
+    experiment: row.idx,
+    attempt: row.attempt,
+    args: JSON.parse(row.args) as string[],
+    spec: JSON.parse(row.spec) as Record<string, unknown>,
+    requestId: row.request_id,
+    remoteName: row.remote_name,
+    state: row.state,
+    error: row.error,
+    owner: row.owner,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at
+  };
+}
+
+/** The per-user folder of Ariel's data; ARIEL_DATA_DIR overrides it. */
+export async function dataDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.ARIEL_DATA_DIR) {
+    return env.ARIEL_DATA_DIR;
+  }
+  const { default: envPaths } = await import('env-paths');
+  return envPaths('ariel', { suffix: '' }).data;
+}
+
+/**
+ * The job history: groups, their experiments and every submission of each (jobs), in one
+ * SQLite file. Every change that spans rows is one transaction, so a crash leaves either
+ * all of it or none.
+ */
+export class History {
+  private constructor(private readonly db: BetterSqlite3.Database) {}
+
+  /** Opens (creating) the history in `dir`; better-sqlite3 is loaded only here, by the commands that need it. */
+  static async open(dir?: string): Promise<History> {
+    const folder = dir ?? (await dataDir());
+    mkdirSync(folder, { recursive: true });
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(join(folder, 'history.sqlite3'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+    return new History(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Records a group, its experiments and their first jobs (state SUBMITTING) at once. */
+  recordGroup(group: GroupRecord, jobs: NewJob[]): JobRecord[] {
+    const insert = this.db.transaction(() => {
+      if (this.group(group.name)) {
+        throw new ArielError(
+          'cloud-spec-invalid',
+          `A job group named ${group.name} exists already.`,
+          'Choose another --name, or resubmit that group.'
+        );
+      }
+      this.db
+        .prepare(
+          `INSERT INTO groups VALUES (@name, @platform, @projectRoot, @target, @cloudProject, @region, @image,
+            @imageDigest, @dockerfile, @packages, @createdAt)`
+        )
+        .run({ ...group, packages: JSON.stringify(group.packages) });
+      const experiment = this.db.prepare('INSERT INTO experiments (group_name, idx, args) VALUES (?, ?, ?)');
+      for (const job of jobs) {
+        experiment.run(group.name, job.experiment, JSON.stringify(job.args));
+      }
+      return this.addAttemptsUnlocked(group.name, jobs);
+    });
+    return insert();
+  }
+
+  /** New attempts (state SUBMITTING) for experiments of an existing group, in one transaction. */
+  addAttempts(groupName: string, jobs: NewJob[]): JobRecord[] {
+    return this.db.transaction(() => this.addAttemptsUnlocked(groupName, jobs))();
+  }
+
+  private addAttemptsUnlocked(groupName: string, jobs: NewJob[]): JobRecord[] {
+    const now = new Date().toISOString();
+    const insert = this.db.prepare(
+      `INSERT INTO jobs (experiment_id, attempt, request_id, spec, state, owner, created_at, updated_at)
+       SELECT e.id, COALESCE((SELECT MAX(attempt) FROM jobs WHERE experiment_id = e.id), 0) + 1, ?, ?, ?, ?, ?, ?
+       FROM experiments e WHERE e.group_name = ? AND e.idx = ?`
+    );
+    return jobs.map(job => {
+      const { lastInsertRowid } = insert.run(
+        job.requestId,
+        JSON.stringify(job.spec),
+        SUBMITTING,
+        OWNER,
+        now,
+        now,
+        groupName,
+        job.experiment
+      );
+      return this.job(Number(lastInsertRowid))!;
+    });
+  }
+
+  /** Sets a job's platform name and state; `remoteName` stays as it was when undefined. */
+  update(id: number, change: { state: string; remoteName?: string; error?: string | null }): void {
+    this.db
+      .prepare(
+        `UPDATE jobs SET state = @state, remote_name = COALESCE(@remoteName, remote_name),
+         error = @error, updated_at = @now WHERE id = @id`
+      )
+      .run({
+        id,
+        state: change.state,
+        remoteName: change.remoteName ?? null,
+        error: change.error ?? null,
+        now: new Date().toISOString()
+      });
+  }
+
+  /** Several updates in one transaction (one status poll). */
+  updateMany(changes: { id: number; state: string; remoteName?: string; error?: string | null }[]): void {
+    this.db.transaction(() => changes.forEach(change => this.update(change.id, change)))();
+  }
+
+  group(name: string): GroupRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM groups WHERE name = ?').get(name) as
+      Record<string, string | null> | undefined;
+    return row
+      ? {
+          name: row.name!,
+          platform: row.platform as GroupRecord['platform'],
+          projectRoot: row.project_root!,
+          target: row.target!,
+          cloudProject: row.cloud_project,
+          region: row.region,
+          image: row.image!,
+          imageDigest: row.image_digest!,
+          dockerfile: row.dockerfile!,
+          packages: JSON.parse(row.packages!) as Record<string, string>,
+          createdAt: row.created_at!
+        }
+      : undefined;
+  }
+
+  /** The group of a name, or an error that says how to list them. */
+  requireGroup(name: string): GroupRecord {
+    const group = this.group(name);
+    if (!group) {
+      throw new ArielError('history-not-found', `No job group named ${name}.`, 'List them with: ariel status');
+    }
+    return group;
+  }
+
+  job(id: number): JobRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT ${JOB_COLUMNS} FROM jobs j JOIN experiments e ON e.id = j.experiment_id WHERE j.id = ?`)
+      .get(id) as JobRow | undefined;
+    return row ? jobOf(row) : undefined;
+  }
+
+  /** A job by its number, its platform name, or its display name; the latest attempt wins. */
+  findJob(reference: string): JobRecord | undefined {
+    if (/^\d+$/.test(reference)) {
+      return this.job(Number(reference));
+    }
+    const row = this.db
+      .prepare(
+        `SELECT ${JOB_COLUMNS} FROM jobs j JOIN experiments e ON e.id = j.experiment_id
+         WHERE j.remote_name = ? OR json_extract(j.spec, '$.displayName') = ? ORDER BY j.attempt DESC LIMIT 1`
+      )
+      .get(reference, reference) as JobRow | undefined;
+    return row ? jobOf(row) : undefined;
+  }
+
+  /** Jobs, oldest group first; with `latestOnly`, only each experiment's latest attempt. */
+  jobs(options: { group?: string; latestOnly?: boolean; states?: string[] } = {}): JobRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.group !== undefined) {
+      where.push('e.group_name = ?');
+      params.push(options.group);
+    }
+    if (options.latestOnly) {
+      where.push('j.attempt = (SELECT MAX(attempt) FROM jobs WHERE experiment_id = j.experiment_id)');
+    }
+    if (options.states) {
+      where.push(`j.state IN (${options.states.map(() => '?').join(', ')})`);
+      params.push(...options.states);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT ${JOB_COLUMNS} FROM jobs j JOIN experiments e ON e.id = j.experiment_id JOIN groups g ON g.name = e.group_name
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY g.created_at, e.group_name, e.idx, j.attempt`
+      )
+      .all(...params) as JobRow[];
+    return rows.map(jobOf);
+  }
+
+  groups(): GroupRecord[] {
+    return (this.db.prepare('SELECT name FROM groups ORDER BY created_at').all() as { name: string }[]).map(r =>
+      this.group(r.name)!
+    );
+  }
+}
