@@ -14,13 +14,25 @@ import { removeImagesOf } from '../testing/docker.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 
 // A project whose .ariel.json names a pip index with a user and password, served by a proxy
-// in this test that demands exactly that basic auth in front of the machine's index (or the
-// public one). Nothing of the password may reach an image (any layer's files, its history, its
+// in this test that demands exactly that basic auth in front of the machine's index (or pip's
+// default one). Nothing of the password may reach an image (any layer's files, its history, its
 // config) or Ariel's output, including a failing build's log.
 
 const USER = 'ariel-user';
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
-const UPSTREAM = new URL(process.env.ARIEL_PIP_INDEX_URL || 'https://pypi.org/simple/');
+const UPSTREAM = upstreamIndex();
+
+/** The index builds use here: the set-up's local one, else pip's own default index. */
+function upstreamIndex(): URL {
+  if (process.env.ARIEL_PIP_INDEX_URL) {
+    return new URL(process.env.ARIEL_PIP_INDEX_URL);
+  }
+  const pipDefault = execFileSync('python3', [
+    '-c',
+    'from pip._internal.models.index import PyPI; print(PyPI.simple_url)'
+  ]);
+  return new URL(pipDefault.toString().trim());
+}
 
 let proxy: Server;
 let authorized = 0;
