@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { hostname, platform, tmpdir } from 'node:os';
+import { platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { hostUser } from '../dockerfile/plan.js';
@@ -8,56 +8,17 @@ import type { Project } from '../project/project.js';
 import { ROLE_LABEL } from '../docker/containers.js';
 import { ALL_GPUS } from '../docker/gpu.js';
 import { interactiveEnv, liveMount, workingDirIn } from '../run/shell.js';
+import { isOrphanKernel, launcherLabels, type LauncherIdentity } from './lifetime.js';
 
-const LAUNCHER_PID = 'org.ariel.launcher.pid';
-const LAUNCHER_HOST = 'org.ariel.launcher.host';
-const LAUNCHER_STARTED = 'org.ariel.launcher.started';
-
-/** The launcher's identity: a pid alone could be reused by an unrelated process. */
-export interface LauncherIdentity {
-  pid: number;
-  host: string;
-  /** Process start time (clock ticks since boot) where /proc has it. */
-  started: string;
-}
-
-export function processStartTime(pid: number): string {
-  try {
-    // Field 22 of /proc/PID/stat, counted after the parenthesised command name.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch {
-    return '';
-  }
-}
-
-export function currentLauncher(): LauncherIdentity {
-  return { pid: process.pid, host: hostname(), started: processStartTime(process.pid) };
-}
-
-function isAlive(identity: LauncherIdentity): boolean {
-  try {
-    process.kill(identity.pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !identity.started || processStartTime(identity.pid) === identity.started;
-}
+export { currentLauncher, type LauncherIdentity } from './lifetime.js';
 
 /**
- * Removes kernel containers whose launcher is gone (it was killed outright and could not
- * clean up). Containers of launchers on other hosts sharing the engine are left alone.
+ * Removes kernel containers whose launcher or Jupyter Server is gone (killed outright, so
+ * nothing could clean up). The rule, in lifetime.ts, leaves other hosts' and users' alone.
  */
 export async function removeOrphanKernels(docker: Docker): Promise<string[]> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`${ROLE_LABEL}=kernel`] } });
-  const orphans = containers.filter(({ Labels }) => {
-    const identity = {
-      pid: Number(Labels[LAUNCHER_PID]),
-      host: Labels[LAUNCHER_HOST],
-      started: Labels[LAUNCHER_STARTED] ?? ''
-    };
-    return identity.host === hostname() && !isAlive(identity);
-  });
+  const orphans = containers.filter(({ Labels }) => isOrphanKernel(Labels));
   await Promise.all(
     orphans.map(c =>
       docker
@@ -126,9 +87,7 @@ export function kernelContainer(options: KernelContainerOptions): {
     Labels: {
       [ROLE_LABEL]: 'kernel',
       'org.ariel.project': project.root,
-      [LAUNCHER_PID]: String(launcher.pid),
-      [LAUNCHER_HOST]: launcher.host,
-      [LAUNCHER_STARTED]: launcher.started
+      ...launcherLabels(launcher)
     },
     HostConfig: hostConfig
   };

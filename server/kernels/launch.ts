@@ -13,6 +13,7 @@ import { planImage } from '../dockerfile/plan.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { currentLauncher, defaultKernelNetwork, kernelContainer, removeOrphanKernels } from './container.js';
+import { watchParent } from './lifetime.js';
 
 const CPU_KERNEL = 'the "Python 3 (CPU container)" kernel';
 
@@ -32,6 +33,8 @@ function parseArgs(argv: string[]): { accelerator: Accelerator; connectionFile: 
 
 async function launch(argv: string[]): Promise<number> {
   const { accelerator, connectionFile } = parseArgs(argv);
+  // Jupyter may die without stopping its kernels: end as if it had sent SIGTERM (handled below).
+  watchParent(() => process.kill(process.pid, 'SIGTERM'));
   const cwd = process.cwd();
   const project = findProject(cwd);
   const docker = connectDocker();
