@@ -1,10 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ARIEL_BIN } from './cli.js';
+import { eventually } from './eventually.js';
+import { Terminal } from './terminal.js';
 
 /** The repo's Python environment (created by scripts/test.sh), which has Jupyter Server. */
 export const JUPYTER_ENV =
@@ -37,40 +41,80 @@ async function freePort(): Promise<number> {
   });
 }
 
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface JupyterServerOptions {
+  /**
+   * Runs the server on a terminal (tmux), as a person starts it: Ctrl-C then asks for
+   * confirmation, which Jupyter Server only does when its stdin is a TTY.
+   */
+  terminal?: boolean;
+  /** Runs the server as this user (through runuser; the tests run as root). */
+  user?: string;
+}
+
 /** A real Jupyter Server on loopback, started from the project's environment. */
 export class JupyterServer {
   private process?: ChildProcess;
+  private terminal?: Terminal;
+  private logFile = '';
+  private output = '';
   readonly token = randomBytes(16).toString('hex');
   url = '';
-  log = '';
+  pid = 0;
 
   constructor(
     private readonly rootDir: string,
-    private readonly env: NodeJS.ProcessEnv = {}
+    private readonly env: NodeJS.ProcessEnv = {},
+    private readonly options: JupyterServerOptions = {}
   ) {}
+
+  /** Everything the server printed so far (with the kernel launchers' stderr). */
+  get log(): string {
+    return this.terminal ? readFileSync(this.logFile, 'utf8') : this.output;
+  }
 
   async start(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
-    this.process = spawn(
+    const command = [
+      ...(this.options.user ? ['runuser', '-u', this.options.user, '--'] : []),
       `${JUPYTER_ENV}/bin/jupyter`,
-      [
-        'server',
-        '--no-browser',
-        '--allow-root',
-        `--ServerApp.port=${port}`,
-        '--ServerApp.port_retries=0',
-        '--ServerApp.ip=127.0.0.1',
-        `--IdentityProvider.token=${this.token}`,
-        `--ServerApp.root_dir=${this.rootDir}`
-      ],
-      { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] }
-    );
-    this.process.stdout!.on('data', chunk => (this.log += chunk));
-    this.process.stderr!.on('data', chunk => (this.log += chunk));
+      'server',
+      '--no-browser',
+      '--allow-root',
+      `--ServerApp.port=${port}`,
+      '--ServerApp.port_retries=0',
+      '--ServerApp.ip=127.0.0.1',
+      `--IdentityProvider.token=${this.token}`,
+      `--ServerApp.root_dir=${this.rootDir}`
+    ];
+    if (this.options.terminal) {
+      const dir = mkdtempSync(join(tmpdir(), 'ariel-jupyter-'));
+      this.logFile = join(dir, 'log');
+      const pidFile = join(dir, 'pid');
+      const env = Object.entries(this.env).map(([name, value]) => `${name}=${value ?? ''}`);
+      this.terminal = new Terminal(
+        `sh -c 'echo $$ > "$0"; exec "$@"' ${[pidFile, 'env', ...env, ...command].map(shellQuote).join(' ')} > ${shellQuote(this.logFile)} 2>&1`,
+        { cwd: this.rootDir }
+      );
+      this.pid = await eventually(() => existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8')), 'the server pid');
+    } else {
+      this.process = spawn(command[0], command.slice(1), {
+        // Kernels started without a path run where the server runs.
+        cwd: this.rootDir,
+        env: { ...process.env, ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe']
+      });
+      this.pid = this.process.pid!;
+      this.process.stdout!.on('data', chunk => (this.output += chunk));
+      this.process.stderr!.on('data', chunk => (this.output += chunk));
+    }
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.process.exitCode !== null) {
+      if (!this.running()) {
         throw new Error(`Jupyter Server exited:\n${this.log}`);
       }
       try {
@@ -83,6 +127,34 @@ export class JupyterServer {
       await new Promise(resolve => setTimeout(resolve, 200));
     }
     throw new Error(`Jupyter Server did not answer within 60 s:\n${this.log}`);
+  }
+
+  /** Whether the server process still runs. */
+  running(): boolean {
+    if (this.process) {
+      return this.process.exitCode === null && this.process.signalCode === null;
+    }
+    try {
+      process.kill(this.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits until the server process has exited. */
+  async exited(timeoutMs = 60_000): Promise<void> {
+    await eventually(() => !this.running(), 'Jupyter Server to exit', timeoutMs);
+  }
+
+  /** Presses Ctrl-C on the server's terminal (needs the `terminal` option). */
+  pressCtrlC(): void {
+    this.terminal!.keys('C-c');
+  }
+
+  /** Types a line on the server's terminal (needs the `terminal` option). */
+  type(line: string): void {
+    this.terminal!.type(line);
   }
 
   headers(): Record<string, string> {
@@ -100,14 +172,15 @@ export class JupyterServer {
   }
 
   async stop(): Promise<void> {
-    if (this.process && this.process.exitCode === null) {
-      const exited = new Promise(resolve => this.process!.once('exit', resolve));
-      this.process.kill('SIGTERM');
-      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 15_000))]);
-      if (this.process.exitCode === null) {
-        this.process.kill('SIGKILL');
+    if (this.pid && this.running()) {
+      process.kill(this.pid, 'SIGTERM');
+      try {
+        await this.exited(15_000);
+      } catch {
+        process.kill(this.pid, 'SIGKILL');
       }
     }
+    this.terminal?.close();
   }
 
   /** Opens the kernel's WebSocket, as JupyterLab does. */
