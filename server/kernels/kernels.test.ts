@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { installArielKernels, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import {
+  installArielKernels,
+  interruptSleep,
+  JUPYTER_ENV,
+  JupyterServer,
+  type KernelClient
+} from '../testing/jupyter.js';
 import { eventually } from '../testing/eventually.js';
 import { testUser } from '../testing/cli.js';
+import { GpuEngine } from '../testing/gpuEngine.js';
+import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
 import { engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
 
 function docker(...args: string[]): string {
@@ -71,6 +79,18 @@ describe('containerized kernels through a real Jupyter Server', () => {
     return { kernelId, client };
   }
 
+  /** A session start that fails; resolves to the message JupyterLab shows in its "Error Starting Kernel" dialog. */
+  async function failedStart(path: string, kernel: string): Promise<string> {
+    const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
+      path,
+      name: path.split('/').at(-1),
+      type: 'notebook',
+      kernel: { name: kernel }
+    });
+    assert.equal(status, 500, JSON.stringify(body));
+    return body.message;
+  }
+
   it(
     'lists the CPU and GPU container kernels',
     withServerLog(async () => {
@@ -112,14 +132,7 @@ describe('containerized kernels through a real Jupyter Server', () => {
 
       // Interrupt: a long sleep stops with KeyboardInterrupt and the kernel lives on.
       await client.execute('x = 41');
-      const started = client.waitFor(
-        m => m.header.msg_type === 'stream' && String(m.content.text).includes('sleeping'),
-        120_000
-      );
-      const sleeping = client.execute("import time; print('sleeping', flush=True); time.sleep(600)", 120_000);
-      await started;
-      assert.equal((await server.request('POST', `/api/kernels/${kernelId}/interrupt`)).status, 204);
-      assert.equal((await sleeping).error, 'KeyboardInterrupt');
+      assert.equal((await interruptSleep(server, kernelId, client)).error, 'KeyboardInterrupt');
       assert.equal((await client.execute('print(x + 1)')).stdout.trim(), '42');
 
       // Restart: a fresh interpreter in a fresh container; the old container is gone.
@@ -174,16 +187,9 @@ describe('containerized kernels through a real Jupyter Server', () => {
     'fails a GPU kernel start on a GPU-less machine with the reason and the way on',
     { skip: engineHasGpu() && 'the engine has a GPU' },
     withServerLog(async () => {
-      const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
-        path: 'notebooks/gpu.ipynb',
-        name: 'gpu.ipynb',
-        type: 'notebook',
-        kernel: { name: 'ariel-gpu' }
-      });
-      // JupyterLab shows this message in its "Error Starting Kernel" dialog.
-      assert.equal(status, 500);
-      assert.match(body.message, /No GPU is available to Docker on this machine/);
-      assert.match(body.message, /Use the "Python 3 \(CPU container\)" kernel instead/);
+      const message = await failedStart('notebooks/gpu.ipynb', 'ariel-gpu');
+      assert.match(message, /No GPU is available to Docker on this machine/);
+      assert.match(message, /Use the "Python 3 \(CPU container\)" kernel instead/);
       assert.equal(kernelContainers(root).length, 0);
       const { body: sessions } = await server.request<unknown[]>('GET', '/api/sessions');
       assert.equal(sessions.length, 0);
@@ -197,16 +203,8 @@ describe('containerized kernels through a real Jupyter Server', () => {
       mkdirSync(broken);
       writeFileSync(join(broken, 'requirements.txt'), 'ariel-no-such-package-zz\n');
       writeFileSync(join(broken, '.ariel.json'), '{}');
-      const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
-        path: 'broken/nb.ipynb',
-        name: 'nb.ipynb',
-        type: 'notebook',
-        kernel: { name: 'ariel-cpu' }
-      });
-      // JupyterLab shows this message in its "Error Starting Kernel" dialog.
-      assert.equal(status, 500);
-      assert.match(body.message, /Build of the notebook image failed at step \d+\/\d+/);
-      assert.match(body.message, /ariel-no-such-package-zz/);
+      const message = await failedStart('broken/nb.ipynb', 'ariel-cpu');
+      assert.match(message, /Build of the notebook image failed at step \d+\/\d+/);
       assert.equal(kernelContainers(broken).length, 0);
     })
   );
@@ -243,6 +241,9 @@ describe('a container kernel without a Docker engine', () => {
 
 describe('a container kernel of a non-root host user', () => {
   const user = testUser();
+  // The Jupyter environment's Python may live where only root can reach it (e.g. under /root).
+  const jupyterUsable =
+    !!user && spawnSync('runuser', ['-u', user.name, '--', join(JUPYTER_ENV, 'bin', 'python'), '-c', '']).status === 0;
   const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-owner-'));
   const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
   let server: JupyterServer | undefined;
@@ -257,7 +258,11 @@ describe('a container kernel of a non-root host user', () => {
 
   it(
     "writes files with the user's uid and gid",
-    { skip: !user && 'needs root and the test user that scripts/lib/test-tools.sh creates' },
+    {
+      skip:
+        (!user && 'needs root and the test user that scripts/lib/test-tools.sh creates') ||
+        (!jupyterUsable && "the test user cannot run the Jupyter environment's Python")
+    },
     async () => {
       const { name, uid, gid } = user!;
       writeFileSync(join(root, 'requirements.txt'), 'six\n');
@@ -282,4 +287,48 @@ describe('a container kernel of a non-root host user', () => {
       }
     }
   );
+});
+
+describe('GPU requests of container kernels', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-gpu-'));
+  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+  // The engine claims a GPU and records what containers ask for, then runs them on the CPU.
+  const engine = new GpuEngine();
+  let server: JupyterServer | undefined;
+
+  after(async () => {
+    await server?.stop();
+    engine.close();
+    await eventually(() => kernelContainers(root).length === 0, 'kernel containers to be removed');
+    removeImagesOf(root);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(prefix, { recursive: true, force: true });
+  });
+
+  it('gives the GPU kernel all GPUs and the CPU kernel none', async () => {
+    await engine.listen();
+    writeFileSync(join(root, 'requirements.txt'), 'six\n');
+    const jupyter = new JupyterServer(root, {
+      JUPYTER_PATH: installArielKernels(prefix),
+      DOCKER_HOST: engine.host,
+      // A GPU image on the CPU base this machine has.
+      ARIEL_BASE_IMAGE_GPU: process.env.ARIEL_BASE_IMAGE_CPU || DEFAULT_BASE_IMAGES.cpu
+    });
+    server = jupyter;
+    await jupyter.start();
+    for (const name of ['ariel-gpu', 'ariel-cpu']) {
+      const { status, body } = await jupyter.request<{ id: string }>('POST', '/api/kernels', { name });
+      assert.equal(status, 201, `${JSON.stringify(body)}\n${jupyter.log.slice(-4000)}`);
+      const client = await jupyter.connect(body.id);
+      try {
+        await client.ready(300_000);
+      } finally {
+        client.close();
+      }
+      assert.equal((await jupyter.request('DELETE', `/api/kernels/${body.id}`)).status, 204);
+    }
+    const requests = engine.created.filter(c => c.labels['org.ariel.role'] === 'kernel').map(c => c.deviceRequests);
+    // All GPUs, as `docker run --gpus all` asks.
+    assert.deepEqual(requests, [[{ Driver: '', Count: -1, Capabilities: [['gpu']] }], null]);
+  });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { containerExists, kernelContainers, labelOf, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
-import { installArielKernels, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
 
 // Kernel containers live no longer than the Jupyter Server that started them. Each test's
 // project folder is its run id: only containers labelled with it are counted.
@@ -169,14 +169,7 @@ describe(`kernel churn: ${CYCLES} cycles, ${KILLS} launchers killed`, { timeout:
       if (phase === 0) {
         await killLauncher(container, client);
       }
-      const started = client.waitFor(
-        m => m.header.msg_type === 'stream' && String(m.content.text).includes('sleeping'),
-        120_000
-      );
-      const sleeping = client.execute("import time; print('sleeping', flush=True); time.sleep(600)", 300_000);
-      await started;
-      assert.equal((await server.request('POST', `/api/kernels/${id}/interrupt`)).status, 204);
-      assert.equal((await sleeping).error, 'KeyboardInterrupt');
+      assert.equal((await interruptSleep(server, id, client)).error, 'KeyboardInterrupt');
       if (phase === 1) {
         await killLauncher(containerOfKernel(id)!, client);
       }

@@ -321,3 +321,25 @@ export class KernelClient {
     this.ws.close();
   }
 }
+
+/**
+ * Starts a long sleep, interrupts it through the server once the cell says it has started
+ * (no fixed wait), and resolves to the cell's result: a KeyboardInterrupt error when it worked.
+ */
+export async function interruptSleep(
+  server: JupyterServer,
+  kernelId: string,
+  client: KernelClient
+): Promise<ExecuteResult> {
+  const started = client.waitFor(
+    m => m.header.msg_type === 'stream' && String(m.content.text).includes('sleeping'),
+    300_000
+  );
+  const sleeping = client.execute("import time; print('sleeping', flush=True); time.sleep(600)", 300_000);
+  await started;
+  const interrupt = await server.request('POST', `/api/kernels/${kernelId}/interrupt`);
+  if (interrupt.status !== 204) {
+    throw new Error(`the interrupt request answered ${interrupt.status}`);
+  }
+  return sleeping;
+}
