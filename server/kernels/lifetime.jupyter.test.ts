@@ -134,8 +134,10 @@ describe('no kernel container outlives Jupyter Server', { timeout: 1_200_000 }, 
     }, 'the launcher to exit');
     assert.ok(containerExists(orphan.container), 'the orphan was removed before any kernel start');
 
+    // The launcher removes orphans before it starts its own container: no waiting needed.
+    // (A kernel start of someone else sharing this engine may remove it too.)
     const next = await startKernel(survivor);
-    await gone(survivor, [orphan.container], 'the orphan to be removed by the next kernel start');
+    assert.ok(!containerExists(orphan.container), 'the orphan outlived the next kernel start');
     // The live server's kernels are untouched, and still run code.
     assert.ok(containerExists(kept.container));
     assert.equal((await kept.client.execute('print(1 + 1)')).stdout.trim(), '2');
