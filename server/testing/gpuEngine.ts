@@ -47,14 +47,26 @@ export class GpuEngine {
         res.writeHead(502).end(String(error));
       });
     });
-    // Attach with stdin (a shell) hijacks the connection: from there on, bytes both ways.
+    // Attach with stdin (a shell) hijacks the connection: from there on, bytes both ways. The
+    // request's body (dockerode repeats the query in it) is dropped: sent on after the headers
+    // in a separate packet, the engine would take it for the shell's first input.
     this.server.on('upgrade', (req: IncomingMessage, client, head: Buffer) => {
+      let skip = Number(req.headers['content-length'] ?? 0);
+      const headers = Object.entries(req.headers)
+        .filter(([name]) => name !== 'content-length')
+        .map(([name, value]) => `${name}: ${String(value)}\r\n`);
       const upstream = connect(engineSocket(), () => {
-        const headers = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}\r\n`);
         upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join('')}\r\n`);
-        upstream.write(head);
+        const forward = (chunk: Buffer) => {
+          const body = Math.min(skip, chunk.length);
+          skip -= body;
+          if (chunk.length > body) {
+            upstream.write(chunk.subarray(body));
+          }
+        };
+        forward(head);
+        client.on('data', forward).on('end', () => upstream.end());
         upstream.pipe(client).on('error', () => undefined);
-        client.pipe(upstream).on('error', () => undefined);
       });
       upstream.on('error', () => client.destroy());
       client.on('error', () => upstream.destroy());
