@@ -10,6 +10,7 @@ source scripts/lib/setup.sh
 source scripts/lib/test-tools.sh
 ariel_setup
 ensure_test_tools
+ensure_test_user
 
 npm run --silent test:node
 run_ui_tests

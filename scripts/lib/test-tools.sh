@@ -42,3 +42,23 @@ run_ui_tests() {
   rm -rf "$scratch"
   return $status
 }
+
+# A non-root user for the ownership tests: files written from containers must belong to
+# whoever runs Ariel, which a suite running as root cannot tell apart from the default.
+ARIEL_TEST_USER="${ARIEL_TEST_USER:-ariel-test}"
+export ARIEL_TEST_USER
+
+ensure_test_user() {
+  id -u "$ARIEL_TEST_USER" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "note: no user $ARIEL_TEST_USER; the tests that run Ariel as a non-root user are skipped" >&2
+    return 0
+  fi
+  # In the docker group, to reach the engine as a user would; no password, no login.
+  local groups=()
+  getent group docker >/dev/null 2>&1 && groups=(--groups docker)
+  useradd --create-home --shell /usr/sbin/nologin "${groups[@]}" "$ARIEL_TEST_USER" || {
+    echo "error: could not create the test user $ARIEL_TEST_USER" >&2
+    return 1
+  }
+}

@@ -1,12 +1,25 @@
 import assert from 'node:assert/strict';
-import { chmodSync, renameSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  symlinkSync
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { extract } from 'tar-fs';
 import { after, describe, it } from 'node:test';
 import type { Mode } from '../dockerfile/generate.js';
 import { planImage } from '../dockerfile/plan.js';
 import { findProject } from '../project/project.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
-import { collectContext } from './context.js';
+import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
+import { collectContext, packContext } from './context.js';
 
 after(removeTempProjects);
 
@@ -162,5 +175,64 @@ describe('collectContext', () => {
     symlinkSync('train.py', join(root, 'main.py'));
     const context = await contextOf(root, 'run');
     assert.deepEqual(context.files, ['main.py', 'requirements.txt', 'train.py']);
+  });
+
+  it('changes the hash when only the Dockerfile changes: a machine default in every mode, the config in notebook and shell mode', async () => {
+    const root = tempProject({ 'requirements.txt': 'six\n', 'train.py': '', '.ariel.json': '{}' });
+    const withBase = (mode: Mode) =>
+      collectContext(
+        planImage(findProject(root), { mode, accelerator: 'cpu', env: { ARIEL_BASE_IMAGE_CPU: 'other/python:3' } })
+      );
+    for (const mode of ['run', 'shell', 'notebook'] as const) {
+      const plain = await contextOf(root, mode);
+      const otherBase = await withBase(mode);
+      assert.deepEqual(otherBase.files, plain.files);
+      assert.notEqual(otherBase.hash, plain.hash, mode);
+    }
+    for (const mode of ['shell', 'notebook'] as const) {
+      const plain = await contextOf(root, mode);
+      writeFiles(root, { '.ariel.json': '{"apt_packages": ["curl"]}' });
+      const withApt = await contextOf(root, mode);
+      writeFiles(root, { '.ariel.json': '{}' });
+      assert.deepEqual(withApt.files, plain.files, 'the config is not sent');
+      assert.notEqual(withApt.hash, plain.hash, mode);
+    }
+  });
+});
+
+describe('packContext', () => {
+  it('writes the listed files, symbolic links as links, and the Dockerfile that leaves itself out', async () => {
+    const root = tempProject({
+      'train.py': 'print(1)\n',
+      'requirements.txt': 'six\n',
+      'data/big.bin': 'x',
+      '.dockerignore': 'data\n'
+    });
+    symlinkSync('train.py', join(root, 'main.py'));
+    symlinkSync('missing.py', join(root, 'dangling.py'));
+    const plan = planImage(findProject(root), { mode: 'run', accelerator: 'cpu', env: {} });
+    const context = await collectContext(plan);
+    const out = mkdtempSync(join(tmpdir(), 'ariel-context-'));
+    await pipeline(packContext(plan, context), extract(out));
+
+    assert.deepEqual(readdirSync(out).sort(), [
+      '.ariel.Dockerfile',
+      '.dockerignore',
+      'dangling.py',
+      'main.py',
+      'requirements.txt',
+      'train.py'
+    ]);
+    assert.ok(lstatSync(join(out, 'main.py')).isSymbolicLink());
+    assert.equal(readlinkSync(join(out, 'main.py')), 'train.py');
+    assert.equal(readlinkSync(join(out, 'dangling.py')), 'missing.py');
+    assert.equal(readFileSync(join(out, 'train.py'), 'utf8'), 'print(1)\n');
+    assert.equal(readFileSync(join(out, DOCKERFILE_NAME), 'utf8'), plan.dockerfile);
+    assert.deepEqual(readFileSync(join(out, '.dockerignore'), 'utf8').split('\n').filter(Boolean), [
+      DOCKERFILE_NAME,
+      '.dockerignore'
+    ]);
+    // Owners and times are normalised, so the same files always give the same tar.
+    assert.equal(lstatSync(join(out, 'train.py')).mtimeMs, 0);
   });
 });

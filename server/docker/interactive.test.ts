@@ -10,7 +10,7 @@ import { LABELS } from './labels.js';
 const project: Project = { root: '/home/me/digits', config: { ...emptyConfig(), env: ['WANDB_KEY'] }, warnings: [] };
 const cpu = ImageRef.of('ariel/digits', 'notebook', 'cpu', 'a'.repeat(64));
 const gpu = ImageRef.of('ariel/digits', 'notebook', 'gpu', 'b'.repeat(64));
-const launcher = { pid: 42, host: 'box', started: '123' };
+const launcher = { pid: 42, host: 'box', started: '123', uid: 1000, server: { pid: 7, started: '99' } };
 
 describe('interactive containers', () => {
   it('get GPU device requests from a GPU image only', () => {
@@ -54,7 +54,10 @@ describe('interactive containers', () => {
       [LABELS.project]: project.root,
       [LABELS.launcherPid]: '42',
       [LABELS.launcherHost]: 'box',
-      [LABELS.launcherStarted]: '123'
+      [LABELS.launcherStarted]: '123',
+      [LABELS.launcherUid]: '1000',
+      [LABELS.serverPid]: '7',
+      [LABELS.serverStarted]: '99'
     });
     assert.deepEqual(create.HostConfig?.DeviceRequests?.[0].Capabilities, [['gpu']]);
     assert.deepEqual(create.HostConfig?.Mounts?.[1], {

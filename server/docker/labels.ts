@@ -15,10 +15,14 @@ export const LABELS = {
   extras: 'org.ariel.extras',
   /** A run container's 1-based job number. */
   job: 'org.ariel.job',
-  /** A kernel container's launcher: pid, host and start time, so orphans can be told from live kernels. */
+  /** A kernel container's launcher: pid, host, start time and uid, so orphans can be told from live kernels. */
   launcherPid: 'org.ariel.launcher.pid',
   launcherHost: 'org.ariel.launcher.host',
-  launcherStarted: 'org.ariel.launcher.started'
+  launcherStarted: 'org.ariel.launcher.started',
+  launcherUid: 'org.ariel.launcher.uid',
+  /** The Jupyter Server (or other client) that started a kernel's launcher: pid and start time. */
+  serverPid: 'org.ariel.server.pid',
+  serverStarted: 'org.ariel.server.started'
 } as const;
 
 /** What a container Ariel started is for. */

@@ -1,60 +1,25 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { hostname, platform, tmpdir } from 'node:os';
+import { platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { Project } from '../project/project.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { interactiveContainer } from '../docker/interactive.js';
 import { LABELS, labelFilter } from '../docker/labels.js';
+import { isOrphanKernel, launcherLabels, type LauncherIdentity } from './lifetime.js';
 
-/** The launcher's identity: a pid alone could be reused by an unrelated process. */
-export interface LauncherIdentity {
-  pid: number;
-  host: string;
-  /** Process start time (clock ticks since boot) where /proc has it. */
-  started: string;
-}
-
-export function processStartTime(pid: number): string {
-  try {
-    // Field 22 of /proc/PID/stat, counted after the parenthesised command name.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch {
-    return '';
-  }
-}
-
-export function currentLauncher(): LauncherIdentity {
-  return { pid: process.pid, host: hostname(), started: processStartTime(process.pid) };
-}
-
-function isAlive(identity: LauncherIdentity): boolean {
-  try {
-    process.kill(identity.pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !identity.started || processStartTime(identity.pid) === identity.started;
-}
+export { currentLauncher, type LauncherIdentity } from './lifetime.js';
 
 /**
- * Removes kernel containers whose launcher is gone (it was killed outright and could not
- * clean up). Containers of launchers on other hosts sharing the engine are left alone.
+ * Removes kernel containers whose launcher or Jupyter Server is gone (killed outright, so
+ * nothing could clean up). The rule, in lifetime.ts, leaves other hosts' and users' alone.
  */
 export async function removeOrphanKernels(docker: Docker): Promise<string[]> {
   const containers = await docker.listContainers({
     all: true,
     filters: { label: [labelFilter(LABELS.role, 'kernel')] }
   });
-  const orphans = containers.filter(({ Labels }) => {
-    const identity = {
-      pid: Number(Labels[LABELS.launcherPid]),
-      host: Labels[LABELS.launcherHost],
-      started: Labels[LABELS.launcherStarted] ?? ''
-    };
-    return identity.host === hostname() && !isAlive(identity);
-  });
+  const orphans = containers.filter(({ Labels }) => isOrphanKernel(Labels));
   await Promise.all(
     orphans.map(c =>
       docker
@@ -115,11 +80,7 @@ export function kernelContainer(options: KernelContainerOptions): {
     cmd: ['python', '-m', 'ipykernel_launcher', '-f', connectionFile],
     env
   });
-  Object.assign(create.Labels, {
-    [LABELS.launcherPid]: String(launcher.pid),
-    [LABELS.launcherHost]: launcher.host,
-    [LABELS.launcherStarted]: launcher.started
-  });
+  Object.assign(create.Labels, launcherLabels(launcher));
   const hostConfig = create.HostConfig;
   hostConfig.AutoRemove = true;
   hostConfig.Mounts.push({ Type: 'bind', Source: connectionFile, Target: connectionFile, ReadOnly: true });

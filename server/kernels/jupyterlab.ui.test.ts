@@ -42,7 +42,7 @@ describe('container kernels in JupyterLab, in a real browser', () => {
   after(async () => {
     await browser?.close();
     await server?.stop();
-    await eventually(() => kernelContainers().length === 0, 'the kernel containers to be removed');
+    await eventually(() => kernelContainers(root).length === 0, 'the kernel containers to be removed');
     removeImagesOf(root);
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });

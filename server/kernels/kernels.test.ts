@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { installArielKernels, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import {
+  installArielKernels,
+  interruptSleep,
+  JUPYTER_ENV,
+  JupyterServer,
+  type KernelClient
+} from '../testing/jupyter.js';
 import { eventually } from '../testing/eventually.js';
-import { kernelContainers, removeImagesOf } from '../testing/docker.js';
+import { testUser } from '../testing/cli.js';
+import { GpuEngine } from '../testing/gpuEngine.js';
+import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
+import { engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -33,8 +42,11 @@ describe('containerized kernels through a real Jupyter Server', () => {
     clients.forEach(client => client.close());
     await server?.stop();
     // Whatever happened above, the suite leaves no kernel container behind.
-    await eventually(() => kernelContainers().length === 0, 'kernel containers to be removed');
-    removeImagesOf(root, join(root, 'ports-project'));
+    await eventually(
+      () => kernelContainers(root, join(root, 'ports-project')).length === 0,
+      'kernel containers to be removed'
+    );
+    removeImagesOf(root, join(root, 'ports-project'), join(root, 'broken'));
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });
   });
@@ -65,6 +77,18 @@ describe('containerized kernels through a real Jupyter Server', () => {
     const client = await server.connect(kernelId);
     clients.push(client);
     return { kernelId, client };
+  }
+
+  /** A session start that fails; resolves to the message JupyterLab shows in its "Error Starting Kernel" dialog. */
+  async function failedStart(path: string, kernel: string): Promise<string> {
+    const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
+      path,
+      name: path.split('/').at(-1),
+      type: 'notebook',
+      kernel: { name: kernel }
+    });
+    assert.equal(status, 500, JSON.stringify(body));
+    return body.message;
   }
 
   it(
@@ -100,7 +124,7 @@ describe('containerized kernels through a real Jupyter Server', () => {
       const file = join(root, 'notebooks', 'from-kernel.txt');
       assert.equal(readFileSync(file, 'utf8'), 'hello');
       assert.equal(statSync(file).uid, process.getuid!());
-      assert.equal(kernelContainers().length, 1);
+      assert.equal(kernelContainers(root).length, 1);
 
       // Errors inside the container reach the client as they would from a local kernel.
       const failing = await client.execute('1 / 0');
@@ -108,23 +132,20 @@ describe('containerized kernels through a real Jupyter Server', () => {
 
       // Interrupt: a long sleep stops with KeyboardInterrupt and the kernel lives on.
       await client.execute('x = 41');
-      const sleeping = client.execute('import time; time.sleep(600)', 120_000);
-      await new Promise(resolve => setTimeout(resolve, 1_500));
-      assert.equal((await server.request('POST', `/api/kernels/${kernelId}/interrupt`)).status, 204);
-      assert.equal((await sleeping).error, 'KeyboardInterrupt');
+      assert.equal((await interruptSleep(server, kernelId, client)).error, 'KeyboardInterrupt');
       assert.equal((await client.execute('print(x + 1)')).stdout.trim(), '42');
 
       // Restart: a fresh interpreter in a fresh container; the old container is gone.
-      const before = kernelContainers();
+      const before = kernelContainers(root);
       assert.equal((await server.request('POST', `/api/kernels/${kernelId}/restart`)).status, 200);
       await client.ready(120_000);
       assert.equal((await client.execute("print('x' in globals())")).stdout.trim(), 'False');
-      await eventually(() => !kernelContainers().includes(before[0]), 'the pre-restart container to be removed');
-      assert.equal(kernelContainers().length, 1);
+      await eventually(() => !kernelContainers(root).includes(before[0]), 'the pre-restart container to be removed');
+      assert.equal(kernelContainers(root).length, 1);
 
       // Shutdown removes the container.
       assert.equal((await server.request('DELETE', `/api/kernels/${kernelId}`)).status, 204);
-      await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
+      await eventually(() => kernelContainers(root).length === 0, 'the container to be removed after shutdown');
     })
   );
 
@@ -148,7 +169,7 @@ describe('containerized kernels through a real Jupyter Server', () => {
       const result = await client.execute('import os; print(os.getcwd())');
       assert.equal(result.stdout.trim(), sub);
 
-      const [container] = kernelContainers();
+      const [container] = kernelContainers(sub);
       const network = JSON.parse(docker('inspect', '--format', '{{json .HostConfig}}', container)) as {
         NetworkMode: string;
         PortBindings: Record<string, { HostIp: string }[]>;
@@ -158,49 +179,156 @@ describe('containerized kernels through a real Jupyter Server', () => {
       assert.equal(bindings.length, 5);
       assert.ok(bindings.every(binding => binding.HostIp === '127.0.0.1'));
       await server.request('DELETE', `/api/kernels/${body.kernel.id}`);
-      await eventually(() => kernelContainers().length === 0, 'the container to be removed after shutdown');
-    })
-  );
-
-  it(
-    'removes the container of a launcher killed outright at the next kernel start',
-    withServerLog(async () => {
-      const { kernelId, client } = await startSession('ariel-cpu');
-      await client.ready(120_000);
-      const [orphan] = kernelContainers();
-      const pid = Number(docker('inspect', '--format', '{{ index .Config.Labels "org.ariel.launcher.pid" }}', orphan));
-      process.kill(pid, 'SIGKILL');
-      // The container outlives its launcher for now...
-      assert.ok(docker('ps', '-aq', '--no-trunc').includes(orphan));
-      await server.request('DELETE', `/api/kernels/${kernelId}`);
-
-      // ...until the next kernel start cleans it up.
-      const next = await startSession('ariel-cpu');
-      await next.client.ready(120_000);
-      await eventually(
-        () => !docker('ps', '-aq', '--no-trunc').includes(orphan),
-        'the orphaned container to be removed'
-      );
-      await server.request('DELETE', `/api/kernels/${next.kernelId}`);
+      await eventually(() => kernelContainers(sub).length === 0, 'the container to be removed after shutdown');
     })
   );
 
   it(
     'fails a GPU kernel start on a GPU-less machine with the reason and the way on',
+    { skip: engineHasGpu() && 'the engine has a GPU' },
     withServerLog(async () => {
-      const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
-        path: 'notebooks/gpu.ipynb',
-        name: 'gpu.ipynb',
-        type: 'notebook',
-        kernel: { name: 'ariel-gpu' }
-      });
-      // JupyterLab shows this message in its "Error Starting Kernel" dialog.
-      assert.equal(status, 500);
-      assert.match(body.message, /No GPU is available to Docker on this machine/);
-      assert.match(body.message, /Use the "Python 3 \(CPU container\)" kernel instead/);
-      assert.equal(kernelContainers().length, 0);
+      const message = await failedStart('notebooks/gpu.ipynb', 'ariel-gpu');
+      assert.match(message, /No GPU is available to Docker on this machine/);
+      assert.match(message, /Use the "Python 3 \(CPU container\)" kernel instead/);
+      assert.equal(kernelContainers(root).length, 0);
       const { body: sessions } = await server.request<unknown[]>('GET', '/api/sessions');
       assert.equal(sessions.length, 0);
     })
   );
+
+  it(
+    'fails a kernel start whose image does not build, with the failing step',
+    withServerLog(async () => {
+      const broken = join(root, 'broken');
+      mkdirSync(broken);
+      writeFileSync(join(broken, 'requirements.txt'), 'ariel-no-such-package-zz\n');
+      writeFileSync(join(broken, '.ariel.json'), '{}');
+      const message = await failedStart('broken/nb.ipynb', 'ariel-cpu');
+      assert.match(message, /Build of the notebook image failed at step \d+\/\d+/);
+      assert.equal(kernelContainers(broken).length, 0);
+    })
+  );
+});
+
+describe('a container kernel without a Docker engine', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-noengine-'));
+  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+  const server = new JupyterServer(root, {
+    JUPYTER_PATH: installArielKernels(prefix),
+    DOCKER_HOST: 'unix:///nonexistent.sock'
+  });
+
+  after(async () => {
+    await server.stop();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(prefix, { recursive: true, force: true });
+  });
+
+  it('fails to start with the reason and the way on', async () => {
+    await server.start();
+    writeFileSync(join(root, 'requirements.txt'), 'six\n');
+    const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
+      path: 'nb.ipynb',
+      name: 'nb.ipynb',
+      type: 'notebook',
+      kernel: { name: 'ariel-cpu' }
+    });
+    assert.equal(status, 500, JSON.stringify(body));
+    assert.match(body.message, /Cannot reach the Docker engine at unix:\/\/\/nonexistent\.sock/);
+    assert.match(body.message, /Start the Docker engine/);
+  });
+});
+
+describe('a container kernel of a non-root host user', () => {
+  const user = testUser();
+  // The Jupyter environment's Python may live where only root can reach it (e.g. under /root).
+  const jupyterUsable =
+    !!user && spawnSync('runuser', ['-u', user.name, '--', join(JUPYTER_ENV, 'bin', 'python'), '-c', '']).status === 0;
+  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-owner-'));
+  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+  let server: JupyterServer | undefined;
+
+  after(async () => {
+    await server?.stop();
+    await eventually(() => kernelContainers(root).length === 0, 'kernel containers to be removed');
+    removeImagesOf(root);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(prefix, { recursive: true, force: true });
+  });
+
+  it(
+    "writes files with the user's uid and gid",
+    {
+      skip:
+        (!user && 'needs root and the test user that scripts/lib/test-tools.sh creates') ||
+        (!jupyterUsable && "the test user cannot run the Jupyter environment's Python")
+    },
+    async () => {
+      const { name, uid, gid } = user!;
+      writeFileSync(join(root, 'requirements.txt'), 'six\n');
+      const kernels = installArielKernels(prefix);
+      chmodSync(prefix, 0o755);
+      execFileSync('chown', ['-R', `${name}:`, root]);
+      server = new JupyterServer(root, { JUPYTER_PATH: kernels }, { user: name });
+      await server.start();
+      const { status, body } = await server.request<{ id: string }>('POST', '/api/kernels', { name: 'ariel-cpu' });
+      assert.equal(status, 201, `${JSON.stringify(body)}\n${server.log.slice(-4000)}`);
+      const client = await server.connect(body.id);
+      try {
+        await client.ready(300_000);
+        const ids = await client.execute(
+          "import os; print(os.getuid(), os.getgid()); open('from-kernel.txt', 'w').write('x')"
+        );
+        assert.equal(ids.stdout.trim(), `${uid} ${gid}`, ids.stderr);
+        const written = statSync(join(root, 'from-kernel.txt'));
+        assert.deepEqual([written.uid, written.gid], [uid, gid]);
+      } finally {
+        client.close();
+      }
+    }
+  );
+});
+
+describe('GPU requests of container kernels', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-gpu-'));
+  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+  // The engine claims a GPU and records what containers ask for, then runs them on the CPU.
+  const engine = new GpuEngine();
+  let server: JupyterServer | undefined;
+
+  after(async () => {
+    await server?.stop();
+    engine.close();
+    await eventually(() => kernelContainers(root).length === 0, 'kernel containers to be removed');
+    removeImagesOf(root);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(prefix, { recursive: true, force: true });
+  });
+
+  it('gives the GPU kernel all GPUs and the CPU kernel none', async () => {
+    await engine.listen();
+    writeFileSync(join(root, 'requirements.txt'), 'six\n');
+    const jupyter = new JupyterServer(root, {
+      JUPYTER_PATH: installArielKernels(prefix),
+      DOCKER_HOST: engine.host,
+      // A GPU image on the CPU base this machine has.
+      ARIEL_BASE_IMAGE_GPU: process.env.ARIEL_BASE_IMAGE_CPU || DEFAULT_BASE_IMAGES.cpu
+    });
+    server = jupyter;
+    await jupyter.start();
+    for (const name of ['ariel-gpu', 'ariel-cpu']) {
+      const { status, body } = await jupyter.request<{ id: string }>('POST', '/api/kernels', { name });
+      assert.equal(status, 201, `${JSON.stringify(body)}\n${jupyter.log.slice(-4000)}`);
+      const client = await jupyter.connect(body.id);
+      try {
+        await client.ready(300_000);
+      } finally {
+        client.close();
+      }
+      assert.equal((await jupyter.request('DELETE', `/api/kernels/${body.id}`)).status, 204);
+    }
+    const requests = engine.created.filter(c => c.labels['org.ariel.role'] === 'kernel').map(c => c.deviceRequests);
+    // All GPUs, as `docker run --gpus all` asks.
+    assert.deepEqual(requests, [[{ Driver: '', Count: -1, Capabilities: [['gpu']] }], null]);
+  });
 });

@@ -1,10 +1,21 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../testing/cli.js';
-import { installArielKernels } from '../testing/jupyter.js';
+import { installArielKernels, JUPYTER_ENV } from '../testing/jupyter.js';
 
 interface KernelJson {
   argv: string[];
@@ -110,5 +121,76 @@ describe('ariel kernels install / uninstall', () => {
       assertFails(await install('--prefix', prefix, '--python', 'python3'), join(kernels, 'ariel-gpu'));
       assert.deepEqual(readdirSync(kernels), ['ariel-gpu']);
     });
+  });
+});
+
+/** The kernelspecs Jupyter itself finds, run from `python` with `env`: name → resource folder. */
+function jupyterKernelspecs(python: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const clean = {
+    ...process.env,
+    JUPYTER_PATH: undefined,
+    JUPYTER_DATA_DIR: undefined,
+    XDG_DATA_HOME: undefined,
+    ...env
+  };
+  const find =
+    'import json; from jupyter_client.kernelspec import KernelSpecManager as M; print(json.dumps(M().find_kernel_specs()))';
+  return JSON.parse(execFileSync(python, ['-c', find], { encoding: 'utf8', env: clean })) as Record<string, string>;
+}
+
+describe('ariel kernels install: where Jupyter finds them', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'ariel-kernelspec-places-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  /** A virtual environment that shares the test Jupyter environment's packages under another prefix. */
+  function jupyterVenv(name: string): string {
+    const venv = join(scratch, name);
+    mkdirSync(join(venv, 'bin'), { recursive: true });
+    mkdirSync(join(venv, 'lib'));
+    copyFileSync(join(JUPYTER_ENV, 'pyvenv.cfg'), join(venv, 'pyvenv.cfg'));
+    symlinkSync(join(JUPYTER_ENV, 'bin', 'python'), join(venv, 'bin', 'python'));
+    for (const lib of ['python3.11', 'python3.12', 'python3.13'].filter(lib =>
+      existsSync(join(JUPYTER_ENV, 'lib', lib))
+    )) {
+      symlinkSync(join(JUPYTER_ENV, 'lib', lib), join(venv, 'lib', lib));
+    }
+    return venv;
+  }
+
+  it("--user writes to the user's Jupyter data folder, with the active environment's provisioner", async () => {
+    const home = join(scratch, 'home');
+    mkdirSync(home);
+    const env = { HOME: home, JUPYTER_DATA_DIR: undefined, XDG_DATA_HOME: undefined, VIRTUAL_ENV: JUPYTER_ENV };
+    const result = await runCli(['kernels', 'install', '--user'], { env });
+    assert.equal(result.code, 0, result.stderr);
+    const found = jupyterKernelspecs(join(JUPYTER_ENV, 'bin', 'python'), { HOME: home });
+    assert.equal(found['ariel-cpu'], join(home, '.local', 'share', 'jupyter', 'kernels', 'ariel-cpu'));
+    assert.equal(found['ariel-gpu'], join(home, '.local', 'share', 'jupyter', 'kernels', 'ariel-gpu'));
+    const spec = JSON.parse(readFileSync(join(found['ariel-cpu'], 'kernel.json'), 'utf8')) as KernelJson;
+    assert.equal(spec.metadata.kernel_provisioner?.provisioner_name, 'ariel-container-provisioner');
+  });
+
+  it("--sys-prefix writes into the active environment, found by that environment's Jupyter", async () => {
+    const venv = jupyterVenv('active');
+    const result = await runCli(['kernels', 'install', '--sys-prefix'], { env: { VIRTUAL_ENV: venv } });
+    assert.equal(result.code, 0, result.stderr);
+    const found = jupyterKernelspecs(join(venv, 'bin', 'python'), { HOME: scratch });
+    assert.equal(found['ariel-cpu'], join(venv, 'share', 'jupyter', 'kernels', 'ariel-cpu'));
+    const spec = JSON.parse(readFileSync(join(found['ariel-cpu'], 'kernel.json'), 'utf8')) as KernelJson;
+    assert.equal(spec.metadata.kernel_provisioner?.provisioner_name, 'ariel-container-provisioner');
+  });
+
+  it("--prefix takes the Jupyter Python from PREFIX/bin, and python3's otherwise", async () => {
+    const venv = jupyterVenv('prefix');
+    const withJupyter = await runCli(['kernels', 'install', '--prefix', venv], { env: { VIRTUAL_ENV: undefined } });
+    assert.equal(withJupyter.code, 0, withJupyter.stderr);
+    const spec = JSON.parse(
+      readFileSync(join(venv, 'share', 'jupyter', 'kernels', 'ariel-cpu', 'kernel.json'), 'utf8')
+    ) as KernelJson;
+    assert.equal(spec.metadata.kernel_provisioner?.provisioner_name, 'ariel-container-provisioner');
+    assert.equal(
+      jupyterKernelspecs(join(venv, 'bin', 'python'), { HOME: scratch })['ariel-cpu'],
+      join(venv, 'share', 'jupyter', 'kernels', 'ariel-cpu')
+    );
   });
 });

@@ -17,6 +17,7 @@ import { buildThroughCompanion, companionFromEnv } from '../http/client.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { currentLauncher } from './container.js';
+import { watchParent } from './lifetime.js';
 
 /** The launcher's way out when no GPU is available, in the words of JupyterLab's kernel picker. */
 const CPU_KERNEL = 'Use the "Python 3 (CPU container)" kernel instead';
@@ -37,6 +38,8 @@ function parseArgs(argv: string[]): { accelerator: Accelerator; connectionFile: 
 
 async function launch(argv: string[]): Promise<number> {
   const { accelerator, connectionFile } = parseArgs(argv);
+  // Jupyter may die without stopping its kernels: end as if it had sent SIGTERM (handled below).
+  watchParent(() => process.kill(process.pid, 'SIGTERM'));
   const cwd = process.cwd();
   const project = findProject(cwd);
   for (const warning of project.warnings) {

@@ -80,7 +80,7 @@ describe('the wheel, installed into a fresh virtual environment', () => {
   it('starts a container kernel through its Jupyter Server, with the companion server behind it', async () => {
     mkdirSync(project);
     writeFileSync(join(project, 'requirements.txt'), '');
-    const server = new JupyterServer(project, {}, venv);
+    const server = new JupyterServer(project, {}, { jupyterEnv: venv });
     await server.start();
     try {
       const handshake = await server.request('GET', '/ariel/handshake');

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The CLI entry point of this checkout (bin/ariel.mjs), which loads the compiled code. */
@@ -23,6 +23,8 @@ export interface CliOptions {
   stdin?: string;
   /** The process is killed (SIGKILL) and the result rejected after this long. Default 10 minutes. */
   timeoutMs?: number;
+  /** Runs the CLI as this user (through runuser; the tests run as root). */
+  user?: string;
 }
 
 export interface RunningCli {
@@ -43,7 +45,11 @@ export function startCli(args: string[], options: CliOptions = {}): RunningCli {
     }
   }
   const started = Date.now();
-  const child = spawn(process.execPath, [ARIEL_BIN, ...args], {
+  const command = [process.execPath, ARIEL_BIN, ...args];
+  if (options.user) {
+    command.unshift('runuser', '-u', options.user, '--');
+  }
+  const child = spawn(command[0], command.slice(1), {
     cwd: options.cwd,
     env,
     stdio: ['pipe', 'pipe', 'pipe']
@@ -81,4 +87,15 @@ export function startCli(args: string[], options: CliOptions = {}): RunningCli {
 /** Runs the CLI to completion: `{code, stdout, stderr}`. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).result;
+}
+
+/** The non-root user the test set-up creates (scripts/lib/test-tools.sh), if it exists and we may switch to it. */
+export function testUser(): { name: string; uid: number; gid: number } | undefined {
+  const name = process.env.ARIEL_TEST_USER ?? 'ariel-test';
+  if (process.getuid?.() !== 0) {
+    return undefined;
+  }
+  const ids = spawnSync('id', [name], { encoding: 'utf8' });
+  const match = /uid=(\d+).*gid=(\d+)/.exec(ids.stdout);
+  return ids.status === 0 && match ? { name, uid: Number(match[1]), gid: Number(match[2]) } : undefined;
 }

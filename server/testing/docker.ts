@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { LABELS } from '../docker/labels.js';
 import { imageNameOf } from '../project/project.js';
+import { LABELS } from '../docker/labels.js';
 
 /** Tags of the images Ariel built for the project in `root`. */
 export function imagesOf(root: string): string[] {
@@ -23,11 +23,51 @@ export function removeImagesOf(...roots: string[]): void {
   }
 }
 
-/** Containers of Ariel's kernels, running or not. */
-export function kernelContainers(): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABELS.role}=kernel`], { encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean);
+/**
+ * Ids of Ariel's containers (running or not) for the projects in `roots`: a test's temporary
+ * project is its run id, so other tests and users of the engine are never counted.
+ */
+export function containersOf(role: 'kernel' | 'run' | 'shell', ...roots: string[]): string[] {
+  return roots.flatMap(root =>
+    execFileSync(
+      'docker',
+      [
+        'ps',
+        '-aq',
+        '--no-trunc',
+        '--filter',
+        `label=${LABELS.role}=${role}`,
+        '--filter',
+        `label=${LABELS.project}=${root}`
+      ],
+      { encoding: 'utf8' }
+    )
+      .split('\n')
+      .filter(Boolean)
+  );
+}
+
+/** Kernel containers of the projects in `roots`. */
+export function kernelContainers(...roots: [string, ...string[]]): string[] {
+  return containersOf('kernel', ...roots);
+}
+
+/** A label of a container, e.g. its launcher's pid. */
+export function labelOf(container: string, label: string): string {
+  return execFileSync('docker', ['inspect', '--format', `{{ index .Config.Labels "${label}" }}`, container], {
+    encoding: 'utf8'
+  }).trim();
+}
+
+/** Whether the container still exists (running or not). */
+export function containerExists(id: string): boolean {
+  return spawnSync('docker', ['inspect', '--type', 'container', id], { stdio: 'ignore' }).status === 0;
+}
+
+/** Whether the engine can give containers a GPU (tests of the GPU-less path skip then). */
+export function engineHasGpu(): boolean {
+  const runtimes = execFileSync('docker', ['info', '--format', '{{json .Runtimes}}'], { encoding: 'utf8' });
+  return /"nvidia"/.test(runtimes);
 }
 
 /** Ids of the untagged images on the engine now. */

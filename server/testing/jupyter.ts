@@ -1,10 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ARIEL_BIN } from './cli.js';
+import { eventually } from './eventually.js';
+import { Terminal } from './terminal.js';
 
 /** The repo's Python environment (created by scripts/test.sh), which has Jupyter Server. */
 export const JUPYTER_ENV =
@@ -37,46 +41,82 @@ async function freePort(): Promise<number> {
   });
 }
 
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface JupyterServerOptions {
+  /**
+   * Runs the server on a terminal (tmux), as a person starts it: Ctrl-C then asks for
+   * confirmation, which Jupyter Server only does when its stdin is a TTY.
+   */
+  terminal?: boolean;
+  /** Runs the server as this user (through runuser; the tests run as root). */
+  user?: string;
+  /** The Python environment whose `jupyter` runs the server (default: the repo's .venv). */
+  jupyterEnv?: string;
+}
+
 /** A real Jupyter Server on loopback, started from the project's environment. */
 export class JupyterServer {
   private process?: ChildProcess;
+  private terminal?: Terminal;
+  private logFile = '';
+  private output = '';
   readonly token = randomBytes(16).toString('hex');
   url = '';
-  log = '';
+  pid = 0;
 
   constructor(
     private readonly rootDir: string,
     private readonly env: NodeJS.ProcessEnv = {},
-    /** The Python environment whose `jupyter` runs the server. */
-    private readonly jupyterEnv = JUPYTER_ENV
+    private readonly options: JupyterServerOptions = {}
   ) {}
 
-  get pid(): number | undefined {
-    return this.process?.pid;
+  /** Everything the server printed so far (with the kernel launchers' stderr). */
+  get log(): string {
+    return this.terminal ? readFileSync(this.logFile, 'utf8') : this.output;
   }
 
   async start(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
-    this.process = spawn(
-      `${this.jupyterEnv}/bin/jupyter`,
-      [
-        'server',
-        '--no-browser',
-        '--allow-root',
-        `--ServerApp.port=${port}`,
-        '--ServerApp.port_retries=0',
-        '--ServerApp.ip=127.0.0.1',
-        `--IdentityProvider.token=${this.token}`,
-        `--ServerApp.root_dir=${this.rootDir}`
-      ],
-      { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] }
-    );
-    this.process.stdout!.on('data', chunk => (this.log += chunk));
-    this.process.stderr!.on('data', chunk => (this.log += chunk));
+    const command = [
+      ...(this.options.user ? ['runuser', '-u', this.options.user, '--'] : []),
+      `${this.options.jupyterEnv ?? JUPYTER_ENV}/bin/jupyter`,
+      'server',
+      '--no-browser',
+      '--allow-root',
+      `--ServerApp.port=${port}`,
+      '--ServerApp.port_retries=0',
+      '--ServerApp.ip=127.0.0.1',
+      `--IdentityProvider.token=${this.token}`,
+      `--ServerApp.root_dir=${this.rootDir}`
+    ];
+    if (this.options.terminal) {
+      const dir = mkdtempSync(join(tmpdir(), 'ariel-jupyter-'));
+      this.logFile = join(dir, 'log');
+      const pidFile = join(dir, 'pid');
+      const env = Object.entries(this.env).map(([name, value]) => `${name}=${value ?? ''}`);
+      this.terminal = new Terminal(
+        `sh -c 'echo $$ > "$0"; exec "$@"' ${[pidFile, 'env', ...env, ...command].map(shellQuote).join(' ')} > ${shellQuote(this.logFile)} 2>&1`,
+        { cwd: this.rootDir }
+      );
+      this.pid = await eventually(() => existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8')), 'the server pid');
+    } else {
+      this.process = spawn(command[0], command.slice(1), {
+        // Kernels started without a path run where the server runs.
+        cwd: this.rootDir,
+        env: { ...process.env, ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe']
+      });
+      this.pid = this.process.pid!;
+      this.process.stdout!.on('data', chunk => (this.output += chunk));
+      this.process.stderr!.on('data', chunk => (this.output += chunk));
+    }
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.process.exitCode !== null) {
+      if (!this.running()) {
         throw new Error(`Jupyter Server exited:\n${this.log}`);
       }
       try {
@@ -89,6 +129,34 @@ export class JupyterServer {
       await new Promise(resolve => setTimeout(resolve, 200));
     }
     throw new Error(`Jupyter Server did not answer within 60 s:\n${this.log}`);
+  }
+
+  /** Whether the server process still runs. */
+  running(): boolean {
+    if (this.process) {
+      return this.process.exitCode === null && this.process.signalCode === null;
+    }
+    try {
+      process.kill(this.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits until the server process has exited. */
+  async exited(timeoutMs = 60_000): Promise<void> {
+    await eventually(() => !this.running(), 'Jupyter Server to exit', timeoutMs);
+  }
+
+  /** Presses Ctrl-C on the server's terminal (needs the `terminal` option). */
+  pressCtrlC(): void {
+    this.terminal!.keys('C-c');
+  }
+
+  /** Types a line on the server's terminal (needs the `terminal` option). */
+  type(line: string): void {
+    this.terminal!.type(line);
   }
 
   headers(): Record<string, string> {
@@ -107,15 +175,15 @@ export class JupyterServer {
 
   /** Stops the server with SIGTERM (SIGKILL after 15 s), or kills it at once with SIGKILL. */
   async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
-    if (this.process && this.process.exitCode === null && this.process.signalCode === null) {
-      const exited = new Promise(resolve => this.process!.once('exit', resolve));
-      this.process.kill(signal);
-      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 15_000))]);
-      if (this.process.exitCode === null && this.process.signalCode === null) {
-        this.process.kill('SIGKILL');
-        await exited;
+    if (this.pid && this.running()) {
+      process.kill(this.pid, signal);
+      try {
+        await this.exited(15_000);
+      } catch {
+        process.kill(this.pid, 'SIGKILL');
       }
     }
+    this.terminal?.close();
   }
 
   /** Opens the kernel's WebSocket, as JupyterLab does. */
@@ -255,4 +323,26 @@ export class KernelClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * Starts a long sleep, interrupts it through the server once the cell says it has started
+ * (no fixed wait), and resolves to the cell's result: a KeyboardInterrupt error when it worked.
+ */
+export async function interruptSleep(
+  server: JupyterServer,
+  kernelId: string,
+  client: KernelClient
+): Promise<ExecuteResult> {
+  const started = client.waitFor(
+    m => m.header.msg_type === 'stream' && String(m.content.text).includes('sleeping'),
+    300_000
+  );
+  const sleeping = client.execute("import time; print('sleeping', flush=True); time.sleep(600)", 300_000);
+  await started;
+  const interrupt = await server.request('POST', `/api/kernels/${kernelId}/interrupt`);
+  if (interrupt.status !== 204) {
+    throw new Error(`the interrupt request answered ${interrupt.status}`);
+  }
+  return sleeping;
 }

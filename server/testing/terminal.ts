@@ -32,6 +32,11 @@ export class Terminal {
     return this.tmux('capture-pane', '-p', '-J');
   }
 
+  /** Presses keys by tmux name, e.g. C-c. */
+  keys(...names: string[]): void {
+    this.tmux('send-keys', ...names);
+  }
+
   type(text: string): void {
     this.tmux('send-keys', '-l', text);
     this.tmux('send-keys', 'Enter');

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { containerExists, kernelContainers, labelOf, removeImagesOf } from '../testing/docker.js';
+import { eventually } from '../testing/eventually.js';
+import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+
+// Kernel containers live no longer than the Jupyter Server that started them. Each test's
+// project folder is its run id: only containers labelled with it are counted.
+
+const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+const kernelPath = installArielKernels(prefix);
+const root = mkdtempSync(join(tmpdir(), 'ariel-lifetime-'));
+const servers: JupyterServer[] = [];
+const clients: KernelClient[] = [];
+
+before(() => writeFileSync(join(root, 'requirements.txt'), 'six\n'));
+
+after(async () => {
+  clients.forEach(client => client.close());
+  await Promise.all(servers.map(server => server.stop()));
+  removeImagesOf(root);
+  rmSync(root, { recursive: true, force: true });
+  rmSync(prefix, { recursive: true, force: true });
+});
+
+async function startServer(options: { terminal?: boolean } = {}): Promise<JupyterServer> {
+  const server = new JupyterServer(root, { JUPYTER_PATH: kernelPath }, options);
+  servers.push(server);
+  await server.start();
+  return server;
+}
+
+/** The running container of a kernel: its command names the kernel's connection file. */
+function containerOfKernel(id: string): string | undefined {
+  return kernelContainers(root).find(container => {
+    const inspected = spawnSync(
+      'docker',
+      ['inspect', '--format', '{{.State.Running}} {{json .Config.Cmd}}', container],
+      {
+        encoding: 'utf8'
+      }
+    ).stdout;
+    return inspected.startsWith('true ') && inspected.includes(`kernel-${id}.json`);
+  });
+}
+
+/** Starts an ariel-cpu kernel and waits until it runs code; returns its id and container. */
+async function startKernel(server: JupyterServer): Promise<{ id: string; container: string; client: KernelClient }> {
+  const { status, body } = await server.request<{ id: string }>('POST', '/api/kernels', { name: 'ariel-cpu' });
+  assert.equal(status, 201, `${JSON.stringify(body)}\n${server.log.slice(-4000)}`);
+  const client = await server.connect(body.id);
+  clients.push(client);
+  await client.ready(300_000);
+  assert.equal((await client.execute('print(6 * 7)')).stdout.trim(), '42');
+  const container = containerOfKernel(body.id);
+  assert.ok(container, 'the kernel has no running container');
+  assert.equal(labelOf(container, 'org.ariel.server.pid'), String(server.pid));
+  return { id: body.id, container, client };
+}
+
+/** Waits for the condition, naming the server's log on failure. */
+async function gone(server: JupyterServer, containers: string[], what: string): Promise<void> {
+  try {
+    await eventually(() => containers.every(id => !containerExists(id)), what);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- Jupyter Server log ---\n${server.log.slice(-6000)}`);
+  }
+}
+
+describe('no kernel container outlives Jupyter Server', { timeout: 1_200_000 }, () => {
+  const ways: [string, { terminal?: boolean }, (server: JupyterServer) => Promise<void>][] = [
+    [
+      'Ctrl-C, confirmed with y',
+      { terminal: true },
+      async server => {
+        server.pressCtrlC();
+        await eventually(() => /Shut down this Jupyter server/.test(server.log), 'the confirmation prompt');
+        server.type('y');
+      }
+    ],
+    [
+      'Ctrl-C twice',
+      { terminal: true },
+      async server => {
+        server.pressCtrlC();
+        await eventually(() => /interrupted/.test(server.log), 'the first Ctrl-C to be seen');
+        server.pressCtrlC();
+      }
+    ],
+    ['SIGTERM', {}, async server => void process.kill(server.pid, 'SIGTERM')],
+    ['SIGKILL', {}, async server => void process.kill(server.pid, 'SIGKILL')],
+    [
+      'the /api/shutdown request',
+      {},
+      async server => assert.equal((await server.request('POST', '/api/shutdown')).status, 200)
+    ]
+  ];
+
+  for (const [way, options, stop] of ways) {
+    it(`after ${way}`, async () => {
+      const server = await startServer(options);
+      const kernels = [await startKernel(server), await startKernel(server)];
+      await stop(server);
+      await server.exited();
+      await gone(
+        server,
+        kernels.map(kernel => kernel.container),
+        'the kernel containers to be removed'
+      );
+    });
+  }
+
+  it('when everything was killed at once, the next kernel start removes what was left, and only that', async () => {
+    const survivor = await startServer();
+    const kept = await startKernel(survivor);
+    const victim = await startServer();
+    const orphan = await startKernel(victim);
+    const launcher = Number(labelOf(orphan.container, 'org.ariel.launcher.pid'));
+    // Launcher and server die together: nothing is left to clean up.
+    process.kill(launcher, 'SIGKILL');
+    process.kill(victim.pid, 'SIGKILL');
+    await victim.exited();
+    await eventually(() => {
+      try {
+        process.kill(launcher, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the launcher to exit');
+    assert.ok(containerExists(orphan.container), 'the orphan was removed before any kernel start');
+
+    // The launcher removes orphans before it starts its own container: no waiting needed.
+    // (A kernel start of someone else sharing this engine may remove it too.)
+    const next = await startKernel(survivor);
+    assert.ok(!containerExists(orphan.container), 'the orphan outlived the next kernel start');
+    // The live server's kernels are untouched, and still run code.
+    assert.ok(containerExists(kept.container));
+    assert.equal((await kept.client.execute('print(1 + 1)')).stdout.trim(), '2');
+    for (const kernel of [kept, next]) {
+      assert.equal((await survivor.request('DELETE', `/api/kernels/${kernel.id}`)).status, 204);
+    }
+    await gone(survivor, [kept.container, next.container], 'the shut-down kernels to be removed');
+  });
+});
+
+/** Full cycles by default (issue 9); fewer for a quick local run. */
+// The issue's full churn is 200 cycles with 20 kills (ARIEL_TEST_KERNEL_CYCLES=200, about 20 to 40
+// minutes on 2 cores); the suite's default keeps the same ratio at a size CI can afford.
+const CYCLES = Number(process.env.ARIEL_TEST_KERNEL_CYCLES ?? 20);
+const KILLS = Math.max(1, Math.round(CYCLES / 10));
+
+describe(`kernel churn: ${CYCLES} cycles, ${KILLS} launchers killed`, { timeout: 4 * 3_600_000 }, () => {
+  it('ends with no kernel container', async () => {
+    const server = await startServer();
+    // Every (CYCLES / KILLS)-th cycle SIGKILLs its launcher, at a different step each time.
+    // Jupyter restarts the dead kernel; the new launcher removes the old container.
+    const every = Math.floor(CYCLES / KILLS);
+    let killed = 0;
+    const killLauncher = async (container: string, client: KernelClient) => {
+      process.kill(Number(labelOf(container, 'org.ariel.launcher.pid')), 'SIGKILL');
+      killed++;
+      await gone(server, [container], "the killed launcher's container to be removed");
+      await client.ready(300_000);
+    };
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      const phase = cycle % every === every - 1 && killed < KILLS ? killed % 3 : -1;
+      const { id, container, client } = await startKernel(server);
+      if (phase === 0) {
+        await killLauncher(container, client);
+      }
+      assert.equal((await interruptSleep(server, id, client)).error, 'KeyboardInterrupt');
+      if (phase === 1) {
+        await killLauncher(containerOfKernel(id)!, client);
+      }
+      assert.equal((await server.request('POST', `/api/kernels/${id}/restart`)).status, 200);
+      await client.ready(300_000);
+      if (phase === 2) {
+        await killLauncher(containerOfKernel(id)!, client);
+      }
+      assert.equal((await server.request('DELETE', `/api/kernels/${id}`)).status, 204);
+      client.close();
+    }
+    assert.equal(killed, KILLS);
+    await gone(server, kernelContainers(root), 'the last containers to be removed');
+    assert.equal(kernelContainers(root).length, 0);
+  });
+});
