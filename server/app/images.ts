@@ -114,7 +114,10 @@ export async function listImages(deps: AppDeps, filter: ImageFilter = {}): Promi
       a.project.localeCompare(b.project) ||
       a.mode.localeCompare(b.mode) ||
       a.accelerator.localeCompare(b.accelerator) ||
-      b.created.localeCompare(a.created)
+      b.created.localeCompare(a.created) ||
+      // The engine counts creation in whole seconds: of two images built within one, the
+      // current one is the newer (a stale one was current before it).
+      Number(b.current === true) - Number(a.current === true)
   );
 }
 
