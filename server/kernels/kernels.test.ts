@@ -205,6 +205,8 @@ describe('containerized kernels through a real Jupyter Server', () => {
       writeFileSync(join(broken, '.ariel.json'), '{}');
       const message = await failedStart('broken/nb.ipynb', 'ariel-cpu');
       assert.match(message, /Build of the notebook image failed at step \d+\/\d+/);
+      // pip's own words, from the log's tail below the first line, reach the dialog too.
+      assert.match(message, /ariel-no-such-package-zz/);
       assert.equal(kernelContainers(broken).length, 0);
     })
   );

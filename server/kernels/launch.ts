@@ -94,13 +94,18 @@ async function launch(argv: string[]): Promise<number> {
 launch(process.argv.slice(2)).then(
   code => process.exit(code),
   error => {
-    // Jupyter shows the kernel's stderr in its log: say what failed and what to do.
-    if (error instanceof ArielError) {
-      const hint = error.code === 'gpu-unavailable' ? `${CPU_KERNEL}; ${error.hint}` : error.hint;
-      process.stderr.write(`[Ariel] ${error.message}\n${hint ? `[Ariel] ${hint}\n` : ''}`);
-    } else {
-      process.stderr.write(`[Ariel] The container kernel could not start: ${(error as Error)?.message ?? error}\n`);
-    }
+    // Jupyter shows the kernel's stderr in its log, and the provisioner passes every [Ariel]
+    // line on to JupyterLab's dialog: every line of the explanation carries the prefix, so a
+    // failed build's log tail reaches the dialog too.
+    const lines =
+      error instanceof ArielError
+        ? [error.message, (error.code === 'gpu-unavailable' ? `${CPU_KERNEL}; ${error.hint}` : error.hint) ?? '']
+        : [`The container kernel could not start: ${(error as Error)?.message ?? error}`];
+    const text = lines
+      .join('\n')
+      .split('\n')
+      .filter(line => line.trim());
+    process.stderr.write(text.map(line => `[Ariel] ${line}\n`).join(''));
     process.exit(1);
   }
 );
