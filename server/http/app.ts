@@ -18,6 +18,7 @@ import { ArielError } from '../errors.js';
 import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
 import { buildEventsServer, streamBuild } from './events.js';
+import { KernelRegistry, kernelRoutes } from './kernels.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
@@ -45,13 +46,14 @@ export interface App {
   close(): Promise<void>;
 }
 
-interface RequestContext {
+export interface RequestContext {
   request: IncomingMessage;
   url: URL;
   params: string[];
 }
 
 type Handler = (context: RequestContext) => Promise<{ status?: number; body: unknown }>;
+export type Route = [method: string, pattern: RegExp, handler: Handler];
 
 /**
  * The companion server's HTTP and WebSocket API, as json-server's createApp: built from its
@@ -82,7 +84,8 @@ export function createApp(deps: CompanionDeps): App {
     path === undefined || path === null ? undefined : findProject(resolveFolder(root, path)).root;
   const relative = (path: string | undefined) => (path === undefined ? undefined : relativeTo(root, path));
 
-  const routes: [method: string, pattern: RegExp, handler: Handler][] = [
+  const kernels = new KernelRegistry({ app, root, builds });
+  const routes: Route[] = [
     ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
     [
       'GET',
@@ -187,7 +190,8 @@ export function createApp(deps: CompanionDeps): App {
         await stopContainer(app, params[0]);
         return { body: { stopped: params[0] } };
       }
-    ]
+    ],
+    ...kernelRoutes(kernels)
   ];
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -246,7 +250,8 @@ export function createApp(deps: CompanionDeps): App {
     server,
     close: async () => {
       events.close();
-      await builds.close();
+      // Removes the kernel containers started here; a kernel start waiting for a build fails with it.
+      await Promise.all([kernels.close(), builds.close()]);
       await new Promise<void>(resolve => {
         server.close(() => resolve());
         server.closeAllConnections();
