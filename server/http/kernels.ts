@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:os';
-import { prepareImage, imageFor, startKernelContainer, type AppDeps, type KernelHandle } from '../app/index.js';
+import {
+  describeEvent,
+  prepareImage,
+  imageFor,
+  startKernelContainer,
+  type AppDeps,
+  type KernelHandle
+} from '../app/index.js';
 import { ArielError } from '../errors.js';
 import { currentLauncher, removeOrphanKernels } from '../kernels/container.js';
 import { explainKernelFailure } from '../kernels/explain.js';
@@ -75,7 +82,17 @@ export class KernelRegistry {
     const request = { project, mode: 'notebook' as const, accelerator, willRun: true };
     const image = await imageFor(app, request);
     const build = this.deps.builds.start(image, relativeTo(this.deps.root, project.root), progress =>
-      prepareImage(app, request, progress)
+      prepareImage(app, request, {
+        ...progress,
+        // Also in Jupyter's log, as a launcher's build is.
+        onEvent: event => {
+          progress.onEvent(event);
+          const text = describeEvent(event);
+          if (text !== undefined) {
+            process.stderr.write(`${text}\n`);
+          }
+        }
+      })
     );
     const outcome = await settled(this.deps.builds, build.id);
     if (outcome.state !== 'succeeded') {
