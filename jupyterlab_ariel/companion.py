@@ -182,6 +182,9 @@ class Companion:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 env=env,
+                # Out of the terminal's process group: a Ctrl-C that Jupyter then asks to confirm
+                # must not end the companion and the kernels it started. It ends with Jupyter's pipe.
+                start_new_session=True,
             )
         except OSError as error:
             return f"could not be started ({error})"
