@@ -31,7 +31,18 @@ export interface ISubmissionProgress {
   submission: ISubmission;
   phase: string;
   step?: { index: number; total: number; instruction: string };
+  /** Layer → its push status. */
+  layers: Record<string, string>;
   jobs: ISubmittedJob[];
+}
+
+/** Push statuses of a layer that is in the registry. */
+const PUSHED = /^(Pushed|Layer already exists|Mounted from)/;
+
+/** "3 of 7 layers pushed". */
+export function pushSummary(layers: Record<string, string>): string {
+  const all = Object.values(layers);
+  return `${all.filter(status => PUSHED.test(status)).length} of ${all.length} layers pushed`;
 }
 
 /** States Vertex AI reports for a job that ended well. */
@@ -112,7 +123,7 @@ export class CloudModel {
       method: 'POST',
       json: request
     });
-    this._progress = { submission, phase: 'Starting', jobs: [] };
+    this._progress = { submission, phase: 'Starting', layers: {}, jobs: [] };
     this._changed.emit();
     this._follow(submission);
     return submission;
@@ -190,6 +201,9 @@ export class CloudModel {
         break;
       case 'step':
         progress.step = { index: event.index, total: event.total, instruction: event.instruction };
+        break;
+      case 'push':
+        progress.layers = { ...progress.layers, [event.layer]: event.status };
         break;
       case 'planned':
         progress.jobs = event.jobs.map(j => ({ ...j, status: 'waiting' }));

@@ -2,7 +2,7 @@ import { Button, HTMLSelect, launchIcon, redoIcon, stopIcon } from '@jupyterlab/
 import * as React from 'react';
 import type { ICloudGroup, ICloudJob, ICloudPreview, ICloudRequest } from './api';
 import { machinesIn } from './cloudCatalog';
-import { stateLabel, type CloudModel } from './cloudModel';
+import { pushSummary, stateLabel, type CloudModel } from './cloudModel';
 import { Empty, ErrorText } from './components/Messages';
 import { formatAge } from './format';
 import { describeError } from './request';
@@ -248,6 +248,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
       />
       <div className="jp-Ariel-row">
         <Button
+          className="jp-mod-styled jp-mod-accept"
           onClick={() => void submit()}
           disabled={!ready}
           title="Build and push the cloud image, then create the jobs"
@@ -337,14 +338,16 @@ function ProgressView({ model }: { model: CloudModel }): JSX.Element | null {
   if (!progress) {
     return null;
   }
-  const { submission, step, jobs } = progress;
+  const { submission, step, layers, jobs } = progress;
+  const pushing = submission.state === 'running' && !jobs.length && Object.keys(layers).length > 0;
   return (
     <div className="jp-Ariel-submission" data-state={submission.state}>
       <p className={submission.state === 'failed' ? 'jp-Ariel-error' : ''}>
         <strong>{submission.group}</strong>: {progress.phase}
       </p>
       {submission.error && <ErrorText error={submission.error} />}
-      {step && submission.state === 'running' && !jobs.length && (
+      {pushing && <p className="jp-Ariel-muted">{pushSummary(layers)}</p>}
+      {step && submission.state === 'running' && !jobs.length && !pushing && (
         <div className="jp-Ariel-row">
           <progress max={step.total} value={step.index} />
           <span className="jp-Ariel-grow jp-Ariel-muted" title={step.instruction}>

@@ -205,6 +205,14 @@ describe('cloud experiments through the companion server', () => {
     );
     const phases = messages.flatMap(m => (m.type === 'phase' ? [m.phase] : []));
     assert.deepEqual(phases, ['build', 'push', 'submit']);
+    // Each layer's push status as it changes, not the engine's every progress line.
+    const pushes = messages.flatMap(m => (m.type === 'push' ? [m] : []));
+    assert.ok(pushes.some(p => /^(Pushed|Layer already exists)$/.test(p.status)));
+    const lastStatus = new Map<string, string>();
+    for (const { layer, status } of pushes) {
+      assert.notEqual(lastStatus.get(layer), status, `${layer} ${status} twice in a row`);
+      lastStatus.set(layer, status);
+    }
     const planned = messages.find(m => m.type === 'planned');
     assert.deepEqual(planned?.type === 'planned' && planned.jobs.map(j => [j.displayName, j.args]), [
       ['sweep-1', ['--data', 'd1', '--lr', '0.1']],

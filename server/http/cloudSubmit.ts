@@ -10,7 +10,8 @@ import {
   pushImage,
   registryAuth,
   registryHost,
-  remoteImage
+  remoteImage,
+  type PushEvent
 } from '../cloud/registry.js';
 import { planCloudJobs } from '../cloud/spec.js';
 import { submitJobs, type SubmitEvent } from '../cloud/submit.js';
@@ -123,6 +124,8 @@ export function checkRequest(request: CloudRequest, history: History): CheckedRe
 export type SubmissionEvent =
   | { type: 'phase'; phase: 'build' | 'push' | 'submit'; detail: string }
   | Extract<BuildEvent, { type: 'step' }>
+  /** A layer's push status when it changes (Preparing, Pushing, Pushed, Layer already exists). */
+  | PushEvent
   | { type: 'planned'; group: string; jobs: { index: number; displayName: string; args: string[] }[] }
   | SubmitEvent;
 
@@ -161,9 +164,17 @@ export async function submitExperiment(
     request.imageRepository || defaultRepository(request.projectId, request.region)
   );
   onEvent({ type: 'phase', phase: 'push', detail: `Pushing ${remote}` });
+  const statuses = new Map<string, string>();
   const digest = await pushImage(app.docker, localImage, remote, {
     auth: await registryAuth(registryHost(remote)),
-    signal
+    signal,
+    onEvent: event => {
+      // The engine repeats "Pushing" with each chunk's progress; a change of status is news.
+      if (statuses.get(event.layer) !== event.status) {
+        statuses.set(event.layer, event.status);
+        onEvent(event);
+      }
+    }
   });
   const image = imageByDigest(remote, digest);
   const jobs = planCloudJobs(jobArgs(request.args, checked.experiments), {
