@@ -43,6 +43,8 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   const [labels, setLabels] = React.useState('');
   const [name, setName] = React.useState('');
   const [repository, setRepository] = React.useState('');
+  const [outputDir, setOutputDir] = React.useState('');
+  const [serviceAccount, setServiceAccount] = React.useState('');
   const [preview, setPreview] = React.useState<ICloudPreview | null>(null);
   const [previewError, setPreviewError] = React.useState<string | null>(null);
   const [sending, setSending] = React.useState(false);
@@ -102,7 +104,9 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
       ...(accelerator ? { acceleratorType: accelerator, acceleratorCount: count } : {}),
       labels: labels.split(/[\s,]+/).filter(Boolean),
       name: name.trim() || undefined,
-      imageRepository: repository.trim() || undefined
+      imageRepository: repository.trim() || undefined,
+      outputDir: outputDir.trim() || undefined,
+      serviceAccount: serviceAccount.trim() || undefined
     };
     setSending(true);
     try {
@@ -246,6 +250,22 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
         placeholder={`${region}-docker.pkg.dev/${projectId.trim() || 'PROJECT'}/ariel`}
         onChange={setRepository}
       />
+      <div className="jp-Ariel-fieldGrid">
+        <TextField
+          title="Output folder"
+          name="outputDir"
+          value={outputDir}
+          placeholder="gs://bucket/ariel (a notebook's needs one)"
+          onChange={setOutputDir}
+        />
+        <TextField
+          title="Service account"
+          name="serviceAccount"
+          value={serviceAccount}
+          placeholder="the project's default"
+          onChange={setServiceAccount}
+        />
+      </div>
       <div className="jp-Ariel-row">
         <Button
           className="jp-mod-styled jp-mod-accept"

@@ -200,7 +200,9 @@ describe('cloud experiments through the companion server', () => {
       request('sweep', {
         args: ['--data', 'd1'],
         experimentConfig: '{"lr": [0.1], "fail": [false, true]}',
-        labels: ['team=vision']
+        labels: ['team=vision'],
+        outputDir: 'gs://bucket/out',
+        serviceAccount: 'trainer@test-proj.iam.gserviceaccount.com'
       })
     );
     const phases = messages.flatMap(m => (m.type === 'phase' ? [m.phase] : []));
@@ -239,6 +241,9 @@ describe('cloud experiments through the companion server', () => {
     );
     const remote = emulator.jobs.get(ended.jobs[0].remoteName!)!;
     assert.equal((remote.request.labels as Record<string, string>).team, 'vision');
+    const spec = remote.request.jobSpec as { serviceAccount: string; baseOutputDirectory: { outputUriPrefix: string } };
+    assert.equal(spec.serviceAccount, 'trainer@test-proj.iam.gserviceaccount.com');
+    assert.equal(spec.baseOutputDirectory.outputUriPrefix, 'gs://bucket/out/sweep/1');
 
     const resubmitted = await companion.request<{ created: JobJson[] }>('POST', '/cloud/groups/sweep/resubmit');
     assert.equal(resubmitted.status, 200, JSON.stringify(resubmitted.body));

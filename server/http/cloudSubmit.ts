@@ -13,7 +13,7 @@ import {
   remoteImage,
   type PushEvent
 } from '../cloud/registry.js';
-import { planCloudJobs } from '../cloud/spec.js';
+import { planCloudJobs, type CloudJob } from '../cloud/spec.js';
 import { submitJobs, type SubmitEvent } from '../cloud/submit.js';
 import { parentOf } from '../cloud/vertex.js';
 import type { BuildEvent } from '../docker/build.js';
@@ -79,6 +79,8 @@ export interface CheckedRequest {
   experiments: string[][] | undefined;
   image: ImageRequest;
   warnings: string[];
+  /** The jobs with their image: planned once at the check, so that a spec error comes before any build. */
+  plan(image: string): CloudJob[];
 }
 
 export function checkRequest(request: CloudRequest, history: History): CheckedRequest {
@@ -107,6 +109,18 @@ export function checkRequest(request: CloudRequest, history: History): CheckedRe
       'Choose another name for this experiment.'
     );
   }
+  const plan = (image: string) =>
+    planCloudJobs(jobArgs(request.args, experiments), {
+      group,
+      projectName: basename(project.root),
+      image,
+      target,
+      machine: machine.spec,
+      userLabels: labels.labels,
+      serviceAccount: request.serviceAccount,
+      outputDirectory: request.outputDir
+    });
+  plan('');
   return {
     request,
     project,
@@ -116,7 +130,8 @@ export function checkRequest(request: CloudRequest, history: History): CheckedRe
     group,
     experiments,
     image: { project, mode: 'cloud', accelerator: machine.spec.acceleratorType ? 'gpu' : 'cpu' },
-    warnings: [...machine.warnings, ...labels.warnings, ...project.warnings, ...warnings]
+    warnings: [...machine.warnings, ...labels.warnings, ...project.warnings, ...warnings],
+    plan
   };
 }
 
@@ -177,16 +192,7 @@ export async function submitExperiment(
     }
   });
   const image = imageByDigest(remote, digest);
-  const jobs = planCloudJobs(jobArgs(request.args, checked.experiments), {
-    group,
-    projectName: basename(checked.project.root),
-    image,
-    target: checked.target,
-    machine: checked.machine,
-    userLabels: checked.labels,
-    serviceAccount: request.serviceAccount || undefined,
-    outputDirectory: request.outputDir || undefined
-  });
+  const jobs = checked.plan(image);
   if (signal.aborted) {
     throw new CancelledError('The submission was cancelled before any job was recorded.');
   }
