@@ -3,8 +3,11 @@
 HTTP requests go through ``APIHandler`` with ``@web.authenticated``, so Jupyter's
 token and cookie authentication and its XSRF rules apply before anything is
 forwarded. WebSockets (``.../events``) authenticate as Jupyter's kernel
-WebSocket does. Nothing of the companion is reachable from the browser directly:
-it listens on loopback and requires a secret that only this process knows.
+WebSocket does. Then Jupyter's Authorizer decides, on the resource ``ariel``:
+``read`` for GET and the build-log WebSocket, ``write`` for requests that change
+something (builds, image removal, stopping containers). Nothing of the companion
+is reachable from the browser directly: it listens on loopback and requires a
+secret that only this process knows.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import asyncio
 import json
 from typing import cast
 
-from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import httpclient, web, websocket
@@ -25,9 +28,13 @@ from .companion import SECRET_HEADER, Companion, CompanionUnavailable
 _FORWARDED_HEADERS = ("Content-Type", "Accept")
 #: Where the extension puts its ``Companion`` in the web application's settings.
 SETTING = "jupyterlab_ariel_companion"
+#: The resource Jupyter's Authorizer is asked about for every request under ``ariel/``.
+AUTH_RESOURCE = "ariel"
 
 
 class _CompanionHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
     @property
     def companion(self) -> Companion:
         return cast(Companion, self.settings[SETTING])
@@ -65,6 +72,7 @@ class HandshakeHandler(_CompanionHandler):
     """``GET ariel/handshake``: ``{python, companion}``, the versions of the server extension and the companion."""
 
     @web.authenticated
+    @authorized("read")
     async def get(self) -> None:
         try:
             response = await self.fetch("version")
@@ -92,18 +100,25 @@ class ProxyHandler(_CompanionHandler):
         content_type = response.headers.get("Content-Type", "application/json")
         self.finish(response.body, set_content_type=content_type)
 
-    get = post = put = patch = delete = web.authenticated(forward)
+    # One wrapper per method, each with its action: `authorized` keeps the first action it resolves.
+    get = web.authenticated(authorized("read")(forward))
+    post = web.authenticated(authorized("write")(forward))
+    put = web.authenticated(authorized("write")(forward))
+    patch = web.authenticated(authorized("write")(forward))
+    delete = web.authenticated(authorized("write")(forward))
 
 
 class EventsHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
     """``ariel/<path>/events``: a WebSocket relayed both ways to the companion's ``/<path>/events``."""
 
+    auth_resource = AUTH_RESOURCE
     upstream: websocket.WebSocketClientConnection | None = None
 
     def set_default_headers(self) -> None:
         """JupyterHandler's default headers make no sense for WebSockets (as in Jupyter's kernel WebSocket)."""
 
     @ws_authenticated
+    @authorized("read")
     async def get(self, path: str) -> None:
         companion = cast(Companion, self.settings[SETTING])
         query = f"?{self.request.query}" if self.request.query else ""
