@@ -19,6 +19,7 @@ from typing import cast
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
+from jupyter_server.utils import url_path_join
 from tornado import httpclient, web, websocket
 
 from . import __version__
@@ -30,6 +31,14 @@ _FORWARDED_HEADERS = ("Content-Type", "Accept")
 SETTING = "jupyterlab_ariel_companion"
 #: The resource Jupyter's Authorizer is asked about for every request under ``ariel/``.
 AUTH_RESOURCE = "ariel"
+
+
+def _encoded(handler: JupyterHandler, path: str) -> str:
+    """The request's path under ``ariel/`` as the browser sent it. Tornado hands handlers the decoded
+    ``path``, in which an encoded ``/`` (an image name: ``ariel%2Fproject:tag``) splits a segment."""
+    prefix = url_path_join(handler.base_url, "ariel") + "/"
+    raw = handler.request.path
+    return raw[len(prefix) :] if raw.startswith(prefix) else path
 
 
 class _CompanionHandler(APIHandler):
@@ -89,7 +98,8 @@ class ProxyHandler(_CompanionHandler):
     async def forward(self, path: str) -> None:
         query = f"?{self.request.query}" if self.request.query else ""
         try:
-            response = await self.fetch(f"{path}{query}", self.request.method or "GET", self.request.body)
+            method = self.request.method or "GET"
+            response = await self.fetch(f"{_encoded(self, path)}{query}", method, self.request.body)
         except CompanionUnavailable as problem:
             self.unavailable(problem)
             return
@@ -125,7 +135,7 @@ class EventsHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
         try:
             base = await companion.url()
             request = httpclient.HTTPRequest(
-                f"ws{base[4:]}/{path}/events{query}", headers={SECRET_HEADER: companion.secret}
+                f"ws{base[4:]}/{_encoded(self, path).removesuffix('/events')}/events{query}", headers={SECRET_HEADER: companion.secret}
             )
             self.upstream = await websocket.websocket_connect(request)
         except CompanionUnavailable as problem:

@@ -82,6 +82,10 @@ describe('the server extension through a real Jupyter Server', () => {
     const unknown = await server.request<{ code: string }>('GET', '/ariel/no-such-route');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.code, 'not-found');
+    // An image name is one encoded path segment: it reaches the companion as such, not as a route.
+    const image = await server.request<{ message: string }>('DELETE', '/ariel/images/ariel%2Fno-such%3Ashell-cpu-0');
+    assert.equal(image.status, 404);
+    assert.match(image.body.message, /is not an image Ariel built/);
   });
 
   it('answers the version handshake with the server extension’s and the companion’s versions', async () => {
