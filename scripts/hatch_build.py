@@ -44,9 +44,16 @@ class PrebuiltJavaScript(BuildHookInterface):  # type: ignore[misc]
     PLUGIN_NAME = "prebuilt-javascript"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        root = Path(self.root)
+        if self.target_name == "sdist":
+            # The run-time packages in the checkout's layout, so a wheel built from the sdist
+            # (as `python -m build` does) finds them as it would in the checkout.
+            if (root / RUNTIME_PACKAGES).exists():
+                for file in runtime_files(root):
+                    build_data["force_include"][str(file)] = file.relative_to(root).as_posix()
+            return
         if self.target_name != "wheel" or version == "editable":
             return
-        root = Path(self.root)
         required = [*NODE_FILES, RUNTIME_PACKAGES, f"{LABEXTENSION}/package.json", "install.json"]
         missing = [path for path in required if not (root / path).exists()]
         if missing:
@@ -58,10 +65,8 @@ class PrebuiltJavaScript(BuildHookInterface):  # type: ignore[misc]
             )
         for path in NODE_FILES:
             build_data["force_include"][str(root / path)] = f"jupyterlab_ariel/node/{path}"
-        names = json.loads((root / RUNTIME_PACKAGES).read_text(encoding="utf-8"))
-        for package in runtime_closure(root, names):
-            for file in package_files(package):
-                build_data["force_include"][str(file)] = f"jupyterlab_ariel/node/{file.relative_to(root).as_posix()}"
+        for file in runtime_files(root):
+            build_data["force_include"][str(file)] = f"jupyterlab_ariel/node/{file.relative_to(root).as_posix()}"
         build_data["pure_python"] = False
         platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
         build_data["tag"] = f"py3-none-{platform}"
@@ -103,6 +108,12 @@ def runtime_closure(root: Path, names: list[str]) -> list[Path]:
         optional_deps = {**manifest.get("optionalDependencies", {}), **manifest.get("peerDependencies", {})}
         pending += [(dep, package, True) for dep in optional_deps]
     return list(found)
+
+
+def runtime_files(root: Path) -> list[Path]:
+    """The files of the packages the bundles load at run time, and of their dependencies."""
+    names = json.loads((root / RUNTIME_PACKAGES).read_text(encoding="utf-8"))
+    return [file for package in runtime_closure(root, names) for file in package_files(package)]
 
 
 def package_files(package: Path) -> list[Path]:
