@@ -24,7 +24,10 @@ export default {
     timeout: 180_000,
     reuseExistingServer: !process.env.CI,
     stdout: 'pipe',
-    stderr: 'pipe'
+    stderr: 'pipe',
+    // SIGTERM to the server's process group: Jupyter stops its kernels and the companion server,
+    // and ui-tests/cloud-services.mjs stops the registry and the Vertex AI emulator.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 }
   },
   use: {
     ...baseConfig.use,
