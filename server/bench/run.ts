@@ -7,7 +7,8 @@
  *  - `ariel build` of an unchanged image vs starting Node itself;
  *  - the companion server: idle resident memory, warm project summary and Dockerfile requests
  *    vs Jupyter's own /api/status;
- *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile.
+ *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile;
+ *  - JupyterLab's page load in Chromium with Ariel vs without it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { benchColdBuild } from './coldBuild.js';
 import { benchCompanion } from './companion.js';
 import { benchKernels } from './kernels.js';
 import { line, median } from './figures.js';
+import { benchPageLoad } from './pageLoad.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
 /** Cold builds take a minute or more each. */
@@ -69,3 +71,4 @@ async function main(): Promise<void> {
 
 await main();
 await cloudBench(ROUNDS);
+await benchPageLoad(ROUNDS);
