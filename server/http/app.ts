@@ -20,6 +20,7 @@ import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
 import { cloudRoutes } from './cloud.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
+import { KernelRegistry, kernelRoutes } from './kernels.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
@@ -49,13 +50,14 @@ export interface App {
   close(): Promise<void>;
 }
 
-interface RequestContext {
+export interface RequestContext {
   request: IncomingMessage;
   url: URL;
   params: string[];
 }
 
 type Handler = (context: RequestContext) => Promise<{ status?: number; body: unknown }>;
+export type Route = [method: string, pattern: RegExp, handler: Handler];
 
 /**
  * The companion server's HTTP and WebSocket API, as json-server's createApp: built from its
@@ -87,7 +89,8 @@ export function createApp(deps: CompanionDeps): App {
     path === undefined || path === null ? undefined : findProject(resolveFolder(root, path)).root;
   const relative = (path: string | undefined) => (path === undefined ? undefined : relativeTo(root, path));
 
-  const routes: [method: string, pattern: RegExp, handler: Handler][] = [
+  const kernels = new KernelRegistry({ app, root, builds });
+  const routes: Route[] = [
     ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
     [
       'GET',
@@ -193,7 +196,8 @@ export function createApp(deps: CompanionDeps): App {
         return { body: { stopped: params[0] } };
       }
     ],
-    ...cloud.routes
+    ...cloud.routes,
+    ...kernelRoutes(kernels)
   ];
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -259,7 +263,8 @@ export function createApp(deps: CompanionDeps): App {
     server,
     close: async () => {
       events.close();
-      await Promise.all([builds.close(), cloud.close()]);
+      // Also removes the kernel containers started here; a kernel start waiting for a build fails with it.
+      await Promise.all([builds.close(), cloud.close(), kernels.close()]);
       await new Promise<void>(resolve => {
         server.close(() => resolve());
         server.closeAllConnections();
