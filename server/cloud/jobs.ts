@@ -56,6 +56,22 @@ function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecor
   return result;
 }
 
+/** Local jobs whose `ariel run` died (kill -9, a crash) without recording their end. */
+function settleLocal(history: History, unfinished: JobRecord[]): void {
+  const platforms = new Map<string, string>();
+  const platformOf = (name: string) =>
+    platforms.get(name) ?? platforms.set(name, history.requireGroup(name).platform).get(name)!;
+  history.updateMany(
+    unfinished
+      .filter(job => platformOf(job.group) === 'local' && ownerGone(job.owner))
+      .map(job => ({
+        id: job.id,
+        state: job.state === 'JOB_STATE_RUNNING' ? 'JOB_STATE_FAILED' : NOT_SUBMITTED,
+        error: 'The ariel run that ran it ended before recording how the job ended.'
+      }))
+  );
+}
+
 /**
  * Asks Vertex AI for the state of every unfinished job and records it: one list call per group
  * (by its ariel_group label), whatever its size. A job left SUBMITTING by a submission that died
@@ -64,6 +80,7 @@ function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecor
  */
 export async function refreshStates(history: History, connect: Connect, group?: string): Promise<string[]> {
   const unfinished = history.jobs({ group }).filter(job => !FINAL_STATES.has(job.state));
+  settleLocal(history, unfinished);
   const warnings: string[] = [];
   const clients = new Map<string, JobApi>();
   try {
