@@ -1,7 +1,15 @@
 import { basename, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { validateMachine } from '../cloud/catalog.js';
-import { exportJob, newRequestId, refreshStates, resubmitGroup, stopJobs, type Connect } from '../cloud/jobs.js';
+import {
+  exportJob,
+  newRequestId,
+  refreshStates,
+  resubmitGroup,
+  saveImage,
+  stopJobs,
+  type Connect
+} from '../cloud/jobs.js';
 import { checkGroupName, defaultGroupName, parseLabels } from '../cloud/labels.js';
 import { packageVersions } from '../cloud/packages.js';
 import {
@@ -421,7 +429,22 @@ export function registerCloudCommands(program: Command): void {
     .argument('<dir>', 'folder to write')
     .action(async (job: string, dir: string) => {
       await withHistory(async history => {
-        for (const file of exportJob(history, job, dir)) {
+        const files = exportJob(history, job, dir);
+        const group = history.requireGroup(history.findJob(job)!.group);
+        if (group.platform === 'local') {
+          // In no registry: the folder carries the image itself.
+          process.stderr.write(`Saving image ${group.image} (${group.imageDigest}) to ${dir}/image.tar\n`);
+          try {
+            files.push(await saveImage(connectDocker(), group.imageDigest, dir));
+          } catch (error) {
+            throw new ArielError(
+              'not-found',
+              `The image of job ${job} (${group.imageDigest}) is not on this Docker engine any more: ${(error as Error).message}`,
+              `The other files are in ${dir}; build the image again from its Dockerfile to run the job.`
+            );
+          }
+        }
+        for (const file of files) {
           process.stdout.write(`${dir}/${file}\n`);
         }
       });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type Docker from 'dockerode';
 import { ArielError } from '../errors.js';
 import {
   FINAL_STATES,
@@ -198,9 +200,14 @@ export async function resubmitGroup(
   }
 }
 
+/** Inside a re-run from an exported folder: where its `output/` folder is mounted. */
+const RERUN_OUTPUT = '/ariel-output';
+
 /**
  * Writes what a result needs to be published and run again from the folder alone: the Dockerfile,
  * the image by digest, the command and args, the package versions, and a script that runs it.
+ * A local job's image is in no registry: `run.sh` loads it from `image.tar` when the engine lacks
+ * it (see saveImage). A notebook job run again writes its executed notebook to `output/`.
  */
 export function exportJob(history: History, reference: string, dir: string): string[] {
   const job = history.findJob(reference);
@@ -208,11 +215,16 @@ export function exportJob(history: History, reference: string, dir: string): str
     throw new ArielError('history-not-found', `No job ${reference}.`, 'List jobs with: ariel status');
   }
   const group = history.requireGroup(job.group);
-  const spec = job.spec as unknown as CloudJob;
+  const spec = job.spec as unknown as CloudJob & { output?: string };
+  const local = group.platform === 'local';
+  // A local image is known by its id; a cloud one by its registry digest.
+  const image = local ? group.imageDigest : group.image;
+  const output = spec.notebook?.output ?? spec.output;
+  const command = output ? [...spec.command.slice(0, -1), `${RERUN_OUTPUT}/${output.split('/').pop()}`] : spec.command;
   const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
   const files: Record<string, string> = {
     Dockerfile: group.dockerfile,
-    'image.txt': `${group.image}\n`,
+    'image.txt': `${image}\n`,
     'job.json': `${JSON.stringify(
       {
         group: group.name,
@@ -238,7 +250,10 @@ export function exportJob(history: History, reference: string, dir: string): str
       '#!/bin/sh',
       `# Runs job ${group.name}-${job.experiment} again in the exact image it ran in.`,
       'set -e',
-      `exec docker run --rm ${quote(group.image)} ${[...spec.command, ...job.args].map(quote).join(' ')} "$@"`,
+      'here=$(cd "$(dirname "$0")" && pwd)',
+      ...(local ? [`docker image inspect ${quote(image)} >/dev/null 2>&1 || docker load -i "$here/image.tar"`] : []),
+      ...(output ? ['mkdir -p "$here/output"'] : []),
+      `exec docker run --rm ${output ? `-v "$here/output:${RERUN_OUTPUT}" ` : ''}${quote(image)} ${[...command, ...job.args].map(quote).join(' ')} "$@"`,
       ''
     ].join('\n')
   };
@@ -247,4 +262,15 @@ export function exportJob(history: History, reference: string, dir: string): str
     writeFileSync(join(dir, name), content, { mode: name === 'run.sh' ? 0o755 : 0o644 });
   }
   return Object.keys(files);
+}
+
+/**
+ * Saves a local job's image (`docker save`) as `image.tar` in an exported folder, so that the
+ * folder alone runs the job again on any engine. Resolves to the file's name.
+ */
+export async function saveImage(docker: Docker, imageId: string, dir: string, signal?: AbortSignal): Promise<string> {
+  const file = join(dir, 'image.tar');
+  const stream = (await docker.getImage(imageId).get()) as NodeJS.ReadableStream;
+  await pipeline(stream, createWriteStream(file), { signal });
+  return 'image.tar';
 }

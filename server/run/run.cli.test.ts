@@ -5,7 +5,8 @@
  * `ariel export` find them.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -126,7 +127,13 @@ describe('ariel run: notebooks and the history', () => {
     assert.deepEqual(job.args, ['--epochs', '2', '--lr', '0.01', '--model', '"resnet"', '--augment', 'False']);
     assert.match(readFileSync(join(out, 'Dockerfile'), 'utf8'), /"pip", "install", "ipykernel", "nbclient"/);
     assert.match(readFileSync(join(out, 'requirements.lock.txt'), 'utf8'), /^nbclient==.*\n(.*\n)*six==/m);
-    assert.ok(existsSync(join(out, 'run.sh')));
+
+    // The folder alone runs the job again: its image loaded from image.tar once the engine lost it.
+    execFileSync('docker', ['rmi', '-f', job.imageDigest]);
+    const again = spawnSync('sh', [join(out, 'run.sh')], { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    const cells = executedCells(readFileSync(join(out, 'output', 'train-nb-2.ipynb'), 'utf8'));
+    assert.equal(cells[2].text, "RESULT 0.01 'resnet' False 2 /app/notebooks\n");
   });
 
   it('records a job stopped with Ctrl-C as cancelled', async () => {
