@@ -24,6 +24,8 @@ export interface ImageSpec {
   dependencies: Dependencies;
   /** Which pip index settings the build passes in; their values stay out of the Dockerfile. */
   pipIndex: { index: boolean; extraIndex: boolean };
+  /** A batch image that executes notebooks: it gets a kernel and nbclient. */
+  notebookRunner?: boolean;
 }
 
 /** Where batch modes put the project's code inside the image. */
@@ -65,6 +67,7 @@ export function renderDockerfile(spec: ImageSpec): string {
     `RUN python3 -m venv ${VENV_DIR}`,
     ...pipInstall(spec.dependencies),
     ...(spec.mode === 'notebook' ? [exec(['pip', 'install', 'ipykernel'])] : []),
+    ...notebookRunner(spec),
     '',
     'FROM ariel-base',
     `COPY --from=ariel-python --chown=${owner} ${VENV_DIR} ${VENV_DIR}`,
@@ -74,6 +77,14 @@ export function renderDockerfile(spec: ImageSpec): string {
     lines.push(`WORKDIR ${CODE_DIR}`, `COPY --chown=${owner} . ${CODE_DIR}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** What executes notebooks headless: a kernel and nbclient. */
+const NOTEBOOK_PACKAGES = ['ipykernel', 'nbclient'];
+
+/** Batch images of notebook jobs execute them headless: a kernel and nbclient, after the project's packages. */
+function notebookRunner(spec: ImageSpec): string[] {
+  return spec.notebookRunner && copiesCode(spec.mode) ? [exec(['pip', 'install', ...NOTEBOOK_PACKAGES])] : [];
 }
 
 function aptInstall(spec: ImageSpec): string[] {

@@ -23,6 +23,8 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
   /** The per-user config; read from its file (see user-config.ts) when not given. */
   userConfig?: UserConfig;
+  /** A run or cloud image for notebook jobs (see ImageSpec.notebookRunner). */
+  notebookRunner?: boolean;
 }
 
 /** Everything needed to build one image: the Dockerfile and how to build it. */
@@ -71,7 +73,8 @@ export function planImage(project: Project, options: PlanOptions): ImagePlan {
       accelerator,
       extras: [...new Set([...config.extras, ...(options.extras ?? [])])]
     }),
-    pipIndex: { index: pipIndexUrl !== undefined, extraIndex: extraIndexUrls.length > 0 }
+    pipIndex: { index: pipIndexUrl !== undefined, extraIndex: extraIndexUrls.length > 0 },
+    ...(options.notebookRunner ? { notebookRunner: true } : {})
   };
   const buildArgs: Record<string, string> = {};
   if (pipIndexUrl) {
