@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { collectContext, packContext } from '../docker/context.js';
-import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
+import { DOCKERFILE_NAME, INDEX_BUILD_ARGS } from '../dockerfile/generate.js';
 import { planImage, type ImagePlan } from '../dockerfile/plan.js';
 import { findProject } from '../project/project.js';
 import { median } from './figures.js';
@@ -67,7 +67,16 @@ export async function benchColdBuild(docker: Docker, rounds: number): Promise<vo
   try {
     cpSync(EXAMPLE, join(root, 'digits'), { recursive: true });
     const ariel = planImage(findProject(join(root, 'digits')), { mode: 'run', accelerator: 'cpu' });
-    const expert: ImagePlan = { ...ariel, dockerfile: handWritten(ariel.spec.baseImage) };
+    const { [INDEX_BUILD_ARGS.index]: index, [INDEX_BUILD_ARGS.extraIndex]: extraIndex } = ariel.buildArgs;
+    const expert: ImagePlan = {
+      ...ariel,
+      dockerfile: handWritten(ariel.spec.baseImage),
+      // The expert declares pip's own variables as ARGs.
+      buildArgs: {
+        ...(index ? { PIP_INDEX_URL: index } : {}),
+        ...(extraIndex ? { PIP_EXTRA_INDEX_URL: extraIndex } : {})
+      }
+    };
     const times = { ariel: [] as number[], expert: [] as number[] };
     const sizes = { ariel: 0, expert: 0 };
     for (let round = 0; round < rounds; round++) {
