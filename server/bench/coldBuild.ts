@@ -95,6 +95,8 @@ export async function benchColdBuild(docker: Docker, rounds: number): Promise<vo
     console.log(
       `  ariel build: ${median(times.ariel).toFixed(0)} ms vs hand-written single stage ${median(times.expert).toFixed(0)} ms, ratio ${ratio.toFixed(2)}`
     );
+    const seconds = (ms: number[]) => ms.map(t => (t / 1000).toFixed(1)).join(', ');
+    console.log(`  rounds (s): ariel ${seconds(times.ariel)}; hand-written ${seconds(times.expert)}`);
     console.log(
       `  image size: ariel ${(sizes.ariel / 1e6).toFixed(0)} MB, hand-written ${(sizes.expert / 1e6).toFixed(0)} MB`
     );

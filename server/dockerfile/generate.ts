@@ -35,11 +35,11 @@ export const DOCKERFILE_NAME = '.ariel.Dockerfile';
 const DEPS_DIR = '/tmp/ariel';
 
 /**
- * The pip index settings travel as Docker's predefined FTP proxy build arguments. The classic
- * builder hands those to RUN steps without an ARG line and leaves them out of the image's
- * history, its config and the steps' cache keys (which is why the HTTP proxy ones, or an ARG,
- * would not do: an ARG's value is written into the history of every later RUN). pip ignores FTP
- * proxies, and the RUN steps that install copy them into pip's own variables.
+ * The pip index settings travel as Docker's predefined FTP proxy build arguments. An ARG's
+ * value is written into the history of every later RUN step; the predefined proxy arguments
+ * reach RUN steps without being declared and the engine keeps them out of the image's
+ * history, its config and the steps' cache keys. pip uses HTTP(S) proxies but never FTP ones,
+ * so these two are free to carry the settings: the pip steps copy them into pip's variables.
  */
 export const INDEX_BUILD_ARGS = { index: 'FTP_PROXY', extraIndex: 'ftp_proxy' } as const;
 
