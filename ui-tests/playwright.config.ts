@@ -2,6 +2,8 @@
 // JupyterLab with the extension installed from this repo, on a temporary Ariel project that
 // ui-tests/start-jupyter.sh prepares. scripts/test.sh sets the ARIEL_UI_* variables.
 import baseConfig from '@jupyterlab/galata/lib/playwright-config';
+// Debian's Chromium and its flags, as the node tests launch it.
+import chromium from '../server/testing/chromium.json';
 
 const port = process.env.ARIEL_UI_PORT || '8888';
 const token = process.env.ARIEL_UI_TOKEN || 'ariel-ui-tests';
@@ -34,16 +36,8 @@ export default {
     trace: 'off',
     viewport: { width: 1280, height: 800 },
     launchOptions: {
-      executablePath: process.env.ARIEL_TEST_CHROMIUM || '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run'
-      ]
+      executablePath: process.env.ARIEL_TEST_CHROMIUM || chromium.executablePath,
+      args: chromium.args
     }
   }
 };

@@ -6,7 +6,8 @@
  *  - `ariel build` of an unchanged image vs starting Node itself;
  *  - the companion server: idle resident memory, warm project summary and Dockerfile requests
  *    vs Jupyter's own /api/status;
- *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile.
+ *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile;
+ *  - JupyterLab's page load in Chromium with Ariel vs without it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { cloudBench } from './cloud.js';
 import { benchColdBuild } from './coldBuild.js';
 import { benchCompanion } from './companion.js';
 import { line, median } from './figures.js';
+import { benchPageLoad } from './pageLoad.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
 /** Cold builds take a minute or more each. */
@@ -87,3 +89,4 @@ async function main(): Promise<void> {
 
 await main();
 await cloudBench(ROUNDS);
+await benchPageLoad(ROUNDS);
