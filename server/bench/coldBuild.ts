@@ -1,8 +1,11 @@
 /**
  * Cold build of the bundled example's run image: Ariel's Dockerfile against the plain
  * single-stage Dockerfile an expert would write for it. Same engine, base image, index, build
- * network and context; no cache on either side (the engine is shared, so caches are bypassed
- * rather than pruned); rounds alternate so load on the machine falls on both alike.
+ * network and context; no cache on either side; rounds alternate so load on the machine falls
+ * on both alike. The engine is shared, so caches are neither pruned nor bypassed with `nocache`:
+ * a nocache build leaves fresh images that other builds' identical steps then take as their
+ * cache (the engine picks the newest match), so two images built around it stop sharing
+ * layers. A label unique to each build, right after FROM, keeps every later step of it apart.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +39,11 @@ function handWritten(baseImage: string): string {
 }
 
 /** Builds without cache; resolves to the time taken and the image's size. */
-async function coldBuild(docker: Docker, plan: ImagePlan, tag: string): Promise<{ ms: number; bytes: number }> {
+async function coldBuild(docker: Docker, given: ImagePlan, tag: string): Promise<{ ms: number; bytes: number }> {
+  const lines = given.dockerfile.split('\n');
+  const from = lines.findIndex(line => line.startsWith('FROM '));
+  lines.splice(from + 1, 0, `LABEL org.ariel.bench-build=${JSON.stringify(tag)}`);
+  const plan = { ...given, dockerfile: lines.join('\n') };
   const context = await collectContext(plan);
   const started = performance.now();
   const stream = await docker.buildImage(packContext(plan, context), {
@@ -44,7 +51,6 @@ async function coldBuild(docker: Docker, plan: ImagePlan, tag: string): Promise<
     dockerfile: DOCKERFILE_NAME,
     buildargs: plan.buildArgs,
     networkmode: plan.network,
-    nocache: true,
     rm: true,
     forcerm: true
   } as Docker.ImageBuildOptions);
