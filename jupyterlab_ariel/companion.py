@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
 import secrets
-from typing import Callable
+from typing import Any, Callable
+
+from tornado import httpclient
 
 from .node import COMPANION, NodeNotFound, bundled, node_executable
 
@@ -38,6 +41,11 @@ class CompanionUnavailable(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+def running() -> Companion | None:
+    """The companion of this Jupyter Server, when its server extension is active."""
+    return _running
 
 
 class Companion:
@@ -66,6 +74,8 @@ class Companion:
 
     def start(self) -> None:
         """Starts the companion and keeps it running until ``stop``; needs a running event loop."""
+        global _running
+        _running = self
         self._task = asyncio.ensure_future(self._supervise())
 
     async def url(self) -> str:
@@ -88,9 +98,38 @@ class Companion:
 
     async def stop(self) -> None:
         """Stops the companion (closing its stdin, which ends it) and does not restart it."""
+        global _running
+        if _running is self:
+            _running = None
         self._stopping.set()
         if self._task is not None:
             await self._task
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """One JSON request to the companion: ``(status, body)``; ``CompanionUnavailable`` when it cannot be reached."""
+        base = await self.url()
+        try:
+            response = await httpclient.AsyncHTTPClient().fetch(
+                f"{base}/{path}",
+                method=method,
+                headers={SECRET_HEADER: self.secret, "Content-Type": "application/json"},
+                body=None if body is None else json.dumps(body),
+                allow_nonstandard_methods=True,
+                raise_error=False,
+                # A kernel start may build its image first: minutes, not seconds.
+                request_timeout=24 * 3600,
+            )
+        except (OSError, httpclient.HTTPClientError) as error:
+            raise CompanionUnavailable(
+                f"Ariel's companion server could not be reached ({error}).",
+                "Try again in a few seconds; it is restarted automatically.",
+            ) from error
+        if response.code == 599:
+            raise CompanionUnavailable(
+                f"Ariel's companion server could not be reached ({response.error}).",
+                "Try again in a few seconds; it is restarted automatically.",
+            )
+        return response.code, json.loads(response.body) if response.body else None
 
     def _set_state(self, port: int | None, problem: CompanionUnavailable | None) -> None:
         self._port = port
@@ -143,6 +182,9 @@ class Companion:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 env=env,
+                # Out of the terminal's process group: a Ctrl-C that Jupyter then asks to confirm
+                # must not end the companion and the kernels it started. It ends with Jupyter's pipe.
+                start_new_session=True,
             )
         except OSError as error:
             return f"could not be started ({error})"
@@ -183,3 +225,6 @@ class Companion:
                 with contextlib.suppress(ProcessLookupError):
                     escalate()
         await process.wait()
+
+
+_running: Companion | None = None

@@ -3,8 +3,11 @@
 HTTP requests go through ``APIHandler`` with ``@web.authenticated``, so Jupyter's
 token and cookie authentication and its XSRF rules apply before anything is
 forwarded. WebSockets (``.../events``) authenticate as Jupyter's kernel
-WebSocket does. Nothing of the companion is reachable from the browser directly:
-it listens on loopback and requires a secret that only this process knows.
+WebSocket does. Then Jupyter's Authorizer decides, on the resource ``ariel``:
+``read`` for GET and the build-log WebSocket, ``write`` for requests that change
+something (builds, image removal, stopping containers). Nothing of the companion
+is reachable from the browser directly: it listens on loopback and requires a
+secret that only this process knows.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import asyncio
 import json
 from typing import cast
 
-from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
+from jupyter_server.utils import url_path_join
 from tornado import httpclient, web, websocket
 
 from . import __version__
@@ -25,9 +29,21 @@ from .companion import SECRET_HEADER, Companion, CompanionUnavailable
 _FORWARDED_HEADERS = ("Content-Type", "Accept")
 #: Where the extension puts its ``Companion`` in the web application's settings.
 SETTING = "jupyterlab_ariel_companion"
+#: The resource Jupyter's Authorizer is asked about for every request under ``ariel/``.
+AUTH_RESOURCE = "ariel"
+
+
+def _encoded(handler: JupyterHandler, path: str) -> str:
+    """The request's path under ``ariel/`` as the browser sent it. Tornado hands handlers the decoded
+    ``path``, in which an encoded ``/`` (an image name: ``ariel%2Fproject:tag``) splits a segment."""
+    prefix = url_path_join(handler.base_url, "ariel") + "/"
+    raw = handler.request.path
+    return raw[len(prefix) :] if raw.startswith(prefix) else path
 
 
 class _CompanionHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
     @property
     def companion(self) -> Companion:
         return cast(Companion, self.settings[SETTING])
@@ -65,6 +81,7 @@ class HandshakeHandler(_CompanionHandler):
     """``GET ariel/handshake``: ``{python, companion}``, the versions of the server extension and the companion."""
 
     @web.authenticated
+    @authorized("read")
     async def get(self) -> None:
         try:
             response = await self.fetch("version")
@@ -81,7 +98,8 @@ class ProxyHandler(_CompanionHandler):
     async def forward(self, path: str) -> None:
         query = f"?{self.request.query}" if self.request.query else ""
         try:
-            response = await self.fetch(f"{path}{query}", self.request.method or "GET", self.request.body)
+            method = self.request.method or "GET"
+            response = await self.fetch(f"{_encoded(self, path)}{query}", method, self.request.body)
         except CompanionUnavailable as problem:
             self.unavailable(problem)
             return
@@ -92,25 +110,32 @@ class ProxyHandler(_CompanionHandler):
         content_type = response.headers.get("Content-Type", "application/json")
         self.finish(response.body, set_content_type=content_type)
 
-    get = post = put = patch = delete = web.authenticated(forward)
+    # One wrapper per method, each with its action: `authorized` keeps the first action it resolves.
+    get = web.authenticated(authorized("read")(forward))
+    post = web.authenticated(authorized("write")(forward))
+    put = web.authenticated(authorized("write")(forward))
+    patch = web.authenticated(authorized("write")(forward))
+    delete = web.authenticated(authorized("write")(forward))
 
 
 class EventsHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
     """``ariel/<path>/events``: a WebSocket relayed both ways to the companion's ``/<path>/events``."""
 
+    auth_resource = AUTH_RESOURCE
     upstream: websocket.WebSocketClientConnection | None = None
 
     def set_default_headers(self) -> None:
         """JupyterHandler's default headers make no sense for WebSockets (as in Jupyter's kernel WebSocket)."""
 
     @ws_authenticated
+    @authorized("read")
     async def get(self, path: str) -> None:
         companion = cast(Companion, self.settings[SETTING])
         query = f"?{self.request.query}" if self.request.query else ""
         try:
             base = await companion.url()
             request = httpclient.HTTPRequest(
-                f"ws{base[4:]}/{path}/events{query}", headers={SECRET_HEADER: companion.secret}
+                f"ws{base[4:]}/{_encoded(self, path).removesuffix('/events')}/events{query}", headers={SECRET_HEADER: companion.secret}
             )
             self.upstream = await websocket.websocket_connect(request)
         except CompanionUnavailable as problem:

@@ -1,17 +1,24 @@
-"""A kernel provisioner that makes container-kernel start failures visible in JupyterLab.
+"""Ariel's kernel provisioner: starts container kernels and says why when one cannot start.
 
-Ariel's launcher prepares the project image and then runs ipykernel in a container.
-When it cannot (no Docker engine, no GPU, a failing build), it exits with an
-explanation on stderr. A plain kernelspec would let Jupyter restart it a few times
-and report a dead kernel, leaving the explanation in the server's log. This
-provisioner waits until the launcher reports its container started, and otherwise
-fails the start with the launcher's own words, which JupyterLab shows in its
-"Error Starting Kernel" dialog.
+Under a Jupyter Server with Ariel's server extension, the companion server starts the
+kernel container (``POST /kernels``, see server/http/kernels.ts): no process runs per
+kernel here, and the companion keeps its Docker connection. Polls, signals and the
+removal go to the companion too.
+
+Without the extension (``jupyter console``, nbclient), the kernelspec's launcher
+prepares the image and runs ipykernel in a container; this provisioner waits until
+the launcher reports its container started, and otherwise fails the start with the
+launcher's own words.
+
+Either way a start that fails raises ``KernelStartFailed``: JupyterLab shows its text in
+the "Error Starting Kernel" dialog, and ``POST /api/kernels`` answers with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +26,9 @@ from typing import Any, Callable
 
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
+from tornado.web import HTTPError
+
+from . import companion
 
 #: What the launcher prints on stderr once the kernel container is running.
 READY = "[Ariel] Kernel container started"
@@ -27,9 +37,42 @@ ARIEL = "[Ariel] "
 
 
 class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
-    """LocalProvisioner that waits for the launcher to start its container."""
+    """Starts the kernel through the companion server when there is one, else through the launcher."""
+
+    #: The companion's id of the kernel it started; None with a launcher.
+    _remote: str | None = None
+    #: The companion that started it: a restarted companion no longer knows the kernel.
+    _companion: companion.Companion | None = None
+    _exit_code: int | None = None
+
+    @property
+    def has_process(self) -> bool:
+        return self._remote is not None or bool(super().has_process)
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        self._companion = companion.running()
+        if self._companion is None:
+            return await self._launch_through_launcher(cmd, **kwargs)
+        env = {name: value for name, value in (kwargs.get("env") or {}).items() if not name.startswith("ARIEL_COMPANION_")}
+        request = {
+            # The notebook's folder; without one, where a local kernel would start: the server's own.
+            "path": str(kwargs.get("cwd") or os.getcwd()),
+            "accelerator": self.kernel_spec.metadata.get("ariel", {}).get("accelerator", "cpu"),
+            "connectionFile": self.parent.connection_file,
+            "env": env,
+        }
+        try:
+            status, answer = await self._companion.request("POST", "kernels", request)
+        except companion.CompanionUnavailable as problem:
+            raise KernelStartFailed(f"{problem.message} {problem.hint}") from None
+        if status != 201:
+            raise KernelStartFailed(" ".join(answer.get("explanation") or [answer.get("message", f"HTTP {status}")]))
+        self._remote = answer["kernel"]["id"]
+        self._exit_code = None
+        self.cwd = kwargs.get("cwd")
+        return self.connection_info
+
+    async def _launch_through_launcher(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         kwargs["stderr"] = subprocess.PIPE
         info = await super().launch_kernel(cmd, **kwargs)
         loop = asyncio.get_running_loop()
@@ -54,11 +97,77 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
         # The first start may build the image: no time limit, the launcher ends either way.
         if not await outcome:
             self.process.wait()
-            # One line: Jupyter Server passes the message on as a repr.
-            raise RuntimeError(
+            raise KernelStartFailed(
                 " ".join(explanation) or f"The container kernel's launcher exited with code {self.process.returncode}."
             )
         return info
+
+    async def _ask(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A request about this kernel; (0, None) when its companion is gone (and the kernel with it)."""
+        if self._companion is None or companion.running() is not self._companion:
+            return 0, None
+        try:
+            return await self._companion.request(method, f"kernels/{self._remote}{path}", body)
+        except companion.CompanionUnavailable:
+            return 0, None
+
+    async def poll(self) -> int | None:
+        if self._remote is None:
+            return await super().poll()
+        if self._exit_code is None:
+            status, answer = await self._ask("GET", "")
+            # A kernel the companion does not know (it was restarted) has died with it.
+            self._exit_code = answer["kernel"]["exitCode"] if status == 200 else 1
+        return self._exit_code
+
+    async def wait(self) -> int | None:
+        if self._remote is None:
+            return await super().wait()
+        while await self.poll() is None:
+            await asyncio.sleep(0.1)
+        return self._exit_code
+
+    async def send_signal(self, signum: int) -> None:
+        if self._remote is None:
+            return await super().send_signal(signum)
+        await self._ask("POST", "/signal", {"signal": signal.Signals(signum).name})
+
+    async def kill(self, restart: bool = False) -> None:
+        if self._remote is None:
+            return await super().kill(restart)
+        await self._remove()
+
+    async def terminate(self, restart: bool = False) -> None:
+        if self._remote is None:
+            return await super().terminate(restart)
+        await self.send_signal(signal.SIGTERM)
+
+    async def cleanup(self, restart: bool = False) -> None:
+        if self._remote is not None:
+            await self._remove()
+            self._remote = None
+        await super().cleanup(restart)
+
+    async def _remove(self) -> None:
+        await self._ask("DELETE", "")
+        if self._exit_code is None:
+            self._exit_code = -signal.SIGKILL
+
+
+class KernelStartFailed(HTTPError, RuntimeError):  # type: ignore[misc]
+    """Why a container kernel could not start, for every client of Jupyter Server.
+
+    The sessions API (JupyterLab) answers with ``str()`` of any error; the kernels API
+    (``POST /api/kernels``: nbclient and other clients) says "Unhandled error" unless it is an
+    ``HTTPError``, whose ``log_message`` it passes on. One line: the message travels in JSON
+    and Jupyter's log.
+    """
+
+    def __init__(self, explanation: str) -> None:
+        super().__init__(500, explanation, reason="Kernel start failed")
+
+    def __str__(self) -> str:
+        return str(self.log_message)
 
 
 def _relay_stderr(stream: Any, settle: Callable[[bool], None], explanation: list[str]) -> None:

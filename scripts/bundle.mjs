@@ -37,6 +37,18 @@ const lazyModules = {
   }
 };
 
+/**
+ * Packages the bundles load from node_modules at run time: better-sqlite3 (native, loaded by the
+ * history commands only), the Vertex AI client (its protos are read from its own files), and what
+ * the lazy stubs above require. The wheel carries them with their dependencies (scripts/hatch_build.py
+ * reads this list from dist/server/node-modules.json).
+ */
+const packagesLoadedAtRunTime = ['better-sqlite3', '@google-cloud/aiplatform', '@grpc/grpc-js', 'google-auth-library'];
+writeFileSync(
+  'dist/server/node-modules.json',
+  `${JSON.stringify([...packagesLoadedAtRunTime, 'dockerode', 'ssh2'], null, 2)}\n`
+);
+
 await build({
   entryPoints: ['server/cli/main.ts', 'server/kernels/launch.ts', 'server/http/main.ts'],
   outdir: 'dist/server',
@@ -49,15 +61,7 @@ await build({
   format: 'esm',
   target: 'node20',
   // Optional native parts of ssh2 (SSH engine connections); loaded from node_modules when present.
-  // better-sqlite3 (native, loaded by the history commands only) and the Vertex AI client stay in node_modules.
-  external: [
-    'cpu-features',
-    '*.node',
-    'better-sqlite3',
-    '@google-cloud/aiplatform',
-    '@grpc/grpc-js',
-    'google-auth-library'
-  ],
+  external: ['cpu-features', '*.node', ...packagesLoadedAtRunTime],
   // CommonJS dependencies expect these in ES module output.
   banner: {
     js: [

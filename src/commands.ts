@@ -56,8 +56,11 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
     execute: async () => {
       const cwd = model.project?.root ?? options.cwd();
       const widget = await commands.execute('terminal:create-new', { cwd });
-      // Sent before the socket opens, it is queued by the terminal connection.
-      widget.content.session.send({ type: 'stdin', content: [`${model.shellCommand}\r`] });
+      // Jupyter resolves a terminal's relative folder against its own working folder before its
+      // root ('' is where Jupyter was started), so the shell goes to the project from the root
+      // Jupyter exports to terminals. Sent before the socket opens, it is queued by the connection.
+      const folder = cwd ? `"$JUPYTER_SERVER_ROOT"/${shellQuote(cwd)}` : '"$JUPYTER_SERVER_ROOT"';
+      widget.content.session.send({ type: 'stdin', content: [`cd -- ${folder} && ${model.shellCommand}\r`] });
       return widget;
     }
   });
@@ -158,6 +161,11 @@ export async function buildWithProgress(
   } finally {
     log?.changed.disconnect(onProgress);
   }
+}
+
+/** One word for a POSIX shell, whatever the text holds. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function capitalize(text: string): string {

@@ -8,6 +8,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { Accelerator } from './api';
 import { addCommands } from './commands';
 import { AcceleratorSwitchExtension, acceleratorOf, switchKernel } from './kernelSwitch';
+import { CloudModel } from './cloudModel';
 import { ArielModel } from './model';
 import { ArielClient, ArielRequestError } from './request';
 import { ArielSidebar } from './sidebar';
@@ -64,18 +65,22 @@ const modelPlugin: JupyterFrontEndPlugin<IArielModel> = {
 /** The sidebar, following the file browser's folder. */
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-ariel:sidebar',
-  description: 'The Ariel sidebar: project, builds with live logs, the Dockerfile inspector, images, containers.',
+  description:
+    'The Ariel sidebar: project, builds with live logs, the Dockerfile inspector, images, containers, cloud experiments.',
   autoStart: true,
   requires: [IArielModel, IEditorServices],
-  optional: [ILayoutRestorer, ICommandPalette],
+  optional: [ILayoutRestorer, ICommandPalette, INotebookTracker],
   activate: (
     app: JupyterFrontEnd,
     model: IArielModel,
     editorServices: IEditorServices,
     restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null
   ): void => {
     const sidebar = new ArielSidebar({
+      cloud: new CloudModel(model.client),
+      currentNotebook: () => notebooks?.currentWidget?.context.path ?? null,
       model,
       editorServices,
       kernels: app.serviceManager.kernels,

@@ -13,6 +13,8 @@ import type { Message } from '@lumino/messaging';
 import type { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 import type { Accelerator, Mode } from './api';
+import { CloudForm, CloudJobsView } from './cloudPanel';
+import type { CloudModel } from './cloudModel';
 import { BuildsView } from './components/BuildsView';
 import { ImagesView } from './components/ImagesView';
 import { ProjectView } from './components/ProjectView';
@@ -31,6 +33,10 @@ export namespace ArielSidebar {
     build: (mode: Mode, accelerator: Accelerator) => void;
     /** Removes the project's images that are no longer current. */
     prune: () => void;
+    /** Cloud experiments: the submit panel and the jobs list. */
+    cloud: CloudModel;
+    /** The open notebook's path, relative to Jupyter's root, if any. */
+    currentNotebook: () => string | null;
   }
 }
 
@@ -97,18 +103,60 @@ export class ArielSidebar extends SidePanel {
       </UseSignal>
     );
     this.addWidget(section('Running', running));
+
+    const { cloud } = options;
+    this._cloud = cloud;
+    const onError = (message: string) => void Notification.error(message, { autoClose: false });
+    const form = ReactWidget.create(
+      <UseSignal signal={cloud.changed}>
+        {() => (
+          <UseSignal signal={model.changed}>
+            {() => (
+              <CloudForm
+                model={cloud}
+                path={model.path}
+                projectRoot={model.project?.root ?? null}
+                currentNotebook={options.currentNotebook}
+                onError={onError}
+              />
+            )}
+          </UseSignal>
+        )}
+      </UseSignal>
+    );
+    form.addClass('jp-Ariel-cloudWidget');
+    this.addWidget(section('Submit as cloud experiment', form));
+    const jobs = section(
+      'Cloud jobs',
+      ReactWidget.create(
+        <UseSignal signal={cloud.changed}>
+          {() => <CloudJobsView model={cloud} onAct={action => void this._act(action)} />}
+        </UseSignal>
+      )
+    );
+    jobs.toolbar.addItem(
+      'refresh',
+      new ToolbarButton({
+        icon: refreshIcon,
+        tooltip: "Ask for the jobs' states now",
+        onClick: () => void cloud.refresh()
+      })
+    );
+    this.addWidget(jobs);
     // The Dockerfile and the build log need the room.
-    (this.content as AccordionPanel).setRelativeSizes([0.8, 3, 2.6, 1, 1]);
+    (this.content as AccordionPanel).setRelativeSizes([0.8, 3, 2.6, 1, 1, 3, 2]);
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this._model.active = true;
+    this._cloud.active = true;
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this._model.active = false;
+    this._cloud.active = false;
   }
 
   private async _removeImage(reference: string): Promise<void> {
@@ -131,6 +179,7 @@ export class ArielSidebar extends SidePanel {
   }
 
   private _model: IArielModel;
+  private _cloud: CloudModel;
 }
 
 function section(title: string, content: Widget): PanelWithToolbar {

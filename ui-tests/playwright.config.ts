@@ -2,6 +2,8 @@
 // JupyterLab with the extension installed from this repo, on a temporary Ariel project that
 // ui-tests/start-jupyter.sh prepares. scripts/test.sh sets the ARIEL_UI_* variables.
 import baseConfig from '@jupyterlab/galata/lib/playwright-config';
+// Debian's Chromium and its flags, as the node tests launch it.
+import chromium from '../server/testing/chromium.json';
 
 const port = process.env.ARIEL_UI_PORT || '8888';
 const token = process.env.ARIEL_UI_TOKEN || 'ariel-ui-tests';
@@ -22,7 +24,10 @@ export default {
     timeout: 180_000,
     reuseExistingServer: !process.env.CI,
     stdout: 'pipe',
-    stderr: 'pipe'
+    stderr: 'pipe',
+    // SIGTERM to the server's process group: Jupyter stops its kernels and the companion server,
+    // and ui-tests/cloud-services.mjs stops the registry and the Vertex AI emulator.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 }
   },
   use: {
     ...baseConfig.use,
@@ -34,16 +39,8 @@ export default {
     trace: 'off',
     viewport: { width: 1280, height: 800 },
     launchOptions: {
-      executablePath: process.env.ARIEL_TEST_CHROMIUM || '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run'
-      ]
+      executablePath: process.env.ARIEL_TEST_CHROMIUM || chromium.executablePath,
+      args: chromium.args
     }
   }
 };

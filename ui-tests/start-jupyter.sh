@@ -13,6 +13,15 @@ mkdir -p "$root" "$kernels"
 node "$repo/bin/ariel.mjs" kernels install --prefix "$kernels" --python "$repo/.venv/bin/python" >/dev/null
 
 export JUPYTER_PATH="$kernels/share/jupyter"
+# Google Cloud's stand-ins (cloud.spec.ts): the companion server sends Vertex AI calls to the emulator;
+# the tests read the registry's address from the file; the job history lives beside the project.
+services="$kernels/cloud-services.json"
+rm -f "$services"
+node "$repo/ui-tests/cloud-services.mjs" "$services" &
+for _ in $(seq 1 300); do [ -s "$services" ] && break; sleep 0.2; done
+[ -s "$services" ] || { echo "the registry and the Vertex AI emulator did not start" >&2; exit 1; }
+ARIEL_VERTEX_ENDPOINT="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["vertex"])' "$services")"
+export ARIEL_VERTEX_ENDPOINT ARIEL_DATA_DIR="$kernels/ariel-data"
 export JUPYTERLAB_GALATA_ROOT_DIR="$root"
 # The container shell's terminal finds `ariel` where the venv's Jupyter is.
 export PATH="$repo/.venv/bin:$PATH"

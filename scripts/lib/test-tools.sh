@@ -36,8 +36,10 @@ run_ui_tests() {
   CI=1 TMPDIR="$scratch/tmp" npx playwright test -c ui-tests/playwright.config.ts "$@" || status=$?
   local images=""
   # ARIEL_UI_KEEP_IMAGES=1 keeps them (and the build cache) for the next run, when working on the tests.
-  [ "${ARIEL_UI_KEEP_IMAGES:-}" = 1 ] ||
-    images="$(docker images --format '{{.Repository}}:{{.Tag}}' --filter reference='ariel/ariel-ui-project')"
+  # By the project label: runs beside this one (the same repository name) keep theirs.
+  [ "${ARIEL_UI_KEEP_IMAGES:-}" = 1 ] || [ ! -d "$ARIEL_UI_ROOT" ] ||
+    images="$(docker images --format '{{.Repository}}:{{.Tag}}' \
+      --filter label="org.ariel.project=$(realpath "$ARIEL_UI_ROOT")")"
   [ -z "$images" ] || docker rmi --force $images >/dev/null 2>&1 || true
   rm -rf "$scratch"
   return $status

@@ -22,6 +22,8 @@ export interface KernelRequest {
   cwd: string;
   /** Who owns the container: when that process is gone, the next start removes it. */
   launcher: LauncherIdentity;
+  /** The image, when the caller has already prepared it (the companion server, through its builds). */
+  image?: ImageRef;
 }
 
 /** A running kernel container. */
@@ -36,7 +38,7 @@ export interface KernelHandle {
 }
 
 /**
- * Starts ipykernel in the project's notebook image (built first if needed; kernels of dead
+ * Starts ipykernel in the project's notebook image (built first if needed and not given; kernels of dead
  * launchers are removed meanwhile), with its output streamed to `stdout`/`stderr`.
  * On failure or abort before the kernel runs, nothing is left behind.
  */
@@ -48,7 +50,9 @@ export async function startKernelContainer(
   const { docker } = deps;
   const { project, accelerator } = request;
   const [{ image }] = await Promise.all([
-    prepareImage(deps, { project, mode: 'notebook', accelerator, willRun: true }, options),
+    request.image
+      ? { image: request.image }
+      : prepareImage(deps, { project, mode: 'notebook', accelerator, willRun: true }, options),
     // Best effort: an engine that does not answer is reported by the image's preparation.
     removeOrphanKernels(docker).catch(() => [])
   ]);

@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: figures as ratios against baselines measured in the same run,
  * so that a shared, noisy machine changes both sides alike.
- *  - warm start of an ariel-cpu kernel (image built) vs the stock local python3 kernel,
- *    from the start request to the first kernel_info reply;
+ *  - container kernels (kernels.ts): warm start of ariel-cpu vs the stock local python3 kernel,
+ *    from the start request to the first kernel_info reply, with and without the server
+ *    extension; ten kernels at once;
  *  - `ariel build` of an unchanged image vs starting Node itself;
  *  - the companion server: idle resident memory, warm project summary and Dockerfile requests
  *    vs Jupyter's own /api/status;
- *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile.
+ *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile;
+ *  - JupyterLab's page load in Chromium with Ariel vs without it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,22 +21,13 @@ import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 import { cloudBench } from './cloud.js';
 import { benchColdBuild } from './coldBuild.js';
 import { benchCompanion } from './companion.js';
+import { benchKernels } from './kernels.js';
 import { line, median } from './figures.js';
+import { benchPageLoad } from './pageLoad.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
 /** Cold builds take a minute or more each. */
 const COLD_ROUNDS = Number(process.env.ARIEL_BENCH_COLD_ROUNDS ?? 3);
-
-async function kernelStart(server: JupyterServer, name: string): Promise<number> {
-  const started = performance.now();
-  const { body } = await server.request<{ id: string }>('POST', '/api/kernels', { name });
-  const client = await server.connect(body.id);
-  await client.ready();
-  const elapsed = performance.now() - started;
-  client.close();
-  await server.request('DELETE', `/api/kernels/${body.id}`);
-  return elapsed;
-}
 
 function timeCommand(argv: string[], cwd: string): number {
   const started = performance.now();
@@ -47,20 +40,11 @@ async function main(): Promise<void> {
   const prefix = mkdtempSync(join(tmpdir(), 'ariel-bench-kernels-'));
   writeFileSync(join(project, 'requirements.txt'), 'six\n');
   writeFileSync(join(project, '.ariel.json'), '{}\n');
-  const server = new JupyterServer(project, { JUPYTER_PATH: installArielKernels(prefix) });
+  const kernelEnv = { JUPYTER_PATH: installArielKernels(prefix) };
+  const server = new JupyterServer(project, kernelEnv);
   await server.start();
   try {
-    // Warm-up, not measured: builds the notebook image and loads both kernels once.
-    await kernelStart(server, 'ariel-cpu');
-    await kernelStart(server, 'python3');
-    const ariel: number[] = [];
-    const local: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      local.push(await kernelStart(server, 'python3'));
-      ariel.push(await kernelStart(server, 'ariel-cpu'));
-    }
-    console.log(`kernel warm start, median of ${ROUNDS} rounds (goal: ratio <= 1.3)`);
-    line('  ariel-cpu', median(ariel), median(local), 'local python3');
+    await benchKernels(server, project, kernelEnv, ROUNDS);
 
     execFileSync(process.execPath, [ARIEL, 'build', '--mode', 'run'], { cwd: project, stdio: 'ignore' });
     const build: number[] = [];
@@ -87,3 +71,4 @@ async function main(): Promise<void> {
 
 await main();
 await cloudBench(ROUNDS);
+await benchPageLoad(ROUNDS);

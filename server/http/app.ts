@@ -14,10 +14,13 @@ import {
   type ImageRequest
 } from '../app/index.js';
 import { ensureEngine } from '../docker/engine.js';
+import type { Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
 import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
-import { buildEventsServer, streamBuild } from './events.js';
+import { cloudRoutes } from './cloud.js';
+import { buildEventsServer, streamBuild, streamMessages } from './events.js';
+import { KernelRegistry, kernelRoutes } from './kernels.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
@@ -36,6 +39,8 @@ export interface CompanionDeps {
   logLines?: number;
   /** Interval of the WebSocket heartbeat (default 30 s). */
   heartbeatMs?: number;
+  /** Opens a region's Vertex AI JobService (default: the real one, or ARIEL_VERTEX_ENDPOINT's). */
+  connectVertex?: Connect;
 }
 
 export interface App {
@@ -45,13 +50,14 @@ export interface App {
   close(): Promise<void>;
 }
 
-interface RequestContext {
+export interface RequestContext {
   request: IncomingMessage;
   url: URL;
   params: string[];
 }
 
 type Handler = (context: RequestContext) => Promise<{ status?: number; body: unknown }>;
+export type Route = [method: string, pattern: RegExp, handler: Handler];
 
 /**
  * The companion server's HTTP and WebSocket API, as json-server's createApp: built from its
@@ -64,6 +70,7 @@ export function createApp(deps: CompanionDeps): App {
   const builds = new BuildRegistry({ logLines: deps.logLines ?? 1000 });
   const events = buildEventsServer(deps.heartbeatMs ?? 30_000);
   const secret = Buffer.from(deps.secret);
+  const cloud = cloudRoutes({ root, app, connect: deps.connectVertex });
 
   const authorized = (request: IncomingMessage) => {
     const given = Buffer.from(String(request.headers[SECRET_HEADER] ?? ''));
@@ -82,7 +89,8 @@ export function createApp(deps: CompanionDeps): App {
     path === undefined || path === null ? undefined : findProject(resolveFolder(root, path)).root;
   const relative = (path: string | undefined) => (path === undefined ? undefined : relativeTo(root, path));
 
-  const routes: [method: string, pattern: RegExp, handler: Handler][] = [
+  const kernels = new KernelRegistry({ app, root, builds });
+  const routes: Route[] = [
     ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
     [
       'GET',
@@ -187,7 +195,9 @@ export function createApp(deps: CompanionDeps): App {
         await stopContainer(app, params[0]);
         return { body: { stopped: params[0] } };
       }
-    ]
+    ],
+    ...cloud.routes,
+    ...kernelRoutes(kernels)
   ];
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -228,14 +238,21 @@ export function createApp(deps: CompanionDeps): App {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     const match = /^\/builds\/([^/]+)\/events$/.exec(pathname);
     try {
-      if (!match) {
+      const submission = cloud.subscription(pathname);
+      if (!match && !submission) {
         throw notFound(pathname);
       }
-      const id = decodeSegment(match[1]);
-      builds.get(id);
+      const id = match ? decodeSegment(match[1]) : '';
+      if (match) {
+        builds.get(id);
+      }
       events.wss.handleUpgrade(request, socket, head, ws => {
         events.wss.emit('connection', ws, request);
-        streamBuild(ws, builds, id);
+        if (submission) {
+          streamMessages(ws, submission, message => message.type === 'state');
+        } else {
+          streamBuild(ws, builds, id);
+        }
       });
     } catch (error) {
       refuseUpgrade(socket, error instanceof ArielError ? error : notFound(pathname));
@@ -246,7 +263,8 @@ export function createApp(deps: CompanionDeps): App {
     server,
     close: async () => {
       events.close();
-      await builds.close();
+      // Also removes the kernel containers started here; a kernel start waiting for a build fails with it.
+      await Promise.all([builds.close(), cloud.close(), kernels.close()]);
       await new Promise<void>(resolve => {
         server.close(() => resolve());
         server.closeAllConnections();

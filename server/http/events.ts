@@ -42,10 +42,17 @@ export function buildEventsServer(heartbeatMs: number): BuildEventsServer {
   };
 }
 
-/** Sends a build's replay, then its live messages; closes the socket once the build has ended. */
-export function streamBuild(ws: WebSocket, builds: BuildRegistry, id: string): void {
+/**
+ * Sends a subscription's replay, then its live messages, over a socket; closes the socket after
+ * the last message. Builds and cloud submissions stream this way.
+ */
+export function streamMessages<T>(
+  ws: WebSocket,
+  subscribe: (send: (message: T) => void) => { replay: T[]; unsubscribe: () => void },
+  isLast: (message: T) => boolean
+): void {
   ws.on('error', () => ws.terminate());
-  const send = (message: BuildMessage) => {
+  const send = (message: T) => {
     if (ws.readyState !== WebSocket.OPEN) {
       return;
     }
@@ -54,11 +61,20 @@ export function streamBuild(ws: WebSocket, builds: BuildRegistry, id: string): v
       return;
     }
     ws.send(JSON.stringify(message));
-    if (message.type === 'state' && message.build.state !== 'running') {
-      ws.close(1000, 'build ended');
+    if (isLast(message)) {
+      ws.close(1000, 'ended');
     }
   };
-  const { replay, unsubscribe } = builds.subscribe(id, send);
+  const { replay, unsubscribe } = subscribe(send);
   ws.on('close', unsubscribe);
   replay.forEach(send);
+}
+
+/** Sends a build's replay, then its live messages; closes the socket once the build has ended. */
+export function streamBuild(ws: WebSocket, builds: BuildRegistry, id: string): void {
+  streamMessages<BuildMessage>(
+    ws,
+    send => builds.subscribe(id, send),
+    message => message.type === 'state' && message.build.state !== 'running'
+  );
 }

@@ -9,6 +9,7 @@ import { eventually } from '../testing/eventually.js';
 import { GpuEngine } from '../testing/gpuEngine.js';
 import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
 import { engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
+import { withoutServerExtension } from './testing/extension.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -205,34 +206,52 @@ describe('containerized kernels through a real Jupyter Server', () => {
   );
 });
 
-describe('a container kernel without a Docker engine', () => {
-  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-noengine-'));
-  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
-  const server = new JupyterServer(root, {
-    JUPYTER_PATH: installArielKernels(prefix),
-    DOCKER_HOST: 'unix:///nonexistent.sock'
-  });
-
-  after(async () => {
-    await server.stop();
-    rmSync(root, { recursive: true, force: true });
-    rmSync(prefix, { recursive: true, force: true });
-  });
-
-  it('fails to start with the reason and the way on', async () => {
-    await server.start();
-    writeFileSync(join(root, 'requirements.txt'), 'six\n');
-    const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
-      path: 'nb.ipynb',
-      name: 'nb.ipynb',
-      type: 'notebook',
-      kernel: { name: 'ariel-cpu' }
+for (const path of ['companion', 'launcher'] as const) {
+  describe(`a container kernel without a Docker engine (started by the ${path})`, () => {
+    const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-noengine-'));
+    const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+    const server = new JupyterServer(root, {
+      JUPYTER_PATH: installArielKernels(prefix),
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+      ...(path === 'launcher' ? withoutServerExtension() : {})
     });
-    assert.equal(status, 500, JSON.stringify(body));
-    assert.match(body.message, /Cannot reach the Docker engine at unix:\/\/\/nonexistent\.sock/);
-    assert.match(body.message, /Start the Docker engine/);
+
+    before(async () => {
+      await server.start();
+      writeFileSync(join(root, 'requirements.txt'), 'six\n');
+    });
+
+    after(async () => {
+      await server.stop();
+      rmSync(root, { recursive: true, force: true });
+      rmSync(prefix, { recursive: true, force: true });
+    });
+
+    /** The reason itself, not wrapped in "HTTP 500: ..." nor replaced by "Unhandled error". */
+    function assertReason(status: number, body: { message: string }): void {
+      assert.equal(status, 500, JSON.stringify(body));
+      assert.match(body.message, /^Cannot reach the Docker engine at unix:\/\/\/nonexistent\.sock/);
+      assert.match(body.message, /Start the Docker engine/);
+    }
+
+    it('fails to start with the reason and the way on', async () => {
+      const { status, body } = await server.request<{ message: string }>('POST', '/api/sessions', {
+        path: 'nb.ipynb',
+        name: 'nb.ipynb',
+        type: 'notebook',
+        kernel: { name: 'ariel-cpu' }
+      });
+      assertReason(status, body);
+    });
+
+    it('says why through the kernels API too, which nbclient and other clients use', async () => {
+      const { status, body } = await server.request<{ message: string }>('POST', '/api/kernels', { name: 'ariel-cpu' });
+      assertReason(status, body);
+      const { body: kernels } = await server.request<unknown[]>('GET', '/api/kernels');
+      assert.deepEqual(kernels, []);
+    });
   });
-});
+}
 
 describe('GPU requests of container kernels', () => {
   const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-gpu-'));

@@ -17,10 +17,8 @@ import { buildThroughCompanion, companionFromEnv } from '../http/client.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { currentLauncher } from './container.js';
+import { explainKernelFailure } from './explain.js';
 import { watchParent } from './lifetime.js';
-
-/** The launcher's way out when no GPU is available, in the words of JupyterLab's kernel picker. */
-const CPU_KERNEL = 'Use the "Python 3 (CPU container)" kernel instead';
 
 function parseArgs(argv: string[]): { accelerator: Accelerator; connectionFile: string } {
   const index = argv.indexOf('--accelerator');
@@ -97,15 +95,11 @@ launch(process.argv.slice(2)).then(
     // Jupyter shows the kernel's stderr in its log, and the provisioner passes every [Ariel]
     // line on to JupyterLab's dialog: every line of the explanation carries the prefix, so a
     // failed build's log tail reaches the dialog too.
-    const lines =
-      error instanceof ArielError
-        ? [error.message, (error.code === 'gpu-unavailable' ? `${CPU_KERNEL}; ${error.hint}` : error.hint) ?? '']
-        : [`The container kernel could not start: ${(error as Error)?.message ?? error}`];
-    const text = lines
-      .join('\n')
-      .split('\n')
-      .filter(line => line.trim());
-    process.stderr.write(text.map(line => `[Ariel] ${line}\n`).join(''));
+    process.stderr.write(
+      explainKernelFailure(error)
+        .map(line => `[Ariel] ${line}\n`)
+        .join('')
+    );
     process.exit(1);
   }
 );

@@ -8,9 +8,12 @@ import { containerExists, kernelContainers, labelOf, removeImagesOf } from '../t
 import { runCli } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
 import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { withoutServerExtension } from './testing/extension.js';
 
 // Kernel containers live no longer than the Jupyter Server that started them. Each test's
 // project folder is its run id: only containers labelled with it are counted.
+// With Ariel's server extension, the companion server starts the kernels and is their
+// containers' owner ("launcher" in the labels); without it, the kernelspecs' launcher is.
 
 const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
 const kernelPath = installArielKernels(prefix);
@@ -34,8 +37,13 @@ after(async () => {
   rmSync(prefix, { recursive: true, force: true });
 });
 
-async function startServer(options: { terminal?: boolean } = {}): Promise<JupyterServer> {
-  const server = new JupyterServer(root, { JUPYTER_PATH: kernelPath }, options);
+/** How kernels start: through the companion server (the extension is on) or a launcher each. */
+type Path = 'companion' | 'launcher';
+const PATHS: Path[] = ['companion', 'launcher'];
+
+async function startServer(options: { terminal?: boolean } = {}, path: Path = 'companion'): Promise<JupyterServer> {
+  const env = { JUPYTER_PATH: kernelPath, ...(path === 'launcher' ? withoutServerExtension() : {}) };
+  const server = new JupyterServer(root, env, options);
   servers.push(server);
   await server.start();
   return server;
@@ -67,6 +75,13 @@ async function startKernel(server: JupyterServer): Promise<{ id: string; contain
   assert.ok(container, 'the kernel has no running container');
   assert.equal(labelOf(container, 'org.ariel.server.pid'), String(server.pid));
   return { id: body.id, container, client };
+}
+
+/** How many processes own the kernels' containers: one companion server, or a launcher each. */
+function launchers(server: JupyterServer, kernels: { container: string }[]): number {
+  const owners = new Set(kernels.map(kernel => labelOf(kernel.container, 'org.ariel.launcher.pid')));
+  assert.ok(!owners.has(String(server.pid)), 'a kernel container is owned by Jupyter Server itself');
+  return owners.size;
 }
 
 /** Waits for the condition, naming the server's log on failure. */
@@ -108,51 +123,55 @@ describe('no kernel container outlives Jupyter Server', { timeout: 1_200_000 }, 
   ];
 
   for (const [way, options, stop] of ways) {
-    it(`after ${way}`, async () => {
-      const server = await startServer(options);
-      const kernels = [await startKernel(server), await startKernel(server)];
-      await stop(server);
-      await server.exited();
-      await gone(
-        server,
-        kernels.map(kernel => kernel.container),
-        'the kernel containers to be removed'
-      );
-    });
+    for (const path of PATHS) {
+      it(`after ${way}, kernels started by the ${path}`, async () => {
+        const server = await startServer(options, path);
+        const kernels = [await startKernel(server), await startKernel(server)];
+        assert.equal(launchers(server, kernels), path === 'companion' ? 1 : 2);
+        await stop(server);
+        await server.exited();
+        await gone(
+          server,
+          kernels.map(kernel => kernel.container),
+          'the kernel containers to be removed'
+        );
+      });
+    }
   }
 
-  it('when everything was killed at once, the next kernel start removes what was left, and only that', async () => {
-    const survivor = await startServer();
-    const kept = await startKernel(survivor);
-    const victim = await startServer();
-    const orphan = await startKernel(victim);
-    const launcher = Number(labelOf(orphan.container, 'org.ariel.launcher.pid'));
-    // Launcher and server die together: nothing is left to clean up.
-    process.kill(launcher, 'SIGKILL');
-    process.kill(victim.pid, 'SIGKILL');
-    await victim.exited();
-    await eventually(() => {
-      try {
-        process.kill(launcher, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 'the launcher to exit');
-    assert.ok(containerExists(orphan.container), 'the orphan was removed before any kernel start');
+  for (const path of PATHS) {
+    it(`when everything was killed at once, the next kernel start removes what was left, and only that (kernels of the ${path})`, async () => {
+      const survivor = await startServer({}, path);
+      const kept = await startKernel(survivor);
+      const victim = await startServer({}, path);
+      const orphan = await startKernel(victim);
+      const launcher = Number(labelOf(orphan.container, 'org.ariel.launcher.pid'));
+      // Launcher and server die together: nothing is left to clean up.
+      process.kill(launcher, 'SIGKILL');
+      process.kill(victim.pid, 'SIGKILL');
+      await victim.exited();
+      await eventually(() => {
+        try {
+          process.kill(launcher, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 'the launcher to exit');
 
-    // The launcher removes orphans before it starts its own container: no waiting needed.
-    // (A kernel start of someone else sharing this engine may remove it too.)
-    const next = await startKernel(survivor);
-    assert.ok(!containerExists(orphan.container), 'the orphan outlived the next kernel start');
-    // The live server's kernels are untouched, and still run code.
-    assert.ok(containerExists(kept.container));
-    assert.equal((await kept.client.execute('print(1 + 1)')).stdout.trim(), '2');
-    for (const kernel of [kept, next]) {
-      assert.equal((await survivor.request('DELETE', `/api/kernels/${kernel.id}`)).status, 204);
-    }
-    await gone(survivor, [kept.container, next.container], 'the shut-down kernels to be removed');
-  });
+      // A kernel start removes orphans before it starts its own container: no waiting needed.
+      // (A kernel or companion start of someone else sharing this engine may remove it first.)
+      const next = await startKernel(survivor);
+      assert.ok(!containerExists(orphan.container), 'the orphan outlived the next kernel start');
+      // The live server's kernels are untouched, and still run code.
+      assert.ok(containerExists(kept.container));
+      assert.equal((await kept.client.execute('print(1 + 1)')).stdout.trim(), '2');
+      for (const kernel of [kept, next]) {
+        assert.equal((await survivor.request('DELETE', `/api/kernels/${kernel.id}`)).status, 204);
+      }
+      await gone(survivor, [kept.container, next.container], 'the shut-down kernels to be removed');
+    });
+  }
 });
 
 /** Full cycles by default (issue 9); fewer for a quick local run. */

@@ -82,6 +82,10 @@ describe('the server extension through a real Jupyter Server', () => {
     const unknown = await server.request<{ code: string }>('GET', '/ariel/no-such-route');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.code, 'not-found');
+    // An image name is one encoded path segment: it reaches the companion as such, not as a route.
+    const image = await server.request<{ message: string }>('DELETE', '/ariel/images/ariel%2Fno-such%3Ashell-cpu-0');
+    assert.equal(image.status, 404);
+    assert.match(image.body.message, /is not an image Ariel built/);
   });
 
   it('answers the version handshake with the server extension’s and the companion’s versions', async () => {
@@ -202,6 +206,60 @@ describe('the server extension without a working companion server', () => {
     }
   });
 });
+
+/**
+ * A Jupyter config folder (for JUPYTER_CONFIG_PATH) whose Authorizer refuses the actions listed in
+ * ARIEL_TEST_DENIED on the resource "ariel" and allows everything else, as a deployment's would.
+ */
+function denyingAuthorizer(dir: string): NodeJS.ProcessEnv {
+  writeFileSync(
+    join(dir, 'ariel_test_authorizer.py'),
+    [
+      'import os',
+      'from jupyter_server.auth import Authorizer',
+      '',
+      'class DenyAriel(Authorizer):',
+      '    def is_authorized(self, handler, user, action, resource):',
+      '        return not (resource == "ariel" and action in os.environ["ARIEL_TEST_DENIED"].split(","))',
+      ''
+    ].join('\n')
+  );
+  writeFileSync(
+    join(dir, 'jupyter_server_config.py'),
+    'c.ServerApp.authorizer_class = "ariel_test_authorizer.DenyAriel"\n'
+  );
+  return { JUPYTER_CONFIG_PATH: dir, PYTHONPATH: dir };
+}
+
+for (const denied of ['read,write', 'write']) {
+  describe(`the server extension under an Authorizer that denies ${denied} on "ariel"`, () => {
+    const root = tempRoot();
+    const server = new JupyterServer(root, { ...denyingAuthorizer(root), ARIEL_TEST_DENIED: denied });
+    before(() => server.start());
+    after(async () => {
+      await server.stop();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it('refuses what the Authorizer denies with 403, for an authenticated user', async () => {
+      // Authenticated: Jupyter's own API answers.
+      assert.equal((await server.request('GET', '/api/status')).status, 200);
+      const reads = denied.includes('read') ? 403 : 200;
+      assert.equal((await server.request('GET', '/ariel/version')).status, reads);
+      assert.equal((await server.request('GET', '/ariel/handshake')).status, reads);
+      // Refused before it reaches the companion, which would answer 400 for this mode.
+      const build = await server.request('POST', '/ariel/builds', { path: '', mode: 'no-such-mode' });
+      assert.equal(build.status, 403);
+      assert.equal((await server.request('DELETE', '/ariel/images/ariel%2Fx%3Ashell-cpu-0')).status, 403);
+      const events = await openEvents(
+        `${server.url.replace('http', 'ws')}/ariel/builds/no-such-build/events?token=${server.token}`,
+        {}
+      );
+      // Allowed to read, the socket reaches the companion, which knows no such build.
+      assert.equal(events.status === 403, denied.includes('read'), JSON.stringify(events));
+    });
+  });
+}
 
 for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
   describe(`Jupyter Server stopped with ${signal}`, () => {

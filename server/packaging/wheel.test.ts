@@ -77,6 +77,37 @@ describe('the wheel, installed into a fresh virtual environment', () => {
     assert.equal(spec.metadata.kernel_provisioner.provisioner_name, 'ariel-container-provisioner');
   });
 
+  it('carries the packages the bundles load at run time: job history and cloud commands work', async () => {
+    // Nothing of the checkout: the fresh environment and a project outside it.
+    const cloudProject = join(scratch, 'cloud-project');
+    mkdirSync(join(cloudProject, 'trainer'), { recursive: true });
+    writeFileSync(join(cloudProject, 'requirements.txt'), 'six\n');
+    writeFileSync(join(cloudProject, 'trainer', 'train.py'), 'print(1)\n');
+    const env = { ARIEL_DATA_DIR: join(scratch, 'data') };
+    // better-sqlite3 (native): an empty history.
+    assert.deepEqual(JSON.parse(await run(bin('ariel'), ['status', '--json'], env)), []);
+    const cloud = [
+      'cloud',
+      'trainer/train.py',
+      '--project',
+      cloudProject,
+      '--project-id',
+      'p',
+      '--region',
+      'us-central1'
+    ];
+    const [job] = JSON.parse(await run(bin('ariel'), [...cloud, '--dry-run', '--json'], env)) as { image: string }[];
+    assert.match(job.image, /^us-central1-docker\.pkg\.dev\/p\/ariel\/cloud-project:cloud-cpu-/);
+    // The Vertex AI client (a dry run does not need it), loaded as the CLI bundle loads it.
+    const cli = join(sitePackages, 'jupyterlab_ariel', 'node', 'dist', 'server', 'cli', 'main.bundle.mjs');
+    const loaded = await run(process.execPath, [
+      '-e',
+      "const load = require('node:module').createRequire(process.argv[1]); console.log(typeof load('@google-cloud/aiplatform').v1.JobServiceClient)",
+      cli
+    ]);
+    assert.equal(loaded.trim(), 'function');
+  });
+
   it('starts a container kernel through its Jupyter Server, with the companion server behind it', async () => {
     mkdirSync(project);
     writeFileSync(join(project, 'requirements.txt'), '');

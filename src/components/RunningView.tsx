@@ -38,7 +38,7 @@ export function RunningView({
         </li>
       ))}
       {containers.map(container => (
-        <li key={container.id} className="jp-Ariel-listItem" title={container.image}>
+        <li key={container.id} className="jp-Ariel-listItem" title={container.image} data-container-id={container.id}>
           <span className="jp-Ariel-grow">
             {container.role} · {container.project || '/'} · {container.state}
           </span>

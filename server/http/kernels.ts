@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:os';
+import {
+  describeEvent,
+  prepareImage,
+  imageFor,
+  startKernelContainer,
+  type AppDeps,
+  type KernelHandle
+} from '../app/index.js';
+import { ArielError } from '../errors.js';
+import { currentLauncher, removeOrphanKernels } from '../kernels/container.js';
+import { explainKernelFailure } from '../kernels/explain.js';
+import { parseAccelerator, relativeTo, resolveFolder } from './project.js';
+import { findProject } from '../project/project.js';
+import type { Route } from './app.js';
+import { errorBody, type Build, type BuildRegistry } from './builds.js';
+import { readJson } from './respond.js';
+import { statusOf } from './respond.js';
+
+/**
+ * Kernels the companion server starts for Jupyter's kernel provisioner
+ * (jupyterlab_ariel/provisioner.py), so no launcher process runs per kernel:
+ *   POST   /kernels             {path, accelerator, connectionFile, env} -> 201 {kernel: {id, image}}
+ *   GET    /kernels/:id         -> {kernel: {id, image, exitCode}}; exitCode is null while it runs
+ *   POST   /kernels/:id/signal  {signal: "SIGINT"}
+ *   DELETE /kernels/:id         removes the container (also when it has exited)
+ * A start that fails answers with the error and `explanation`, the lines Jupyter shows.
+ * The containers are labelled as this process's: when it dies without removing them, the next
+ * kernel start (here or by a launcher) removes them; when it stops, `close` removes them.
+ */
+export class KernelRegistry {
+  private readonly kernels = new Map<string, { handle: KernelHandle; exitCode: number | null }>();
+  private closed = false;
+
+  constructor(private readonly deps: { app: AppDeps; root: string; builds: BuildRegistry }) {
+    // What a companion killed before (its Jupyter still running) left behind goes at once,
+    // not at the next kernel start. Best effort: an engine that does not answer is reported then.
+    removeOrphanKernels(deps.app.docker).catch(() => undefined);
+  }
+
+  async start(body: Record<string, unknown>): Promise<{ id: string; image: string }> {
+    const accelerator = parseAccelerator(body.accelerator);
+    const { connectionFile, env } = body;
+    if (typeof connectionFile !== 'string' || !connectionFile) {
+      throw new ArielError('usage', '"connectionFile" must be the path of the kernel\'s connection file.', USAGE);
+    }
+    if (typeof env !== 'object' || env === null || Object.values(env).some(value => typeof value !== 'string')) {
+      throw new ArielError('usage', '"env" must be an object of strings: the kernel\'s environment.', USAGE);
+    }
+    const cwd = resolveFolder(this.deps.root, body.path);
+    const project = findProject(cwd);
+    // The variables the config names take the values Jupyter gives this kernel.
+    const app = { ...this.deps.app, env: env as NodeJS.ProcessEnv };
+    const image = await this.prepare(app, project, accelerator);
+    const handle = await startKernelContainer(
+      app,
+      // The owner is this process, under Jupyter Server (its parent).
+      { project, accelerator, connectionFile, cwd, launcher: currentLauncher({}), image },
+      // The kernel's own output goes to Jupyter's log, as a launcher's does.
+      { stdout: process.stderr, stderr: process.stderr }
+    );
+    if (this.closed) {
+      await handle.remove();
+      throw new ArielError('cancelled', 'The companion server is stopping.', 'Start the kernel again.');
+    }
+    const id = randomUUID();
+    const entry = { handle, exitCode: null as number | null };
+    this.kernels.set(id, entry);
+    void handle.exited.then(
+      code => (entry.exitCode = code),
+      () => (entry.exitCode = -1)
+    );
+    return { id, image: handle.image.name };
+  }
+
+  /**
+   * The image through the build registry, so that a build shows in the sidebar with its log and
+   * is shared with the sidebar's build of the same image.
+   */
+  private async prepare(app: AppDeps, project: ReturnType<typeof findProject>, accelerator: 'cpu' | 'gpu') {
+    const request = { project, mode: 'notebook' as const, accelerator, willRun: true };
+    const image = await imageFor(app, request);
+    const build = this.deps.builds.start(image, relativeTo(this.deps.root, project.root), progress =>
+      prepareImage(app, request, {
+        ...progress,
+        // Also in Jupyter's log, as a launcher's build is.
+        onEvent: event => {
+          progress.onEvent(event);
+          const text = describeEvent(event);
+          if (text !== undefined) {
+            process.stderr.write(`${text}\n`);
+          }
+        }
+      })
+    );
+    const outcome = await settled(this.deps.builds, build.id);
+    if (outcome.state !== 'succeeded') {
+      const error = outcome.error ?? {
+        code: 'build-failed',
+        message: `The build of ${outcome.image} ${outcome.state}.`
+      };
+      throw error.code === 'internal'
+        ? new Error(error.message)
+        : new ArielError(error.code, error.message, error.hint);
+    }
+    return image;
+  }
+
+  state(id: string): { id: string; image: string; exitCode: number | null } {
+    const { handle, exitCode } = this.entry(id);
+    return { id, image: handle.image.name, exitCode };
+  }
+
+  async signal(id: string, signal: unknown): Promise<void> {
+    if (typeof signal !== 'string' || !(signal in constants.signals)) {
+      throw new ArielError(
+        'usage',
+        `"signal" must be a signal name such as "SIGINT", not ${JSON.stringify(signal)}.`,
+        USAGE
+      );
+    }
+    await this.entry(id).handle.kill(signal);
+  }
+
+  async remove(id: string): Promise<void> {
+    const entry = this.kernels.get(id);
+    this.kernels.delete(id);
+    await entry?.handle.remove();
+  }
+
+  /** Removes every kernel container started here; later starts are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.kernels.keys()].map(id => this.remove(id)));
+  }
+
+  private entry(id: string) {
+    const entry = this.kernels.get(id);
+    if (!entry) {
+      throw new ArielError('not-found', `No kernel ${id} was started here.`, 'Start the kernel again.');
+    }
+    return entry;
+  }
+}
+
+const USAGE = 'See "How kernels start" in Ariel\'s README.';
+
+/** Resolves with the build's final state. */
+function settled(builds: BuildRegistry, id: string): Promise<Build> {
+  return new Promise(resolve => {
+    const { replay } = builds.subscribe(id, message => {
+      if (message.type === 'state' && message.build.state !== 'running') {
+        resolve(message.build);
+      }
+    });
+    const last = replay.at(-1);
+    if (last?.type === 'state' && last.build.state !== 'running') {
+      resolve(last.build);
+    }
+  });
+}
+
+/** The routes of the kernels API, for the companion server's app. */
+export function kernelRoutes(kernels: KernelRegistry): Route[] {
+  return [
+    [
+      'POST',
+      /^\/kernels$/,
+      async ({ request }) => {
+        const body = await readJson(request);
+        try {
+          return { status: 201, body: { kernel: await kernels.start(body) } };
+        } catch (error) {
+          return { status: statusOf(error), body: { ...errorBody(error), explanation: explainKernelFailure(error) } };
+        }
+      }
+    ],
+    ['GET', /^\/kernels\/([^/]+)$/, async ({ params }) => ({ body: { kernel: kernels.state(params[0]) } })],
+    [
+      'POST',
+      /^\/kernels\/([^/]+)\/signal$/,
+      async ({ request, params }) => {
+        await kernels.signal(params[0], (await readJson(request)).signal);
+        return { body: { signalled: params[0] } };
+      }
+    ],
+    [
+      'DELETE',
+      /^\/kernels\/([^/]+)$/,
+      async ({ params }) => {
+        await kernels.remove(params[0]);
+        return { body: { removed: params[0] } };
+      }
+    ]
+  ];
+}

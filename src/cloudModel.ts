@@ -1,0 +1,296 @@
+import { Notification } from '@jupyterlab/apputils';
+import { Poll } from '@lumino/polling';
+import { Signal, type ISignal } from '@lumino/signaling';
+import type {
+  ICloudCatalog,
+  ICloudGroup,
+  ICloudJobs,
+  ICloudPreview,
+  ICloudRequest,
+  ISubmission,
+  SubmissionEvent
+} from './api';
+import { describeError, type ArielClient } from './request';
+
+/** How often the jobs list asks for states while the sidebar shows it. */
+const REFRESH_MS = 5_000;
+
+/** A job of the submission being followed, as its events describe it. */
+export interface ISubmittedJob {
+  index: number;
+  displayName: string;
+  args: string[];
+  /** waiting → created, or retrying → created | failed. */
+  status: 'waiting' | 'retrying' | 'created' | 'failed';
+  name?: string;
+  error?: string;
+}
+
+/** The submission being followed: its phase, build step and each job's creation. */
+export interface ISubmissionProgress {
+  submission: ISubmission;
+  phase: string;
+  step?: { index: number; total: number; instruction: string };
+  /** Layer → its push status. */
+  layers: Record<string, string>;
+  jobs: ISubmittedJob[];
+}
+
+/** Push statuses of a layer that is in the registry. */
+const PUSHED = /^(Pushed|Layer already exists|Mounted from)/;
+
+/** "3 of 7 layers pushed". */
+export function pushSummary(layers: Record<string, string>): string {
+  const all = Object.values(layers);
+  return `${all.filter(status => PUSHED.test(status)).length} of ${all.length} layers pushed`;
+}
+
+/** States Vertex AI reports for a job that ended well. */
+const SUCCEEDED = new Set(['JOB_STATE_SUCCEEDED']);
+
+/**
+ * Cloud experiments in the sidebar: the machine table, submissions with their progress over the
+ * companion's WebSocket, and the job groups with live states, polled with backoff while shown.
+ * Says in a notification when a group it saw running has finished or failed.
+ */
+export class CloudModel {
+  constructor(readonly client: ArielClient) {
+    this._poll = new Poll({
+      auto: false,
+      factory: () => this.refresh(),
+      frequency: { interval: REFRESH_MS, backoff: true, max: 60_000 },
+      name: 'jupyterlab-ariel:cloud-jobs',
+      standby: () => !this._active || 'when-hidden'
+    });
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get catalog(): ICloudCatalog | null {
+    return this._catalog;
+  }
+
+  get groups(): readonly ICloudGroup[] {
+    return this._groups;
+  }
+
+  /** Why the jobs could not be listed, or Vertex AI's warnings; with what to do. */
+  get jobsError(): string | null {
+    return this._jobsError;
+  }
+
+  get progress(): ISubmissionProgress | null {
+    return this._progress;
+  }
+
+  /** Whether the cloud section is shown: polling stands by otherwise. */
+  get active(): boolean {
+    return this._active;
+  }
+
+  set active(value: boolean) {
+    if (value === this._active) {
+      return;
+    }
+    this._active = value;
+    if (value) {
+      void this._poll.start().then(() => this._poll.refresh());
+      if (!this._catalog) {
+        void this.loadCatalog();
+      }
+    }
+  }
+
+  async loadCatalog(): Promise<void> {
+    try {
+      this._catalog = await this.client.request<ICloudCatalog>('cloud/catalog');
+      this._changed.emit();
+    } catch (error) {
+      this._jobsError = describeError(error);
+      this._changed.emit();
+    }
+  }
+
+  preview(request: Pick<ICloudRequest, 'path' | 'target' | 'args' | 'experimentConfig'>): Promise<ICloudPreview> {
+    return this.client.request<ICloudPreview>('cloud/preview', { method: 'POST', json: request });
+  }
+
+  /** Starts a submission and follows its events; rejects with the server's error when the request is invalid. */
+  async submit(request: ICloudRequest): Promise<ISubmission> {
+    const { submission } = await this.client.request<{ submission: ISubmission }>('cloud/submissions', {
+      method: 'POST',
+      json: request
+    });
+    this._progress = { submission, phase: 'Starting', layers: {}, jobs: [] };
+    this._changed.emit();
+    this._follow(submission);
+    return submission;
+  }
+
+  async cancelSubmission(): Promise<void> {
+    if (this._progress?.submission.state === 'running') {
+      await this.client.request(`cloud/submissions/${encodeURIComponent(this._progress.submission.id)}`, {
+        method: 'DELETE'
+      });
+    }
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const { groups, warnings } = await this.client.request<ICloudJobs>('cloud/jobs');
+      this._notifyEnded(groups);
+      this._groups = groups;
+      this._jobsError = warnings.length ? warnings.join(' ') : null;
+    } catch (error) {
+      this._jobsError = describeError(error);
+    }
+    this._changed.emit();
+  }
+
+  /** Cancels a group's unfinished jobs, or one job (by its id). */
+  async stop(which: { group: string } | { job: number }): Promise<void> {
+    const path =
+      'group' in which ? `cloud/groups/${encodeURIComponent(which.group)}/stop` : `cloud/jobs/${which.job}/stop`;
+    await this.client.request(path, { method: 'POST' });
+    await this.refresh();
+  }
+
+  /** Submits a group's failed, cancelled and unsubmitted jobs again, with the same image digest. */
+  async resubmit(group: string): Promise<number> {
+    const result = await this.client.request<{ created: unknown[]; failed: unknown[] }>(
+      `cloud/groups/${encodeURIComponent(group)}/resubmit`,
+      { method: 'POST' }
+    );
+    this._seenRunning.add(group);
+    await this.refresh();
+    return result.created.length;
+  }
+
+  dispose(): void {
+    this._poll.dispose();
+    this._socket?.close();
+    Signal.clearData(this);
+  }
+
+  private _follow(submission: ISubmission): void {
+    this._socket?.close();
+    const socket = this.client.socket('cloud', 'submissions', submission.id, 'events');
+    this._socket = socket;
+    socket.onmessage = event => this._apply(JSON.parse(String(event.data)) as SubmissionEvent);
+    socket.onclose = () => {
+      // A socket lost before the end: the jobs list still shows what was created.
+      if (this._progress?.submission.state === 'running') {
+        this._progress = { ...this._progress, phase: 'Connection lost; the jobs list shows what was created' };
+        this._changed.emit();
+      }
+      void this.refresh();
+    };
+  }
+
+  private _apply(event: SubmissionEvent): void {
+    const progress = this._progress;
+    if (!progress) {
+      return;
+    }
+    const job = (index: number) => progress.jobs.find(j => j.index === index);
+    switch (event.type) {
+      case 'phase':
+        progress.phase = event.detail;
+        break;
+      case 'step':
+        progress.step = { index: event.index, total: event.total, instruction: event.instruction };
+        break;
+      case 'push':
+        progress.layers = { ...progress.layers, [event.layer]: event.status };
+        break;
+      case 'planned':
+        progress.jobs = event.jobs.map(j => ({ ...j, status: 'waiting' }));
+        this._seenRunning.add(event.group);
+        void this.refresh();
+        break;
+      case 'created':
+        Object.assign(job(event.index) ?? {}, { status: 'created', name: event.name });
+        break;
+      case 'retry':
+        Object.assign(job(event.index) ?? {}, { status: 'retrying', error: event.error });
+        break;
+      case 'failed':
+        Object.assign(job(event.index) ?? {}, { status: 'failed', error: event.error });
+        break;
+      case 'state':
+        progress.submission = event.submission;
+        progress.phase = phaseOf(event.submission);
+        if (event.submission.state === 'failed' && event.submission.error) {
+          const { message, hint } = event.submission.error;
+          Notification.error(`Cloud experiment ${event.submission.group}: ${message}${hint ? ` ${hint}` : ''}`, {
+            autoClose: false
+          });
+        }
+        break;
+    }
+    this._progress = { ...progress, jobs: [...progress.jobs] };
+    this._changed.emit();
+  }
+
+  /** Notifies once per group that was seen unfinished and has now ended. */
+  private _notifyEnded(groups: ICloudGroup[]): void {
+    for (const group of groups) {
+      const ended = !group.submitting && group.jobs.length > 0 && group.jobs.every(job => job.final);
+      if (!ended) {
+        this._seenRunning.add(group.name);
+        continue;
+      }
+      if (!this._seenRunning.delete(group.name)) {
+        continue;
+      }
+      const failed = group.jobs.filter(job => !SUCCEEDED.has(job.state));
+      if (failed.length === 0) {
+        Notification.success(`Cloud experiment ${group.name}: all ${group.jobs.length} job(s) succeeded.`, {
+          autoClose: 8000
+        });
+      } else {
+        Notification.error(
+          `Cloud experiment ${group.name} ended: ${failed.length} of ${group.jobs.length} job(s) did not succeed ` +
+            `(${failed.map(job => `#${job.experiment} ${stateLabel(job.state)}`).join(', ')}). Resubmit them from the jobs list.`,
+          { autoClose: false }
+        );
+      }
+    }
+  }
+
+  private _catalog: ICloudCatalog | null = null;
+  private _groups: ICloudGroup[] = [];
+  private _jobsError: string | null = null;
+  private _progress: ISubmissionProgress | null = null;
+  private _active = false;
+  private _socket: WebSocket | null = null;
+  private readonly _seenRunning = new Set<string>();
+  private readonly _poll: Poll;
+  private readonly _changed = new Signal<this, void>(this);
+}
+
+/** `JOB_STATE_SUCCEEDED` → `succeeded`. */
+export function stateLabel(state: string): string {
+  return state
+    .replace(/^JOB_STATE_/, '')
+    .replace(/_/g, ' ')
+    .toLowerCase();
+}
+
+function phaseOf(submission: ISubmission): string {
+  const outcome = submission.outcome;
+  switch (submission.state) {
+    case 'running':
+      return 'Submitting';
+    case 'succeeded':
+      return `Submitted: ${outcome?.created ?? 0} job(s) created in ${submission.group}`;
+    case 'cancelled':
+      return `Cancelled${outcome ? `: ${outcome.created} created, ${outcome.failed + outcome.skipped} not` : ''}`;
+    case 'failed':
+      return outcome
+        ? `${outcome.created} created, ${outcome.failed + outcome.skipped} not created: resubmit them from the jobs list`
+        : `Failed: ${submission.error?.message ?? 'see the notification'}`;
+  }
+}

@@ -1,0 +1,143 @@
+import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The controls that act on the engine: the launcher's shell, the sidebar's stop, remove and prune
+ * buttons. Each test checks what the Docker engine has afterwards, selecting only what carries
+ * this project's label (other tests share the engine).
+ */
+test.describe.configure({ mode: 'serial' });
+
+/** The project start-jupyter.sh prepared, as Ariel labels it (its real path). */
+function projectRoot(): string {
+  return realpathSync(process.env.ARIEL_UI_ROOT ?? '');
+}
+
+function docker(...args: string[]): string[] {
+  return execFileSync('docker', args, { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+/** Ids of this project's containers of a role (running or not). */
+function containersOf(role: string): string[] {
+  return docker(
+    'ps',
+    '--all',
+    '--quiet',
+    '--no-trunc',
+    '--filter',
+    `label=org.ariel.role=${role}`,
+    '--filter',
+    `label=org.ariel.project=${projectRoot()}`
+  );
+}
+
+/** `repository:tag` of this project's images. */
+function imagesOfProject(): string[] {
+  return docker(
+    'images',
+    '--format',
+    '{{.Repository}}:{{.Tag}}',
+    '--filter',
+    `label=org.ariel.project=${projectRoot()}`
+  );
+}
+
+async function openSidebar(page: IJupyterLabPageFixture) {
+  await page.sidebar.openTab('jp-ariel-sidebar');
+  const sidebar = page.locator('#jp-ariel-sidebar');
+  await expect(sidebar).toBeVisible();
+  await page.sidebar.setWidth(520);
+  return sidebar;
+}
+
+/** Builds the project's shell CPU image from the sidebar; resolves with its reference. */
+async function buildShellImage(page: IJupyterLabPageFixture): Promise<string> {
+  const sidebar = await openSidebar(page);
+  await sidebar.getByLabel('Mode').selectOption('shell');
+  await sidebar.getByLabel('Accelerator').selectOption('cpu');
+  const image = sidebar.locator('.jp-Ariel-image');
+  await expect(image).toContainText('shell-cpu');
+  const reference = (await image.innerText()).trim();
+  await sidebar.getByRole('button', { name: 'Build', exact: true }).click();
+  await expect(sidebar.locator('.jp-Ariel-listItem.jp-mod-selected .jp-Ariel-state')).toHaveText('succeeded', {
+    timeout: 540_000
+  });
+  return reference;
+}
+
+test('the launcher\'s "Shell (container)" opens a terminal whose shell runs in the project\'s container, and the sidebar stops it', async ({
+  page
+}) => {
+  await page.locator('.jp-LauncherCard', { hasText: 'Shell (container)' }).click();
+  await expect(page.locator('.jp-Terminal')).toBeVisible();
+  // The terminal's output as its session receives it (xterm draws on a canvas).
+  await page.evaluate(() => {
+    type Session = {
+      messageReceived: {
+        connect: (slot: (sender: unknown, message: { type: string; content: string[] }) => void) => void;
+      };
+    };
+    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { content: { session: Session } } } } })
+      .jupyterapp;
+    const output = window as unknown as { arielTerminal: string };
+    output.arielTerminal = '';
+    app.shell.currentWidget.content.session.messageReceived.connect((_, message) => {
+      if (message.type === 'stdout') {
+        output.arielTerminal += message.content.join('');
+      }
+    });
+  });
+
+  // `ariel shell` builds the shell image first if needed.
+  await expect.poll(() => containersOf('shell').length, { timeout: 540_000 }).toBe(1);
+  const [container] = containersOf('shell');
+  // The image's virtual environment exists only in the container, not on this machine.
+  await page.locator('.jp-Terminal').click();
+  await page.keyboard.type('echo "in:$(command -v python)"');
+  await page.keyboard.press('Enter');
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { arielTerminal: string }).arielTerminal))
+    .toContain('in:/opt/venv/bin/python');
+
+  const sidebar = await openSidebar(page);
+  const row = sidebar.locator(`.jp-Ariel-listItem[data-container-id="${container}"]`);
+  await expect(row).toContainText('shell');
+  await row.getByTitle('Stop the container').click();
+  await expect.poll(() => containersOf('shell'), { timeout: 60_000 }).toEqual([]);
+  await expect(row).toHaveCount(0);
+});
+
+test('the images list shows a build once it succeeds; prune removes the outdated image, remove the current one', async ({
+  page
+}) => {
+  const first = await buildShellImage(page);
+  const sidebar = page.locator('#jp-ariel-sidebar');
+  // The images list's rows (the builds list names images too): those with a remove button.
+  const listed = (reference: string) =>
+    sidebar.locator('.jp-Ariel-listItem', { has: page.getByTitle(`Remove ${reference}`, { exact: true }) });
+  // No reload: the list follows the build's end.
+  await expect(listed(first)).toBeVisible();
+  expect(imagesOfProject()).toContain(first);
+
+  // A changed requirements file: the first image is outdated, a second one current.
+  appendFileSync(join(projectRoot(), 'requirements.txt'), `# ${Date.now()}\n`);
+  // Away and back, so the inspector asks for the shell image's name again.
+  await sidebar.getByLabel('Mode').selectOption('notebook');
+  const second = await buildShellImage(page);
+  expect(second).not.toBe(first);
+  await expect(listed(second)).toBeVisible();
+  await expect(listed(first)).toContainText('outdated');
+
+  await sidebar.getByTitle('Remove the images no longer current').click();
+  await expect(page.locator('.jp-Notification-Toast-success', { hasText: 'Removed' })).toBeVisible();
+  expect(imagesOfProject()).not.toContain(first);
+  expect(imagesOfProject()).toContain(second);
+  await expect(listed(first)).toHaveCount(0);
+
+  await listed(second).getByTitle(`Remove ${second}`).click();
+  await page.locator('.jp-Dialog').getByRole('button', { name: 'Remove' }).click();
+  await expect(listed(second)).toHaveCount(0);
+  expect(imagesOfProject()).not.toContain(second);
+});
