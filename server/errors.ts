@@ -46,6 +46,10 @@ export type ErrorCode =
   | 'image-in-use'
   /** A cloud job's machine, accelerator, region, labels or name break Vertex AI's rules. */
   | 'cloud-spec-invalid'
+  /** A machine type, accelerator or region Vertex AI's table in Ariel does not know; forcing accepts it. */
+  | 'cloud-spec-unknown'
+  /** A notebook cloud job was asked for without an output folder to keep the executed notebook in. */
+  | 'cloud-output-missing'
   /** An image cannot be pushed to its registry (credentials, network, a refused push). */
   | 'push-failed'
   /** Vertex AI refused or did not answer a request after retries. */

@@ -163,7 +163,7 @@ export type SubmissionEvent =
   | { type: 'phase'; phase: 'build' | 'push' | 'submit'; detail: string }
   | { type: 'step'; index: number; total: number; instruction: string }
   | { type: 'push'; layer: string; status: string }
-  | { type: 'planned'; group: string; jobs: { index: number; displayName: string; args: string[] }[] }
+  | { type: 'planned'; group: string; image: string; jobs: { index: number; displayName: string; args: string[] }[] }
   | { type: 'created'; index: number; name: string; adopted: boolean }
   | { type: 'retry'; index: number; attempt: number; delayMs: number; error: string }
   | { type: 'failed'; index: number; error: string }

@@ -90,7 +90,10 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
 
   const running = model.progress?.submission.state === 'running';
   const blocked = preview?.error ?? preview?.targetError;
-  const ready = !!catalog && !!target.trim() && !!projectId.trim() && !!preview && !blocked && !running && !sending;
+  // A notebook job keeps its executed notebook in the output folder: the server refuses one without.
+  const needsOutput = target.trim().endsWith('.ipynb') && !outputDir.trim();
+  const ready =
+    !!catalog && !!target.trim() && !!projectId.trim() && !!preview && !blocked && !needsOutput && !running && !sending;
 
   const submit = async () => {
     const request: ICloudRequest = {
@@ -256,6 +259,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
           name="outputDir"
           value={outputDir}
           placeholder="gs://bucket/ariel (a notebook's needs one)"
+          required={target.trim().endsWith('.ipynb')}
           onChange={setOutputDir}
         />
         <TextField
@@ -266,6 +270,11 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
           onChange={setServiceAccount}
         />
       </div>
+      {needsOutput && (
+        <p className="jp-Ariel-muted">
+          A notebook job keeps its executed notebook in the output folder: give one (gs://…) to submit.
+        </p>
+      )}
       <div className="jp-Ariel-row">
         <Button
           className="jp-mod-styled jp-mod-accept"
@@ -302,6 +311,7 @@ function TextField(props: {
   name: string;
   value: string;
   placeholder: string;
+  required?: boolean;
   onChange: (value: string) => void;
 }): JSX.Element {
   return (
@@ -312,6 +322,7 @@ function TextField(props: {
         aria-label={props.title}
         value={props.value}
         placeholder={props.placeholder}
+        required={props.required}
         onChange={e => props.onChange(e.target.value)}
       />
     </Field>

@@ -19,6 +19,7 @@
  * Runs:       planExperiment, experimentWarnings (no engine), runExperiment
  * Shells:     openShell (on this process's terminal)
  * Kernels:    startKernelContainer
+ * Cloud:      planCloudExperiment (no engine), submitCloudExperiment
  */
 export { createAppDeps, type AppDeps, type Progress } from './deps.js';
 export { describeEvent, type AppEvent, type AppListener } from './events.js';
@@ -46,6 +47,15 @@ export {
   type RunProgress
 } from './run.js';
 export { openShell, type ShellRequest } from './shell.js';
+export {
+  planCloudExperiment,
+  submitCloudExperiment,
+  type CloudDeps,
+  type CloudEvent,
+  type CloudExperimentRequest,
+  type CloudOutcome,
+  type CloudPlan
+} from './cloud.js';
 export { startKernelContainer, type KernelHandle, type KernelRequest } from './kernel.js';
 export { ImageRef } from '../docker/imageRef.js';
 export { LABELS, type Role } from '../docker/labels.js';

@@ -1,39 +1,20 @@
-import { basename, join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { validateMachine } from '../cloud/catalog.js';
 import {
-  exportJob,
-  newRequestId,
-  refreshStates,
-  resubmitGroup,
-  saveImage,
-  stopJobs,
-  type Connect
-} from '../cloud/jobs.js';
-import { checkGroupName, defaultGroupName, parseLabels } from '../cloud/labels.js';
-import { packageVersions } from '../cloud/packages.js';
-import {
-  defaultRepository,
-  imageByDigest,
-  pushImage,
-  registryAuth,
-  registryHost,
-  remoteImage
-} from '../cloud/registry.js';
-import { planCloudJobs, type CloudJob } from '../cloud/spec.js';
+  createAppDeps,
+  planCloudExperiment,
+  submitCloudExperiment,
+  type CloudEvent,
+  type CloudExperimentRequest
+} from '../app/index.js';
+import { exportJob, refreshStates, resubmitGroup, saveImage, stopJobs, type Connect } from '../cloud/jobs.js';
+import type { CloudJob } from '../cloud/spec.js';
 import type { SubmitEvent, SubmitResult } from '../cloud/submit.js';
-import { submitJobs } from '../cloud/submit.js';
-import { connectVertex, consoleUrl, parentOf } from '../cloud/vertex.js';
-import { BuildService } from '../docker/build.js';
-import { connectDocker, ensureEngine } from '../docker/engine.js';
-import { planImage } from '../dockerfile/plan.js';
-import { ArielError, CancelledError } from '../errors.js';
+import { connectVertex, consoleUrl } from '../cloud/vertex.js';
+import { connectDocker } from '../docker/engine.js';
+import { ArielError, CancelledError, type ErrorCode } from '../errors.js';
 import { loadExperimentArgs } from '../experiments/load.js';
 import { History, type JobRecord } from '../history/store.js';
 import { findProject } from '../project/project.js';
-import { planJobs } from '../run/jobs.js';
-import { checkNotebookArgs, jobArgsFor, parametersWarnings } from '../run/notebook.js';
-import { resolveTarget } from '../run/target.js';
 import { buildProgress, pushProgress } from './progress.js';
 
 interface CloudOptions {
@@ -60,7 +41,11 @@ interface CloudOptions {
 }
 
 const DEFAULT_MACHINE = 'n1-standard-4';
-const DEFAULT_GPU = 'NVIDIA_TESLA_T4';
+/** The flag that answers an error of the checks, added to the engine's hint. */
+const CLI_FLAGS: Partial<Record<ErrorCode, string>> = {
+  'cloud-spec-unknown': '(--force submits anyway.)',
+  'cloud-output-missing': 'Pass it as --output-dir gs://my-bucket/ariel.'
+};
 const repeat = (v: string, all: string[] = []) => [...all, v];
 
 function positiveInt(value: string): number {
@@ -169,165 +154,119 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
   if (options.cpu && options.accelerator) {
     throw new ArielError('usage', '--cpu and --accelerator contradict each other.', 'Drop one of them.');
   }
-  const request = {
-    machineType: options.machineType ?? DEFAULT_MACHINE,
+  const experiments =
+    options.experimentConfig === undefined
+      ? undefined
+      : await loadExperimentArgs(options.experimentConfig, { maxJobs: options.maxJobs });
+  const request: CloudExperimentRequest = {
+    project,
+    target,
+    cwd: process.cwd(),
+    args,
+    experiments,
+    projectId: options.projectId,
     region: options.region,
+    machineType: options.machineType ?? DEFAULT_MACHINE,
     acceleratorType: options.accelerator,
-    acceleratorCount: options.acceleratorCount
-  };
-  let machine = validateMachine(request, { force: options.force });
-  if (options.gpu && !machine.spec.acceleratorType) {
-    // --gpu on a machine that brings no GPU of its own: the usual first choice.
-    machine = validateMachine({ ...request, acceleratorType: DEFAULT_GPU }, { force: options.force });
-  }
-  const labels = parseLabels(options.label ?? []);
-  warn([...machine.warnings, ...labels.warnings]);
-  const group = options.name ? checkGroupName(options.name) : defaultGroupName(basename(project.root), new Date());
-  const resolved = resolveTarget(project, target, process.cwd());
-  const imagePlan = planImage(project, {
-    mode: 'cloud',
-    accelerator: machine.spec.acceleratorType ? 'gpu' : 'cpu',
+    acceleratorCount: options.acceleratorCount,
+    gpu: options.gpu,
+    force: options.force,
     extras: options.extras,
-    notebookRunner: resolved.kind === 'notebook'
-  });
-  warn(project.warnings);
-  let experiments: string[][] | undefined;
-  if (options.experimentConfig !== undefined) {
-    const loaded = await loadExperimentArgs(options.experimentConfig, { maxJobs: options.maxJobs });
-    warn(loaded.warnings);
-    experiments = jobArgsFor(target, loaded);
-  }
-  if (resolved.kind === 'notebook') {
-    checkNotebookArgs(args);
-    if (args.length > 0 || experiments?.some(flags => flags.length > 0)) {
-      warn(parametersWarnings(join(project.root, resolved.path), resolved.path));
-    }
-  }
-  const docker = connectDocker();
-  const builds = new BuildService(docker);
-  const local = await builds.imageFor(imagePlan);
-  const localImage = String(local);
-  const remote = remoteImage(
-    localImage,
-    options.imageRepository ?? defaultRepository(options.projectId, options.region)
-  );
-  const plan = (image: string): CloudJob[] =>
-    planCloudJobs(planJobs(local, args, experiments), {
-      group,
-      projectName: basename(project.root),
-      image,
-      target: resolved,
-      machine: machine.spec,
-      userLabels: labels.labels,
-      serviceAccount: options.serviceAccount,
-      outputDirectory: options.outputDir
-    });
-
-  // Planned now, so that a spec error comes before anything is built or pushed.
-  const planned = plan(remote);
+    labels: options.label ?? [],
+    name: options.name,
+    serviceAccount: options.serviceAccount,
+    outputDir: options.outputDir,
+    imageRepository: options.imageRepository,
+    concurrency: options.concurrency
+  };
+  const app = createAppDeps();
   if (options.dryRun) {
-    const jobs = planned;
-    // A notebook's command carries the runner's source: the notebook and its output say more.
-    const what = (j: CloudJob) =>
-      j.notebook
-        ? `${[j.notebook.path, ...j.args].join(' ')} → ${j.notebook.output}`
-        : [...j.command, ...j.args].join(' ');
-    process.stdout.write(
-      options.json
-        ? `${JSON.stringify(jobs, null, 2)}\n`
-        : jobs
-            .map(
-              j =>
-                `${j.displayName}: ${what(j)} on ${j.machineType}${j.acceleratorType ? ` + ${j.acceleratorCount} × ${j.acceleratorType}` : ''}\n`
-            )
-            .join('')
-    );
-    return;
-  }
-  if (experiments?.length === 0) {
-    process.stderr.write('The experiment config expands to no jobs: nothing to build, push or submit.\n');
+    const plan = await inCliWords(() => planCloudExperiment(app, request));
+    warn(plan.warnings);
+    printDryRun(plan.jobs, options.json);
     return;
   }
 
   const { signal, dispose } = interruption();
   const history = await History.open();
   try {
-    // Before anything is built: a name in use is an error now, not after the push.
-    if (history.group(group)) {
-      throw new ArielError(
-        'cloud-spec-invalid',
-        `A job group named ${group} exists already.`,
-        `Choose another --name, or see it with: ariel status --group ${group}`
-      );
-    }
-    await ensureEngine(docker);
-    const progress = await buildProgress();
-    try {
-      await builds.ensureImage(imagePlan, { onEvent: progress.listener, signal });
-    } finally {
-      progress.stop();
-    }
-    const packages = await packageVersions(docker, localImage, signal);
-    process.stderr.write(`Pushing ${remote}\n`);
-    const pushing = await pushProgress();
-    let digest: string;
-    try {
-      digest = await pushImage(docker, localImage, remote, {
-        auth: await registryAuth(registryHost(remote)),
-        signal,
-        onEvent: pushing.listener
-      });
-    } finally {
-      pushing.stop();
-    }
-    const image = imageByDigest(remote, digest);
-    process.stderr.write(`Pushed ${image}\n`);
-    const jobs = plan(image);
-
-    const records = history.recordGroup(
-      {
-        name: group,
-        platform: 'vertex',
-        projectRoot: project.root,
-        target,
-        cloudProject: options.projectId,
-        region: options.region,
-        image,
-        imageDigest: digest,
-        dockerfile: imagePlan.dockerfile,
-        packages,
-        createdAt: new Date().toISOString()
-      },
-      jobs.map(job => ({
-        experiment: job.index,
-        args: job.args,
-        spec: job as unknown as Record<string, unknown>,
-        requestId: newRequestId()
-      }))
+    const plan = await inCliWords(() => planCloudExperiment({ ...app, history }, request));
+    warn(plan.warnings);
+    const { group } = plan;
+    const outcome = await withProgress(progress =>
+      submitCloudExperiment({ ...app, history, connect }, plan, { onEvent: progress, signal })
     );
-    const api = await connect(options.region);
-    let result: SubmitResult;
-    try {
-      result = await submitJobs(api, history, records, {
-        parent: parentOf(options.projectId, options.region),
-        concurrency: options.concurrency,
-        signal,
-        onEvent: event => process.stderr.write(progressLine(event))
-      });
-    } finally {
-      await api.close();
-    }
     if (options.json) {
       printJobs(history.jobs({ group }), true);
     } else {
       process.stderr.write(
-        `Job group ${group}: ${result.created.length} of ${jobs.length} jobs created. Follow them with: ariel status --group ${group}\n`
+        `Job group ${group}: ${outcome.result.created.length} of ${outcome.jobs.length} jobs created. Follow them with: ariel status --group ${group}\n`
       );
     }
-    checkComplete(result, group, signal);
+    checkComplete(outcome.result, group, signal);
   } finally {
     history.close();
     dispose();
+  }
+}
+
+/** The planned jobs, as `--dry-run` prints them (JSON: the full specs). */
+function printDryRun(jobs: CloudJob[], json: boolean | undefined): void {
+  // A notebook's command carries the runner's source: the notebook and its output say more.
+  const what = (j: CloudJob) =>
+    j.notebook
+      ? `${[j.notebook.path, ...j.args].join(' ')} → ${j.notebook.output}`
+      : [...j.command, ...j.args].join(' ');
+  process.stdout.write(
+    json
+      ? `${JSON.stringify(jobs, null, 2)}\n`
+      : jobs
+          .map(
+            j =>
+              `${j.displayName}: ${what(j)} on ${j.machineType}${j.acceleratorType ? ` + ${j.acceleratorCount} × ${j.acceleratorType}` : ''}\n`
+          )
+          .join('')
+  );
+}
+
+/** Adds the flags that answer a checked request's errors: the engine's hints name no flag. */
+async function inCliWords<T>(check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    const flag = error instanceof ArielError ? CLI_FLAGS[error.code] : undefined;
+    if (flag && error instanceof ArielError) {
+      throw new ArielError(error.code, error.message, [error.hint, flag].filter(Boolean).join(' '));
+    }
+    throw error;
+  }
+}
+
+/** A submission's events on stderr: a spinner (or lines) for the build, then the push, then a line per job. */
+async function withProgress<T>(work: (onEvent: (event: CloudEvent) => void) => Promise<T>): Promise<T> {
+  const building = await buildProgress();
+  const pushing = await pushProgress();
+  try {
+    return await work(event => {
+      if (event.type === 'phase') {
+        if (event.phase === 'push') {
+          building.stop();
+          process.stderr.write(`${event.detail}\n`);
+        }
+      } else if (event.type === 'planned') {
+        pushing.stop();
+        process.stderr.write(`Pushed ${event.image}\n`);
+      } else if (event.type === 'push') {
+        pushing.listener(event);
+      } else if (event.type === 'created' || event.type === 'retry' || event.type === 'failed') {
+        process.stderr.write(progressLine(event));
+      } else {
+        building.listener(event);
+      }
+    });
+  } finally {
+    building.stop();
+    pushing.stop();
   }
 }
 

@@ -72,11 +72,15 @@ export async function pushProgress(stream: NodeJS.WriteStream = process.stderr):
     };
   }
   const { default: ora } = await import('ora');
-  const spinner = ora({ stream, text: 'Pushing' }).start();
+  // Started by the first layer: a caller may set this up while a build is still showing its own.
+  const spinner = ora({ stream, text: 'Pushing' });
   return {
     listener: event => {
       layers.set(event.layer, event);
       spinner.text = describePush(layers);
+      if (!spinner.isSpinning) {
+        spinner.start();
+      }
     },
     stop: () => {
       if (spinner.isSpinning) {

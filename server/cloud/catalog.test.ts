@@ -4,10 +4,14 @@ import { ArielError } from '../errors.js';
 import { validateMachine, VERTEX_CATALOG, type MachineRequest } from './catalog.js';
 
 function rejects(request: MachineRequest, ...fragments: string[]): void {
+  rejectsWith('cloud-spec-invalid', request, ...fragments);
+}
+
+function rejectsWith(code: string, request: MachineRequest, ...fragments: string[]): void {
   assert.throws(
     () => validateMachine(request),
     (error: unknown) => {
-      assert.ok(error instanceof ArielError && error.code === 'cloud-spec-invalid', String(error));
+      assert.ok(error instanceof ArielError && error.code === code, String(error));
       const text = `${error.message}\n${error.hint}`;
       for (const fragment of fragments) {
         assert.ok(text.includes(fragment), `${JSON.stringify(text)} lacks ${JSON.stringify(fragment)}`);
@@ -101,9 +105,20 @@ describe('validateMachine', () => {
   });
 
   it('refuses names it does not know unless forced, then warns', () => {
-    rejects({ machineType: 'n9-standard-4', region: 'us-central1' }, 'machine type n9-standard-4', '--force');
-    rejects({ machineType: 'n1-standard-4', region: 'mars-north1' }, 'region mars-north1', 'us-central1');
-    rejects(
+    // An unknown name has its own code: each entry point says how to force it in its own words.
+    rejectsWith(
+      'cloud-spec-unknown',
+      { machineType: 'n9-standard-4', region: 'us-central1' },
+      'machine type n9-standard-4'
+    );
+    rejectsWith(
+      'cloud-spec-unknown',
+      { machineType: 'n1-standard-4', region: 'mars-north1' },
+      'region mars-north1',
+      'us-central1'
+    );
+    rejectsWith(
+      'cloud-spec-unknown',
       { machineType: 'n1-standard-4', region: 'us-central1', acceleratorType: 'NVIDIA_B200' },
       'accelerator type NVIDIA_B200'
     );

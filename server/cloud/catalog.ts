@@ -63,16 +63,20 @@ export function validateMachine(
     throw invalid(`Accelerator count ${acceleratorCount} is not a positive whole number.`, 'Give e.g. 1, 2, 4 or 8.');
   }
   if (acceleratorCount !== undefined && acceleratorType === undefined) {
-    throw invalid(`An accelerator count (${acceleratorCount}) needs an accelerator type.`, 'Add --accelerator TYPE.');
+    throw invalid(
+      `An accelerator count (${acceleratorCount}) needs an accelerator type.`,
+      'Name the accelerator type as well.'
+    );
   }
   const unknown = (what: string, known: string[]) => {
     if (!options.force) {
-      throw invalid(
+      throw new ArielError(
+        'cloud-spec-unknown',
         `Vertex AI ${what}: not in Ariel's table.`,
-        `Known: ${known.join(', ')}. Use --force if it is new.`
+        `Known: ${known.join(', ')}. Force the submission if it is new.`
       );
     }
-    warnings.push(`${what} is not in Ariel's table; submitting anyway (--force).`);
+    warnings.push(`${what} is not in Ariel's table; submitting anyway (forced).`);
   };
 
   const regionAccelerators = catalog.regions[region];

@@ -41,9 +41,9 @@ export function planCloudJobs(jobs: Pick<Job, 'index' | 'args'>[], options: Clou
   const { target } = options;
   if (target.kind === 'notebook' && !options.outputDirectory) {
     throw new ArielError(
-      'cloud-spec-invalid',
+      'cloud-output-missing',
       `A notebook job keeps the executed notebook in its output folder, and no output folder was given for ${target.path}.`,
-      'Give a Cloud Storage folder, e.g. --output-dir gs://my-bucket/ariel (each job writes NAME/INDEX/ below it).'
+      'Give a Cloud Storage folder for the outputs, e.g. gs://my-bucket/ariel (each job writes NAME/INDEX/ below it).'
     );
   }
   return jobs.map(job => {

@@ -27,6 +27,15 @@ export async function loadExperimentArgs(file: string, options: { maxJobs?: numb
   const fromStdin = file === '-' || file === 'stdin';
   const name = fromStdin ? 'standard input' : file;
   const source = fromStdin ? await readTextStream(process.stdin, name) : readTextFile(file);
+  return expandExperimentText(source, name, options);
+}
+
+/** Expands an experiment config's text; `name` says where it came from in errors. */
+export function expandExperimentText(
+  source: string,
+  name: string,
+  options: { maxJobs?: number } = {}
+): LoadedExperiments {
   const { value, warnings } = parseJsoncExact(source, name, {
     hashComments: true,
     code: 'experiment-config-invalid'

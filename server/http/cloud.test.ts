@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { VertexEmulator } from '../cloud/testing/emulator.js';
 import { TestRegistry } from '../cloud/testing/registry.js';
+import { executedCells, TRAIN_NOTEBOOK } from '../run/testing/notebook.js';
 import { Companion } from '../testing/companion.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { removeRegistryImages } from '../testing/registryImages.js';
@@ -67,9 +68,11 @@ async function until<T>(check: () => Promise<T | undefined>, what: string): Prom
 describe('cloud experiments through the companion server', () => {
   const docker = new Docker();
   const registry = new TestRegistry();
-  const emulator = new VertexEmulator({ docker });
-  const jupyterRoot = tempProject({});
   const dataDir = mkdtempSync(join(tmpdir(), 'ariel-data-'));
+  // The emulator keeps what jobs write to gs://BUCKET/… under gcsRoot/BUCKET/….
+  const gcsRoot = join(dataDir, 'gcs');
+  const emulator = new VertexEmulator({ docker, gcsRoot });
+  const jupyterRoot = tempProject({});
   const companion = new Companion(jupyterRoot);
   const folder = 'cloudui-proj';
   const projectRoot = join(jupyterRoot, folder);
@@ -114,7 +117,8 @@ describe('cloud experiments through the companion server', () => {
       'requirements.txt': 'six\n',
       '.ariel.json': '{}\n',
       'trainer/__init__.py': '',
-      'trainer/train.py': TRAIN
+      'trainer/train.py': TRAIN,
+      'notebooks/train.ipynb': TRAIN_NOTEBOOK
     });
     process.env.ARIEL_VERTEX_ENDPOINT = emulator.endpoint;
     process.env.ARIEL_DATA_DIR = dataDir;
@@ -261,6 +265,42 @@ describe('cloud experiments through the companion server', () => {
     const taken = await companion.request<ErrorJson>('POST', '/cloud/submissions', request('sweep'));
     assert.equal(taken.status, 400);
     assert.equal(taken.body.code, 'cloud-spec-invalid');
+  });
+
+  it('runs a notebook as the CLI does: typed values injected, the executed notebook in the output folder', async () => {
+    const notebook = request('nbui', {
+      target: 'notebooks/train.ipynb',
+      args: ['--epochs', '3'],
+      experimentConfig: '{"lr": [0.5], "model": ["cnn"], "augment": [false]}'
+    });
+    // Without an output folder there is nowhere to keep the executed notebook: refused before any build.
+    const refused = await companion.request<ErrorJson>('POST', '/cloud/submissions', notebook);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, 'cloud-output-missing');
+    assert.doesNotMatch(refused.body.hint ?? '', /--output-dir/);
+
+    mkdirSync(gcsRoot, { recursive: true });
+    const messages = await submit({ ...notebook, outputDir: 'gs://bucket/runs' });
+    const last = messages.at(-1)!;
+    assert.equal(last.type === 'state' && last.submission.state, 'succeeded', JSON.stringify(last));
+    const planned = messages.find(m => m.type === 'planned');
+    // A notebook's values keep their Python types: false stays a value, not a missing flag.
+    assert.deepEqual(planned?.type === 'planned' && planned.jobs[0].args, [
+      '--epochs',
+      '3',
+      '--lr',
+      '0.5',
+      '--model',
+      '"cnn"',
+      '--augment',
+      'False'
+    ]);
+    const [job] = (await group('nbui')).jobs;
+    const done = await emulator.finished(job.remoteName!);
+    assert.equal(done.state, 'JOB_STATE_SUCCEEDED', done.output);
+    const cells = executedCells(readFileSync(join(gcsRoot, 'bucket', 'runs', 'nbui', '1', 'train.ipynb'), 'utf8'));
+    assert.deepEqual(cells[1].tags, ['injected-parameters']);
+    assert.equal(cells[2].text, "RESULT 0.5 'cnn' False 3 /app/notebooks\n");
   });
 
   it('cancels a running job', async () => {

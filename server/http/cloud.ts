@@ -105,7 +105,7 @@ export function cloudRoutes(deps: CloudDeps): {
 
   const start = async (body: Record<string, unknown>): Promise<Submission> => {
     const store = await history();
-    const checked = checkRequest(cloudRequest(deps.root, body), store);
+    const checked = await checkRequest(deps.app, store, cloudRequest(deps.root, body));
     if (busy.has(checked.group)) {
       throw new ArielError(
         'cloud-spec-invalid',
@@ -117,7 +117,7 @@ export function cloudRoutes(deps: CloudDeps): {
       id: randomUUID(),
       group: checked.group,
       state: 'running',
-      jobs: jobArgs([], checked.experiments).length,
+      jobs: checked.jobs.length,
       warnings: checked.warnings,
       startedAt: new Date().toISOString()
     };
@@ -329,9 +329,15 @@ function preview(root: string, body: Record<string, unknown>) {
     }
   }
   try {
-    const { experiments, warnings } = expandConfigText(optionalString(body.experimentConfig, 'experimentConfig') ?? '');
-    const jobs = jobArgs(args, experiments);
-    return { count: jobs.length, jobs: jobs.slice(0, PREVIEW_JOBS), warnings, command, targetError };
+    const experiments = expandConfigText(optionalString(body.experimentConfig, 'experimentConfig') ?? '');
+    const jobs = jobArgs(typeof body.target === 'string' ? body.target : '', args, experiments);
+    return {
+      count: jobs.length,
+      jobs: jobs.slice(0, PREVIEW_JOBS),
+      warnings: experiments?.warnings ?? [],
+      command,
+      targetError
+    };
   } catch (error) {
     if (error instanceof ArielError) {
       return { count: 0, jobs: [], warnings: [], command, targetError, error: error.toJSON() };

@@ -1,34 +1,24 @@
-import { basename } from 'node:path';
-import { planFor, prepareImage, type AppDeps, type ImageRequest } from '../app/index.js';
-import { validateMachine, type MachineSpec } from '../cloud/catalog.js';
-import { newRequestId, type Connect } from '../cloud/jobs.js';
-import { checkGroupName, defaultGroupName, parseLabels } from '../cloud/labels.js';
-import { packageVersions } from '../cloud/packages.js';
 import {
-  defaultRepository,
-  imageByDigest,
-  pushImage,
-  registryAuth,
-  registryHost,
-  remoteImage,
-  type PushEvent
-} from '../cloud/registry.js';
-import { planCloudJobs, type CloudJob } from '../cloud/spec.js';
-import { submitJobs, type SubmitEvent } from '../cloud/submit.js';
-import { parentOf } from '../cloud/vertex.js';
+  planCloudExperiment,
+  submitCloudExperiment,
+  type AppDeps,
+  type CloudEvent,
+  type CloudPlan
+} from '../app/index.js';
+import type { Connect } from '../cloud/jobs.js';
+import type { PushEvent } from '../cloud/registry.js';
+import type { SubmitEvent } from '../cloud/submit.js';
 import type { BuildEvent } from '../docker/build.js';
-import { ArielError, CancelledError } from '../errors.js';
-import { expandExperiments, experimentArgs } from '../experiments/expand.js';
+import { expandExperimentText, type LoadedExperiments } from '../experiments/load.js';
 import type { History } from '../history/store.js';
-import { parseJsoncExact } from '../project/jsonc.js';
-import { findProject, type Project } from '../project/project.js';
-import { resolveTarget, type Target } from '../run/target.js';
+import { findProject } from '../project/project.js';
+import { jobArgsFor } from '../run/notebook.js';
 
 /** What the sidebar sends to submit an experiment (the JSON body of POST /cloud/submissions). */
 export interface CloudRequest {
   /** The project's folder, resolved by the caller inside Jupyter's root. */
   folder: string;
-  /** A module (trainer.train) or a script path from the project root. */
+  /** A module (trainer.train), a script or a notebook path from the project root. */
   target: string;
   /** Arguments every job gets first, as after `--` on the command line. */
   args: string[];
@@ -43,6 +33,7 @@ export interface CloudRequest {
   labels: string[];
   name?: string;
   serviceAccount?: string;
+  /** Required for a notebook: its executed copy goes there. */
   outputDir?: string;
   /** Where the image is pushed; Artifact Registry's REGION-docker.pkg.dev/PROJECT/ariel by default. */
   imageRepository?: string;
@@ -51,97 +42,41 @@ export interface CloudRequest {
 /** Experiment configs are expanded in the browser's name for them. */
 const CONFIG_NAME = 'the experiment config';
 
-/** One argument list per job from the config's text; no text is one job without flags. */
-export function expandConfigText(text: string): { experiments: string[][] | undefined; warnings: string[] } {
-  if (!text.trim()) {
-    return { experiments: undefined, warnings: [] };
-  }
-  const { value, warnings } = parseJsoncExact(text, CONFIG_NAME, {
-    hashComments: true,
-    code: 'experiment-config-invalid'
-  });
-  return { experiments: expandExperiments(value, { where: CONFIG_NAME }).map(experimentArgs), warnings };
+/** The config's text expanded; no text is one job without flags. */
+export function expandConfigText(text: string): LoadedExperiments | undefined {
+  return text.trim() ? expandExperimentText(text, CONFIG_NAME) : undefined;
 }
 
-/** Every job's arguments, in `ariel run`'s order (planJobs): the common args, then the experiment's flags. */
-export function jobArgs(args: string[], experiments: string[][] | undefined): { index: number; args: string[] }[] {
-  return (experiments ?? [[]]).map((flags, i) => ({ index: i + 1, args: [...args, ...flags] }));
+/** Every job's arguments, in `ariel run`'s order: the common args, then the experiment's flags (a notebook's typed). */
+export function jobArgs(
+  target: string,
+  args: string[],
+  experiments: LoadedExperiments | undefined
+): { index: number; args: string[] }[] {
+  const flags = experiments ? jobArgsFor(target, experiments) : [[]];
+  return flags.map((more, i) => ({ index: i + 1, args: [...args, ...more] }));
 }
 
-/** A request checked against the table, the project and the config, before anything is built. */
-export interface CheckedRequest {
-  request: CloudRequest;
-  project: Project;
-  target: Target;
-  machine: MachineSpec;
-  labels: Record<string, string>;
-  group: string;
-  experiments: string[][] | undefined;
-  image: ImageRequest;
-  warnings: string[];
-  /** The jobs with their image: planned once at the check, so that a spec error comes before any build. */
-  plan(image: string): CloudJob[];
-}
-
-export function checkRequest(request: CloudRequest, history: History): CheckedRequest {
-  const machine = validateMachine({
-    machineType: request.machineType,
-    region: request.region,
-    acceleratorType: request.acceleratorType,
-    acceleratorCount: request.acceleratorCount
-  });
-  const labels = parseLabels(request.labels);
+/** Checks a request and plans its jobs, as `ariel cloud` does, before anything is built. */
+export async function checkRequest(app: AppDeps, history: History, request: CloudRequest): Promise<CloudPlan> {
   const project = findProject(request.folder);
-  const target = resolveTarget(project, request.target, project.root);
-  const { experiments, warnings } = expandConfigText(request.experimentConfig);
-  if (experiments?.length === 0) {
-    throw new ArielError(
-      'experiment-config-invalid',
-      'The experiment config expands to no jobs: nothing to submit.',
-      'Give every key at least one value.'
-    );
-  }
-  const group = request.name ? checkGroupName(request.name) : defaultGroupName(basename(project.root), new Date());
-  if (history.group(group)) {
-    throw new ArielError(
-      'cloud-spec-invalid',
-      `A job group named ${group} exists already.`,
-      'Choose another name for this experiment.'
-    );
-  }
-  const plan = (image: string) =>
-    planCloudJobs(jobArgs(request.args, experiments), {
-      group,
-      projectName: basename(project.root),
-      image,
-      target,
-      machine: machine.spec,
-      userLabels: labels.labels,
-      serviceAccount: request.serviceAccount,
-      outputDirectory: request.outputDir
-    });
-  plan('');
-  return {
-    request,
-    project,
-    target,
-    machine: machine.spec,
-    labels: labels.labels,
-    group,
-    experiments,
-    image: { project, mode: 'cloud', accelerator: machine.spec.acceleratorType ? 'gpu' : 'cpu' },
-    warnings: [...machine.warnings, ...labels.warnings, ...project.warnings, ...warnings],
-    plan
-  };
+  return planCloudExperiment(
+    { ...app, history },
+    {
+      ...request,
+      project,
+      cwd: project.root,
+      experiments: expandConfigText(request.experimentConfig)
+    }
+  );
 }
 
-/** What a submission reports while it runs; the sidebar renders it. */
+/** What a submission's events socket sends the sidebar. */
 export type SubmissionEvent =
-  | { type: 'phase'; phase: 'build' | 'push' | 'submit'; detail: string }
+  | Extract<CloudEvent, { type: 'phase' | 'planned' }>
   | Extract<BuildEvent, { type: 'step' }>
   /** A layer's push status when it changes (Preparing, Pushing, Pushed, Layer already exists). */
   | PushEvent
-  | { type: 'planned'; group: string; jobs: { index: number; displayName: string; args: string[] }[] }
   | SubmitEvent;
 
 export interface SubmissionOutcome {
@@ -151,83 +86,31 @@ export interface SubmissionOutcome {
   skipped: number;
 }
 
-/**
- * Builds the cloud image, pushes it, records the group and creates its jobs, as `ariel cloud`
- * does: the image by digest, every job recorded before it is created. Resolves when every job
- * has been created or given up on; an interruption leaves the history consistent.
- */
+/** Submits a checked request (see submitCloudExperiment), passing on the events the sidebar shows. */
 export async function submitExperiment(
   deps: { app: AppDeps; history: History; connect: Connect },
-  checked: CheckedRequest,
+  plan: CloudPlan,
   { onEvent, signal }: { onEvent: (event: SubmissionEvent) => void; signal: AbortSignal }
 ): Promise<SubmissionOutcome> {
-  const { app, history, connect } = deps;
-  const { request, group } = checked;
-  onEvent({ type: 'phase', phase: 'build', detail: 'Building the cloud image' });
-  const built = await prepareImage(app, checked.image, {
-    signal,
-    onEvent: event => {
-      if (event.type === 'step') {
-        onEvent(event);
-      }
-    }
-  });
-  const localImage = built.image.name;
-  const packages = await packageVersions(app.docker, localImage, signal);
-  const remote = remoteImage(
-    localImage,
-    request.imageRepository || defaultRepository(request.projectId, request.region)
-  );
-  onEvent({ type: 'phase', phase: 'push', detail: `Pushing ${remote}` });
   const statuses = new Map<string, string>();
-  const digest = await pushImage(app.docker, localImage, remote, {
-    auth: await registryAuth(registryHost(remote)),
+  const { group, result } = await submitCloudExperiment({ ...deps.app, ...deps }, plan, {
     signal,
     onEvent: event => {
-      // The engine repeats "Pushing" with each chunk's progress; a change of status is news.
-      if (statuses.get(event.layer) !== event.status) {
-        statuses.set(event.layer, event.status);
+      if (event.type === 'push') {
+        // The engine repeats "Pushing" with each chunk's progress; a change of status is news.
+        if (statuses.get(event.layer) !== event.status) {
+          statuses.set(event.layer, event.status);
+          onEvent(event);
+        }
+      } else if (
+        event.type !== 'output' &&
+        event.type !== 'check' &&
+        event.type !== 'done' &&
+        event.type !== 'cached'
+      ) {
         onEvent(event);
       }
     }
   });
-  const image = imageByDigest(remote, digest);
-  const jobs = checked.plan(image);
-  if (signal.aborted) {
-    throw new CancelledError('The submission was cancelled before any job was recorded.');
-  }
-  const records = history.recordGroup(
-    {
-      name: group,
-      platform: 'vertex',
-      projectRoot: checked.project.root,
-      target: request.target,
-      cloudProject: request.projectId,
-      region: request.region,
-      image,
-      imageDigest: digest,
-      dockerfile: planFor(app, checked.image).dockerfile,
-      packages,
-      createdAt: new Date().toISOString()
-    },
-    jobs.map(job => ({
-      experiment: job.index,
-      args: job.args,
-      spec: job as unknown as Record<string, unknown>,
-      requestId: newRequestId()
-    }))
-  );
-  onEvent({ type: 'planned', group, jobs: jobs.map(({ index, displayName, args }) => ({ index, displayName, args })) });
-  onEvent({ type: 'phase', phase: 'submit', detail: `Creating ${jobs.length} Vertex AI job(s)` });
-  const api = await connect(request.region);
-  try {
-    const result = await submitJobs(api, history, records, {
-      parent: parentOf(request.projectId, request.region),
-      signal,
-      onEvent
-    });
-    return { group, created: result.created.length, failed: result.failed.length, skipped: result.skipped.length };
-  } finally {
-    await api.close();
-  }
+  return { group, created: result.created.length, failed: result.failed.length, skipped: result.skipped.length };
 }

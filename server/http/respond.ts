@@ -13,6 +13,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'target-invalid': 400,
   'too-many-jobs': 400,
   'cloud-spec-invalid': 400,
+  'cloud-spec-unknown': 400,
+  'cloud-output-missing': 400,
   'history-not-found': 404,
   unsupported: 400,
   'file-unreadable': 400,
