@@ -15,7 +15,7 @@ import { eventually } from '../testing/eventually.js';
 import { testUser } from '../testing/cli.js';
 import { GpuEngine } from '../testing/gpuEngine.js';
 import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
-import { engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
+import { containersOf, engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
 import { withoutServerExtension } from './testing/extension.js';
 
 function docker(...args: string[]): string {
@@ -44,7 +44,7 @@ describe('containerized kernels through a real Jupyter Server', () => {
     await server?.stop();
     // Whatever happened above, the suite leaves no kernel container behind.
     await eventually(
-      () => kernelContainers(root, join(root, 'ports-project')).length === 0,
+      () => containersOf('kernel', root, join(root, 'ports-project')).length === 0,
       'kernel containers to be removed'
     );
     removeImagesOf(root, join(root, 'ports-project'), join(root, 'broken'));
@@ -271,7 +271,7 @@ describe('a container kernel of a non-root host user', () => {
 
   after(async () => {
     await server?.stop();
-    await eventually(() => kernelContainers(root).length === 0, 'kernel containers to be removed');
+    await eventually(() => containersOf('kernel', root).length === 0, 'kernel containers to be removed');
     removeImagesOf(root);
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });
@@ -320,7 +320,7 @@ describe('GPU requests of container kernels', () => {
   after(async () => {
     await server?.stop();
     engine.close();
-    await eventually(() => kernelContainers(root).length === 0, 'kernel containers to be removed');
+    await eventually(() => containersOf('kernel', root).length === 0, 'kernel containers to be removed');
     removeImagesOf(root);
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });
@@ -333,7 +333,9 @@ describe('GPU requests of container kernels', () => {
       JUPYTER_PATH: installArielKernels(prefix),
       DOCKER_HOST: engine.host,
       // A GPU image on the CPU base this machine has.
-      ARIEL_BASE_IMAGE_GPU: process.env.ARIEL_BASE_IMAGE_CPU || DEFAULT_BASE_IMAGES.cpu
+      ARIEL_BASE_IMAGE_GPU: process.env.ARIEL_BASE_IMAGE_CPU || DEFAULT_BASE_IMAGES.cpu,
+      // Only the kernels' own containers are counted below, not the warm pool's spares (made alike).
+      ARIEL_KERNEL_POOL: '0'
     });
     server = jupyter;
     await jupyter.start();

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { containerExists, kernelContainers, labelOf, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { containerOfKernel as findContainerOfKernel } from './testing/containers.js';
 import { withoutServerExtension } from './testing/extension.js';
 
 // Kernel containers live no longer than the Jupyter Server that started them. Each test's
@@ -42,19 +42,7 @@ async function startServer(options: { terminal?: boolean } = {}, path: Path = 'c
   return server;
 }
 
-/** The running container of a kernel: its command names the kernel's connection file. */
-function containerOfKernel(id: string): string | undefined {
-  return kernelContainers(root).find(container => {
-    const inspected = spawnSync(
-      'docker',
-      ['inspect', '--format', '{{.State.Running}} {{json .Config.Cmd}}', container],
-      {
-        encoding: 'utf8'
-      }
-    ).stdout;
-    return inspected.startsWith('true ') && inspected.includes(`kernel-${id}.json`);
-  });
-}
+const containerOfKernel = (id: string) => findContainerOfKernel(root, id);
 
 /** Starts an ariel-cpu kernel and waits until it runs code; returns its id and container. */
 async function startKernel(server: JupyterServer): Promise<{ id: string; container: string; client: KernelClient }> {
