@@ -64,6 +64,11 @@ describe('the warm pool of kernel containers', { timeout: 900_000 }, () => {
   it('serves the next start from a spare that behaves as a fresh kernel, and replaces it', async () => {
     const first = await startKernel('first.ipynb');
     const spare = await oneSpare('a spare container after the first start');
+    // The sidebar lists the running kernel, not the spare.
+    const listed = await server.request<{ containers: { id: string }[] }>('GET', '/ariel/containers');
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    const ids = listed.body.containers.map(c => c.id);
+    assert.ok(ids.includes(first.container) && !ids.includes(spare), JSON.stringify(ids));
 
     const second = await startKernel('second.ipynb');
     assert.equal(second.container, spare, 'the second kernel is not the spare container');
