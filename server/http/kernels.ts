@@ -62,8 +62,12 @@ export class KernelRegistry {
     // The pool needs the kernel's ports known only at hand-over: host networking.
     const pooled = (project.config.kernel.network ?? defaultKernelNetwork()) === 'host';
     const spec = { project, image, launcher, env: app.env };
+    // A spare start sweeps orphans as a fresh one does (startKernelContainer), before it answers.
+    const [taken] = pooled
+      ? await Promise.all([this.pool.take(spec, connectionFile, cwd), removeOrphanKernels(app.docker).catch(() => [])])
+      : [undefined];
     const handle =
-      (pooled ? await this.pool.take(spec, connectionFile, cwd) : undefined) ??
+      taken ??
       (await startKernelContainer(
         app,
         { project, accelerator, connectionFile, cwd, launcher, image },
