@@ -96,21 +96,43 @@ async function poolMemory(project: string): Promise<void> {
   console.log(`  idle warm pool: ${(bytes / 2 ** 20).toFixed(0)} MiB (spare containers of the notebook image)`);
 }
 
-/** `node dist/server/bench/kernels.js` after the bench's set-up (scripts/bench.sh): this part alone. */
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/**
+ * A Jupyter Server with Ariel's kernelspecs on a fresh one-requirement project, as the bench uses;
+ * `dispose` stops it and removes the project, its images and the kernelspecs.
+ */
+export async function benchJupyter(): Promise<{
+  project: string;
+  env: NodeJS.ProcessEnv;
+  server: JupyterServer;
+  dispose: () => Promise<void>;
+}> {
   const project = mkdtempSync(join(tmpdir(), 'ariel-bench-'));
   const prefix = mkdtempSync(join(tmpdir(), 'ariel-bench-kernels-'));
   writeFileSync(join(project, 'requirements.txt'), 'six\n');
   writeFileSync(join(project, '.ariel.json'), '{}\n');
   const env = { JUPYTER_PATH: installArielKernels(prefix) };
   const server = new JupyterServer(project, env);
-  await server.start();
-  try {
-    await benchKernels(server, project, env, Number(process.env.ARIEL_BENCH_ROUNDS ?? 9));
-  } finally {
+  const dispose = async () => {
     await server.stop();
     removeImagesOf(project);
     rmSync(project, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });
+  };
+  try {
+    await server.start();
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { project, env, server, dispose };
+}
+
+/** `node dist/server/bench/kernels.js` after the bench's set-up (scripts/bench.sh): this part alone. */
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { project, env, server, dispose } = await benchJupyter();
+  try {
+    await benchKernels(server, project, env, Number(process.env.ARIEL_BENCH_ROUNDS ?? 9));
+  } finally {
+    await dispose();
   }
 }

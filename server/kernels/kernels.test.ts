@@ -17,26 +17,19 @@ import { GpuEngine } from '../testing/gpuEngine.js';
 import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
 import { containersOf, engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
 import { withoutServerExtension } from './testing/extension.js';
+import { kernelTestProject } from './testing/project.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
 describe('containerized kernels through a real Jupyter Server', () => {
-  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-project-'));
-  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+  const { root, prefix, startServer } = kernelTestProject('ariel-kernel-project');
   let server: JupyterServer;
   const clients: KernelClient[] = [];
 
   before(async () => {
-    writeFileSync(join(root, 'requirements.txt'), 'six\n');
-    writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['ARIEL_TEST_SECRET'] }));
-    mkdirSync(join(root, 'notebooks'));
-    server = new JupyterServer(root, {
-      JUPYTER_PATH: installArielKernels(prefix),
-      ARIEL_TEST_SECRET: 'from-the-host'
-    });
-    await server.start();
+    server = await startServer();
   });
 
   after(async () => {

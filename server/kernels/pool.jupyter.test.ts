@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { containerExists, containersOf, removeImagesOf, spareKernels } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
-import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { interruptSleep, type JupyterServer, type KernelClient } from '../testing/jupyter.js';
 import { containerOfKernel } from './testing/containers.js';
+import { kernelTestProject } from './testing/project.js';
 
 // The companion server's warm pool, through a real Jupyter Server with Ariel's server extension:
 // after a first kernel start, a spare container waits; the next start is that container.
@@ -17,18 +17,13 @@ function imageOf(container: string): string {
 }
 
 describe('the warm pool of kernel containers', { timeout: 900_000 }, () => {
-  const root = mkdtempSync(join(tmpdir(), 'ariel-pool-'));
-  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+  const { root, prefix, startServer } = kernelTestProject('ariel-pool');
   let server: JupyterServer;
   const clients: KernelClient[] = [];
 
   before(async () => {
-    writeFileSync(join(root, 'requirements.txt'), 'six\n');
-    writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['ARIEL_TEST_SECRET'] }));
     writeFileSync(join(root, 'helpers.py'), 'ANSWER = 42\n');
-    mkdirSync(join(root, 'notebooks'));
-    server = new JupyterServer(root, { JUPYTER_PATH: installArielKernels(prefix), ARIEL_TEST_SECRET: 'from-the-host' });
-    await server.start();
+    server = await startServer();
   });
 
   after(async () => {
