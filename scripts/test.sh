@@ -12,5 +12,10 @@ ariel_setup
 ensure_test_tools
 ensure_test_user
 
+# Jobs that tests run are recorded in a history of their own, not the user's.
+ARIEL_DATA_DIR="$(mktemp -d)"
+export ARIEL_DATA_DIR
+trap 'rm -rf "$ARIEL_DATA_DIR"' EXIT
+
 npm run --silent test:node
 run_ui_tests

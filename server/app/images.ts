@@ -22,12 +22,14 @@ export interface ImageRequest {
    * GPU, which is checked before building. (A GPU image built to be pushed needs no GPU here.)
    */
   willRun?: boolean;
+  /** A run or cloud image that executes notebooks (a kernel and nbclient added). */
+  notebookRunner?: boolean;
 }
 
 /** The build plan (the Dockerfile and how to build it); pure, no engine needed. */
 export function planFor(deps: AppDeps, request: ImageRequest): ImagePlan {
-  const { project, mode, accelerator, extras } = request;
-  return planImage(project, { mode, accelerator, extras, env: deps.env });
+  const { project, mode, accelerator, extras, notebookRunner } = request;
+  return planImage(project, { mode, accelerator, extras, env: deps.env, notebookRunner });
 }
 
 /** The image the request builds to, from the project's files alone; no engine needed. */

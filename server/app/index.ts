@@ -16,7 +16,7 @@
  *
  * Images:     planFor, imageFor (no engine), prepareImage, listImages, removeImage, pruneImages
  * Containers: listContainers, stopContainer
- * Runs:       planExperiment (no engine), runExperiment
+ * Runs:       planExperiment, experimentWarnings (no engine), runExperiment
  * Shells:     openShell (on this process's terminal)
  * Kernels:    startKernelContainer
  */
@@ -37,11 +37,13 @@ export {
 } from './images.js';
 export { listContainers, stopContainer, type ContainerFilter, type ContainerInfo } from './containers.js';
 export {
+  experimentWarnings,
   planExperiment,
   runExperiment,
   type ExperimentPlan,
   type ExperimentRequest,
-  type ExperimentResult
+  type ExperimentResult,
+  type RunProgress
 } from './run.js';
 export { openShell, type ShellRequest } from './shell.js';
 export { startKernelContainer, type KernelHandle, type KernelRequest } from './kernel.js';

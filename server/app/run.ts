@@ -1,61 +1,144 @@
+import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { packageVersions } from '../cloud/packages.js';
+import { defaultGroupName } from '../cloud/labels.js';
 import type { ImageRef } from '../docker/imageRef.js';
+import type { History } from '../history/store.js';
 import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
 import { planJobs, runJobs, type Job, type JobResult } from '../run/jobs.js';
+import { checkNotebookArgs, executedNotebookName, parametersWarnings } from '../run/notebook.js';
+import { groupNameFor, recordLocalRun, trackLocalRun } from '../run/record.js';
 import { resolveTarget, type Target } from '../run/target.js';
 import type { AppDeps, Progress } from './deps.js';
-import { imageFor, prepareImage } from './images.js';
+import { imageFor, planFor, prepareImage, type ImageRequest } from './images.js';
 
-/** An experiment: a module or script of the project, run once per expanded experiment. */
+/** An experiment: a module, script or notebook of the project, run once per expanded experiment. */
 export interface ExperimentRequest {
   project: Project;
-  /** A module (trainer.train) or a script path, relative to `cwd` or the project. */
+  /** A module (trainer.train), a script or a notebook path, relative to `cwd` or the project. */
   target: string;
   /** The caller's folder, against which a script path is resolved. */
   cwd: string;
   /** Arguments every job gets first. */
   args: string[];
-  /** Each experiment's flags; undefined runs one job with `args` alone. */
+  /** Each experiment's flags (for a notebook, see `notebookArgs`); undefined runs one job with `args` alone. */
   experiments?: string[][];
   accelerator: Accelerator;
   extras?: string[];
+  /** The run's name in the history; its jobs are NAME-1, NAME-2, … (default: project and time). */
+  group?: string;
 }
 
 export interface ExperimentPlan {
   target: Target;
   image: ImageRef;
   jobs: Job[];
+  /** The run's name (jobs are GROUP-1, GROUP-2, …). */
+  group: string;
+}
+
+/** The target, checked, and the image request it needs (a notebook's image can execute notebooks). */
+function resolveExperiment(request: ExperimentRequest): { target: Target; image: ImageRequest; group: string } {
+  const { project, accelerator, extras } = request;
+  const target = resolveTarget(project, request.target, request.cwd);
+  if (target.kind === 'notebook') {
+    checkNotebookArgs(request.args);
+  }
+  const image = { project, mode: 'run' as const, accelerator, extras, notebookRunner: target.kind === 'notebook' };
+  return { target, image, group: request.group ?? defaultGroupName(basename(project.root), new Date()) };
+}
+
+/** Jobs in `image`; a notebook job writes its executed notebook to `outputs/` beside the notebook. */
+function jobsOf(request: ExperimentRequest, target: Target, image: ImageRef, group: string): Job[] {
+  const jobs = planJobs(image, request.args, request.experiments);
+  if (target.kind !== 'notebook') {
+    return jobs;
+  }
+  const folder = join(request.project.root, dirname(target.path), 'outputs');
+  return jobs.map(job => ({
+    ...job,
+    output: join(folder, executedNotebookName(target.path, `${group}-${job.index}`))
+  }));
+}
+
+/** What the caller should know before the experiment runs: a notebook without a `parameters` cell. */
+export function experimentWarnings(request: ExperimentRequest): string[] {
+  const target = resolveTarget(request.project, request.target, request.cwd);
+  const hasValues = request.args.length > 0 || (request.experiments ?? []).some(flags => flags.length > 0);
+  return target.kind === 'notebook' && hasValues
+    ? parametersWarnings(join(request.project.root, target.path), target.path)
+    : [];
 }
 
 /** The jobs an experiment would run, and in which image; no engine needed. */
 export async function planExperiment(deps: AppDeps, request: ExperimentRequest): Promise<ExperimentPlan> {
-  const { project, accelerator, extras } = request;
-  const target = resolveTarget(project, request.target, request.cwd);
-  const image = await imageFor(deps, { project, mode: 'run', accelerator, extras });
-  return { target, image, jobs: planJobs(image, request.args, request.experiments) };
+  const { target, image: imageRequest, group } = resolveExperiment(request);
+  const image = await imageFor(deps, imageRequest);
+  return { target, image, jobs: jobsOf(request, target, image, group), group };
 }
 
 export interface ExperimentResult {
   image: ImageRef;
   results: JobResult[];
+  group: string;
+}
+
+export interface RunProgress extends Progress {
+  stdout: Writable;
+  stderr: Writable;
+  /** Records the run (platform local) and its jobs' states in this history. */
+  history?: History;
 }
 
 /**
  * Runs an experiment's jobs one after another in the run-mode image (built first if needed),
  * each job's output prefixed by its number. Jobs that exit non-zero are results, not errors;
  * aborting stops the running job, removes its container and rejects with a CancelledError.
+ * With a history, the run is recorded before its first job starts (image id, Dockerfile, the
+ * image's package versions) and each job's state as it changes.
  */
 export async function runExperiment(
   deps: AppDeps,
   request: ExperimentRequest,
-  options: Progress & { stdout: Writable; stderr: Writable }
+  options: RunProgress
 ): Promise<ExperimentResult> {
-  const { project, accelerator, extras } = request;
-  const target = resolveTarget(project, request.target, request.cwd);
-  const { image } = await prepareImage(deps, { project, mode: 'run', accelerator, extras, willRun: true }, options);
-  const jobs = planJobs(image, request.args, request.experiments);
-  const { stdout, stderr, signal } = options;
-  const results = await runJobs(deps.docker, jobs, { project, target, env: deps.env, io: { stdout, stderr, signal } });
-  return { image, results };
+  const { project } = request;
+  const { stdout, stderr, signal, history } = options;
+  const resolved = resolveExperiment(request);
+  const { target, image: imageRequest } = resolved;
+  // Before the build: a name in use is an error now.
+  const group = history ? groupNameFor(history, resolved.group, request.group !== undefined) : resolved.group;
+  const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
+  const jobs = jobsOf(request, target, image, group);
+  let tracker: ReturnType<typeof trackLocalRun> | undefined;
+  if (history && jobs.length > 0) {
+    const imageId = (await deps.docker.getImage(image.name).inspect()).Id;
+    const packages = history.packagesOf(imageId) ?? (await packageVersions(deps.docker, image.name, signal));
+    const records = recordLocalRun(history, {
+      group,
+      project,
+      targetText: request.target,
+      target,
+      imageId,
+      dockerfile: planFor(deps, imageRequest).dockerfile,
+      packages,
+      jobs
+    });
+    tracker = trackLocalRun(history, records);
+  }
+  try {
+    const results = await runJobs(deps.docker, jobs, {
+      project,
+      target,
+      env: deps.env,
+      io: { stdout, stderr, signal },
+      onJobStart: tracker?.onJobStart,
+      onJobEnd: tracker?.onJobEnd
+    });
+    return { image, results, group };
+  } catch (error) {
+    tracker?.settle(error);
+    throw error;
+  }
 }

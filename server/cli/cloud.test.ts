@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../testing/cli.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
+import { TRAIN_NOTEBOOK } from '../run/testing/notebook.js';
 
 interface DryJob {
   displayName: string;
@@ -12,12 +13,16 @@ interface DryJob {
   acceleratorCount: number;
   labels: Record<string, string>;
   image: string;
+  notebook?: { path: string; output: string };
 }
 
 describe('ariel cloud --dry-run', () => {
   let project: string;
   before(() => {
-    project = tempProject({ 'requirements.txt': 'six\n', 'trainer/train.py': 'print(1)\n' }, 'dryproj');
+    project = tempProject(
+      { 'requirements.txt': 'six\n', 'trainer/train.py': 'print(1)\n', 'notebooks/train.ipynb': TRAIN_NOTEBOOK },
+      'dryproj'
+    );
   });
   after(() => removeTempProjects());
 
@@ -102,5 +107,43 @@ describe('ariel cloud --dry-run', () => {
     );
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stderr, /ariel: warning: region mars-1 is not in Ariel's table/);
+  });
+
+  it('plans notebook jobs: typed parameters, the notebook and where its executed copy goes', async () => {
+    const result = await runCli(
+      [
+        'cloud',
+        'notebooks/train.ipynb',
+        '--project-id',
+        'p',
+        '--region',
+        'us-central1',
+        '--name',
+        'nbs',
+        '--output-dir',
+        'gs://bucket/runs/',
+        '--experiment-config',
+        'stdin',
+        '--dry-run',
+        '--json'
+      ],
+      { cwd: project, stdin: '{"lr": [0.1, 0.01], "augment": false}' }
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const jobs = JSON.parse(result.stdout) as DryJob[];
+    assert.deepEqual(jobs[1].args, ['--lr', '0.01', '--augment', 'False']);
+    assert.deepEqual(jobs[1].notebook, {
+      path: 'notebooks/train.ipynb',
+      output: 'gs://bucket/runs/nbs/2/train.ipynb'
+    });
+    assert.deepEqual(jobs[1].command.slice(0, 2), ['python', '-c']);
+    assert.deepEqual(jobs[1].command.slice(-2), ['notebooks/train.ipynb', 'gs://bucket/runs/nbs/2/train.ipynb']);
+
+    const noOutput = await runCli(
+      ['cloud', 'notebooks/train.ipynb', '--project-id', 'p', '--region', 'us-central1', '--dry-run'],
+      { cwd: project }
+    );
+    assert.equal(noOutput.code, 1);
+    assert.match(noOutput.stderr, /no output folder was given.*\n.*--output-dir gs:\/\//);
   });
 });

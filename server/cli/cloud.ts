@@ -1,7 +1,15 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { validateMachine } from '../cloud/catalog.js';
-import { exportJob, newRequestId, refreshStates, resubmitGroup, stopJobs, type Connect } from '../cloud/jobs.js';
+import {
+  exportJob,
+  newRequestId,
+  refreshStates,
+  resubmitGroup,
+  saveImage,
+  stopJobs,
+  type Connect
+} from '../cloud/jobs.js';
 import { checkGroupName, defaultGroupName, parseLabels } from '../cloud/labels.js';
 import { packageVersions } from '../cloud/packages.js';
 import {
@@ -24,8 +32,9 @@ import { loadExperimentArgs } from '../experiments/load.js';
 import { History, type JobRecord } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { planJobs } from '../run/jobs.js';
+import { checkNotebookArgs, jobArgsFor, parametersWarnings } from '../run/notebook.js';
 import { resolveTarget } from '../run/target.js';
-import { buildProgress } from './progress.js';
+import { buildProgress, pushProgress } from './progress.js';
 
 interface CloudOptions {
   projectId: string;
@@ -113,8 +122,10 @@ function checkComplete(result: SubmitResult, group: string, signal: AbortSignal)
 }
 
 function jobView(job: JobRecord): Record<string, unknown> {
+  const spec = job.spec as { machineType?: string; output?: string; notebook?: { output: string } };
   return {
     group: job.group,
+    platform: spec.machineType ? 'vertex' : 'local',
     experiment: job.experiment,
     attempt: job.attempt,
     id: job.id,
@@ -124,6 +135,7 @@ function jobView(job: JobRecord): Record<string, unknown> {
     args: job.args,
     image: (job.spec as unknown as CloudJob).image,
     error: job.error,
+    output: spec.output ?? spec.notebook?.output,
     console: job.remoteName ? consoleUrl(job.remoteName) : undefined,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt
@@ -136,7 +148,7 @@ function printJobs(jobs: JobRecord[], json: boolean | undefined): void {
     return;
   }
   for (const job of jobs) {
-    const name = job.remoteName ?? '-';
+    const name = job.remoteName ?? ((job.spec as { machineType?: string }).machineType ? '-' : 'local');
     process.stdout.write(
       `${job.group}  #${job.experiment}${job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}  ${job.state.replace(/^JOB_STATE_/, '')}  ${name}  ${job.args.join(' ')}${job.error ? `\n    ${job.error}` : ''}\n`
     );
@@ -171,18 +183,25 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
   const labels = parseLabels(options.label ?? []);
   warn([...machine.warnings, ...labels.warnings]);
   const group = options.name ? checkGroupName(options.name) : defaultGroupName(basename(project.root), new Date());
+  const resolved = resolveTarget(project, target, process.cwd());
   const imagePlan = planImage(project, {
     mode: 'cloud',
     accelerator: machine.spec.acceleratorType ? 'gpu' : 'cpu',
-    extras: options.extras
+    extras: options.extras,
+    notebookRunner: resolved.kind === 'notebook'
   });
-  const resolved = resolveTarget(project, target, process.cwd());
   warn(project.warnings);
   let experiments: string[][] | undefined;
   if (options.experimentConfig !== undefined) {
     const loaded = await loadExperimentArgs(options.experimentConfig, { maxJobs: options.maxJobs });
     warn(loaded.warnings);
-    experiments = loaded.jobs;
+    experiments = jobArgsFor(target, loaded);
+  }
+  if (resolved.kind === 'notebook') {
+    checkNotebookArgs(args);
+    if (args.length > 0 || experiments?.some(flags => flags.length > 0)) {
+      warn(parametersWarnings(join(project.root, resolved.path), resolved.path));
+    }
   }
   const docker = connectDocker();
   const builds = new BuildService(docker);
@@ -192,7 +211,7 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     localImage,
     options.imageRepository ?? defaultRepository(options.projectId, options.region)
   );
-  const plan = (image: string) =>
+  const plan = (image: string): CloudJob[] =>
     planCloudJobs(planJobs(local, args, experiments), {
       group,
       projectName: basename(project.root),
@@ -204,15 +223,22 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
       outputDirectory: options.outputDir
     });
 
+  // Planned now, so that a spec error comes before anything is built or pushed.
+  const planned = plan(remote);
   if (options.dryRun) {
-    const jobs = plan(remote);
+    const jobs = planned;
+    // A notebook's command carries the runner's source: the notebook and its output say more.
+    const what = (j: CloudJob) =>
+      j.notebook
+        ? `${[j.notebook.path, ...j.args].join(' ')} → ${j.notebook.output}`
+        : [...j.command, ...j.args].join(' ');
     process.stdout.write(
       options.json
         ? `${JSON.stringify(jobs, null, 2)}\n`
         : jobs
             .map(
               j =>
-                `${j.displayName}: ${[...j.command, ...j.args].join(' ')} on ${j.machineType}${j.acceleratorType ? ` + ${j.acceleratorCount} × ${j.acceleratorType}` : ''}\n`
+                `${j.displayName}: ${what(j)} on ${j.machineType}${j.acceleratorType ? ` + ${j.acceleratorCount} × ${j.acceleratorType}` : ''}\n`
             )
             .join('')
     );
@@ -243,10 +269,17 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     }
     const packages = await packageVersions(docker, localImage, signal);
     process.stderr.write(`Pushing ${remote}\n`);
-    const digest = await pushImage(docker, localImage, remote, {
-      auth: await registryAuth(registryHost(remote)),
-      signal
-    });
+    const pushing = await pushProgress();
+    let digest: string;
+    try {
+      digest = await pushImage(docker, localImage, remote, {
+        auth: await registryAuth(registryHost(remote)),
+        signal,
+        onEvent: pushing.listener
+      });
+    } finally {
+      pushing.stop();
+    }
     const image = imageByDigest(remote, digest);
     process.stderr.write(`Pushed ${image}\n`);
     const jobs = plan(image);
@@ -302,8 +335,8 @@ export function registerCloudCommands(program: Command): void {
   program
     .command('cloud')
     .description('build the cloud image, push it and submit one Vertex AI custom job per experiment')
-    .argument('<target>', 'module (trainer.train) or script path (trainer/train.py)')
-    .argument('[args...]', 'arguments after -- are passed to every job first')
+    .argument('<target>', 'module (trainer.train), script path (trainer/train.py) or notebook (notebooks/x.ipynb)')
+    .argument('[args...]', 'arguments after -- are passed to every job first (a notebook: --name value parameters)')
     .requiredOption('--project-id <id>', 'Google Cloud project')
     .requiredOption('--region <region>', 'Vertex AI region, e.g. us-central1')
     .option('--project <dir>', 'project folder (default: found from the working directory)')
@@ -317,7 +350,10 @@ export function registerCloudCommands(program: Command): void {
     .option('--label <key=value>', 'a label on every job (repeatable); sanitised to Vertex AI rules', repeat)
     .option('--name <name>', 'job group name; jobs are NAME-1, NAME-2, … (default: project and time)')
     .option('--service-account <email>', 'service account the jobs run as')
-    .option('--output-dir <gs://…>', "folder for the jobs' outputs (each job gets NAME/INDEX below it)")
+    .option(
+      '--output-dir <gs://…>',
+      "folder for the jobs' outputs (each job gets NAME/INDEX below it); a notebook job's executed notebook goes there"
+    )
     .option('--image-repository <repo>', 'push here instead of REGION-docker.pkg.dev/PROJECT/ariel')
     .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
     .option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs (default 10000)', positiveInt)
@@ -393,7 +429,22 @@ export function registerCloudCommands(program: Command): void {
     .argument('<dir>', 'folder to write')
     .action(async (job: string, dir: string) => {
       await withHistory(async history => {
-        for (const file of exportJob(history, job, dir)) {
+        const files = exportJob(history, job, dir);
+        const group = history.requireGroup(history.findJob(job)!.group);
+        if (group.platform === 'local') {
+          // In no registry: the folder carries the image itself.
+          process.stderr.write(`Saving image ${group.image} (${group.imageDigest}) to ${dir}/image.tar\n`);
+          try {
+            files.push(await saveImage(connectDocker(), group.imageDigest, dir));
+          } catch (error) {
+            throw new ArielError(
+              'not-found',
+              `The image of job ${job} (${group.imageDigest}) is not on this Docker engine any more: ${(error as Error).message}`,
+              `The other files are in ${dir}; build the image again from its Dockerfile to run the job.`
+            );
+          }
+        }
+        for (const file of files) {
           process.stdout.write(`${dir}/${file}\n`);
         }
       });

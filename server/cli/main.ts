@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ArielError, CancelledError } from '../errors.js';
 import {
   createAppDeps,
+  experimentWarnings,
   openShell,
   planExperiment,
   planFor,
@@ -14,7 +15,10 @@ import {
 } from '../app/index.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { DEFAULT_MAX_JOBS } from '../experiments/expand.js';
-import { loadExperimentArgs } from '../experiments/load.js';
+import { loadExperimentArgs, type LoadedExperiments } from '../experiments/load.js';
+import { checkGroupName } from '../cloud/labels.js';
+import { History } from '../history/store.js';
+import { jobArgsFor } from '../run/notebook.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { registerImageCommands } from './images.js';
@@ -151,16 +155,29 @@ function maxJobsOption(): Option {
 }
 
 /** The jobs of an experiment config, its warnings printed. */
-async function experimentJobs(file: string, maxJobs: number): Promise<string[][]> {
+async function experimentJobs(file: string, maxJobs: number): Promise<LoadedExperiments> {
   try {
-    const { jobs, warnings } = await loadExperimentArgs(file, { maxJobs });
-    warn(warnings);
-    return jobs;
+    const loaded = await loadExperimentArgs(file, { maxJobs });
+    warn(loaded.warnings);
+    return loaded;
   } catch (error) {
     if (error instanceof ArielError && error.code === 'too-many-jobs') {
       throw new ArielError(error.code, error.message, 'Shorten its lists, or pass --max-jobs N to allow up to N jobs.');
     }
     throw error;
+  }
+}
+
+/**
+ * The job history, where local runs are recorded too; a run goes on without it (with a warning)
+ * when it cannot be opened, e.g. where the native SQLite module is missing.
+ */
+async function openHistory(): Promise<History | undefined> {
+  try {
+    return await History.open();
+  } catch (error) {
+    warn([`this run is not recorded in the job history: ${(error as Error).message}`]);
+    return undefined;
   }
 }
 
@@ -199,10 +216,11 @@ function createProgram(signal: AbortSignal): Command {
   imageOptions(
     program
       .command('run')
-      .description('run a module or script in the run-mode image, one container per experiment')
-      .argument('<target>', 'module (trainer.train) or script path (trainer/train.py)')
-      .argument('[args...]', 'arguments after -- are passed to every job first')
+      .description('run a module, script or notebook in the run-mode image, one container per experiment')
+      .argument('<target>', 'module (trainer.train), script path (trainer/train.py) or notebook (notebooks/x.ipynb)')
+      .argument('[args...]', 'arguments after -- are passed to every job first (a notebook: --name value parameters)')
       .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
+      .option('--name <name>', 'name of the run in the history; jobs are NAME-1, NAME-2, … (default: project and time)')
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
       .addOption(maxJobsOption())
@@ -210,20 +228,30 @@ function createProgram(signal: AbortSignal): Command {
     async (
       target: string,
       args: string[],
-      options: ImageOptions & { experimentConfig?: string; dryRun?: boolean; json?: boolean; maxJobs: number }
+      options: ImageOptions & {
+        experimentConfig?: string;
+        name?: string;
+        dryRun?: boolean;
+        json?: boolean;
+        maxJobs: number;
+      }
     ) => {
       const request = imageRequest('run', options);
       const experiments =
         options.experimentConfig === undefined
           ? undefined
-          : await experimentJobs(options.experimentConfig, options.maxJobs);
-      const experiment = { ...request, target, cwd: process.cwd(), args, experiments };
+          : jobArgsFor(target, await experimentJobs(options.experimentConfig, options.maxJobs));
+      const group = options.name === undefined ? undefined : checkGroupName(options.name);
+      const experiment = { ...request, target, cwd: process.cwd(), args, experiments, group };
+      warn(experimentWarnings(experiment));
       if (options.dryRun) {
         const { jobs } = await planExperiment(deps, experiment);
         process.stdout.write(
           options.json
             ? `${JSON.stringify(jobs, null, 2)}\n`
-            : jobs.map(j => `job ${j.index}: ${[target, ...j.args].join(' ')}\n`).join('')
+            : jobs
+                .map(j => `job ${j.index}: ${[target, ...j.args].join(' ')}${j.output ? ` → ${j.output}` : ''}\n`)
+                .join('')
         );
         return;
       }
@@ -234,12 +262,15 @@ function createProgram(signal: AbortSignal): Command {
       }
       const logs = options.json ? process.stderr : process.stdout;
       let results;
+      const history = await openHistory();
       try {
         ({ results } = await withProgress(signal, progress =>
-          runExperiment(deps, experiment, { ...progress, stdout: logs, stderr: process.stderr })
+          runExperiment(deps, experiment, { ...progress, stdout: logs, stderr: process.stderr, history })
         ));
       } catch (error) {
         throw inCliWords(error, 'run', request);
+      } finally {
+        history?.close();
       }
       if (options.json) {
         process.stdout.write(
@@ -249,6 +280,9 @@ function createProgram(signal: AbortSignal): Command {
             2
           )}\n`
         );
+      }
+      for (const { job } of results.filter(r => r.job.output)) {
+        process.stderr.write(`Job ${job.index}: executed notebook ${job.output}\n`);
       }
       const failed = results.filter(r => r.exitCode !== 0);
       if (failed.length > 0) {
@@ -281,7 +315,7 @@ function createProgram(signal: AbortSignal): Command {
     .argument('<file>', 'experiment config (JSON), or "stdin"')
     .addOption(maxJobsOption())
     .action(async (file: string, options: { maxJobs: number }) => {
-      process.stdout.write(`${JSON.stringify(await experimentJobs(file, options.maxJobs))}\n`);
+      process.stdout.write(`${JSON.stringify((await experimentJobs(file, options.maxJobs)).jobs)}\n`);
     });
 
   registerImageCommands(program, deps);

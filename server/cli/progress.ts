@@ -1,4 +1,5 @@
 import { describeEvent, type AppEvent, type AppListener } from '../app/index.js';
+import { describePush, layerDone, type PushEvent } from '../cloud/registry.js';
 
 export interface ProgressDisplay {
   listener: AppListener;
@@ -44,6 +45,42 @@ export async function buildProgress(stream: NodeJS.WriteStream = process.stderr)
     stop: () => {
       if (spinner.isSpinning) {
         spinner.stop();
+      }
+    }
+  };
+}
+
+/**
+ * Push progress for a terminal: one line that follows every layer on a TTY, a line per layer as
+ * it reaches the registry otherwise; on stderr.
+ */
+export async function pushProgress(stream: NodeJS.WriteStream = process.stderr): Promise<{
+  listener: (event: PushEvent) => void;
+  stop(): void;
+}> {
+  const layers = new Map<string, PushEvent>();
+  if (!stream.isTTY) {
+    return {
+      listener: event => {
+        const before = layers.get(event.layer);
+        layers.set(event.layer, event);
+        if (layerDone(event) && !(before && layerDone(before))) {
+          stream.write(`  layer ${event.layer}: ${event.status}\n`);
+        }
+      },
+      stop: () => undefined
+    };
+  }
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream, text: 'Pushing' }).start();
+  return {
+    listener: event => {
+      layers.set(event.layer, event);
+      spinner.text = describePush(layers);
+    },
+    stop: () => {
+      if (spinner.isSpinning) {
+        spinner.stopAndPersist({ text: describePush(layers) });
       }
     }
   };

@@ -40,7 +40,13 @@ describe('requirements.txt with includes, and a .dockerignore that excludes them
     assert.match(run.stdout, /six \d+\./);
 
     writeFiles(root, { 'reqs/base.txt': 'six\n# pinned later\n' });
-    const second = lastLine(await runCli(['build', '--mode', 'run'], { cwd: root }));
+    const rebuilt = await runCli(['build', '--mode', 'run'], { cwd: root });
+    const second = lastLine(rebuilt);
     assert.notEqual(second, first, 'editing an included requirements file did not give a new image');
+    assert.ok(rebuilt.stderr.includes(`Built ${second}`), `the edited project was not built:\n${rebuilt.stderr}`);
+    // The new image is there, and the next run uses it.
+    const again = await runCli(['run', 'main.py'], { cwd: root });
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(again.stderr.includes(`Image is up to date: ${second}`), again.stderr);
   });
 });

@@ -4,7 +4,7 @@
  * Vertex AI client in the JobService emulator, which runs them from the registry.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { VertexEmulator } from './testing/emulator.js';
 import { TestRegistry } from './testing/registry.js';
+import { executedCells, TRAIN_NOTEBOOK } from '../run/testing/notebook.js';
 
 interface JobView {
   group: string;
@@ -37,8 +38,10 @@ sys.exit(3 if "--fail" in args else 0)
 describe('ariel cloud', () => {
   const docker = new Docker();
   const registry = new TestRegistry();
-  const emulator = new VertexEmulator({ docker });
   const dataDir = mkdtempSync(join(tmpdir(), 'ariel-data-'));
+  // Cloud Storage as the jobs' containers see it (/gcs), on the host.
+  const gcsRoot = join(dataDir, 'gcs');
+  const emulator = new VertexEmulator({ docker, gcsRoot });
   let project: string;
   let env: Record<string, string>;
   let repository: string;
@@ -70,7 +73,13 @@ describe('ariel cloud', () => {
     await emulator.start();
     repository = `${registry.host}/ariel-test`;
     project = tempProject(
-      { 'requirements.txt': 'six\n', '.ariel.json': '{}\n', 'trainer/__init__.py': '', 'trainer/train.py': TRAIN },
+      {
+        'requirements.txt': 'six\n',
+        '.ariel.json': '{}\n',
+        'trainer/__init__.py': '',
+        'trainer/train.py': TRAIN,
+        'notebooks/train.ipynb': TRAIN_NOTEBOOK
+      },
       'cloudproj'
     );
     env = { ARIEL_VERTEX_ENDPOINT: emulator.endpoint, ARIEL_DATA_DIR: dataDir };
@@ -173,6 +182,33 @@ describe('ariel cloud', () => {
     assert.match(readFileSync(join(out, 'Dockerfile'), 'utf8'), /COPY --chown=.* \. \/app/);
     assert.match(readFileSync(join(out, 'requirements.lock.txt'), 'utf8'), /^six==/m);
     assert.ok(existsSync(join(out, 'run.sh')));
+  });
+
+  it('executes a notebook job and keeps the executed notebook, values injected, in its output folder', async () => {
+    mkdirSync(gcsRoot, { recursive: true });
+    const args = submitArgs(
+      'nbjobs',
+      '--experiment-config',
+      'stdin',
+      '--output-dir',
+      'gs://bucket/runs',
+      '--',
+      '--epochs',
+      '3'
+    );
+    args[1] = 'notebooks/train.ipynb';
+    const result = await cli(args, '{"lr": [0.5], "model": ["cnn"]}');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /layer [0-9a-f]{12}: (Pushed|Layer already exists|Mounted from)/);
+    const [job] = groupJobs('nbjobs');
+    const done = await emulator.finished(job.name);
+    assert.equal(done.state, 'JOB_STATE_SUCCEEDED', done.output);
+    const cells = executedCells(readFileSync(join(gcsRoot, 'bucket', 'runs', 'nbjobs', '1', 'train.ipynb'), 'utf8'));
+    assert.deepEqual(cells[1].tags, ['injected-parameters']);
+    assert.match(cells[1].source, /^epochs = 3\nlr = 0\.5\nmodel = 'cnn'$/m);
+    assert.equal(cells[2].text, "RESULT 0.5 'cnn' True 3 /app/notebooks\n");
+    const [recorded] = await status('nbjobs');
+    assert.equal(recorded.state, 'JOB_STATE_SUCCEEDED');
   });
 
   it('cancels running jobs with ariel stop', async () => {

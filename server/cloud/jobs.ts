@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type Docker from 'dockerode';
 import { ArielError } from '../errors.js';
 import {
   FINAL_STATES,
@@ -56,6 +58,22 @@ function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecor
   return result;
 }
 
+/** Local jobs whose `ariel run` died (kill -9, a crash) without recording their end. */
+function settleLocal(history: History, unfinished: JobRecord[]): void {
+  const platforms = new Map<string, string>();
+  const platformOf = (name: string) =>
+    platforms.get(name) ?? platforms.set(name, history.requireGroup(name).platform).get(name)!;
+  history.updateMany(
+    unfinished
+      .filter(job => platformOf(job.group) === 'local' && ownerGone(job.owner))
+      .map(job => ({
+        id: job.id,
+        state: job.state === 'JOB_STATE_RUNNING' ? 'JOB_STATE_FAILED' : NOT_SUBMITTED,
+        error: 'The ariel run that ran it ended before recording how the job ended.'
+      }))
+  );
+}
+
 /**
  * Asks Vertex AI for the state of every unfinished job and records it: one list call per group
  * (by its ariel_group label), whatever its size. A job left SUBMITTING by a submission that died
@@ -64,6 +82,7 @@ function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecor
  */
 export async function refreshStates(history: History, connect: Connect, group?: string): Promise<string[]> {
   const unfinished = history.jobs({ group }).filter(job => !FINAL_STATES.has(job.state));
+  settleLocal(history, unfinished);
   const warnings: string[] = [];
   const clients = new Map<string, JobApi>();
   try {
@@ -181,9 +200,14 @@ export async function resubmitGroup(
   }
 }
 
+/** Inside a re-run from an exported folder: where its `output/` folder is mounted. */
+const RERUN_OUTPUT = '/ariel-output';
+
 /**
  * Writes what a result needs to be published and run again from the folder alone: the Dockerfile,
  * the image by digest, the command and args, the package versions, and a script that runs it.
+ * A local job's image is in no registry: `run.sh` loads it from `image.tar` when the engine lacks
+ * it (see saveImage). A notebook job run again writes its executed notebook to `output/`.
  */
 export function exportJob(history: History, reference: string, dir: string): string[] {
   const job = history.findJob(reference);
@@ -191,11 +215,16 @@ export function exportJob(history: History, reference: string, dir: string): str
     throw new ArielError('history-not-found', `No job ${reference}.`, 'List jobs with: ariel status');
   }
   const group = history.requireGroup(job.group);
-  const spec = job.spec as unknown as CloudJob;
+  const spec = job.spec as unknown as CloudJob & { output?: string };
+  const local = group.platform === 'local';
+  // A local image is known by its id; a cloud one by its registry digest.
+  const image = local ? group.imageDigest : group.image;
+  const output = spec.notebook?.output ?? spec.output;
+  const command = output ? [...spec.command.slice(0, -1), `${RERUN_OUTPUT}/${output.split('/').pop()}`] : spec.command;
   const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
   const files: Record<string, string> = {
     Dockerfile: group.dockerfile,
-    'image.txt': `${group.image}\n`,
+    'image.txt': `${image}\n`,
     'job.json': `${JSON.stringify(
       {
         group: group.name,
@@ -221,7 +250,10 @@ export function exportJob(history: History, reference: string, dir: string): str
       '#!/bin/sh',
       `# Runs job ${group.name}-${job.experiment} again in the exact image it ran in.`,
       'set -e',
-      `exec docker run --rm ${quote(group.image)} ${[...spec.command, ...job.args].map(quote).join(' ')} "$@"`,
+      'here=$(cd "$(dirname "$0")" && pwd)',
+      ...(local ? [`docker image inspect ${quote(image)} >/dev/null 2>&1 || docker load -i "$here/image.tar"`] : []),
+      ...(output ? ['mkdir -p "$here/output"'] : []),
+      `exec docker run --rm ${output ? `-v "$here/output:${RERUN_OUTPUT}" ` : ''}${quote(image)} ${[...command, ...job.args].map(quote).join(' ')} "$@"`,
       ''
     ].join('\n')
   };
@@ -230,4 +262,15 @@ export function exportJob(history: History, reference: string, dir: string): str
     writeFileSync(join(dir, name), content, { mode: name === 'run.sh' ? 0o755 : 0o644 });
   }
   return Object.keys(files);
+}
+
+/**
+ * Saves a local job's image (`docker save`) as `image.tar` in an exported folder, so that the
+ * folder alone runs the job again on any engine. Resolves to the file's name.
+ */
+export async function saveImage(docker: Docker, imageId: string, dir: string, signal?: AbortSignal): Promise<string> {
+  const file = join(dir, 'image.tar');
+  const stream = (await docker.getImage(imageId).get()) as NodeJS.ReadableStream;
+  await pipeline(stream, createWriteStream(file), { signal });
+  return 'image.tar';
 }

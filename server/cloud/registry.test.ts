@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultRepository, imageByDigest, registryAuth, registryHost, remoteImage } from './registry.js';
+import {
+  defaultRepository,
+  describePush,
+  imageByDigest,
+  registryAuth,
+  registryHost,
+  remoteImage,
+  type PushEvent
+} from './registry.js';
 
 describe('registry references and credentials', () => {
   it('names images in Artifact Registry or another repository, and by digest', () => {
@@ -44,5 +52,17 @@ describe('registry references and credentials', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('sums up a push from the latest event of each layer', () => {
+    const layers = new Map<string, PushEvent>();
+    const push = (layer: string, status: string, current?: number, total?: number) =>
+      layers.set(layer, { type: 'push', layer, status, current, total });
+    push('a', 'Waiting');
+    push('b', 'Pushing', 1_000_000, 4_000_000);
+    push('c', 'Layer already exists');
+    push('d', 'Pushed');
+    push('e', 'Mounted from team/other');
+    assert.equal(describePush(layers), 'Pushing 5 layers: 3 done, 1 uploading (1.0 of 4.0 MB), 1 waiting');
   });
 });

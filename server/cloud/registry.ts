@@ -106,7 +106,32 @@ function credentialHelper(helper: string, host: string): Promise<AuthConfig | un
   });
 }
 
-export type PushEvent = { type: 'push'; layer: string; status: string };
+/** One layer's progress while an image is pushed; `current` and `total` are bytes while it uploads. */
+export type PushEvent = { type: 'push'; layer: string; status: string; current?: number; total?: number };
+
+/** Statuses after which a layer is in the registry. */
+const LAYER_DONE = /^(Pushed|Layer already exists|Mounted from)/;
+
+export function layerDone(event: PushEvent): boolean {
+  return LAYER_DONE.test(event.status);
+}
+
+/** One line on a push so far, from each layer's latest event: what a terminal or the sidebar shows. */
+export function describePush(layers: Map<string, PushEvent>): string {
+  const all = [...layers.values()];
+  const done = all.filter(layerDone);
+  const uploading = all.filter(event => event.status === 'Pushing' && event.total);
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  const sent = uploading.reduce((sum, event) => sum + (event.current ?? 0), 0);
+  const total = uploading.reduce((sum, event) => sum + (event.total ?? 0), 0);
+  return [
+    `Pushing ${all.length} layers: ${done.length} done`,
+    ...(uploading.length ? [`${uploading.length} uploading (${mb(sent)} of ${mb(total)} MB)`] : []),
+    ...(all.length - done.length - uploading.length > 0
+      ? [`${all.length - done.length - uploading.length} waiting`]
+      : [])
+  ].join(', ');
+}
 
 /**
  * Tags the final image as `remote` and pushes it (only it: build stages are never tagged,
@@ -145,13 +170,20 @@ export async function pushImage(
     docker.modem.followProgress(
       stream,
       (error: Error | null) => (error ? reject(fail(error.message)) : resolve()),
-      (message: { status?: string; id?: string; error?: string; aux?: { Digest?: string } }) => {
+      (message: {
+        status?: string;
+        id?: string;
+        error?: string;
+        aux?: { Digest?: string };
+        progressDetail?: { current?: number; total?: number };
+      }) => {
         if (message.error) {
           reject(fail(message.error));
         } else if (message.aux?.Digest) {
           digest = message.aux.Digest;
-        } else if (message.id && message.status) {
-          options.onEvent?.({ type: 'push', layer: message.id, status: message.status });
+        } else if (message.id && message.status && message.status !== 'Preparing') {
+          const { current, total } = message.progressDetail ?? {};
+          options.onEvent?.({ type: 'push', layer: message.id, status: message.status, current, total });
         }
       }
     );

@@ -1,3 +1,4 @@
+import { ArielError } from '../errors.js';
 import type { Job } from '../run/jobs.js';
 import { targetCommand, type Target } from '../run/target.js';
 import type { MachineSpec } from './catalog.js';
@@ -19,6 +20,8 @@ export interface CloudJob {
   serviceAccount: string | null;
   /** gs:// folder for the job's outputs (Vertex AI sets AIP_MODEL_DIR etc. from it). */
   outputDirectory: string | null;
+  /** A notebook job: the notebook it executes and where the executed notebook goes. */
+  notebook?: { path: string; output: string };
 }
 
 export interface CloudJobOptions {
@@ -35,10 +38,37 @@ export interface CloudJobOptions {
 
 /** Vertex AI jobs for the jobs `ariel run` would run, one per expanded experiment. */
 export function planCloudJobs(jobs: Pick<Job, 'index' | 'args'>[], options: CloudJobOptions): CloudJob[] {
-  return jobs.map(job => ({
+  const { target } = options;
+  if (target.kind === 'notebook' && !options.outputDirectory) {
+    throw new ArielError(
+      'cloud-spec-invalid',
+      `A notebook job keeps the executed notebook in its output folder, and no output folder was given for ${target.path}.`,
+      'Give a Cloud Storage folder, e.g. --output-dir gs://my-bucket/ariel (each job writes NAME/INDEX/ below it).'
+    );
+  }
+  return jobs.map(job => {
+    const outputDirectory = options.outputDirectory
+      ? `${options.outputDirectory.replace(/\/+$/, '')}/${options.group}/${job.index}`
+      : null;
+    // Within the job's output folder, the executed notebook keeps its name.
+    const notebook =
+      target.kind === 'notebook' && outputDirectory
+        ? { path: target.path, output: `${outputDirectory}/${target.path.split('/').pop()}` }
+        : undefined;
+    return cloudJob(job, options, outputDirectory, notebook);
+  });
+}
+
+function cloudJob(
+  job: Pick<Job, 'index' | 'args'>,
+  options: CloudJobOptions,
+  outputDirectory: string | null,
+  notebook: CloudJob['notebook']
+): CloudJob {
+  return {
     index: job.index,
     displayName: `${options.group}-${job.index}`,
-    command: targetCommand(options.target),
+    command: targetCommand(options.target, notebook?.output),
     args: job.args,
     image: options.image,
     machineType: options.machine.machineType,
@@ -51,10 +81,9 @@ export function planCloudJobs(jobs: Pick<Job, 'index' | 'args'>[], options: Clou
       [ARIEL_LABELS.experiment]: String(job.index)
     },
     serviceAccount: options.serviceAccount ?? null,
-    outputDirectory: options.outputDirectory
-      ? `${options.outputDirectory.replace(/\/+$/, '')}/${options.group}/${job.index}`
-      : null
-  }));
+    outputDirectory,
+    ...(notebook ? { notebook } : {})
+  };
 }
 
 /** The CustomJob message for `JobServiceClient.createCustomJob`, tagged with its request label. */

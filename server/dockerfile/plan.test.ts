@@ -65,8 +65,8 @@ describe('planImage', () => {
     };
     const p = plan(REQUIREMENTS, { env });
     assert.deepEqual(p.buildArgs, {
-      PIP_INDEX_URL: 'http://127.0.0.1:9999/simple',
-      PIP_EXTRA_INDEX_URL: 'http://a.example/simple http://b.example/simple'
+      FTP_PROXY: 'http://127.0.0.1:9999/simple',
+      ftp_proxy: 'http://a.example/simple http://b.example/simple'
     });
     assert.equal(p.network, 'host');
     assert.deepEqual(p.spec.pipIndex, { index: true, extraIndex: true });
@@ -79,8 +79,8 @@ describe('planImage', () => {
     };
     const q = plan(configured, { env });
     assert.deepEqual(q.buildArgs, {
-      PIP_INDEX_URL: 'https://team.example/simple',
-      PIP_EXTRA_INDEX_URL: 'https://x.example/simple https://y.example/simple'
+      FTP_PROXY: 'https://team.example/simple',
+      ftp_proxy: 'https://x.example/simple https://y.example/simple'
     });
     assert.equal(q.network, 'bridge');
   });
@@ -96,14 +96,14 @@ describe('planImage', () => {
     };
     const fromUser = plan(REQUIREMENTS, { env, userConfig });
     assert.deepEqual(fromUser.buildArgs, {
-      PIP_INDEX_URL: 'https://u:pw@user.example/simple',
-      PIP_EXTRA_INDEX_URL: 'http://machine-extra.example/simple'
+      FTP_PROXY: 'https://u:pw@user.example/simple',
+      ftp_proxy: 'http://machine-extra.example/simple'
     });
     assert.equal(fromUser.network, 'host');
     assert.deepEqual(fromUser.project.warnings, []);
 
     const project = { ...REQUIREMENTS, '.ariel.json': '{ "build": { "pip_index_url": "https://p.example/simple" } }' };
-    assert.equal(plan(project, { env, userConfig }).buildArgs.PIP_INDEX_URL, 'https://p.example/simple');
+    assert.equal(plan(project, { env, userConfig }).buildArgs.FTP_PROXY, 'https://p.example/simple');
   });
 
   it('refuses ARIEL_* values that cannot be what they name, naming the variable', () => {
@@ -168,7 +168,7 @@ describe('planImage', () => {
     };
     const p = plan(files, { extras: ['docs', 'dev'] });
     assert.deepEqual(p.spec.dependencies.package, { kind: 'source', files: ['setup.py'], extras: ['dev', 'docs'] });
-    assert.ok(p.dockerfile.includes('RUN ["pip", "install", ".[dev,docs]"]'), p.dockerfile);
+    assert.ok(p.dockerfile.includes('RUN ["pip", "install", "/tmp/ariel/package[dev,docs]"]'), p.dockerfile);
   });
 
   it('names the image after the project folder', () => {

@@ -5,7 +5,7 @@ import { detectDependencies } from '../project/dependencies.js';
 import { imageNameOf, type Project } from '../project/project.js';
 import { loadUserConfig, type UserConfig } from '../project/user-config.js';
 import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from '../project/values.js';
-import { renderDockerfile, type ImageSpec, type Mode } from './generate.js';
+import { INDEX_BUILD_ARGS, renderDockerfile, type ImageSpec, type Mode } from './generate.js';
 
 /** Public images a user would pick; projects override them with `base_image`. */
 export const DEFAULT_BASE_IMAGES: Record<Accelerator, string> = {
@@ -23,6 +23,8 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
   /** The per-user config; read from its file (see user-config.ts) when not given. */
   userConfig?: UserConfig;
+  /** A run or cloud image for notebook jobs (see ImageSpec.notebookRunner). */
+  notebookRunner?: boolean;
 }
 
 /** Everything needed to build one image: the Dockerfile and how to build it. */
@@ -71,14 +73,15 @@ export function planImage(project: Project, options: PlanOptions): ImagePlan {
       accelerator,
       extras: [...new Set([...config.extras, ...(options.extras ?? [])])]
     }),
-    pipIndex: { index: pipIndexUrl !== undefined, extraIndex: extraIndexUrls.length > 0 }
+    pipIndex: { index: pipIndexUrl !== undefined, extraIndex: extraIndexUrls.length > 0 },
+    ...(options.notebookRunner ? { notebookRunner: true } : {})
   };
   const buildArgs: Record<string, string> = {};
   if (pipIndexUrl) {
-    buildArgs.PIP_INDEX_URL = pipIndexUrl;
+    buildArgs[INDEX_BUILD_ARGS.index] = pipIndexUrl;
   }
   if (extraIndexUrls.length > 0) {
-    buildArgs.PIP_EXTRA_INDEX_URL = extraIndexUrls.join(' ');
+    buildArgs[INDEX_BUILD_ARGS.extraIndex] = extraIndexUrls.join(' ');
   }
   return {
     project,

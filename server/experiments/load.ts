@@ -1,11 +1,13 @@
 import { ArielError } from '../errors.js';
 import { parseJsoncExact } from '../project/jsonc.js';
 import { readTextFile, readTextStream } from '../project/read.js';
-import { expandExperiments, experimentArgs } from './expand.js';
+import { expandExperiments, experimentArgs, type Experiment } from './expand.js';
 
 export interface LoadedExperiments {
   /** One argument list per job. */
   jobs: string[][];
+  /** The same jobs' keys and values, with their types (for notebook parameters). */
+  experiments: Experiment[];
   /** Problems that do not stop the expansion (duplicate keys), one line each. */
   warnings: string[];
 }
@@ -29,5 +31,6 @@ export async function loadExperimentArgs(file: string, options: { maxJobs?: numb
     hashComments: true,
     code: 'experiment-config-invalid'
   });
-  return { jobs: expandExperiments(value, { where: name, maxJobs: options.maxJobs }).map(experimentArgs), warnings };
+  const experiments = expandExperiments(value, { where: name, maxJobs: options.maxJobs });
+  return { jobs: experiments.map(experimentArgs), experiments, warnings };
 }

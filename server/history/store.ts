@@ -329,6 +329,14 @@ export class History {
     return rows.map(jobOf);
   }
 
+  /** The package versions recorded for an image (by digest or id) before, so they need not be read again. */
+  packagesOf(imageDigest: string): Record<string, string> | undefined {
+    const row = this.db
+      .prepare('SELECT packages FROM groups WHERE image_digest = ? ORDER BY created_at DESC LIMIT 1')
+      .get(imageDigest) as { packages: string } | undefined;
+    return row ? (JSON.parse(row.packages) as Record<string, string>) : undefined;
+  }
+
   groups(): GroupRecord[] {
     return (this.db.prepare('SELECT name FROM groups ORDER BY created_at').all() as { name: string }[]).map(r =>
       this.group(r.name)!

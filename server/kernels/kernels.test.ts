@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  installArielKernels,
-  interruptSleep,
-  JUPYTER_ENV,
-  JupyterServer,
-  type KernelClient
-} from '../testing/jupyter.js';
+import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
 import { eventually } from '../testing/eventually.js';
-import { testUser } from '../testing/cli.js';
 import { GpuEngine } from '../testing/gpuEngine.js';
 import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
 import { containersOf, engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
@@ -252,56 +245,6 @@ for (const path of ['companion', 'launcher'] as const) {
     });
   });
 }
-
-describe('a container kernel of a non-root host user', () => {
-  const user = testUser();
-  // The Jupyter environment's Python may live where only root can reach it (e.g. under /root).
-  const jupyterUsable =
-    !!user && spawnSync('runuser', ['-u', user.name, '--', join(JUPYTER_ENV, 'bin', 'python'), '-c', '']).status === 0;
-  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-owner-'));
-  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
-  let server: JupyterServer | undefined;
-
-  after(async () => {
-    await server?.stop();
-    await eventually(() => containersOf('kernel', root).length === 0, 'kernel containers to be removed');
-    removeImagesOf(root);
-    rmSync(root, { recursive: true, force: true });
-    rmSync(prefix, { recursive: true, force: true });
-  });
-
-  it(
-    "writes files with the user's uid and gid",
-    {
-      skip:
-        (!user && 'needs root and the test user that scripts/lib/test-tools.sh creates') ||
-        (!jupyterUsable && "the test user cannot run the Jupyter environment's Python")
-    },
-    async () => {
-      const { name, uid, gid } = user!;
-      writeFileSync(join(root, 'requirements.txt'), 'six\n');
-      const kernels = installArielKernels(prefix);
-      chmodSync(prefix, 0o755);
-      execFileSync('chown', ['-R', `${name}:`, root]);
-      server = new JupyterServer(root, { JUPYTER_PATH: kernels }, { user: name });
-      await server.start();
-      const { status, body } = await server.request<{ id: string }>('POST', '/api/kernels', { name: 'ariel-cpu' });
-      assert.equal(status, 201, `${JSON.stringify(body)}\n${server.log.slice(-4000)}`);
-      const client = await server.connect(body.id);
-      try {
-        await client.ready(300_000);
-        const ids = await client.execute(
-          "import os; print(os.getuid(), os.getgid()); open('from-kernel.txt', 'w').write('x')"
-        );
-        assert.equal(ids.stdout.trim(), `${uid} ${gid}`, ids.stderr);
-        const written = statSync(join(root, 'from-kernel.txt'));
-        assert.deepEqual([written.uid, written.gid], [uid, gid]);
-      } finally {
-        client.close();
-      }
-    }
-  );
-});
 
 describe('GPU requests of container kernels', () => {
   const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-gpu-'));

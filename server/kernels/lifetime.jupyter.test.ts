@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { containerExists, kernelContainers, labelOf, removeImagesOf, spareKernels } from '../testing/docker.js';
+import { runCli } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
 import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
 import { containerOfKernel as findContainerOfKernel } from './testing/containers.js';
@@ -20,7 +21,13 @@ const root = mkdtempSync(join(tmpdir(), 'ariel-lifetime-'));
 const servers: JupyterServer[] = [];
 const clients: KernelClient[] = [];
 
-before(() => writeFileSync(join(root, 'requirements.txt'), 'six\n'));
+before(async () => {
+  writeFileSync(join(root, 'requirements.txt'), 'six\n');
+  // Built up front: a first kernel start that builds can outlast fetch's 5-minute wait for
+  // Jupyter's answer on a loaded machine, and these tests are about lifetimes, not builds.
+  const build = await runCli(['build', '--mode', 'notebook'], { cwd: root });
+  assert.equal(build.code, 0, build.stderr);
+});
 
 after(async () => {
   clients.forEach(client => client.close());

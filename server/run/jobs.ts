@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type Docker from 'dockerode';
 import { CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
@@ -15,6 +17,8 @@ export interface Job {
   args: string[];
   /** A run-mode image; its accelerator decides whether the job gets GPUs. */
   image: ImageRef;
+  /** A notebook job's executed notebook: an absolute host path, its folder mounted into the job. */
+  output?: string;
 }
 
 /** One job per expanded experiment; arguments after `--` come first, then the experiment's flags. */
@@ -32,24 +36,32 @@ export interface RunJobsOptions {
   target: Target;
   io: RunIO;
   env?: NodeJS.ProcessEnv;
+  /** Called as each job's container is about to start, and once it has exited. */
+  onJobStart?: (job: Job) => void;
+  onJobEnd?: (result: JobResult) => void;
 }
 
 /** Create options for a job's container: the target run from the code folder, GPUs if the image wants them. */
-export function jobContainer(job: Job, options: Omit<RunJobsOptions, 'io'>): Docker.ContainerCreateOptions {
+export function jobContainer(
+  job: Job,
+  options: Pick<RunJobsOptions, 'project' | 'target' | 'env'>
+): Docker.ContainerCreateOptions {
   const { project, target, env } = options;
+  // The executed notebook's folder, at the same path inside, so the job writes it where the user looks.
+  const binds = job.output ? { Binds: [`${dirname(job.output)}:${dirname(job.output)}`] } : {};
   return {
     Image: job.image.name,
-    Cmd: [...targetCommand(target), ...job.args],
+    Cmd: [...targetCommand(target, job.output), ...job.args],
     WorkingDir: CODE_DIR,
     Env: passthroughEnv(project.config, env),
     Labels: { [LABELS.role]: 'run', [LABELS.project]: project.root, [LABELS.job]: String(job.index) },
-    HostConfig: { Init: true, DeviceRequests: deviceRequestsFor(job.image) }
+    HostConfig: { Init: true, DeviceRequests: deviceRequestsFor(job.image), ...binds }
   };
 }
 
 /** Runs jobs one after another, each in its own container, with output prefixed by job. */
 export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptions): Promise<JobResult[]> {
-  const { project, target, io, env } = options;
+  const { project, target, io, env, onJobStart, onJobEnd } = options;
   const results: JobResult[] = [];
   for (const job of jobs) {
     if (io.signal?.aborted) {
@@ -59,6 +71,10 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
     const stdout = prefixLines(prefix, io.stdout);
     const stderr = prefixLines(prefix, io.stderr);
     let exitCode: number;
+    if (job.output) {
+      mkdirSync(dirname(job.output), { recursive: true });
+    }
+    onJobStart?.(job);
     try {
       exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env }), {
         stdout,
@@ -75,6 +91,7 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
       stderr.end();
     }
     results.push({ job, exitCode });
+    onJobEnd?.({ job, exitCode });
   }
   if (io.signal?.aborted) {
     throw new CancelledError('Interrupted: the running job was stopped and its container removed.');

@@ -2,9 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ArielError } from '../errors.js';
 import type { Project } from '../project/project.js';
+import { isNotebookPath, notebookCommand } from './notebook.js';
 
-/** What a job runs: a module (`python -m trainer.train`) or a script path inside the project. */
-export type Target = { kind: 'module'; module: string } | { kind: 'script'; path: string };
+/** What a job runs: a module (`python -m trainer.train`), a script or a notebook (paths inside the project). */
+export type Target =
+  { kind: 'module'; module: string } | { kind: 'script'; path: string } | { kind: 'notebook'; path: string };
 
 const MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
@@ -17,14 +19,8 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
       'Name a module by its dotted path from the project root (trainer.train), or a script by its path (trainer/train.py).'
     );
   }
-  if (target.endsWith('.ipynb')) {
-    throw new ArielError(
-      'unsupported',
-      `Running notebooks (${target}) is not supported yet.`,
-      'Run a module or a script, e.g. ariel run trainer.train.'
-    );
-  }
-  const looksLikePath = target.includes('/') || target.includes(sep) || target.endsWith('.py');
+  const looksLikePath =
+    target.includes('/') || target.includes(sep) || target.endsWith('.py') || isNotebookPath(target);
   if (!looksLikePath && MODULE.test(target)) {
     const parts = target.split('.');
     const candidates = [join(...parts) + '.py', join(...parts, '__main__.py')];
@@ -44,11 +40,12 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
   if (!isInside(project.root, absolute) || !existsSync(absolute) || !statSync(absolute).isFile()) {
     throw new ArielError(
       'target-invalid',
-      `Script ${target} does not exist in project ${project.root}.`,
-      'Give the path of a Python file inside the project, or a module name such as trainer.train.'
+      `${isNotebookPath(target) ? 'Notebook' : 'Script'} ${target} does not exist in project ${project.root}.`,
+      'Give the path of a Python file or notebook inside the project, or a module name such as trainer.train.'
     );
   }
-  return { kind: 'script', path: inProject.split(sep).join('/') };
+  const path = inProject.split(sep).join('/');
+  return isNotebookPath(target) ? { kind: 'notebook', path } : { kind: 'script', path };
 }
 
 function isInside(root: string, path: string): boolean {
@@ -56,7 +53,17 @@ function isInside(root: string, path: string): boolean {
   return !inRoot.startsWith('..') && !isAbsolute(inRoot);
 }
 
-/** The command that starts a target, relative to the code folder. */
-export function targetCommand(target: Target): string[] {
-  return target.kind === 'module' ? ['python', '-m', target.module] : ['python', target.path];
+/** The command that starts a target, relative to the code folder; a notebook's writes the executed notebook to `output`. */
+export function targetCommand(target: Target, output?: string): string[] {
+  switch (target.kind) {
+    case 'module':
+      return ['python', '-m', target.module];
+    case 'script':
+      return ['python', target.path];
+    case 'notebook':
+      if (output === undefined) {
+        throw new Error(`No output path for notebook ${target.path}`);
+      }
+      return notebookCommand(target.path, output);
+  }
 }

@@ -37,6 +37,10 @@ export interface RunningCli {
 /** Starts `node bin/ariel.mjs ARGS` as a child process; stdin and stdout are pipes, never a TTY. */
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  if (options.user) {
+    // The suite's job history (scripts/test.sh) is root's; another user keeps its own.
+    delete env.ARIEL_DATA_DIR;
+  }
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) {
       delete env[name];

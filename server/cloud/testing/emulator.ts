@@ -57,6 +57,11 @@ export interface EmulatorOptions {
   docker?: Docker;
   /** Each CreateCustomJob takes this long, to leave time to interrupt a submission. */
   createDelayMs?: number;
+  /**
+   * A host folder standing for Cloud Storage: mounted at /gcs in every job's container, as
+   * Vertex AI mounts buckets (gs://BUCKET/PATH is /gcs/BUCKET/PATH), so outputs can be read here.
+   */
+  gcsRoot?: string;
 }
 
 export class VertexEmulator {
@@ -277,7 +282,8 @@ export class VertexEmulator {
         Image: spec.imageUri,
         Cmd: [...(spec.command ?? []), ...(spec.args ?? [])],
         Labels: { [EMULATOR_LABEL]: job.name },
-        Env: [`CLOUD_ML_JOB_ID=${job.name.split('/').pop()}`]
+        Env: [`CLOUD_ML_JOB_ID=${job.name.split('/').pop()}`],
+        HostConfig: this.options.gcsRoot ? { Binds: [`${this.options.gcsRoot}:/gcs`] } : {}
       });
       try {
         await container.start();
