@@ -11,17 +11,12 @@
  *  - JupyterLab's page load in Chromium with Ariel vs without it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connectDocker } from '../docker/engine.js';
 import { ARIEL_BIN as ARIEL } from '../testing/cli.js';
-import { removeImagesOf } from '../testing/docker.js';
-import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 import { cloudBench } from './cloud.js';
 import { benchColdBuild } from './coldBuild.js';
 import { benchCompanion } from './companion.js';
-import { benchKernels } from './kernels.js';
+import { benchJupyter, benchKernels } from './kernels.js';
 import { line, median } from './figures.js';
 import { benchPageLoad } from './pageLoad.js';
 
@@ -36,13 +31,7 @@ function timeCommand(argv: string[], cwd: string): number {
 }
 
 async function main(): Promise<void> {
-  const project = mkdtempSync(join(tmpdir(), 'ariel-bench-'));
-  const prefix = mkdtempSync(join(tmpdir(), 'ariel-bench-kernels-'));
-  writeFileSync(join(project, 'requirements.txt'), 'six\n');
-  writeFileSync(join(project, '.ariel.json'), '{}\n');
-  const kernelEnv = { JUPYTER_PATH: installArielKernels(prefix) };
-  const server = new JupyterServer(project, kernelEnv);
-  await server.start();
+  const { project, env: kernelEnv, server, dispose } = await benchJupyter();
   try {
     await benchKernels(server, project, kernelEnv, ROUNDS);
 
@@ -62,10 +51,7 @@ async function main(): Promise<void> {
     console.error(`benchmark failed: ${(error as Error).message}\nJupyter Server log:\n${server.log.slice(-4000)}`);
     process.exitCode = 1;
   } finally {
-    await server.stop();
-    removeImagesOf(project);
-    rmSync(project, { recursive: true, force: true });
-    rmSync(prefix, { recursive: true, force: true });
+    await dispose();
   }
 }
 

@@ -21,6 +21,7 @@ import { BuildRegistry } from './builds.js';
 import { cloudRoutes } from './cloud.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { KernelRegistry, kernelRoutes } from './kernels.js';
+import { SPARE_PREFIX } from '../kernels/container.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
@@ -180,7 +181,10 @@ export function createApp(deps: CompanionDeps): App {
       'GET',
       /^\/containers$/,
       async () => {
-        const containers = (await listContainers(app)).filter(c => c.role !== 'gpu-probe');
+        // The warm pool's spares are not kernels yet: the sidebar lists the kernels that run.
+        const containers = (await listContainers(app)).filter(
+          c => c.role !== 'gpu-probe' && !c.name.startsWith(SPARE_PREFIX)
+        );
         return {
           body: {
             containers: containers.map(c => ({ ...c, project: relative(c.project) }))

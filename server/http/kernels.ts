@@ -9,7 +9,8 @@ import {
   type KernelHandle
 } from '../app/index.js';
 import { ArielError } from '../errors.js';
-import { currentLauncher, removeOrphanKernels } from '../kernels/container.js';
+import { currentLauncher, defaultKernelNetwork, removeOrphanKernels } from '../kernels/container.js';
+import { KernelPool, poolLimits } from '../kernels/pool.js';
 import { explainKernelFailure } from '../kernels/explain.js';
 import { parseAccelerator, relativeTo, resolveFolder } from './project.js';
 import { findProject } from '../project/project.js';
@@ -32,8 +33,11 @@ import { statusOf } from './respond.js';
 export class KernelRegistry {
   private readonly kernels = new Map<string, { handle: KernelHandle; exitCode: number | null }>();
   private closed = false;
+  /** Spare containers, so that a kernel start is a hand-over rather than a container and Python start. */
+  readonly pool: KernelPool;
 
   constructor(private readonly deps: { app: AppDeps; root: string; builds: BuildRegistry }) {
+    this.pool = new KernelPool(deps.app.docker, poolLimits(deps.app.env ?? process.env), process.stderr);
     // What a companion killed before (its Jupyter still running) left behind goes at once,
     // not at the next kernel start. Best effort: an engine that does not answer is reported then.
     removeOrphanKernels(deps.app.docker).catch(() => undefined);
@@ -53,13 +57,26 @@ export class KernelRegistry {
     // The variables the config names take the values Jupyter gives this kernel.
     const app = { ...this.deps.app, env: env as NodeJS.ProcessEnv };
     const image = await this.prepare(app, project, accelerator);
-    const handle = await startKernelContainer(
-      app,
-      // The owner is this process, under Jupyter Server (its parent).
-      { project, accelerator, connectionFile, cwd, launcher: currentLauncher({}), image },
-      // The kernel's own output goes to Jupyter's log, as a launcher's does.
-      { stdout: process.stderr, stderr: process.stderr }
-    );
+    // The owner is this process, under Jupyter Server (its parent).
+    const launcher = currentLauncher({});
+    // The pool needs the kernel's ports known only at hand-over: host networking.
+    const pooled = (project.config.kernel.network ?? defaultKernelNetwork()) === 'host';
+    const spec = { project, image, launcher, env: app.env };
+    // A spare start sweeps orphans as a fresh one does (startKernelContainer), before it answers.
+    const [taken] = pooled
+      ? await Promise.all([this.pool.take(spec, connectionFile, cwd), removeOrphanKernels(app.docker).catch(() => [])])
+      : [undefined];
+    const handle =
+      taken ??
+      (await startKernelContainer(
+        app,
+        { project, accelerator, connectionFile, cwd, launcher, image },
+        // The kernel's own output goes to Jupyter's log, as a launcher's does.
+        { stdout: process.stderr, stderr: process.stderr }
+      ));
+    if (pooled) {
+      this.pool.fill(spec);
+    }
     if (this.closed) {
       await handle.remove();
       throw new ArielError('cancelled', 'The companion server is stopping.', 'Start the kernel again.');
@@ -132,7 +149,7 @@ export class KernelRegistry {
   /** Removes every kernel container started here; later starts are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.kernels.keys()].map(id => this.remove(id)));
+    await Promise.all([this.pool.close(), ...[...this.kernels.keys()].map(id => this.remove(id))]);
   }
 
   private entry(id: string) {

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type Docker from 'dockerode';
 import type { Project } from '../project/project.js';
 import type { ImageRef } from '../docker/imageRef.js';
-import { interactiveContainer } from '../docker/interactive.js';
+import { interactiveContainer, workingDirIn } from '../docker/interactive.js';
 import { LABELS, labelFilter } from '../docker/labels.js';
 import { isOrphanKernel, launcherLabels, type LauncherIdentity } from './lifetime.js';
 
@@ -100,4 +101,62 @@ export function kernelContainer(options: KernelContainerOptions): {
     );
   }
   return { create, cleanup };
+}
+
+/**
+ * What a spare kernel container runs: Python that imports ipykernel at once, then waits for one
+ * JSON line on stdin (the kernel's connection info and working directory), writes the
+ * connection file inside the container and becomes the kernel, as `python -m ipykernel_launcher
+ * -f FILE` would in that folder (which is then first on sys.path, as with `-m`).
+ */
+const SPARE_BOOT = `import json, os, sys
+from ipykernel import kernelapp
+line = sys.stdin.readline()
+if not line:
+    sys.exit(0)
+request = json.loads(line)
+path = os.path.join('/tmp', request['name'])
+with open(path, 'w') as file:
+    json.dump(request['connection'], file)
+os.chdir(request['cwd'])
+sys.path[0] = request['cwd']
+sys.argv = [sys.argv[0], '-f', path]
+kernelapp.launch_new_instance()
+`;
+
+/** The name prefix of spare kernel containers, until one is handed out (and renamed after its kernel). */
+export const SPARE_PREFIX = 'ariel-spare-';
+
+/**
+ * Create options for a spare kernel container (the warm pool, host networking only): a kernel
+ * container in every respect (image, user, environment, mounts, GPUs, labels) but its command,
+ * which waits on stdin for the kernel it is to become; see `spareRequest`.
+ */
+export function spareKernelContainer(
+  options: Omit<KernelContainerOptions, 'connectionFile' | 'cwd' | 'network'>
+): Docker.ContainerCreateOptions {
+  const { project, image, launcher, env } = options;
+  const create = interactiveContainer({
+    project,
+    image,
+    role: 'kernel',
+    cwd: project.root,
+    cmd: ['python', '-c', SPARE_BOOT],
+    env
+  });
+  Object.assign(create.Labels, launcherLabels(launcher));
+  create.HostConfig.AutoRemove = true;
+  create.HostConfig.NetworkMode = 'host';
+  return { ...create, name: `${SPARE_PREFIX}${randomUUID()}`, OpenStdin: true, StdinOnce: true, AttachStdin: true };
+}
+
+/** The line a spare kernel container reads to become the kernel of `connectionFile`, started in `cwd`. */
+export function spareRequest(project: Project, connectionFile: string, cwd: string): string {
+  const connection = JSON.parse(readFileSync(connectionFile, 'utf8')) as ConnectionInfo;
+  return `${JSON.stringify({ name: basename(connectionFile), connection, cwd: workingDirIn(project, cwd) })}\n`;
+}
+
+/** The name a spare container takes when handed out: it names the kernel's connection file, as a kernel's command does. */
+export function handedOutName(connectionFile: string): string {
+  return `ariel-${basename(connectionFile, '.json')}-${randomUUID().slice(0, 8)}`;
 }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../testing/browser.js';
 import { eventually } from '../testing/eventually.js';
-import { kernelContainers, removeImagesOf } from '../testing/docker.js';
+import { containersOf, removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 
 /** The newcomer's path through JupyterLab: open a notebook, pick a container kernel, run a cell. */
@@ -42,7 +42,7 @@ describe('container kernels in JupyterLab, in a real browser', () => {
   after(async () => {
     await browser?.close();
     await server?.stop();
-    await eventually(() => kernelContainers(root).length === 0, 'the kernel containers to be removed');
+    await eventually(() => containersOf('kernel', root).length === 0, 'the kernel containers to be removed');
     removeImagesOf(root);
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });

@@ -8,28 +8,21 @@ import { installArielKernels, interruptSleep, JupyterServer, type KernelClient }
 import { eventually } from '../testing/eventually.js';
 import { GpuEngine } from '../testing/gpuEngine.js';
 import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
-import { engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
+import { containersOf, engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
 import { withoutServerExtension } from './testing/extension.js';
+import { kernelTestProject } from './testing/project.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
 describe('containerized kernels through a real Jupyter Server', () => {
-  const root = mkdtempSync(join(tmpdir(), 'ariel-kernel-project-'));
-  const prefix = mkdtempSync(join(tmpdir(), 'ariel-kernelspecs-'));
+  const { root, prefix, startServer } = kernelTestProject('ariel-kernel-project');
   let server: JupyterServer;
   const clients: KernelClient[] = [];
 
   before(async () => {
-    writeFileSync(join(root, 'requirements.txt'), 'six\n');
-    writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['ARIEL_TEST_SECRET'] }));
-    mkdirSync(join(root, 'notebooks'));
-    server = new JupyterServer(root, {
-      JUPYTER_PATH: installArielKernels(prefix),
-      ARIEL_TEST_SECRET: 'from-the-host'
-    });
-    await server.start();
+    server = await startServer();
   });
 
   after(async () => {
@@ -37,7 +30,7 @@ describe('containerized kernels through a real Jupyter Server', () => {
     await server?.stop();
     // Whatever happened above, the suite leaves no kernel container behind.
     await eventually(
-      () => kernelContainers(root, join(root, 'ports-project')).length === 0,
+      () => containersOf('kernel', root, join(root, 'ports-project')).length === 0,
       'kernel containers to be removed'
     );
     removeImagesOf(root, join(root, 'ports-project'), join(root, 'broken'));
@@ -263,7 +256,7 @@ describe('GPU requests of container kernels', () => {
   after(async () => {
     await server?.stop();
     engine.close();
-    await eventually(() => kernelContainers(root).length === 0, 'kernel containers to be removed');
+    await eventually(() => containersOf('kernel', root).length === 0, 'kernel containers to be removed');
     removeImagesOf(root);
     rmSync(root, { recursive: true, force: true });
     rmSync(prefix, { recursive: true, force: true });
@@ -276,7 +269,9 @@ describe('GPU requests of container kernels', () => {
       JUPYTER_PATH: installArielKernels(prefix),
       DOCKER_HOST: engine.host,
       // A GPU image on the CPU base this machine has.
-      ARIEL_BASE_IMAGE_GPU: process.env.ARIEL_BASE_IMAGE_CPU || DEFAULT_BASE_IMAGES.cpu
+      ARIEL_BASE_IMAGE_GPU: process.env.ARIEL_BASE_IMAGE_CPU || DEFAULT_BASE_IMAGES.cpu,
+      // Only the kernels' own containers are counted below, not the warm pool's spares (made alike).
+      ARIEL_KERNEL_POOL: '0'
     });
     server = jupyter;
     await jupyter.start();

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { containerExists, kernelContainers, labelOf, removeImagesOf } from '../testing/docker.js';
+import { containerExists, kernelContainers, labelOf, removeImagesOf, spareKernels } from '../testing/docker.js';
 import { runCli } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
 import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { containerOfKernel as findContainerOfKernel } from './testing/containers.js';
 import { withoutServerExtension } from './testing/extension.js';
 
 // Kernel containers live no longer than the Jupyter Server that started them. Each test's
@@ -49,19 +49,7 @@ async function startServer(options: { terminal?: boolean } = {}, path: Path = 'c
   return server;
 }
 
-/** The running container of a kernel: its command names the kernel's connection file. */
-function containerOfKernel(id: string): string | undefined {
-  return kernelContainers(root).find(container => {
-    const inspected = spawnSync(
-      'docker',
-      ['inspect', '--format', '{{.State.Running}} {{json .Config.Cmd}}', container],
-      {
-        encoding: 'utf8'
-      }
-    ).stdout;
-    return inspected.startsWith('true ') && inspected.includes(`kernel-${id}.json`);
-  });
-}
+const containerOfKernel = (id: string) => findContainerOfKernel(root, id);
 
 /** Starts an ariel-cpu kernel and waits until it runs code; returns its id and container. */
 async function startKernel(server: JupyterServer): Promise<{ id: string; container: string; client: KernelClient }> {
@@ -128,11 +116,16 @@ describe('no kernel container outlives Jupyter Server', { timeout: 1_200_000 }, 
         const server = await startServer(options, path);
         const kernels = [await startKernel(server), await startKernel(server)];
         assert.equal(launchers(server, kernels), path === 'companion' ? 1 : 2);
+        // The companion's warm pool holds a spare (the only server alive here): it goes too.
+        const spares =
+          path === 'companion'
+            ? await eventually(() => spareKernels(root).length === 1 && spareKernels(root), 'a spare')
+            : [];
         await stop(server);
         await server.exited();
         await gone(
           server,
-          kernels.map(kernel => kernel.container),
+          [...kernels.map(kernel => kernel.container), ...spares],
           'the kernel containers to be removed'
         );
       });

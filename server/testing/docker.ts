@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { imageNameOf } from '../project/project.js';
 import { LABELS } from '../docker/labels.js';
+import { SPARE_PREFIX } from '../kernels/container.js';
 
 /** Tags of the images Ariel built for the project in `root`. */
 export function imagesOf(root: string): string[] {
@@ -47,9 +48,23 @@ export function containersOf(role: 'kernel' | 'run' | 'shell', ...roots: string[
   );
 }
 
-/** Kernel containers of the projects in `roots`. */
+/** Kernel containers of the projects in `roots`, without the warm pool's spares (all of them: `containersOf`). */
 export function kernelContainers(...roots: [string, ...string[]]): string[] {
-  return containersOf('kernel', ...roots);
+  const spares = new Set(spareKernels(...roots));
+  return containersOf('kernel', ...roots).filter(id => !spares.has(id));
+}
+
+/** The companion server's spare kernel containers for the projects in `roots`, not yet handed out. */
+export function spareKernels(...roots: [string, ...string[]]): string[] {
+  return roots.flatMap(root =>
+    execFileSync(
+      'docker',
+      ['ps', '-aq', '--no-trunc', '--filter', `label=${LABELS.project}=${root}`, '--filter', `name=^/?${SPARE_PREFIX}`],
+      { encoding: 'utf8' }
+    )
+      .split('\n')
+      .filter(Boolean)
+  );
 }
 
 /** A label of a container, e.g. its launcher's pid. */
