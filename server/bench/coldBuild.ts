@@ -39,7 +39,7 @@ function handWritten(baseImage: string): string {
 }
 
 /** Builds without cache; resolves to the time taken and the image's size. */
-async function coldBuild(docker: Docker, given: ImagePlan, tag: string): Promise<{ ms: number; bytes: number }> {
+export async function coldBuild(docker: Docker, given: ImagePlan, tag: string): Promise<{ ms: number; bytes: number }> {
   const lines = given.dockerfile.split('\n');
   const from = lines.findIndex(line => line.startsWith('FROM '));
   lines.splice(from + 1, 0, `LABEL org.ariel.bench-build=${JSON.stringify(tag)}`);
