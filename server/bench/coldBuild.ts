@@ -66,6 +66,18 @@ export async function coldBuild(docker: Docker, given: ImagePlan, tag: string): 
   return { ms, bytes: Size };
 }
 
+/** Removes the bench's images by tag; ones already gone are fine. */
+export async function removeTags(docker: Docker, tags: string[]): Promise<void> {
+  await Promise.all(
+    tags.map(tag =>
+      docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined)
+    )
+  );
+}
+
 /** Prints the cold-build ratio (goal: at most 1.15) and both images' sizes. */
 export async function benchColdBuild(docker: Docker, rounds: number): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'ariel-bench-cold-'));
@@ -107,14 +119,7 @@ export async function benchColdBuild(docker: Docker, rounds: number): Promise<vo
       `  image size: ariel ${(sizes.ariel / 1e6).toFixed(0)} MB, hand-written ${(sizes.expert / 1e6).toFixed(0)} MB`
     );
   } finally {
-    await Promise.all(
-      tags.map(tag =>
-        docker
-          .getImage(tag)
-          .remove({ force: true })
-          .catch(() => undefined)
-      )
-    );
+    await removeTags(docker, tags);
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@ import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
 import { findProject } from '../project/project.js';
 import { planImage } from '../dockerfile/plan.js';
-import { coldBuild } from './coldBuild.js';
+import { coldBuild, removeTags } from './coldBuild.js';
 import { line, median, timed } from './figures.js';
 
 /** From the start request to the first kernel_info reply with iopub live; then shut down. */
@@ -100,14 +100,7 @@ export async function benchEdits(server: JupyterServer, project: string, rounds:
       build.push((await coldBuild(docker, plan, tag)).ms);
     }
   } finally {
-    await Promise.all(
-      tags.map(tag =>
-        docker
-          .getImage(tag)
-          .remove({ force: true })
-          .catch(() => undefined)
-      )
-    );
+    await removeTags(docker, tags);
   }
   console.log(
     `first ariel-cpu start after an edit, median of ${rounds} rounds, load average ${loadavg()[0].toFixed(2)}`
