@@ -39,7 +39,7 @@ function handWritten(baseImage: string): string {
 }
 
 /** Builds without cache; resolves to the time taken and the image's size. */
-async function coldBuild(docker: Docker, given: ImagePlan, tag: string): Promise<{ ms: number; bytes: number }> {
+export async function coldBuild(docker: Docker, given: ImagePlan, tag: string): Promise<{ ms: number; bytes: number }> {
   const lines = given.dockerfile.split('\n');
   const from = lines.findIndex(line => line.startsWith('FROM '));
   lines.splice(from + 1, 0, `LABEL org.ariel.bench-build=${JSON.stringify(tag)}`);
@@ -64,6 +64,18 @@ async function coldBuild(docker: Docker, given: ImagePlan, tag: string): Promise
   const ms = performance.now() - started;
   const { Size } = await docker.getImage(tag).inspect();
   return { ms, bytes: Size };
+}
+
+/** Removes the bench's images by tag; ones already gone are fine. */
+export async function removeTags(docker: Docker, tags: string[]): Promise<void> {
+  await Promise.all(
+    tags.map(tag =>
+      docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined)
+    )
+  );
 }
 
 /** Prints the cold-build ratio (goal: at most 1.15) and both images' sizes. */
@@ -107,14 +119,7 @@ export async function benchColdBuild(docker: Docker, rounds: number): Promise<vo
       `  image size: ariel ${(sizes.ariel / 1e6).toFixed(0)} MB, hand-written ${(sizes.expert / 1e6).toFixed(0)} MB`
     );
   } finally {
-    await Promise.all(
-      tags.map(tag =>
-        docker
-          .getImage(tag)
-          .remove({ force: true })
-          .catch(() => undefined)
-      )
-    );
+    await removeTags(docker, tags);
     rmSync(root, { recursive: true, force: true });
   }
 }

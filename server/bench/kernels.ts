@@ -8,6 +8,9 @@ import { SPARE_PREFIX } from '../kernels/container.js';
 import { withoutServerExtension } from '../kernels/testing/extension.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
+import { findProject } from '../project/project.js';
+import { planImage } from '../dockerfile/plan.js';
+import { coldBuild, removeTags } from './coldBuild.js';
 import { line, median, timed } from './figures.js';
 
 /** From the start request to the first kernel_info reply with iopub live; then shut down. */
@@ -66,6 +69,44 @@ export async function benchKernels(server: JupyterServer, project: string, env: 
   const ariel = await together('ariel-cpu');
   console.log('ten kernels started at once, total');
   line('  ariel-cpu', ariel, local, 'local python3');
+
+  // Each round builds twice, a minute or so each.
+  await benchEdits(server, project, Math.min(rounds, 3));
+}
+
+/**
+ * The first ariel-cpu start after an edit of the project's code (no rebuild) and after an edit of
+ * its requirements.txt (a rebuild), beside a cold plain `docker build` of the same notebook
+ * Dockerfile and context (cold as in coldBuild.ts: a label unique to the build after FROM).
+ * Each round edits both again, so every measured start is a first one.
+ */
+export async function benchEdits(server: JupyterServer, project: string, rounds: number): Promise<void> {
+  const docker = connectDocker();
+  const code: number[] = [];
+  const requirements: number[] = [];
+  const build: number[] = [];
+  const tags: string[] = [];
+  try {
+    await kernelStart(server, 'ariel-cpu'); // not measured: the image exists before the first edit
+    for (let round = 0; round < rounds; round++) {
+      writeFileSync(join(project, 'train.py'), `ROUND = ${round}\n`);
+      code.push(await kernelStart(server, 'ariel-cpu'));
+      // A small package the index has; the comment makes each round's file new.
+      writeFileSync(join(project, 'requirements.txt'), `six\nidna  # bench round ${round}\n`);
+      requirements.push(await kernelStart(server, 'ariel-cpu'));
+      const tag = `ariel-bench/edit-build:${process.pid}-${round}`;
+      tags.push(tag);
+      const plan = planImage(findProject(project), { mode: 'notebook', accelerator: 'cpu' });
+      build.push((await coldBuild(docker, plan, tag)).ms);
+    }
+  } finally {
+    await removeTags(docker, tags);
+  }
+  console.log(
+    `first ariel-cpu start after an edit, median of ${rounds} rounds, load average ${loadavg()[0].toFixed(2)}`
+  );
+  line('  after a code edit (no rebuild)', median(code), median(build), 'cold docker build');
+  line('  after a requirements.txt edit (rebuild)', median(requirements), median(build), 'cold docker build');
 }
 
 /** The memory the warm pool's spare containers of `project` hold while they wait. */
