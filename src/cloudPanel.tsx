@@ -91,7 +91,8 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   const running = model.progress?.submission.state === 'running';
   const blocked = preview?.error ?? preview?.targetError;
   // A notebook job keeps its executed notebook in the output folder: the server refuses one without.
-  const needsOutput = target.trim().endsWith('.ipynb') && !outputDir.trim();
+  const isNotebook = target.trim().endsWith('.ipynb');
+  const needsOutput = isNotebook && !outputDir.trim();
   const ready =
     !!catalog && !!target.trim() && !!projectId.trim() && !!preview && !blocked && !needsOutput && !running && !sending;
 
@@ -253,28 +254,27 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
         placeholder={`${region}-docker.pkg.dev/${projectId.trim() || 'PROJECT'}/ariel`}
         onChange={setRepository}
       />
-      <div className="jp-Ariel-fieldGrid">
-        <TextField
-          title="Output folder"
-          name="outputDir"
-          value={outputDir}
-          placeholder="gs://bucket/ariel (a notebook's needs one)"
-          required={target.trim().endsWith('.ipynb')}
-          onChange={setOutputDir}
-        />
-        <TextField
-          title="Service account"
-          name="serviceAccount"
-          value={serviceAccount}
-          placeholder="the project's default"
-          onChange={setServiceAccount}
-        />
-      </div>
-      {needsOutput && (
-        <p className="jp-Ariel-muted">
-          A notebook job keeps its executed notebook in the output folder: give one (gs://…) to submit.
-        </p>
-      )}
+      <TextField
+        title="Output folder"
+        name="outputDir"
+        value={outputDir}
+        placeholder="gs://bucket/folder"
+        required={isNotebook}
+        help={
+          isNotebook
+            ? `A notebook job keeps its executed notebook here (FOLDER/NAME/INDEX)${needsOutput ? ': give one (gs://…) to submit' : ''}.`
+            : "Each job's outputs go to FOLDER/NAME/INDEX. A notebook target needs one."
+        }
+        warn={needsOutput}
+        onChange={setOutputDir}
+      />
+      <TextField
+        title="Service account"
+        name="serviceAccount"
+        value={serviceAccount}
+        placeholder="the project's default"
+        onChange={setServiceAccount}
+      />
       <div className="jp-Ariel-row">
         <Button
           className="jp-mod-styled jp-mod-accept"
@@ -305,26 +305,38 @@ function Field({ title, children }: { title: string; children: React.ReactNode }
   );
 }
 
-/** A one-line text input with its title. */
+/**
+ * A one-line text input with its title, and optionally a help line below it that wraps (a
+ * placeholder is cut off in a narrow sidebar); `warn` shows the help as what blocks submitting.
+ */
 function TextField(props: {
   title: string;
   name: string;
   value: string;
   placeholder: string;
   required?: boolean;
+  help?: string;
+  warn?: boolean;
   onChange: (value: string) => void;
 }): JSX.Element {
+  const helpId = `jp-Ariel-help-${props.name}`;
   return (
     <Field title={props.title}>
       <input
         className="jp-mod-styled"
         name={props.name}
         aria-label={props.title}
+        aria-describedby={props.help ? helpId : undefined}
         value={props.value}
         placeholder={props.placeholder}
         required={props.required}
         onChange={e => props.onChange(e.target.value)}
       />
+      {props.help && (
+        <span id={helpId} className={`jp-Ariel-fieldHelp${props.warn ? ' jp-Ariel-warning' : ''}`}>
+          {props.help}
+        </span>
+      )}
     </Field>
   );
 }
