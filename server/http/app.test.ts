@@ -393,7 +393,8 @@ describe('companion server', () => {
       const stale = `${imageNameOf({ root })}:run-cpu-000000000000`;
       const base = process.env.ARIEL_BASE_IMAGE_CPU ?? 'python:3.11-slim';
       execFileSync('docker', ['build', '-q', '-t', stale, '--label', `${LABELS.project}=${root}`, '-'], {
-        input: `FROM ${base}\n`
+        input: `FROM ${base}\n`,
+        stdio: 'pipe'
       });
       const container = docker('run', '-d', '--rm', stale, 'sleep', '600');
       try {
