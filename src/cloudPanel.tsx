@@ -13,6 +13,10 @@ const PREVIEW_DELAY_MS = 300;
 const SHOWN_JOBS = 50;
 const DEFAULT_REGION = 'us-central1';
 const DEFAULT_MACHINE = 'n1-standard-4';
+const TARGET_HELP = {
+  id: 'jp-Ariel-help-target',
+  text: 'A module, a script (trainer/train.py) or a notebook of the project; Notebook takes the open one.'
+};
 
 export interface ICloudFormProps {
   model: CloudModel;
@@ -133,14 +137,15 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
 
   return (
     <div className="jp-Ariel-cloudForm">
-      <Field title="Target">
+      <Field title="Target" help={TARGET_HELP}>
         <div className="jp-Ariel-row">
           <input
             className="jp-mod-styled jp-Ariel-grow"
             name="target"
             aria-label="Target"
+            aria-describedby={TARGET_HELP.id}
             value={target}
-            placeholder="trainer.train or trainer/train.py"
+            placeholder="trainer.train"
             onChange={e => setTarget(e.target.value)}
           />
           <Button small onClick={useNotebook} title="Use the open notebook as the target" disabled={!currentNotebook()}>
@@ -295,20 +300,31 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   );
 }
 
+/** A field's help line: under its control, wrapping (a placeholder is cut off in a narrow sidebar). */
+interface IHelp {
+  /** The id the control names in aria-describedby. */
+  id: string;
+  text: string;
+  /** Shown as what blocks submitting. */
+  warn?: boolean;
+}
+
 /** A titled form field; the controls carry their own aria-label, so each has one name. */
-function Field({ title, children }: { title: string; children: React.ReactNode }): JSX.Element {
+function Field({ title, help, children }: { title: string; help?: IHelp; children: React.ReactNode }): JSX.Element {
   return (
     <div className="jp-Ariel-field">
       <span>{title}</span>
       {children}
+      {help && (
+        <span id={help.id} className={`jp-Ariel-fieldHelp${help.warn ? ' jp-Ariel-warning' : ''}`}>
+          {help.text}
+        </span>
+      )}
     </div>
   );
 }
 
-/**
- * A one-line text input with its title, and optionally a help line below it that wraps (a
- * placeholder is cut off in a narrow sidebar); `warn` shows the help as what blocks submitting.
- */
+/** A one-line text input with its title, and optionally a help line below it. */
 function TextField(props: {
   title: string;
   name: string;
@@ -319,24 +335,19 @@ function TextField(props: {
   warn?: boolean;
   onChange: (value: string) => void;
 }): JSX.Element {
-  const helpId = `jp-Ariel-help-${props.name}`;
+  const help = props.help ? { id: `jp-Ariel-help-${props.name}`, text: props.help, warn: props.warn } : undefined;
   return (
-    <Field title={props.title}>
+    <Field title={props.title} help={help}>
       <input
         className="jp-mod-styled"
         name={props.name}
         aria-label={props.title}
-        aria-describedby={props.help ? helpId : undefined}
+        aria-describedby={help?.id}
         value={props.value}
         placeholder={props.placeholder}
         required={props.required}
         onChange={e => props.onChange(e.target.value)}
       />
-      {props.help && (
-        <span id={helpId} className={`jp-Ariel-fieldHelp${props.warn ? ' jp-Ariel-warning' : ''}`}>
-          {props.help}
-        </span>
-      )}
     </Field>
   );
 }
