@@ -68,8 +68,11 @@ test('the open notebook submitted from the sidebar runs as cloud jobs that keep 
   const { sidebar, form, section } = await openCloudForm(page, PROJECT);
 
   // The open notebook as the target, relative to the project.
-  await form.getByRole('button', { name: 'Notebook', exact: true }).click();
   const target = form.getByLabel('Target', { exact: true });
+  await expect(target).toHaveAccessibleDescription(/a notebook of the project/);
+  await target.scrollIntoViewIfNeeded();
+  await sidebar.screenshot({ path: join(SCREENSHOTS, 'cloud-form-narrow.png') });
+  await form.getByRole('button', { name: 'Notebook', exact: true }).click();
   await expect(target).toHaveValue('notebooks/train.ipynb');
   await form.getByLabel('Experiment config', { exact: true }).fill('{"lr": [0.5, 0.25], "model": ["cnn"]}');
   await expect(form.locator('.jp-Ariel-jobCount')).toHaveText('2 jobs');

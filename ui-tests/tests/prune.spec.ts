@@ -8,6 +8,7 @@ import { join } from 'node:path';
  * The sidebar's prune when the engine refuses to remove an outdated image (a running container
  * uses it): the user is told which image was kept and why, and the list still shows it.
  */
+const SCREENSHOTS = process.env.ARIEL_UI_SCREENSHOTS ?? join(__dirname, '..', 'test-results', 'screenshots');
 const ROOT = process.env.ARIEL_UI_ROOT ?? '';
 const BASE = process.env.ARIEL_BASE_IMAGE_CPU ?? 'python:3.11-slim';
 
@@ -41,6 +42,7 @@ test('prune names the outdated image a container keeps, and the list still shows
     await expect(dialog).toContainText(stale);
     await expect(dialog).toContainText('is used by a container');
     await expect(dialog).toContainText('Stop and remove that container first.');
+    await page.screenshot({ path: join(SCREENSHOTS, 'prune-kept.png') });
     await dialog.getByRole('button', { name: 'Close' }).click();
 
     // The list tells the truth: the image is still there, still outdated.
