@@ -284,7 +284,13 @@ function createProgram(signal: AbortSignal): Command {
       for (const { job } of results.filter(r => r.job.output)) {
         process.stderr.write(`Job ${job.index}: executed notebook ${job.output}\n`);
       }
-      const failed = results.filter(r => r.exitCode !== 0);
+      const failed = results.filter(r => r.exitCode !== 0 && !r.stopped);
+      const stopped = results.filter(r => r.stopped);
+      if (stopped.length > 0 && failed.length === 0) {
+        throw new CancelledError(
+          `Stopped on request (ariel stop): ${stopped.map(r => `job ${r.job.index}`).join(', ')}.`
+        );
+      }
       if (failed.length > 0) {
         throw new ArielError(
           'jobs-failed',

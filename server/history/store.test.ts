@@ -61,6 +61,14 @@ describe('History', () => {
     assert.equal(history.job(first.id)!.remoteName, 'projects/p/locations/r/customJobs/1');
   });
 
+  it('changes a state only from the states a transition names, so a stop and a run cannot undo each other', () => {
+    const [job] = history.recordGroup(group('g4'), jobs('g4', 1));
+    assert.equal(history.transition(job.id, ['JOB_STATE_RUNNING'], { state: 'JOB_STATE_SUCCEEDED' }), false);
+    assert.equal(history.job(job.id)!.state, SUBMITTING);
+    assert.equal(history.transition(job.id, [SUBMITTING], { state: 'JOB_STATE_CANCELLED', error: 'stopped' }), true);
+    assert.deepEqual([history.job(job.id)!.state, history.job(job.id)!.error], ['JOB_STATE_CANCELLED', 'stopped']);
+  });
+
   it('names a missing group with a hint', () => {
     assert.throws(() => history.requireGroup('nope'), { code: 'history-not-found', hint: /ariel status/ });
   });

@@ -73,6 +73,23 @@ export interface NewJob {
 /** This process, as a job's owner. */
 export const OWNER = `${hostname()}:${process.pid}`;
 
+/** Whether the process that owns a job (submits or runs it) is gone (crashed, killed), on this host. */
+export function ownerGone(owner: string): boolean {
+  const [host, pid] = [owner.slice(0, owner.lastIndexOf(':')), Number(owner.slice(owner.lastIndexOf(':') + 1))];
+  if (host !== hostname()) {
+    return false; // Another machine's submission: cannot tell.
+  }
+  if (pid === process.pid) {
+    return true; // This process runs one command, which is not that submission.
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS groups (
   name TEXT PRIMARY KEY,
@@ -248,6 +265,20 @@ export class History {
         error: change.error ?? null,
         now: new Date().toISOString()
       });
+  }
+
+  /**
+   * Sets a job's state only if it is in one of `from`; resolves whether it was. Two processes
+   * (a run and a stop) can then race on a job without undoing each other's end.
+   */
+  transition(id: number, from: string[], change: { state: string; error?: string | null }): boolean {
+    const { changes } = this.db
+      .prepare(
+        `UPDATE jobs SET state = @state, error = @error, updated_at = @now
+         WHERE id = @id AND state IN (${from.map(() => '?').join(', ')})`
+      )
+      .run({ id, state: change.state, error: change.error ?? null, now: new Date().toISOString() }, ...from);
+    return changes > 0;
   }
 
   /** Several updates in one transaction (one status poll). */
