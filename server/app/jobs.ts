@@ -46,7 +46,7 @@ export function selectJobs(history: History, which: JobSelection): JobRecord[] {
  */
 export async function refreshJobs(deps: JobsDeps, group?: string): Promise<string[]> {
   const { history } = deps;
-  const unfinished = history.jobs({ group }).filter(job => !FINAL_STATES.has(job.state));
+  const unfinished = history.jobs({ group, unfinished: true });
   const local = unfinished.filter(job => isLocal(history, job));
   const warnings: string[] = [];
   try {

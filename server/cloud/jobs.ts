@@ -48,7 +48,7 @@ function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecor
  * submitted. Returns warnings for groups that could not be asked about.
  */
 export async function refreshStates(history: History, connect: Connect, group?: string): Promise<string[]> {
-  const unfinished = history.jobs({ group }).filter(job => !FINAL_STATES.has(job.state));
+  const unfinished = history.jobs({ group, unfinished: true });
   const warnings: string[] = [];
   const clients = new Map<string, JobApi>();
   try {
@@ -163,7 +163,7 @@ const RERUN_OUTPUT = '/ariel-output';
 export function exportJob(history: History, reference: string, dir: string): string[] {
   const job = history.findJob(reference);
   if (!job) {
-    throw new ArielError('history-not-found', `No job ${reference}.`, 'List jobs with: ariel status');
+    throw new ArielError('history-not-found', `No job ${reference} in the job history.`);
   }
   const group = history.requireGroup(job.group);
   const spec = job.spec as unknown as CloudJob & { output?: string };

@@ -67,9 +67,17 @@ describe('History', () => {
     assert.equal(history.job(job.id)!.state, SUBMITTING);
     assert.equal(history.transition(job.id, [SUBMITTING], { state: 'JOB_STATE_CANCELLED', error: 'stopped' }), true);
     assert.deepEqual([history.job(job.id)!.state, history.job(job.id)!.error], ['JOB_STATE_CANCELLED', 'stopped']);
+    assert.deepEqual(history.jobs({ group: 'g4', unfinished: true }), []);
+    assert.deepEqual(
+      history.jobs({ group: 'g1', unfinished: true }).map(j => j.state),
+      [SUBMITTING, SUBMITTING]
+    );
   });
 
-  it('names a missing group with a hint', () => {
-    assert.throws(() => history.requireGroup('nope'), { code: 'history-not-found', hint: /ariel status/ });
+  it('names a missing group in its error', () => {
+    assert.throws(() => history.requireGroup('nope'), {
+      code: 'history-not-found',
+      message: /No job group named nope/
+    });
   });
 });

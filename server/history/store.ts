@@ -206,7 +206,7 @@ export class History {
         throw new ArielError(
           'cloud-spec-invalid',
           `A job group named ${group.name} exists already.`,
-          'Choose another --name, or resubmit that group.'
+          'Choose another name for the job group.'
         );
       }
       this.db
@@ -310,7 +310,7 @@ export class History {
   requireGroup(name: string): GroupRecord {
     const group = this.group(name);
     if (!group) {
-      throw new ArielError('history-not-found', `No job group named ${name}.`, 'List them with: ariel status');
+      throw new ArielError('history-not-found', `No job group named ${name} in the job history.`);
     }
     return group;
   }
@@ -336,8 +336,12 @@ export class History {
     return row ? jobOf(row) : undefined;
   }
 
-  /** Jobs, oldest group first; with `latestOnly`, only each experiment's latest attempt. */
-  jobs(options: { group?: string; latestOnly?: boolean; states?: string[] } = {}): JobRecord[] {
+  /**
+   * Jobs, oldest group first; with `latestOnly`, only each experiment's latest attempt; with
+   * `unfinished`, only jobs not in a final state (read through the state index, so a status of a
+   * long history parses only those).
+   */
+  jobs(options: { group?: string; latestOnly?: boolean; states?: string[]; unfinished?: boolean } = {}): JobRecord[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (options.group !== undefined) {
@@ -346,6 +350,10 @@ export class History {
     }
     if (options.latestOnly) {
       where.push('j.attempt = (SELECT MAX(attempt) FROM jobs WHERE experiment_id = j.experiment_id)');
+    }
+    if (options.unfinished) {
+      where.push(`j.state NOT IN (${[...FINAL_STATES].map(() => '?').join(', ')})`);
+      params.push(...FINAL_STATES);
     }
     if (options.states) {
       where.push(`j.state IN (${options.states.map(() => '?').join(', ')})`);

@@ -48,7 +48,7 @@ export function groupNameFor(history: History, name: string, given: boolean): st
     throw new ArielError(
       'cloud-spec-invalid',
       `A job group named ${name} exists already.`,
-      `Choose another name, or see it with: ariel status --group ${name}`
+      'Choose another name for the job group.'
     );
   }
   let free = name;

@@ -222,7 +222,10 @@ describe('ariel run: notebooks and the history', () => {
     assert.match(again.stderr, /Job stopper-2 had already ended: cancelled/);
     const unknown = await cli(['stop', '--job', 'nobody-1']);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /No job nobody-1/);
+    assert.match(
+      unknown.stderr,
+      /No job nobody-1 in the job history\.\n {2}List the recorded jobs and groups with: ariel status/
+    );
   });
 
   it('keeps the history consistent when ariel run is killed (kill -9), and settles it from the container', async () => {
