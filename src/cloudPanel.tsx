@@ -1,10 +1,9 @@
-import { Button, HTMLSelect, launchIcon, redoIcon, stopIcon } from '@jupyterlab/ui-components';
+import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import type { ICloudGroup, ICloudJob, ICloudPreview, ICloudRequest } from './api';
+import type { ICloudPreview, ICloudRequest } from './api';
 import { machinesIn } from './cloudCatalog';
-import { pushSummary, stateLabel, type CloudModel } from './cloudModel';
-import { Empty, ErrorText } from './components/Messages';
-import { formatAge } from './format';
+import { pushSummary, type CloudModel } from './cloudModel';
+import { ErrorText } from './components/Messages';
 import { describeError } from './request';
 
 /** Typing pauses this long before the expansion is asked for again. */
@@ -418,117 +417,5 @@ function ProgressView({ model }: { model: CloudModel }): JSX.Element | null {
         ))}
       </ul>
     </div>
-  );
-}
-
-/** The recent job groups, each job with its live state, cancel and its Cloud console page. */
-export function CloudJobsView({
-  model,
-  onAct
-}: {
-  model: CloudModel;
-  onAct: (action: Promise<unknown>) => void;
-}): JSX.Element {
-  if (!model.groups.length) {
-    return <Empty error={model.jobsError ?? undefined} text="No cloud jobs yet. Submit an experiment above." />;
-  }
-  return (
-    <div className="jp-Ariel-cloudJobs">
-      {model.jobsError && <p className="jp-Ariel-warning">{model.jobsError}</p>}
-      {model.groups.map(group => (
-        <GroupView key={group.name} group={group} model={model} onAct={onAct} />
-      ))}
-    </div>
-  );
-}
-
-const RESUBMITTABLE = new Set(['NOT_SUBMITTED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
-
-function GroupView({
-  group,
-  model,
-  onAct
-}: {
-  group: ICloudGroup;
-  model: CloudModel;
-  onAct: (action: Promise<unknown>) => void;
-}): JSX.Element {
-  const unfinished = group.jobs.some(job => !job.final);
-  const resubmittable = group.platform === 'vertex' && group.jobs.some(job => RESUBMITTABLE.has(job.state));
-  const succeeded = group.jobs.filter(job => job.state === 'JOB_STATE_SUCCEEDED').length;
-  return (
-    <div className="jp-Ariel-group" data-group={group.name}>
-      <div className="jp-Ariel-row jp-Ariel-groupHeader">
-        <span className="jp-Ariel-grow" title={`${group.target} · ${group.image}`}>
-          <strong>{group.name}</strong>
-          <span className="jp-Ariel-muted">
-            {' '}
-            · {group.region ?? group.platform} · {succeeded}/{group.jobs.length} succeeded ·{' '}
-            {formatAge(group.createdAt)}
-          </span>
-        </span>
-        {unfinished && (
-          <Button
-            small
-            minimal
-            title={`Cancel the unfinished jobs of ${group.name}`}
-            onClick={() => onAct(model.stop({ group: group.name }))}
-          >
-            <stopIcon.react tag="span" elementSize="small" />
-          </Button>
-        )}
-        {resubmittable && !group.submitting && (
-          <Button
-            small
-            minimal
-            title={`Resubmit the failed, cancelled and unsubmitted jobs of ${group.name} (same image digest)`}
-            onClick={() => onAct(model.resubmit(group.name))}
-          >
-            <redoIcon.react tag="span" elementSize="small" />
-          </Button>
-        )}
-      </div>
-      <ul className="jp-Ariel-list">
-        {group.jobs.map(job => (
-          <JobView key={job.id} job={job} model={model} onAct={onAct} />
-        ))}
-      </ul>
-    </div>
-  );
-}
-
-function JobView({
-  job,
-  model,
-  onAct
-}: {
-  job: ICloudJob;
-  model: CloudModel;
-  onAct: (action: Promise<unknown>) => void;
-}): JSX.Element {
-  const state = stateLabel(job.state);
-  return (
-    <li
-      className="jp-Ariel-listItem jp-Ariel-cloudJob"
-      data-job={job.displayName}
-      title={job.error ?? job.args.join(' ')}
-    >
-      <span className={`jp-Ariel-state jp-Ariel-job-${state.replace(/ /g, '-')}`}>{state}</span>
-      <span className="jp-Ariel-grow">
-        #{job.experiment}
-        {job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}{' '}
-        <span className="jp-Ariel-muted">{job.args.join(' ')}</span>
-      </span>
-      {job.console && (
-        <a href={job.console} target="_blank" rel="noopener noreferrer" title="Open the job in the Cloud console">
-          <launchIcon.react tag="span" elementSize="small" />
-        </a>
-      )}
-      {!job.final && job.remoteName && (
-        <Button small minimal title={`Cancel ${job.displayName}`} onClick={() => onAct(model.stop({ job: job.id }))}>
-          <stopIcon.react tag="span" elementSize="small" />
-        </Button>
-      )}
-    </li>
   );
 }

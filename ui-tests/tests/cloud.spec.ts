@@ -79,10 +79,10 @@ test('an experiment submitted from the sidebar runs as cloud jobs that finish th
   await form.getByLabel('Name', { exact: true }).fill('ui-sweep');
   await form.getByLabel('Image repository', { exact: true }).fill(`${registry}/ariel-ui`);
   // The form alone for the README, then the jobs list beside its progress.
-  await section('Cloud jobs').click();
+  await section('Jobs').click();
   await sidebar.screenshot({ path: join(SCREENSHOTS, 'cloud-panel.png') });
   await form.getByRole('button', { name: 'Submit 2 jobs' }).click();
-  await section('Cloud jobs').click();
+  await section('Jobs').click();
 
   // Per-job progress, then the jobs list with their states to the end and a notification.
   const progress = form.locator('.jp-Ariel-submission');
