@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 
 /**
  * What the cloud specs share: the sidebar with room for "Submit as cloud experiment", and the
- * removal of a test project's images. (cloud.spec.ts spells the same steps out; it can use these.)
+ * removal of a test project's images.
  */
 
 /** Shows Ariel's sidebar on `project` with the other sections folded; resolves with the sidebar and the form. */
