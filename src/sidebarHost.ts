@@ -1,4 +1,4 @@
-import { BoxPanel, Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 import type { Message } from '@lumino/messaging';
 import { arielIcon } from './icons';
 
@@ -8,10 +8,13 @@ import { arielIcon } from './icons';
  * editor and its first requests) is created when the tab is first shown: a page that does not
  * show it loads none of that before JupyterLab is restored.
  */
-export class SidebarHost extends BoxPanel {
+export class SidebarHost extends Panel {
   constructor(private readonly _create: () => Promise<Widget>) {
     super();
     this.id = 'jp-ariel-sidebar';
+    // Sized by CSS, as the sidebar is: its sections' proportions are set at its first show, which
+    // must find it at its full height (a BoxPanel would size it only a message later).
+    this.addClass('jp-Ariel-sidebarHost');
     this.title.icon = arielIcon;
     this.title.caption = 'Ariel: containers for this project';
   }
