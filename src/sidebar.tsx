@@ -13,7 +13,8 @@ import type { Message } from '@lumino/messaging';
 import type { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 import type { Accelerator, Mode } from './api';
-import { CloudForm, CloudJobsView } from './cloudPanel';
+import { CloudForm } from './cloudPanel';
+import { JobsView } from './jobsPanel';
 import type { CloudModel } from './cloudModel';
 import { BuildsView } from './components/BuildsView';
 import { ImagesView } from './components/ImagesView';
@@ -124,10 +125,10 @@ export class ArielSidebar extends SidePanel {
     form.addClass('jp-Ariel-cloudWidget');
     this.addWidget(section('Submit as cloud experiment', form));
     const jobs = section(
-      'Cloud jobs',
+      'Jobs',
       ReactWidget.create(
         <UseSignal signal={cloud.changed}>
-          {() => <CloudJobsView model={cloud} onAct={action => void this._act(action)} />}
+          {() => <JobsView model={cloud} onAct={action => void this._act(action)} />}
         </UseSignal>
       )
     );
