@@ -55,6 +55,9 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
     caption: "A terminal with a shell in the project's shell-mode container, the project mounted",
     icon: terminalIcon,
     execute: async () => {
+      if (!model.project) {
+        await model.refreshProject(); // Asked for only once something shows it, as the sidebar does.
+      }
       const cwd = model.project?.root ?? options.cwd();
       const widget = await commands.execute('terminal:create-new', { cwd });
       // Jupyter resolves a terminal's relative folder against its own working folder before its

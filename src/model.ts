@@ -57,12 +57,21 @@ export class ArielModel implements IArielModel {
     return this._path;
   }
 
+  /** A new folder's project is asked for at once while the model is active, else when it becomes active. */
   set path(value: string) {
-    if (value === this._path && this._project) {
+    if (value === this._path && !this._projectStale) {
       return;
     }
     this._path = value;
-    void this.refreshProject();
+    this._projectStale = true;
+    if (this._active) {
+      void this.refreshProject();
+    } else if (this._project) {
+      // Not the new folder's: nobody must act on it.
+      this._project = null;
+      this._projectError = null;
+      this._changed.emit();
+    }
   }
 
   get project(): IProjectSummary | null {
@@ -99,6 +108,9 @@ export class ArielModel implements IArielModel {
   set active(value: boolean) {
     this._active = value;
     if (value) {
+      if (this._projectStale) {
+        void this.refreshProject();
+      }
       void this._poll.start().then(() => this._poll.refresh());
     }
   }
@@ -118,6 +130,7 @@ export class ArielModel implements IArielModel {
 
   async refreshProject(): Promise<void> {
     const path = this._path;
+    this._projectStale = false;
     try {
       const project = await this.client.request<IProjectSummary>('project', { query: { path } });
       if (path === this._path) {
@@ -270,6 +283,8 @@ export class ArielModel implements IArielModel {
   private _path = '';
   private _project: IProjectSummary | null = null;
   private _projectError: string | null = null;
+  /** The project shown is not (yet) the one of `path`. */
+  private _projectStale = true;
   private _builds: IBuild[] = [];
   private _images: IImage[] = [];
   private _containers: IContainer[] = [];

@@ -21,7 +21,6 @@ import { ImagesView } from './components/ImagesView';
 import { ProjectView } from './components/ProjectView';
 import { RunningView } from './components/RunningView';
 import { DockerfileInspector } from './dockerfileInspector';
-import { arielIcon } from './icons';
 import { describeError } from './request';
 import type { IArielModel } from './tokens';
 
@@ -47,10 +46,8 @@ export class ArielSidebar extends SidePanel {
     super();
     const { model } = options;
     this._model = model;
-    this.id = 'jp-ariel-sidebar';
+    // Its tab (id, icon, caption) is the SidebarHost's, which creates it when first shown.
     this.addClass('jp-Ariel-sidebar');
-    this.title.icon = arielIcon;
-    this.title.caption = 'Ariel: containers for this project';
 
     const project = section(
       'Project',

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ArielError } from '../errors.js';
+import { loadSqlite } from './native.js';
 
 /** A job that Ariel has not (yet) created on its platform. */
 export const SUBMITTING = 'SUBMITTING';
@@ -186,7 +187,7 @@ export class History {
   static async open(dir?: string): Promise<History> {
     const folder = dir ?? (await dataDir());
     mkdirSync(folder, { recursive: true });
-    const { default: Database } = await import('better-sqlite3');
+    const Database = await loadSqlite();
     const db = new Database(join(folder, 'history.sqlite3'));
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
