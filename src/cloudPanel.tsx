@@ -12,6 +12,10 @@ const PREVIEW_DELAY_MS = 300;
 const SHOWN_JOBS = 50;
 const DEFAULT_REGION = 'us-central1';
 const DEFAULT_MACHINE = 'n1-standard-4';
+const TARGET_HELP = {
+  id: 'jp-Ariel-help-target',
+  text: 'A module, a script (trainer/train.py) or a notebook of the project; Notebook takes the open one.'
+};
 
 export interface ICloudFormProps {
   model: CloudModel;
@@ -90,7 +94,8 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   const running = model.progress?.submission.state === 'running';
   const blocked = preview?.error ?? preview?.targetError;
   // A notebook job keeps its executed notebook in the output folder: the server refuses one without.
-  const needsOutput = target.trim().endsWith('.ipynb') && !outputDir.trim();
+  const isNotebook = target.trim().endsWith('.ipynb');
+  const needsOutput = isNotebook && !outputDir.trim();
   const ready =
     !!catalog && !!target.trim() && !!projectId.trim() && !!preview && !blocked && !needsOutput && !running && !sending;
 
@@ -131,14 +136,15 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
 
   return (
     <div className="jp-Ariel-cloudForm">
-      <Field title="Target">
+      <Field title="Target" help={TARGET_HELP}>
         <div className="jp-Ariel-row">
           <input
             className="jp-mod-styled jp-Ariel-grow"
             name="target"
             aria-label="Target"
+            aria-describedby={TARGET_HELP.id}
             value={target}
-            placeholder="trainer.train or trainer/train.py"
+            placeholder="trainer.train"
             onChange={e => setTarget(e.target.value)}
           />
           <Button small onClick={useNotebook} title="Use the open notebook as the target" disabled={!currentNotebook()}>
@@ -252,28 +258,27 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
         placeholder={`${region}-docker.pkg.dev/${projectId.trim() || 'PROJECT'}/ariel`}
         onChange={setRepository}
       />
-      <div className="jp-Ariel-fieldGrid">
-        <TextField
-          title="Output folder"
-          name="outputDir"
-          value={outputDir}
-          placeholder="gs://bucket/ariel (a notebook's needs one)"
-          required={target.trim().endsWith('.ipynb')}
-          onChange={setOutputDir}
-        />
-        <TextField
-          title="Service account"
-          name="serviceAccount"
-          value={serviceAccount}
-          placeholder="the project's default"
-          onChange={setServiceAccount}
-        />
-      </div>
-      {needsOutput && (
-        <p className="jp-Ariel-muted">
-          A notebook job keeps its executed notebook in the output folder: give one (gs://…) to submit.
-        </p>
-      )}
+      <TextField
+        title="Output folder"
+        name="outputDir"
+        value={outputDir}
+        placeholder="gs://bucket/folder"
+        required={isNotebook}
+        help={
+          isNotebook
+            ? `A notebook job keeps its executed notebook here (FOLDER/NAME/INDEX)${needsOutput ? ': give one (gs://…) to submit' : ''}.`
+            : "Each job's outputs go to FOLDER/NAME/INDEX. A notebook target needs one."
+        }
+        warn={needsOutput}
+        onChange={setOutputDir}
+      />
+      <TextField
+        title="Service account"
+        name="serviceAccount"
+        value={serviceAccount}
+        placeholder="the project's default"
+        onChange={setServiceAccount}
+      />
       <div className="jp-Ariel-row">
         <Button
           className="jp-mod-styled jp-mod-accept"
@@ -294,31 +299,49 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   );
 }
 
+/** A field's help line: under its control, wrapping (a placeholder is cut off in a narrow sidebar). */
+interface IHelp {
+  /** The id the control names in aria-describedby. */
+  id: string;
+  text: string;
+  /** Shown as what blocks submitting. */
+  warn?: boolean;
+}
+
 /** A titled form field; the controls carry their own aria-label, so each has one name. */
-function Field({ title, children }: { title: string; children: React.ReactNode }): JSX.Element {
+function Field({ title, help, children }: { title: string; help?: IHelp; children: React.ReactNode }): JSX.Element {
   return (
     <div className="jp-Ariel-field">
       <span>{title}</span>
       {children}
+      {help && (
+        <span id={help.id} className={`jp-Ariel-fieldHelp${help.warn ? ' jp-Ariel-warning' : ''}`}>
+          {help.text}
+        </span>
+      )}
     </div>
   );
 }
 
-/** A one-line text input with its title. */
+/** A one-line text input with its title, and optionally a help line below it. */
 function TextField(props: {
   title: string;
   name: string;
   value: string;
   placeholder: string;
   required?: boolean;
+  help?: string;
+  warn?: boolean;
   onChange: (value: string) => void;
 }): JSX.Element {
+  const help = props.help ? { id: `jp-Ariel-help-${props.name}`, text: props.help, warn: props.warn } : undefined;
   return (
-    <Field title={props.title}>
+    <Field title={props.title} help={help}>
       <input
         className="jp-mod-styled"
         name={props.name}
         aria-label={props.title}
+        aria-describedby={help?.id}
         value={props.value}
         placeholder={props.placeholder}
         required={props.required}

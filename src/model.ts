@@ -1,6 +1,16 @@
 import { Poll } from '@lumino/polling';
 import { Signal, type ISignal } from '@lumino/signaling';
-import type { Accelerator, IBuild, IContainer, IDockerfile, IHandshake, IImage, IProjectSummary, Mode } from './api';
+import type {
+  Accelerator,
+  IBuild,
+  IContainer,
+  IDockerfile,
+  IHandshake,
+  IImage,
+  IProjectSummary,
+  IPruneResult,
+  Mode
+} from './api';
 import { BuildLog } from './buildLog';
 import { describeError, type ArielClient } from './request';
 import type { IArielModel, IListErrors } from './tokens';
@@ -168,14 +178,16 @@ export class ArielModel implements IArielModel {
     await this.refresh();
   }
 
-  /** Removes the project's images whose content hash is no longer current; returns what was removed. */
-  async prune(): Promise<string[]> {
-    const { removed } = await this.client.request<{ removed: string[] }>('images/prune', {
-      method: 'POST',
-      json: { path: this._path }
-    });
-    await this.refresh();
-    return removed;
+  /**
+   * Removes the project's images whose content hash is no longer current; resolves with what was
+   * removed and what was kept with why. The lists are refreshed whatever happened.
+   */
+  async prune(): Promise<IPruneResult> {
+    try {
+      return await this.client.request<IPruneResult>('images/prune', { method: 'POST', json: { path: this._path } });
+    } finally {
+      await this.refresh();
+    }
   }
 
   async stopContainer(id: string): Promise<void> {

@@ -332,7 +332,9 @@ function preview(root: string, body: Record<string, unknown>) {
   if (typeof body.target === 'string' && body.target.trim()) {
     try {
       const project = findProject(resolveFolder(root, body.path));
-      command = targetCommand(resolveTarget(project, body.target, project.root));
+      const target = resolveTarget(project, body.target, project.root);
+      // A notebook's command is the runner with the job's output file, known only at submission.
+      command = target.kind === 'notebook' ? undefined : targetCommand(target);
     } catch (error) {
       targetError = errorBody(error);
     }
