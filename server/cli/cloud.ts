@@ -15,7 +15,7 @@ import { connectVertex, consoleUrl } from '../cloud/vertex.js';
 import { connectDocker } from '../docker/engine.js';
 import { ArielError, CancelledError, type ErrorCode } from '../errors.js';
 import { loadExperimentArgs } from '../experiments/load.js';
-import { History, type JobRecord } from '../history/store.js';
+import { History, NOT_SUBMITTED, type JobRecord } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { buildProgress, pushProgress } from './progress.js';
 
@@ -340,7 +340,9 @@ export function registerCloudCommands(program: Command): void {
         warn(warnings);
         for (const job of ended) {
           process.stderr.write(
-            `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
+            job.state === NOT_SUBMITTED
+              ? `Job ${displayName(job)} was never submitted.\n`
+              : `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
           );
         }
         for (const job of submitting) {
