@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import { cancelCloudJobs, refreshStates, type Connect } from '../cloud/jobs.js';
+import { cancelCloudJobs, lostSubmission, refreshCloudJobs, refreshStates, type Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
-import { FINAL_STATES, type History, type JobRecord } from '../history/store.js';
+import { FINAL_STATES, SUBMITTING, type History, type JobRecord } from '../history/store.js';
 import { reconcileLocalJobs, stopLocalJobs } from '../run/settle.js';
 
 /** What the job history's operations need: the history, the engine (local jobs), Vertex AI (cloud jobs). */
@@ -18,8 +18,15 @@ export type JobSelection = { job: string; group?: undefined } | { group: string;
 export interface StopOutcome {
   /** The jobs stopped (local) or asked to stop (cloud), with their states now. */
   stopped: JobRecord[];
-  /** The selected jobs that had already ended, as they ended. */
+  /** The selected jobs that had already ended, as they ended (a lost submission: never submitted). */
   ended: JobRecord[];
+  /**
+   * Cloud jobs still being submitted by a running command (or whose lost submission Vertex AI
+   * could not be asked about): not stopped; the submitting command is what to interrupt.
+   */
+  submitting: JobRecord[];
+  /** Why a lost submission could not be settled, e.g. Vertex AI did not answer. */
+  warnings: string[];
 }
 
 function isLocal(history: History, job: JobRecord): boolean {
@@ -63,13 +70,20 @@ export async function refreshJobs(deps: JobsDeps, group?: string): Promise<strin
 /**
  * Stops jobs, local and cloud alike: a local job's container is removed and the job recorded
  * cancelled; a cloud job is cancelled on Vertex AI. Jobs that had already ended are returned as
- * such (a local one whose run died is settled first), not as errors.
+ * such, not as errors: a local one whose run died is settled first, and so is a cloud one whose
+ * submission died before recording it (found by its request label and cancelled, else recorded
+ * as never submitted), as `ariel status` settles them.
  */
 export async function stopJobs(deps: JobsDeps, which: JobSelection): Promise<StopOutcome> {
   const { history, docker, connect } = deps;
   const selected = selectJobs(history, which);
   const local = selected.filter(job => isLocal(history, job));
   await reconcileLocalJobs(docker, history, local);
+  const warnings = await refreshCloudJobs(
+    history,
+    connect,
+    selected.filter(job => !isLocal(history, job) && lostSubmission(job))
+  );
   const current = selected.map(job => history.job(job.id)!);
   const unfinished = current.filter(job => !FINAL_STATES.has(job.state));
   const stopped = [
@@ -85,10 +99,11 @@ export async function stopJobs(deps: JobsDeps, which: JobSelection): Promise<Sto
     ))
   ];
   const stoppedIds = new Set(stopped.map(job => job.id));
+  const now = selected.map(job => history.job(job.id)!).filter(job => !stoppedIds.has(job.id));
   return {
     stopped,
-    ended: selected
-      .map(job => history.job(job.id)!)
-      .filter(job => FINAL_STATES.has(job.state) && !stoppedIds.has(job.id))
+    ended: now.filter(job => FINAL_STATES.has(job.state)),
+    submitting: now.filter(job => job.state === SUBMITTING && !job.remoteName),
+    warnings
   };
 }

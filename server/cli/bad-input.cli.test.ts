@@ -286,6 +286,12 @@ describe('ariel run: targets', () => {
     assertRefused(result, 'tools/sweep.py', 'does not exist');
   });
 
+  it('names the --project flag for a project folder that does not exist', async () => {
+    const root = tempProject({ 'main.py': '' });
+    const result = await cli(root, ['run', 'main.py', '--project', join(root, 'nowhere'), '--dry-run']);
+    assertRefused(result, 'nowhere does not exist', 'Pass --project with an existing folder.');
+  });
+
   for (const target of ['', '  ']) {
     it(`refuses an empty target ${JSON.stringify(target)}`, async () => {
       const root = tempProject({ 'main.py': '' });

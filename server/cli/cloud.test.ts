@@ -89,7 +89,7 @@ describe('ariel cloud --dry-run', () => {
       ],
       [['--region', 'mars-1'], /region mars-1.*\n.*--force/],
       [['--label', 'nokey'], /Label "nokey" is not key=value/],
-      [['--name', 'My Sweep'], /Use e\.g\. --name my-sweep/],
+      [['--name', 'My Sweep'], /ariel_group label.*\n.*Use e\.g\. my-sweep\./],
       [['--cpu', '--accelerator', 'NVIDIA_TESLA_T4'], /contradict/]
     ];
     for (const [args, message] of cases) {

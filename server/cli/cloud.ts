@@ -15,7 +15,7 @@ import { connectVertex, consoleUrl } from '../cloud/vertex.js';
 import { connectDocker } from '../docker/engine.js';
 import { ArielError, CancelledError, type ErrorCode } from '../errors.js';
 import { loadExperimentArgs } from '../experiments/load.js';
-import { History, type JobRecord } from '../history/store.js';
+import { History, NOT_SUBMITTED, type JobRecord } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { buildProgress, pushProgress } from './progress.js';
 
@@ -333,16 +333,25 @@ export function registerCloudCommands(program: Command): void {
         throw new ArielError('usage', 'Say what to stop.', 'Give --group NAME or --job ID (see ariel status).');
       }
       await withHistory(async history => {
-        const { stopped, ended } = await stopJobs(
+        const { stopped, ended, submitting, warnings } = await stopJobs(
           { history, docker: connectDocker(), connect },
           options.job !== undefined ? { job: options.job } : { group: options.group! }
         );
+        warn(warnings);
         for (const job of ended) {
           process.stderr.write(
-            `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
+            job.state === NOT_SUBMITTED
+              ? `Job ${displayName(job)} was never submitted.\n`
+              : `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
           );
         }
-        if (stopped.length === 0 && ended.length === 0) {
+        for (const job of submitting) {
+          process.stderr.write(
+            `Job ${displayName(job)} is still being submitted by process ${job.owner}: not stopped. ` +
+              'Interrupt that submission (Ctrl-C), then run ariel stop again.\n'
+          );
+        }
+        if (stopped.length === 0 && ended.length === 0 && submitting.length === 0) {
           process.stderr.write('No unfinished job to stop.\n');
         }
         if (stopped.length > 0) {

@@ -82,7 +82,8 @@ function report(error: unknown): number {
 
 /** What to do, in commands, for errors whose engine hint cannot name one. */
 const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
-  'history-not-found': 'List the recorded jobs and groups with: ariel status'
+  'history-not-found': 'List the recorded jobs and groups with: ariel status',
+  'project-not-found': 'Pass --project with an existing folder.'
 };
 
 /** 130 for a cancellation, as shells report Ctrl-C; 1 for every other failure. */

@@ -240,9 +240,14 @@ describe('ariel cloud', () => {
 
   /**
    * Submits 40 jobs to an emulator that answers slowly, stops the CLI with `signal` once a job
-   * exists, and checks that the history names exactly the jobs that exist in the cloud.
+   * exists, runs `afterwards` (e.g. ariel stop), and checks that the history names exactly the
+   * jobs that exist in the cloud.
    */
-  async function interruptSubmission(group: string, signal: NodeJS.Signals): Promise<number | null> {
+  async function interruptSubmission(
+    group: string,
+    signal: NodeJS.Signals,
+    afterwards: (env: Record<string, string>) => Promise<void> = async () => undefined
+  ): Promise<number | null> {
     const slow = new VertexEmulator({ createDelayMs: 300 });
     await slow.start();
     try {
@@ -255,6 +260,7 @@ describe('ariel cloud', () => {
       await eventually(() => /Created job \d+/.test(running.output().stderr), 'a first job to be created', 300_000);
       running.child.kill(signal);
       const { code } = await running.result;
+      await afterwards(slowEnv);
       const result = await runCli(['status', '--group', group, '--json'], { cwd: project, env: slowEnv });
       assert.equal(result.code, 0, result.stderr);
       const jobs = JSON.parse(result.stdout) as JobView[];
@@ -276,8 +282,15 @@ describe('ariel cloud', () => {
     }
   }
 
-  it('leaves a consistent history when killed with SIGKILL mid-submission', async () => {
-    await interruptSubmission('killed', 'SIGKILL');
+  it('leaves a consistent history when killed with SIGKILL mid-submission, which ariel stop settles', async () => {
+    await interruptSubmission('killed', 'SIGKILL', async slowEnv => {
+      // Jobs still SUBMITTING: found by their request label and cancelled, else never submitted.
+      const stopped = await runCli(['stop', '--group', 'killed'], { cwd: project, env: slowEnv });
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, /Stopped \d+ job\(s\)/);
+      assert.match(stopped.stderr, /Job killed-\d+ was never submitted\./);
+      assert.doesNotMatch(stopped.stderr, /still being submitted|No unfinished job/);
+    });
   });
 
   it('stops submitting on Ctrl-C, exits 130 and records what was not created', async () => {

@@ -48,7 +48,12 @@ function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecor
  * submitted. Returns warnings for groups that could not be asked about.
  */
 export async function refreshStates(history: History, connect: Connect, group?: string): Promise<string[]> {
-  const unfinished = history.jobs({ group, unfinished: true });
+  return refreshCloudJobs(history, connect, history.jobs({ group, unfinished: true }));
+}
+
+/** refreshStates for the given jobs; finished ones and local ones are left alone. */
+export async function refreshCloudJobs(history: History, connect: Connect, jobs: JobRecord[]): Promise<string[]> {
+  const unfinished = jobs.filter(job => !FINAL_STATES.has(job.state));
   const warnings: string[] = [];
   const clients = new Map<string, JobApi>();
   try {
@@ -70,7 +75,7 @@ export async function refreshStates(history: History, connect: Connect, group?: 
           const found = byName.get(job.remoteName);
           return found ? [{ id: job.id, state: found.state, error: found.error ?? null }] : [];
         }
-        if (job.state !== SUBMITTING || !ownerGone(job.owner)) {
+        if (!lostSubmission(job)) {
           return [];
         }
         const found = byRequest.get(job.requestId);
@@ -86,6 +91,11 @@ export async function refreshStates(history: History, connect: Connect, group?: 
     await Promise.all([...clients.values()].map(api => api.close()));
   }
   return warnings;
+}
+
+/** A job whose submission died before it recorded the job's name: Vertex AI may or may not have it. */
+export function lostSubmission(job: JobRecord): boolean {
+  return job.state === SUBMITTING && !job.remoteName && ownerGone(job.owner);
 }
 
 /** Cancels the unfinished Vertex AI jobs among `jobs`; resolves to the jobs asked to stop. */

@@ -28,7 +28,7 @@ describe('labels', () => {
   it('checks group names, which become display names and a label value', () => {
     assert.equal(checkGroupName('lr-sweep_2'), 'lr-sweep_2');
     assert.throws(() => checkGroupName(''), { code: 'cloud-spec-invalid' });
-    assert.throws(() => checkGroupName('LR sweep'), { hint: /--name lr-sweep/ });
+    assert.throws(() => checkGroupName('LR sweep'), { code: 'cloud-spec-invalid', hint: /^Use e\.g\. lr-sweep\.$/ });
     assert.throws(() => checkGroupName('a'.repeat(130)), { code: 'cloud-spec-invalid' });
     assert.equal(defaultGroupName('My Project', new Date('2026-11-27T01:30:05Z')), 'my-project-20261127-013005');
   });

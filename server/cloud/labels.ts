@@ -42,7 +42,7 @@ export function parseLabels(pairs: string[]): LabelResult {
       throw new ArielError(
         'cloud-spec-invalid',
         `Label "${pair}" is not key=value.`,
-        'Write e.g. --label team=vision (the value may be empty: --label draft=).'
+        'Write key=value, e.g. team=vision (the value may be empty: draft=).'
       );
     }
     const [rawKey, rawValue] = [pair.slice(0, eq), pair.slice(eq + 1)];
@@ -52,7 +52,7 @@ export function parseLabels(pairs: string[]): LabelResult {
       throw new ArielError(
         'cloud-spec-invalid',
         `Label key "${rawKey}" does not start with a letter.`,
-        'Vertex AI label keys start with a lowercase letter, e.g. --label run1=... → --label r1=...'
+        'Vertex AI label keys start with a lowercase letter, e.g. r1=... rather than 1=...'
       );
     }
     if (key.startsWith('goog') || Object.values(ARIEL_LABELS).includes(key as never)) {
@@ -89,7 +89,7 @@ export function checkGroupName(name: string): string {
     throw new ArielError(
       'cloud-spec-invalid',
       `Name ${JSON.stringify(name)} cannot name a job group.`,
-      `Give 1 to ${MAX_DISPLAY_NAME - JOB_SUFFIX_ROOM} printable characters, e.g. --name resnet-lr-sweep.`
+      `Give 1 to ${MAX_DISPLAY_NAME - JOB_SUFFIX_ROOM} printable characters, e.g. resnet-lr-sweep.`
     );
   }
   const label = sanitizeLabel(name);
@@ -97,7 +97,7 @@ export function checkGroupName(name: string): string {
     throw new ArielError(
       'cloud-spec-invalid',
       `Name "${name}" is also the jobs' ariel_group label, which allows lowercase letters, digits, _ and - only (at most ${MAX_LENGTH}).`,
-      `Use e.g. --name ${label.replace(/^-+|-+$/g, '') || 'my-sweep'}.`
+      `Use e.g. ${label.replace(/^-+|-+$/g, '') || 'my-sweep'}.`
     );
   }
   return name;

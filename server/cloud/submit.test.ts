@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { History, NOT_SUBMITTED } from '../history/store.js';
+import Docker from 'dockerode';
+import { stopJobs } from '../app/jobs.js';
+import { History, NOT_SUBMITTED, SUBMITTING } from '../history/store.js';
 import { refreshStates } from './jobs.js';
+import { customJobMessage, type CloudJob } from './spec.js';
 import { submitJobs } from './submit.js';
 import { VertexEmulator } from './testing/emulator.js';
 import { FIXTURE_PROJECT, FIXTURE_REGION, groupFixture, jobsFixture } from './testing/fixtures.js';
@@ -127,5 +130,30 @@ describe('submitJobs against the JobService emulator', () => {
     assert.equal(emulator.calls.ListCustomJobs, listed + 1);
     // Without an engine, the emulator moves a job one state on per read.
     assert.ok(history.jobs({ group: 'polled' }).every(j => j.state === 'JOB_STATE_RUNNING'));
+  });
+
+  it('stops a submission that died mid-way: cancels the job it created, the other was never submitted', async () => {
+    // A submission killed (kill -9) after Vertex AI created job 1 but before the history recorded
+    // it, and before job 2 was asked for: both rows are SUBMITTING, their owner (this process, to
+    // the history) gone.
+    const [first] = record('lost', 2);
+    const created = await api.create(PARENT, customJobMessage(first.spec as unknown as CloudJob, first.requestId));
+    assert.deepEqual(
+      history.jobs({ group: 'lost' }).map(j => j.state),
+      [SUBMITTING, SUBMITTING]
+    );
+    const connect = (region: string) => connectVertex(region, { ARIEL_VERTEX_ENDPOINT: emulator.endpoint });
+    const outcome = await stopJobs({ history, docker: new Docker(), connect }, { group: 'lost' });
+    assert.deepEqual(
+      outcome.stopped.map(j => [j.experiment, j.remoteName]),
+      [[1, created.name]]
+    );
+    assert.equal(emulator.jobs.get(created.name)!.state, 'JOB_STATE_CANCELLED');
+    assert.deepEqual(
+      outcome.ended.map(j => [j.experiment, j.state]),
+      [[2, NOT_SUBMITTED]]
+    );
+    assert.deepEqual(outcome.submitting, []);
+    assert.deepEqual(outcome.warnings, []);
   });
 });

@@ -189,8 +189,11 @@ export function cloudRoutes(deps: CloudDeps): {
   };
 
   const stop = async (which: JobSelection) => {
-    const { stopped, ended } = await stopJobs({ history: await history(), docker: deps.app.docker, connect }, which);
-    return { stopped: stopped.map(jobView), ended: ended.map(jobView) };
+    const { stopped, ended, submitting, warnings } = await stopJobs(
+      { history: await history(), docker: deps.app.docker, connect },
+      which
+    );
+    return { stopped: stopped.map(jobView), ended: ended.map(jobView), submitting: submitting.map(jobView), warnings };
   };
 
   const routes: Route[] = [

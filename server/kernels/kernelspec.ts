@@ -134,8 +134,8 @@ function pythonPrefix(env: NodeJS.ProcessEnv): string {
   } catch {
     throw new ArielError(
       'kernels-install-failed',
-      'No Python environment found for --sys-prefix.',
-      'Activate the Jupyter environment, or use --prefix or --user.'
+      'No Python environment found for the sys-prefix location.',
+      'Activate the Jupyter environment, or choose the user or prefix location.'
     );
   }
 }

@@ -53,7 +53,7 @@ export function detectDependencies(root: string, options: DependencyOptions): De
       throw new ArielError(
         'dependencies-invalid',
         `Extra "${options.extras[0]}" was asked for, but ${join(root, 'setup.py')} declares no extras (no extras_require).`,
-        'Declare it in extras_require, or drop it from --extras and the config\'s "extras".'
+        'Declare it in extras_require, or stop asking for it (it may come from the config\'s "extras").'
       );
     }
     deps.package = {
@@ -65,7 +65,7 @@ export function detectDependencies(root: string, options: DependencyOptions): De
     throw new ArielError(
       'dependencies-invalid',
       `Extra "${options.extras[0]}" was asked for, but project ${root} has no package to take extras from (no setup.py or pyproject.toml).`,
-      'Drop it from --extras and the config\'s "extras", or add a package that declares it.'
+      'Stop asking for it (it may come from the config\'s "extras"), or add a package that declares it.'
     );
   }
   if (has('requirements.txt')) {

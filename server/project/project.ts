@@ -36,11 +36,7 @@ export function findProject(start: string): Project {
 export function locateProject(start: string): Omit<Project, 'config' | 'warnings'> {
   const from = resolve(start);
   if (!existsSync(from) || !statSync(from).isDirectory()) {
-    throw new ArielError(
-      'project-not-found',
-      `Project folder ${from} does not exist or is not a folder.`,
-      'Pass --project with an existing folder.'
-    );
+    throw new ArielError('project-not-found', `Project folder ${from} does not exist or is not a folder.`);
   }
   for (const dir of ancestors(from)) {
     for (const name of CONFIG_FILES) {

@@ -119,7 +119,7 @@ export function checkNotebookArgs(args: string[]): void {
         throw new ArielError(
           'usage',
           `"${arg}" is not a parameter for a notebook.`,
-          'Pass notebook parameters as --name value (e.g. -- --epochs 3 --model "resnet").'
+          'Give notebook parameters as --name value pairs (e.g. --epochs 3 --model "resnet").'
         );
       }
       parameterName(arg, 'arguments');
