@@ -2,13 +2,13 @@ import { timingSafeEqual } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
-  imageFor,
   listContainers,
   listImages,
   planFor,
   prepareImage,
   pruneImages,
   removeImage,
+  resolveImage,
   stopContainer,
   type AppDeps,
   type ImageRequest
@@ -125,10 +125,12 @@ export function createApp(deps: CompanionDeps): App {
           );
         }
         const imageRequested = { ...imageRequest(body.path, body.mode, body.accelerator), willRun: body.run === true };
-        const image = await imageFor(app, imageRequested);
+        const resolved = await resolveImage(app, imageRequested);
         await ensureEngine(app.docker);
         const project = relativeTo(root, imageRequested.project.root);
-        const build = builds.start(image, project, progress => prepareImage(app, imageRequested, progress));
+        const build = builds.start(resolved.image, project, progress =>
+          prepareImage(app, imageRequested, { ...progress, resolved })
+        );
         return { status: 202, body: { build } };
       }
     ],
