@@ -21,7 +21,6 @@ import { BuildRegistry } from './builds.js';
 import { cloudRoutes } from './cloud.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { KernelRegistry, kernelRoutes } from './kernels.js';
-import { SPARE_PREFIX } from '../kernels/container.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
@@ -184,9 +183,7 @@ export function createApp(deps: CompanionDeps): App {
       /^\/containers$/,
       async () => {
         // The warm pool's spares are not kernels yet: the sidebar lists the kernels that run.
-        const containers = (await listContainers(app)).filter(
-          c => c.role !== 'gpu-probe' && !c.name.startsWith(SPARE_PREFIX)
-        );
+        const containers = (await listContainers(app)).filter(c => c.role !== 'gpu-probe' && !c.spare);
         return {
           body: {
             containers: containers.map(c => ({ ...c, project: relative(c.project) }))
