@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,22 +10,13 @@ import { connectDocker } from '../docker/engine.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
 import { containersOf, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
+import { freePort } from '../testing/jupyter.js';
 import { BuildRegistry } from './builds.js';
 import { KernelRegistry } from './kernels.js';
 
 // The companion server's kernel starts, in process with the real engine: each start reads and
 // hashes the project's dependency files once, whether the image exists, is built, or comes with
 // a spare from the pool; and an edit of those files still gives a new image.
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe("the companion's kernel starts", { timeout: 900_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'ariel-hash-once-'));

@@ -31,7 +31,8 @@ export function installArielKernels(prefix: string): string {
   return join(prefix, 'share', 'jupyter');
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on loopback that nothing listens on now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
