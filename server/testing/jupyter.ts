@@ -340,6 +340,8 @@ export async function interruptSleep(
     300_000
   );
   const sleeping = client.execute("import time; print('sleeping', flush=True); time.sleep(600)", 300_000);
+  // Returned to the caller; if the print never comes, `started` is the error to report.
+  sleeping.catch(() => undefined);
   await started;
   const interrupt = await server.request('POST', `/api/kernels/${kernelId}/interrupt`);
   if (interrupt.status !== 204) {
