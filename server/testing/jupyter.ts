@@ -310,6 +310,8 @@ export class KernelClient {
         m => m.parent_header.msg_id === msgId && m.header.msg_type === 'execute_reply',
         timeoutMs
       );
+      // Awaited below; if idle never comes, that is the error reported, not an unhandled rejection.
+      reply.catch(() => undefined);
       await this.waitFor(
         m => m.parent_header.msg_id === msgId && m.header.msg_type === 'status' && m.content.execution_state === 'idle',
         timeoutMs
