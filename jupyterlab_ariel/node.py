@@ -8,6 +8,7 @@ install (``pip install -e .``) uses the checkout's own files, one folder up.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +19,8 @@ _ROOTS = (_PACKAGE / "node", _PACKAGE.parent)
 
 CLI = "bin/ariel.mjs"
 COMPANION = "dist/server/http/main.bundle.mjs"
+#: The build's record of the Node.js its native module was compiled for (scripts/bundle.mjs).
+BUILD_INFO = "dist/server/build-info.json"
 
 
 class NodeNotFound(Exception):
@@ -36,9 +39,20 @@ def node_executable() -> str:
     if not found:
         raise NodeNotFound(
             f"Node.js was not found ({'ARIEL_NODE=' + configured if configured else 'no node on PATH'}).",
-            "Install Node.js 20 or later and put it on PATH (or set ARIEL_NODE to its path), then restart Jupyter.",
+            f"Install {needed_node()} and put it on PATH (or set ARIEL_NODE to its path), then restart Jupyter.",
         )
     return found
+
+
+def needed_node() -> str:
+    """The Node.js this installation needs: the major its native module was built for, as the build recorded."""
+    for root in _ROOTS:
+        try:
+            built = json.loads((root / BUILD_INFO).read_text(encoding="utf-8"))["node"]
+        except (OSError, ValueError, KeyError):
+            continue
+        return f"Node.js {built.lstrip('v').split('.')[0]}"
+    return "Node.js 20 or later"
 
 
 def bundled(relative: str) -> str:

@@ -1,7 +1,7 @@
 // Bundles the entry points that users wait on, the CLI, the kernel launcher and the companion server,
 // into single files: loading dockerode and friends from hundreds of small modules
 // costs more than half a second per start, one file about a tenth of that.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // The compiled server is ES modules. Only its folders say so: a "type": "module" at the
@@ -47,6 +47,25 @@ const packagesLoadedAtRunTime = ['better-sqlite3', '@google-cloud/aiplatform', '
 writeFileSync(
   'dist/server/node-modules.json',
   `${JSON.stringify([...packagesLoadedAtRunTime, 'dockerode', 'ssh2'], null, 2)}\n`
+);
+
+/**
+ * The Node.js that better-sqlite3 (native) was compiled for, for the check that names it when
+ * another Node.js loads the module (server/history/native.ts), and for the wheel, which carries
+ * the module. A native module exports node_register_module_v<NODE_MODULE_VERSION>.
+ */
+const sqliteBinary = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+const compiledFor = /node_register_module_v(\d+)/.exec(readFileSync(sqliteBinary, 'latin1'))?.[1];
+if (compiledFor !== process.versions.modules) {
+  console.error(
+    `error: ${sqliteBinary} was compiled for NODE_MODULE_VERSION ${compiledFor ?? '(unknown)'}, but this Node.js ` +
+      `${process.version} has ${process.versions.modules}: run \`npm rebuild better-sqlite3\` with this Node.js, then build again.`
+  );
+  process.exit(1);
+}
+writeFileSync(
+  'dist/server/build-info.json',
+  `${JSON.stringify({ node: process.version, modules: process.versions.modules }, null, 2)}\n`
 );
 
 await build({

@@ -9,18 +9,22 @@ The bundles load a few packages from node_modules at run time (better-sqlite3, w
 native, and the Vertex AI client among them; dist/server/node-modules.json lists them).
 The wheel carries those with their dependencies, copied from the checkout's node_modules
 in its layout, so a wheel install needs no npm. The native module makes the wheel
-specific to this platform (and to the Node major version it was built for).
+specific to this platform and to the Node major version it was built for, which
+dist/server/build-info.json records and the bundles check before they load it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sysconfig
 from pathlib import Path
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
+#: The Node.js the native module was compiled for, which the bundles check before loading it (scripts/bundle.mjs).
+BUILD_INFO = "dist/server/build-info.json"
 #: Node files, kept in the checkout's layout: the bundles find package.json and schema/ relative to themselves.
 NODE_FILES = (
     "package.json",
@@ -28,6 +32,7 @@ NODE_FILES = (
     "dist/server/cli/main.bundle.mjs",
     "dist/server/kernels/launch.bundle.mjs",
     "dist/server/http/main.bundle.mjs",
+    BUILD_INFO,
     "schema",
 )
 #: The packages the bundles load at run time, written by scripts/bundle.mjs.
@@ -65,7 +70,9 @@ class PrebuiltJavaScript(BuildHookInterface):  # type: ignore[misc]
             )
         for path in NODE_FILES:
             build_data["force_include"][str(root / path)] = f"jupyterlab_ariel/node/{path}"
-        for file in runtime_files(root):
+        files = runtime_files(root)
+        check_native_modules(root, files)
+        for file in files:
             build_data["force_include"][str(file)] = f"jupyterlab_ariel/node/{file.relative_to(root).as_posix()}"
         build_data["pure_python"] = False
         platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
@@ -114,6 +121,23 @@ def runtime_files(root: Path) -> list[Path]:
     """The files of the packages the bundles load at run time, and of their dependencies."""
     names = json.loads((root / RUNTIME_PACKAGES).read_text(encoding="utf-8"))
     return [file for package in runtime_closure(root, names) for file in package_files(package)]
+
+
+def check_native_modules(root: Path, files: list[Path]) -> None:
+    """Fails when a native module the wheel would carry was not compiled for the Node.js the build recorded."""
+    built = json.loads((root / BUILD_INFO).read_text(encoding="utf-8"))
+    for file in files:
+        if file.suffix != ".node":
+            continue
+        # A module of Node's own ABI exports node_register_module_v<NODE_MODULE_VERSION>;
+        # Node-API modules (napi_register_module_v1) load in any Node.js and are not checked.
+        found = re.search(rb"node_register_module_v(\d+)", file.read_bytes())
+        if found and found.group(1).decode() != built["modules"]:
+            raise RuntimeError(
+                f"jupyterlab-ariel: {file.relative_to(root)} is compiled for NODE_MODULE_VERSION {found.group(1).decode()},"
+                f" but {BUILD_INFO} records Node.js {built['node']} (NODE_MODULE_VERSION {built['modules']})."
+                " Run `npm rebuild && npm run build` with the Node.js the wheel is for, then build the wheel again."
+            )
 
 
 def package_files(package: Path) -> list[Path]:

@@ -57,7 +57,9 @@ export type ErrorCode =
   /** Some jobs of a submission were not created; the history says which. */
   | 'cloud-submit-incomplete'
   /** The job history has no group or job of that name, or cannot be opened. */
-  | 'history-not-found';
+  | 'history-not-found'
+  /** This Node.js cannot load a native module the installation carries: it was built for another Node.js major. */
+  | 'node-version-mismatch';
 
 /**
  * An error the user can act on: a stable code, what went wrong, and what to do about it.

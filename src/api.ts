@@ -85,6 +85,12 @@ export interface IImage {
   current: boolean;
 }
 
+/** What prune did: the tags it removed, and the outdated ones it kept with why (e.g. a container uses one). */
+export interface IPruneResult {
+  removed: string[];
+  failed: { reference: string; error: IErrorBody }[];
+}
+
 export interface IContainer {
   id: string;
   /** What it is for: a kernel, a shell, a job. */

@@ -149,7 +149,7 @@ export class CloudModel {
     this._changed.emit();
   }
 
-  /** Cancels a group's unfinished jobs, or one job (by its id). */
+  /** Cancels a group's unfinished jobs, or one job (by its id): local runs' and cloud jobs alike. */
   async stop(which: { group: string } | { job: number }): Promise<void> {
     const path =
       'group' in which ? `cloud/groups/${encodeURIComponent(which.group)}/stop` : `cloud/jobs/${which.job}/stop`;
@@ -246,14 +246,16 @@ export class CloudModel {
         continue;
       }
       const failed = group.jobs.filter(job => !SUCCEEDED.has(job.state));
+      const what = group.platform === 'local' ? 'Local run' : 'Cloud experiment';
       if (failed.length === 0) {
-        Notification.success(`Cloud experiment ${group.name}: all ${group.jobs.length} job(s) succeeded.`, {
+        Notification.success(`${what} ${group.name}: all ${group.jobs.length} job(s) succeeded.`, {
           autoClose: 8000
         });
       } else {
         Notification.error(
-          `Cloud experiment ${group.name} ended: ${failed.length} of ${group.jobs.length} job(s) did not succeed ` +
-            `(${failed.map(job => `#${job.experiment} ${stateLabel(job.state)}`).join(', ')}). Resubmit them from the jobs list.`,
+          `${what} ${group.name} ended: ${failed.length} of ${group.jobs.length} job(s) did not succeed ` +
+            `(${failed.map(job => `#${job.experiment} ${stateLabel(job.state)}`).join(', ')}).` +
+            (group.platform === 'local' ? '' : ' Resubmit them from the jobs list.'),
           { autoClose: false }
         );
       }

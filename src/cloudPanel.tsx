@@ -1,10 +1,9 @@
-import { Button, HTMLSelect, launchIcon, redoIcon, stopIcon } from '@jupyterlab/ui-components';
+import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import type { ICloudGroup, ICloudJob, ICloudPreview, ICloudRequest } from './api';
+import type { ICloudPreview, ICloudRequest } from './api';
 import { machinesIn } from './cloudCatalog';
-import { pushSummary, stateLabel, type CloudModel } from './cloudModel';
-import { Empty, ErrorText } from './components/Messages';
-import { formatAge } from './format';
+import { pushSummary, type CloudModel } from './cloudModel';
+import { ErrorText } from './components/Messages';
 import { describeError } from './request';
 
 /** Typing pauses this long before the expansion is asked for again. */
@@ -13,6 +12,10 @@ const PREVIEW_DELAY_MS = 300;
 const SHOWN_JOBS = 50;
 const DEFAULT_REGION = 'us-central1';
 const DEFAULT_MACHINE = 'n1-standard-4';
+const TARGET_HELP = {
+  id: 'jp-Ariel-help-target',
+  text: 'A module, a script (trainer/train.py) or a notebook of the project; Notebook takes the open one.'
+};
 
 export interface ICloudFormProps {
   model: CloudModel;
@@ -91,7 +94,8 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   const running = model.progress?.submission.state === 'running';
   const blocked = preview?.error ?? preview?.targetError;
   // A notebook job keeps its executed notebook in the output folder: the server refuses one without.
-  const needsOutput = target.trim().endsWith('.ipynb') && !outputDir.trim();
+  const isNotebook = target.trim().endsWith('.ipynb');
+  const needsOutput = isNotebook && !outputDir.trim();
   const ready =
     !!catalog && !!target.trim() && !!projectId.trim() && !!preview && !blocked && !needsOutput && !running && !sending;
 
@@ -132,14 +136,15 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
 
   return (
     <div className="jp-Ariel-cloudForm">
-      <Field title="Target">
+      <Field title="Target" help={TARGET_HELP}>
         <div className="jp-Ariel-row">
           <input
             className="jp-mod-styled jp-Ariel-grow"
             name="target"
             aria-label="Target"
+            aria-describedby={TARGET_HELP.id}
             value={target}
-            placeholder="trainer.train or trainer/train.py"
+            placeholder="trainer.train"
             onChange={e => setTarget(e.target.value)}
           />
           <Button small onClick={useNotebook} title="Use the open notebook as the target" disabled={!currentNotebook()}>
@@ -253,28 +258,27 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
         placeholder={`${region}-docker.pkg.dev/${projectId.trim() || 'PROJECT'}/ariel`}
         onChange={setRepository}
       />
-      <div className="jp-Ariel-fieldGrid">
-        <TextField
-          title="Output folder"
-          name="outputDir"
-          value={outputDir}
-          placeholder="gs://bucket/ariel (a notebook's needs one)"
-          required={target.trim().endsWith('.ipynb')}
-          onChange={setOutputDir}
-        />
-        <TextField
-          title="Service account"
-          name="serviceAccount"
-          value={serviceAccount}
-          placeholder="the project's default"
-          onChange={setServiceAccount}
-        />
-      </div>
-      {needsOutput && (
-        <p className="jp-Ariel-muted">
-          A notebook job keeps its executed notebook in the output folder: give one (gs://…) to submit.
-        </p>
-      )}
+      <TextField
+        title="Output folder"
+        name="outputDir"
+        value={outputDir}
+        placeholder="gs://bucket/folder"
+        required={isNotebook}
+        help={
+          isNotebook
+            ? `A notebook job keeps its executed notebook here (FOLDER/NAME/INDEX)${needsOutput ? ': give one (gs://…) to submit' : ''}.`
+            : "Each job's outputs go to FOLDER/NAME/INDEX. A notebook target needs one."
+        }
+        warn={needsOutput}
+        onChange={setOutputDir}
+      />
+      <TextField
+        title="Service account"
+        name="serviceAccount"
+        value={serviceAccount}
+        placeholder="the project's default"
+        onChange={setServiceAccount}
+      />
       <div className="jp-Ariel-row">
         <Button
           className="jp-mod-styled jp-mod-accept"
@@ -295,31 +299,49 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   );
 }
 
+/** A field's help line: under its control, wrapping (a placeholder is cut off in a narrow sidebar). */
+interface IHelp {
+  /** The id the control names in aria-describedby. */
+  id: string;
+  text: string;
+  /** Shown as what blocks submitting. */
+  warn?: boolean;
+}
+
 /** A titled form field; the controls carry their own aria-label, so each has one name. */
-function Field({ title, children }: { title: string; children: React.ReactNode }): JSX.Element {
+function Field({ title, help, children }: { title: string; help?: IHelp; children: React.ReactNode }): JSX.Element {
   return (
     <div className="jp-Ariel-field">
       <span>{title}</span>
       {children}
+      {help && (
+        <span id={help.id} className={`jp-Ariel-fieldHelp${help.warn ? ' jp-Ariel-warning' : ''}`}>
+          {help.text}
+        </span>
+      )}
     </div>
   );
 }
 
-/** A one-line text input with its title. */
+/** A one-line text input with its title, and optionally a help line below it. */
 function TextField(props: {
   title: string;
   name: string;
   value: string;
   placeholder: string;
   required?: boolean;
+  help?: string;
+  warn?: boolean;
   onChange: (value: string) => void;
 }): JSX.Element {
+  const help = props.help ? { id: `jp-Ariel-help-${props.name}`, text: props.help, warn: props.warn } : undefined;
   return (
-    <Field title={props.title}>
+    <Field title={props.title} help={help}>
       <input
         className="jp-mod-styled"
         name={props.name}
         aria-label={props.title}
+        aria-describedby={help?.id}
         value={props.value}
         placeholder={props.placeholder}
         required={props.required}
@@ -395,117 +417,5 @@ function ProgressView({ model }: { model: CloudModel }): JSX.Element | null {
         ))}
       </ul>
     </div>
-  );
-}
-
-/** The recent job groups, each job with its live state, cancel and its Cloud console page. */
-export function CloudJobsView({
-  model,
-  onAct
-}: {
-  model: CloudModel;
-  onAct: (action: Promise<unknown>) => void;
-}): JSX.Element {
-  if (!model.groups.length) {
-    return <Empty error={model.jobsError ?? undefined} text="No cloud jobs yet. Submit an experiment above." />;
-  }
-  return (
-    <div className="jp-Ariel-cloudJobs">
-      {model.jobsError && <p className="jp-Ariel-warning">{model.jobsError}</p>}
-      {model.groups.map(group => (
-        <GroupView key={group.name} group={group} model={model} onAct={onAct} />
-      ))}
-    </div>
-  );
-}
-
-const RESUBMITTABLE = new Set(['NOT_SUBMITTED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
-
-function GroupView({
-  group,
-  model,
-  onAct
-}: {
-  group: ICloudGroup;
-  model: CloudModel;
-  onAct: (action: Promise<unknown>) => void;
-}): JSX.Element {
-  const unfinished = group.jobs.some(job => !job.final);
-  const resubmittable = group.platform === 'vertex' && group.jobs.some(job => RESUBMITTABLE.has(job.state));
-  const succeeded = group.jobs.filter(job => job.state === 'JOB_STATE_SUCCEEDED').length;
-  return (
-    <div className="jp-Ariel-group" data-group={group.name}>
-      <div className="jp-Ariel-row jp-Ariel-groupHeader">
-        <span className="jp-Ariel-grow" title={`${group.target} · ${group.image}`}>
-          <strong>{group.name}</strong>
-          <span className="jp-Ariel-muted">
-            {' '}
-            · {group.region ?? group.platform} · {succeeded}/{group.jobs.length} succeeded ·{' '}
-            {formatAge(group.createdAt)}
-          </span>
-        </span>
-        {unfinished && (
-          <Button
-            small
-            minimal
-            title={`Cancel the unfinished jobs of ${group.name}`}
-            onClick={() => onAct(model.stop({ group: group.name }))}
-          >
-            <stopIcon.react tag="span" elementSize="small" />
-          </Button>
-        )}
-        {resubmittable && !group.submitting && (
-          <Button
-            small
-            minimal
-            title={`Resubmit the failed, cancelled and unsubmitted jobs of ${group.name} (same image digest)`}
-            onClick={() => onAct(model.resubmit(group.name))}
-          >
-            <redoIcon.react tag="span" elementSize="small" />
-          </Button>
-        )}
-      </div>
-      <ul className="jp-Ariel-list">
-        {group.jobs.map(job => (
-          <JobView key={job.id} job={job} model={model} onAct={onAct} />
-        ))}
-      </ul>
-    </div>
-  );
-}
-
-function JobView({
-  job,
-  model,
-  onAct
-}: {
-  job: ICloudJob;
-  model: CloudModel;
-  onAct: (action: Promise<unknown>) => void;
-}): JSX.Element {
-  const state = stateLabel(job.state);
-  return (
-    <li
-      className="jp-Ariel-listItem jp-Ariel-cloudJob"
-      data-job={job.displayName}
-      title={job.error ?? job.args.join(' ')}
-    >
-      <span className={`jp-Ariel-state jp-Ariel-job-${state.replace(/ /g, '-')}`}>{state}</span>
-      <span className="jp-Ariel-grow">
-        #{job.experiment}
-        {job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}{' '}
-        <span className="jp-Ariel-muted">{job.args.join(' ')}</span>
-      </span>
-      {job.console && (
-        <a href={job.console} target="_blank" rel="noopener noreferrer" title="Open the job in the Cloud console">
-          <launchIcon.react tag="span" elementSize="small" />
-        </a>
-      )}
-      {!job.final && job.remoteName && (
-        <Button small minimal title={`Cancel ${job.displayName}`} onClick={() => onAct(model.stop({ job: job.id }))}>
-          <stopIcon.react tag="span" elementSize="small" />
-        </Button>
-      )}
-    </li>
   );
 }

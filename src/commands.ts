@@ -1,7 +1,8 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Notification } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { terminalIcon } from '@jupyterlab/ui-components';
-import { KERNEL_NAMES, type Accelerator, type Mode } from './api';
+import * as React from 'react';
+import { KERNEL_NAMES, type Accelerator, type IPruneResult, type Mode } from './api';
 import type { BuildLog } from './buildLog';
 import { acceleratorIcons, arielIcon } from './icons';
 import { describeError } from './request';
@@ -54,6 +55,9 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
     caption: "A terminal with a shell in the project's shell-mode container, the project mounted",
     icon: terminalIcon,
     execute: async () => {
+      if (!model.project) {
+        await model.refreshProject(); // Asked for only once something shows it, as the sidebar does.
+      }
       const cwd = model.project?.root ?? options.cwd();
       const widget = await commands.execute('terminal:create-new', { cwd });
       // Jupyter resolves a terminal's relative folder against its own working folder before its
@@ -84,13 +88,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
     caption: "Remove the project's images whose content hash is no longer current",
     execute: async () => {
       try {
-        const removed = await model.prune();
-        Notification.success(
-          removed.length
-            ? `Removed ${removed.length} outdated image${removed.length > 1 ? 's' : ''}.`
-            : 'No outdated images.',
-          { autoClose: 4000 }
-        );
+        notifyPruned(await model.prune());
       } catch (error) {
         Notification.error(describeError(error), { autoClose: false });
       }
@@ -102,6 +100,47 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
     icon: arielIcon,
     execute: () => options.showSidebar()
   });
+}
+
+/**
+ * Says what prune removed. Images it had to keep (a container uses one, say) are a warning that
+ * stays, with each image's reason behind "Show why": a toast cuts text longer than 140 characters.
+ */
+function notifyPruned({ removed, failed }: IPruneResult): void {
+  const images = (n: number) => `${n} outdated image${n === 1 ? '' : 's'}`;
+  if (!failed.length) {
+    Notification.success(removed.length ? `Removed ${images(removed.length)}.` : 'No outdated images.', {
+      autoClose: 4000
+    });
+    return;
+  }
+  const body = React.createElement(
+    'ul',
+    { className: 'jp-Ariel-pruneKept' },
+    failed.map(({ reference, error }) =>
+      React.createElement(
+        'li',
+        { key: reference },
+        // Ariel's messages name the image; a bare engine message gets its name in front.
+        `${error.message.includes(reference) ? '' : `${reference}: `}${error.message}${error.hint ? ` ${error.hint}` : ''}`
+      )
+    )
+  );
+  Notification.warning(
+    removed.length
+      ? `Removed ${images(removed.length)}; could not remove ${failed.length}.`
+      : `Could not remove ${images(failed.length)}.`,
+    {
+      autoClose: false,
+      actions: [
+        {
+          label: 'Show why',
+          callback: () =>
+            void showDialog({ title: 'Outdated images kept', body, buttons: [Dialog.okButton({ label: 'Close' })] })
+        }
+      ]
+    }
+  );
 }
 
 function accel(args: Record<string, unknown>, fallback: Accelerator = 'cpu'): Accelerator {

@@ -8,10 +8,9 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { Accelerator } from './api';
 import { addCommands } from './commands';
 import { AcceleratorSwitchExtension, acceleratorOf, switchKernel } from './kernelSwitch';
-import { CloudModel } from './cloudModel';
 import { ArielModel } from './model';
 import { ArielClient, ArielRequestError } from './request';
-import { ArielSidebar } from './sidebar';
+import { SidebarHost } from './sidebarHost';
 import { CommandIDs, IArielModel } from './tokens';
 import { FRONTEND_VERSION } from './version';
 import { acceleratorIcons } from './icons';
@@ -78,14 +77,18 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null
   ): void => {
-    const sidebar = new ArielSidebar({
-      cloud: new CloudModel(model.client),
-      currentNotebook: () => notebooks?.currentWidget?.context.path ?? null,
-      model,
-      editorServices,
-      kernels: app.serviceManager.kernels,
-      build: (mode, accelerator) => void app.commands.execute(CommandIDs.buildImage, { mode, accelerator }),
-      prune: () => void app.commands.execute(CommandIDs.pruneImages)
+    // The sidebar's code loads when its tab is first shown (see SidebarHost).
+    const sidebar = new SidebarHost(async () => {
+      const [{ ArielSidebar }, { CloudModel }] = await Promise.all([import('./sidebar'), import('./cloudModel')]);
+      return new ArielSidebar({
+        cloud: new CloudModel(model.client),
+        currentNotebook: () => notebooks?.currentWidget?.context.path ?? null,
+        model,
+        editorServices,
+        kernels: app.serviceManager.kernels,
+        build: (mode, accelerator) => void app.commands.execute(CommandIDs.buildImage, { mode, accelerator }),
+        prune: () => void app.commands.execute(CommandIDs.pruneImages)
+      });
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);

@@ -1,6 +1,16 @@
 import { Poll } from '@lumino/polling';
 import { Signal, type ISignal } from '@lumino/signaling';
-import type { Accelerator, IBuild, IContainer, IDockerfile, IHandshake, IImage, IProjectSummary, Mode } from './api';
+import type {
+  Accelerator,
+  IBuild,
+  IContainer,
+  IDockerfile,
+  IHandshake,
+  IImage,
+  IProjectSummary,
+  IPruneResult,
+  Mode
+} from './api';
 import { BuildLog } from './buildLog';
 import { describeError, type ArielClient } from './request';
 import type { IArielModel, IListErrors } from './tokens';
@@ -47,12 +57,21 @@ export class ArielModel implements IArielModel {
     return this._path;
   }
 
+  /** A new folder's project is asked for at once while the model is active, else when it becomes active. */
   set path(value: string) {
-    if (value === this._path && this._project) {
+    if (value === this._path && !this._projectStale) {
       return;
     }
     this._path = value;
-    void this.refreshProject();
+    this._projectStale = true;
+    if (this._active) {
+      void this.refreshProject();
+    } else if (this._project) {
+      // Not the new folder's: nobody must act on it.
+      this._project = null;
+      this._projectError = null;
+      this._changed.emit();
+    }
   }
 
   get project(): IProjectSummary | null {
@@ -89,6 +108,9 @@ export class ArielModel implements IArielModel {
   set active(value: boolean) {
     this._active = value;
     if (value) {
+      if (this._projectStale) {
+        void this.refreshProject();
+      }
       void this._poll.start().then(() => this._poll.refresh());
     }
   }
@@ -108,6 +130,7 @@ export class ArielModel implements IArielModel {
 
   async refreshProject(): Promise<void> {
     const path = this._path;
+    this._projectStale = false;
     try {
       const project = await this.client.request<IProjectSummary>('project', { query: { path } });
       if (path === this._path) {
@@ -168,14 +191,16 @@ export class ArielModel implements IArielModel {
     await this.refresh();
   }
 
-  /** Removes the project's images whose content hash is no longer current; returns what was removed. */
-  async prune(): Promise<string[]> {
-    const { removed } = await this.client.request<{ removed: string[] }>('images/prune', {
-      method: 'POST',
-      json: { path: this._path }
-    });
-    await this.refresh();
-    return removed;
+  /**
+   * Removes the project's images whose content hash is no longer current; resolves with what was
+   * removed and what was kept with why. The lists are refreshed whatever happened.
+   */
+  async prune(): Promise<IPruneResult> {
+    try {
+      return await this.client.request<IPruneResult>('images/prune', { method: 'POST', json: { path: this._path } });
+    } finally {
+      await this.refresh();
+    }
   }
 
   async stopContainer(id: string): Promise<void> {
@@ -258,6 +283,8 @@ export class ArielModel implements IArielModel {
   private _path = '';
   private _project: IProjectSummary | null = null;
   private _projectError: string | null = null;
+  /** The project shown is not (yet) the one of `path`. */
+  private _projectStale = true;
   private _builds: IBuild[] = [];
   private _images: IImage[] = [];
   private _containers: IContainer[] = [];

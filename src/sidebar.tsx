@@ -13,14 +13,14 @@ import type { Message } from '@lumino/messaging';
 import type { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 import type { Accelerator, Mode } from './api';
-import { CloudForm, CloudJobsView } from './cloudPanel';
+import { CloudForm } from './cloudPanel';
+import { JobsView } from './jobsPanel';
 import type { CloudModel } from './cloudModel';
 import { BuildsView } from './components/BuildsView';
 import { ImagesView } from './components/ImagesView';
 import { ProjectView } from './components/ProjectView';
 import { RunningView } from './components/RunningView';
 import { DockerfileInspector } from './dockerfileInspector';
-import { arielIcon } from './icons';
 import { describeError } from './request';
 import type { IArielModel } from './tokens';
 
@@ -46,10 +46,8 @@ export class ArielSidebar extends SidePanel {
     super();
     const { model } = options;
     this._model = model;
-    this.id = 'jp-ariel-sidebar';
+    // Its tab (id, icon, caption) is the SidebarHost's, which creates it when first shown.
     this.addClass('jp-Ariel-sidebar');
-    this.title.icon = arielIcon;
-    this.title.caption = 'Ariel: containers for this project';
 
     const project = section(
       'Project',
@@ -127,10 +125,10 @@ export class ArielSidebar extends SidePanel {
     form.addClass('jp-Ariel-cloudWidget');
     this.addWidget(section('Submit as cloud experiment', form));
     const jobs = section(
-      'Cloud jobs',
+      'Jobs',
       ReactWidget.create(
         <UseSignal signal={cloud.changed}>
-          {() => <CloudJobsView model={cloud} onAct={action => void this._act(action)} />}
+          {() => <JobsView model={cloud} onAct={action => void this._act(action)} />}
         </UseSignal>
       )
     );

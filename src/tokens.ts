@@ -1,7 +1,17 @@
 import { Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
-import type { Accelerator, IBuild, IContainer, IDockerfile, IHandshake, IImage, IProjectSummary, Mode } from './api';
+import type {
+  Accelerator,
+  IBuild,
+  IContainer,
+  IDockerfile,
+  IHandshake,
+  IImage,
+  IProjectSummary,
+  IPruneResult,
+  Mode
+} from './api';
 import type { BuildLog } from './buildLog';
 import type { ArielClient } from './request';
 
@@ -62,7 +72,7 @@ export interface IArielModel extends IDisposable {
   follow(id: string): BuildLog;
   cancelBuild(id: string): Promise<void>;
   removeImage(reference: string): Promise<void>;
-  prune(): Promise<string[]>;
+  prune(): Promise<IPruneResult>;
   stopContainer(id: string): Promise<void>;
 }
 

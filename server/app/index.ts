@@ -20,6 +20,7 @@
  * Shells:     openShell (on this process's terminal)
  * Kernels:    startKernelContainer
  * Cloud:      planCloudExperiment (no engine), submitCloudExperiment
+ * Job history: refreshJobs, stopJobs (local and cloud jobs alike)
  */
 export { createAppDeps, type AppDeps, type Progress } from './deps.js';
 export { describeEvent, type AppEvent, type AppListener } from './events.js';
@@ -57,6 +58,7 @@ export {
   type CloudOutcome,
   type CloudPlan
 } from './cloud.js';
+export { refreshJobs, selectJobs, stopJobs, type JobSelection, type JobsDeps, type StopOutcome } from './jobs.js';
 export { startKernelContainer, type KernelHandle, type KernelRequest } from './kernel.js';
 export { ImageRef } from '../docker/imageRef.js';
 export { LABELS, type Role } from '../docker/labels.js';

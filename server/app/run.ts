@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { packageVersions } from '../cloud/packages.js';
 import { defaultGroupName } from '../cloud/labels.js';
 import type { ImageRef } from '../docker/imageRef.js';
+import { LABELS } from '../docker/labels.js';
 import type { History } from '../history/store.js';
 import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
@@ -96,7 +97,8 @@ export interface RunProgress extends Progress {
  * each job's output prefixed by its number. Jobs that exit non-zero are results, not errors;
  * aborting stops the running job, removes its container and rejects with a CancelledError.
  * With a history, the run is recorded before its first job starts (image id, Dockerfile, the
- * image's package versions) and each job's state as it changes.
+ * image's package versions) and each job's state as it changes; a job stopped from elsewhere
+ * (`stopJobs`) is skipped, or ends with `stopped` in its result.
  */
 export async function runExperiment(
   deps: AppDeps,
@@ -110,7 +112,7 @@ export async function runExperiment(
   // Before the build: a name in use is an error now.
   const group = history ? groupNameFor(history, resolved.group, request.group !== undefined) : resolved.group;
   const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
-  const jobs = jobsOf(request, target, image, group);
+  let jobs = jobsOf(request, target, image, group);
   let tracker: ReturnType<typeof trackLocalRun> | undefined;
   if (history && jobs.length > 0) {
     const imageId = (await deps.docker.getImage(image.name).inspect()).Id;
@@ -126,6 +128,11 @@ export async function runExperiment(
       jobs
     });
     tracker = trackLocalRun(history, records);
+    // Labels that let a stop from another process find each job's container.
+    jobs = jobs.map((job, i) => ({
+      ...job,
+      labels: { [LABELS.group]: group, [LABELS.request]: records[i].requestId }
+    }));
   }
   try {
     const results = await runJobs(deps.docker, jobs, {
@@ -134,7 +141,8 @@ export async function runExperiment(
       env: deps.env,
       io: { stdout, stderr, signal },
       onJobStart: tracker?.onJobStart,
-      onJobEnd: tracker?.onJobEnd
+      onJobEnd: tracker?.onJobEnd,
+      stopped: tracker?.stopped
     });
     return { image, results, group };
   } catch (error) {

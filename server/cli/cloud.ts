@@ -1,12 +1,14 @@
 import { type Command, Option } from 'commander';
 import {
   createAppDeps,
+  refreshJobs,
+  stopJobs,
   planCloudExperiment,
   submitCloudExperiment,
   type CloudEvent,
   type CloudExperimentRequest
 } from '../app/index.js';
-import { exportJob, refreshStates, resubmitGroup, saveImage, stopJobs, type Connect } from '../cloud/jobs.js';
+import { exportJob, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
 import type { CloudJob } from '../cloud/spec.js';
 import type { SubmitEvent, SubmitResult } from '../cloud/submit.js';
 import { connectVertex, consoleUrl } from '../cloud/vertex.js';
@@ -106,6 +108,10 @@ function checkComplete(result: SubmitResult, group: string, signal: AbortSignal)
   }
 }
 
+function displayName(job: JobRecord): string {
+  return (job.spec as { displayName?: string }).displayName ?? String(job.id);
+}
+
 function jobView(job: JobRecord): Record<string, unknown> {
   const spec = job.spec as { machineType?: string; output?: string; notebook?: { output: string } };
   return {
@@ -116,7 +122,7 @@ function jobView(job: JobRecord): Record<string, unknown> {
     id: job.id,
     state: job.state,
     name: job.remoteName,
-    displayName: (job.spec as unknown as CloudJob).displayName,
+    displayName: displayName(job),
     args: job.args,
     image: (job.spec as unknown as CloudJob).image,
     error: job.error,
@@ -312,14 +318,14 @@ export function registerCloudCommands(program: Command): void {
         if (options.group) {
           history.requireGroup(options.group);
         }
-        warn(await refreshStates(history, connect, options.group));
+        warn(await refreshJobs({ history, docker: connectDocker(), connect }, options.group));
         printJobs(history.jobs({ group: options.group, latestOnly: !options.all }), options.json);
       });
     });
 
   program
     .command('stop')
-    .description('cancel the unfinished jobs of a group, or one job')
+    .description('stop the unfinished jobs of a group, or one job: local runs (their containers) and cloud jobs')
     .addOption(new Option('--group <name>', 'every unfinished job of this group').conflicts('job'))
     .addOption(new Option('--job <id>', 'one job: its number, display name or Vertex AI name').conflicts('group'))
     .action(async (options: { group?: string; job?: string }) => {
@@ -327,8 +333,21 @@ export function registerCloudCommands(program: Command): void {
         throw new ArielError('usage', 'Say what to stop.', 'Give --group NAME or --job ID (see ariel status).');
       }
       await withHistory(async history => {
-        const stopped = await stopJobs(history, connect, options);
-        process.stderr.write(stopped.length ? '' : 'No unfinished job to stop.\n');
+        const { stopped, ended } = await stopJobs(
+          { history, docker: connectDocker(), connect },
+          options.job !== undefined ? { job: options.job } : { group: options.group! }
+        );
+        for (const job of ended) {
+          process.stderr.write(
+            `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
+          );
+        }
+        if (stopped.length === 0 && ended.length === 0) {
+          process.stderr.write('No unfinished job to stop.\n');
+        }
+        if (stopped.length > 0) {
+          process.stderr.write(`Stopped ${stopped.length} job(s):\n`);
+        }
         printJobs(stopped, false);
       });
     });

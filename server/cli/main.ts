@@ -1,6 +1,6 @@
 import { CommanderError, Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ArielError, CancelledError } from '../errors.js';
+import { ArielError, CancelledError, type ErrorCode } from '../errors.js';
 import {
   createAppDeps,
   experimentWarnings,
@@ -66,8 +66,9 @@ function report(error: unknown): number {
   }
   if (error instanceof ArielError) {
     process.stderr.write(`ariel: ${error.message}\n`);
-    if (error.hint) {
-      process.stderr.write(`  ${error.hint}\n`);
+    const hint = error.hint ?? CLI_HINTS[error.code];
+    if (hint) {
+      process.stderr.write(`  ${hint}\n`);
     }
     return exitCodeOf(error);
   }
@@ -79,6 +80,11 @@ function report(error: unknown): number {
   );
   return 1;
 }
+
+/** What to do, in commands, for errors whose engine hint cannot name one. */
+const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
+  'history-not-found': 'List the recorded jobs and groups with: ariel status'
+};
 
 /** 130 for a cancellation, as shells report Ctrl-C; 1 for every other failure. */
 function exitCodeOf(error: ArielError): number {
@@ -285,7 +291,13 @@ function createProgram(signal: AbortSignal): Command {
       for (const { job } of results.filter(r => r.job.output)) {
         process.stderr.write(`Job ${job.index}: executed notebook ${job.output}\n`);
       }
-      const failed = results.filter(r => r.exitCode !== 0);
+      const failed = results.filter(r => r.exitCode !== 0 && !r.stopped);
+      const stopped = results.filter(r => r.stopped);
+      if (stopped.length > 0 && failed.length === 0) {
+        throw new CancelledError(
+          `Stopped on request (ariel stop): ${stopped.map(r => `job ${r.job.index}`).join(', ')}.`
+        );
+      }
       if (failed.length > 0) {
         throw new ArielError(
           'jobs-failed',

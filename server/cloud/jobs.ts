@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
@@ -12,7 +11,8 @@ import {
   SUBMITTING,
   type GroupRecord,
   type History,
-  type JobRecord
+  type JobRecord,
+  ownerGone
 } from '../history/store.js';
 import type { CloudJob } from './spec.js';
 import { submitJobs, type SubmitOptions, type SubmitResult } from './submit.js';
@@ -25,23 +25,6 @@ export type Connect = (region: string) => Promise<JobApi>;
 /** A request id for one creation: unique, and a valid label value. */
 export function newRequestId(): string {
   return randomUUID();
-}
-
-/** Whether the process that was submitting a job is gone (crashed, killed), on this host. */
-function ownerGone(owner: string): boolean {
-  const [host, pid] = [owner.slice(0, owner.lastIndexOf(':')), Number(owner.slice(owner.lastIndexOf(':') + 1))];
-  if (host !== hostname()) {
-    return false; // Another machine's submission: cannot tell.
-  }
-  if (pid === process.pid) {
-    return true; // This process runs one command, which is not that submission.
-  }
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }
 
 /** Jobs by their group, Vertex AI groups only. */
@@ -58,22 +41,6 @@ function byGroup(history: History, jobs: JobRecord[]): Map<GroupRecord, JobRecor
   return result;
 }
 
-/** Local jobs whose `ariel run` died (kill -9, a crash) without recording their end. */
-function settleLocal(history: History, unfinished: JobRecord[]): void {
-  const platforms = new Map<string, string>();
-  const platformOf = (name: string) =>
-    platforms.get(name) ?? platforms.set(name, history.requireGroup(name).platform).get(name)!;
-  history.updateMany(
-    unfinished
-      .filter(job => platformOf(job.group) === 'local' && ownerGone(job.owner))
-      .map(job => ({
-        id: job.id,
-        state: job.state === 'JOB_STATE_RUNNING' ? 'JOB_STATE_FAILED' : NOT_SUBMITTED,
-        error: 'The ariel run that ran it ended before recording how the job ended.'
-      }))
-  );
-}
-
 /**
  * Asks Vertex AI for the state of every unfinished job and records it: one list call per group
  * (by its ariel_group label), whatever its size. A job left SUBMITTING by a submission that died
@@ -81,8 +48,7 @@ function settleLocal(history: History, unfinished: JobRecord[]): void {
  * submitted. Returns warnings for groups that could not be asked about.
  */
 export async function refreshStates(history: History, connect: Connect, group?: string): Promise<string[]> {
-  const unfinished = history.jobs({ group }).filter(job => !FINAL_STATES.has(job.state));
-  settleLocal(history, unfinished);
+  const unfinished = history.jobs({ group, unfinished: true });
   const warnings: string[] = [];
   const clients = new Map<string, JobApi>();
   try {
@@ -122,23 +88,8 @@ export async function refreshStates(history: History, connect: Connect, group?: 
   return warnings;
 }
 
-/** Cancels the unfinished jobs of a group, or one job; resolves to the jobs asked to stop. */
-export async function stopJobs(
-  history: History,
-  connect: Connect,
-  which: { group?: string; job?: string }
-): Promise<JobRecord[]> {
-  let jobs: JobRecord[];
-  if (which.job !== undefined) {
-    const job = history.findJob(which.job);
-    if (!job) {
-      throw new ArielError('history-not-found', `No job ${which.job}.`, 'List jobs with: ariel status');
-    }
-    jobs = [job];
-  } else {
-    history.requireGroup(which.group!);
-    jobs = history.jobs({ group: which.group, latestOnly: true });
-  }
+/** Cancels the unfinished Vertex AI jobs among `jobs`; resolves to the jobs asked to stop. */
+export async function cancelCloudJobs(history: History, connect: Connect, jobs: JobRecord[]): Promise<JobRecord[]> {
   const stoppable = jobs.filter(job => job.remoteName && !FINAL_STATES.has(job.state));
   const stopped: JobRecord[] = [];
   for (const [record, group] of byGroup(history, stoppable)) {
@@ -212,7 +163,7 @@ const RERUN_OUTPUT = '/ariel-output';
 export function exportJob(history: History, reference: string, dir: string): string[] {
   const job = history.findJob(reference);
   if (!job) {
-    throw new ArielError('history-not-found', `No job ${reference}.`, 'List jobs with: ariel status');
+    throw new ArielError('history-not-found', `No job ${reference} in the job history.`);
   }
   const group = history.requireGroup(job.group);
   const spec = job.spec as unknown as CloudJob & { output?: string };

@@ -110,7 +110,7 @@ export function vertexError(error: unknown, what: string): ArielError {
   }
   const { code, details, message } = error as { code?: number; details?: string; message?: string };
   const hints: Record<number, string> = {
-    3: 'Vertex AI rejected the job spec; check the machine, accelerator and labels (ariel cloud --dry-run --json).',
+    3: 'Vertex AI rejected the job spec; check the machine, accelerator and labels of the planned jobs.',
     7: 'The credentials lack permission: grant the Vertex AI User role, or run: gcloud auth application-default login',
     8: 'A quota is exhausted; ask for more in the Cloud console, or submit fewer jobs at once.',
     14: 'Vertex AI did not answer; check the network and the region.',

@@ -15,6 +15,10 @@ export const LABELS = {
   extras: 'org.ariel.extras',
   /** A run container's 1-based job number. */
   job: 'org.ariel.job',
+  /** A run container's job group in the job history. */
+  group: 'org.ariel.group',
+  /** A run container's job in the job history: its request id, unique to that job. */
+  request: 'org.ariel.request',
   /** A kernel container's launcher: pid, host, start time and uid, so orphans can be told from live kernels. */
   launcherPid: 'org.ariel.launcher.pid',
   launcherHost: 'org.ariel.launcher.host',

@@ -61,7 +61,23 @@ describe('History', () => {
     assert.equal(history.job(first.id)!.remoteName, 'projects/p/locations/r/customJobs/1');
   });
 
-  it('names a missing group with a hint', () => {
-    assert.throws(() => history.requireGroup('nope'), { code: 'history-not-found', hint: /ariel status/ });
+  it('changes a state only from the states a transition names, so a stop and a run cannot undo each other', () => {
+    const [job] = history.recordGroup(group('g4'), jobs('g4', 1));
+    assert.equal(history.transition(job.id, ['JOB_STATE_RUNNING'], { state: 'JOB_STATE_SUCCEEDED' }), false);
+    assert.equal(history.job(job.id)!.state, SUBMITTING);
+    assert.equal(history.transition(job.id, [SUBMITTING], { state: 'JOB_STATE_CANCELLED', error: 'stopped' }), true);
+    assert.deepEqual([history.job(job.id)!.state, history.job(job.id)!.error], ['JOB_STATE_CANCELLED', 'stopped']);
+    assert.deepEqual(history.jobs({ group: 'g4', unfinished: true }), []);
+    assert.deepEqual(
+      history.jobs({ group: 'g1', unfinished: true }).map(j => j.state),
+      [SUBMITTING, SUBMITTING]
+    );
+  });
+
+  it('names a missing group in its error', () => {
+    assert.throws(() => history.requireGroup('nope'), {
+      code: 'history-not-found',
+      message: /No job group named nope/
+    });
   });
 });

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ArielError } from '../errors.js';
+import { loadSqlite } from './native.js';
 
 /** A job that Ariel has not (yet) created on its platform. */
 export const SUBMITTING = 'SUBMITTING';
@@ -72,6 +73,23 @@ export interface NewJob {
 
 /** This process, as a job's owner. */
 export const OWNER = `${hostname()}:${process.pid}`;
+
+/** Whether the process that owns a job (submits or runs it) is gone (crashed, killed), on this host. */
+export function ownerGone(owner: string): boolean {
+  const [host, pid] = [owner.slice(0, owner.lastIndexOf(':')), Number(owner.slice(owner.lastIndexOf(':') + 1))];
+  if (host !== hostname()) {
+    return false; // Another machine's submission: cannot tell.
+  }
+  if (pid === process.pid) {
+    return true; // This process runs one command, which is not that submission.
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS groups (
@@ -169,7 +187,7 @@ export class History {
   static async open(dir?: string): Promise<History> {
     const folder = dir ?? (await dataDir());
     mkdirSync(folder, { recursive: true });
-    const { default: Database } = await import('better-sqlite3');
+    const Database = await loadSqlite();
     const db = new Database(join(folder, 'history.sqlite3'));
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
@@ -189,7 +207,7 @@ export class History {
         throw new ArielError(
           'cloud-spec-invalid',
           `A job group named ${group.name} exists already.`,
-          'Choose another --name, or resubmit that group.'
+          'Choose another name for the job group.'
         );
       }
       this.db
@@ -250,6 +268,20 @@ export class History {
       });
   }
 
+  /**
+   * Sets a job's state only if it is in one of `from`; resolves whether it was. Two processes
+   * (a run and a stop) can then race on a job without undoing each other's end.
+   */
+  transition(id: number, from: string[], change: { state: string; error?: string | null }): boolean {
+    const { changes } = this.db
+      .prepare(
+        `UPDATE jobs SET state = @state, error = @error, updated_at = @now
+         WHERE id = @id AND state IN (${from.map(() => '?').join(', ')})`
+      )
+      .run({ id, state: change.state, error: change.error ?? null, now: new Date().toISOString() }, ...from);
+    return changes > 0;
+  }
+
   /** Several updates in one transaction (one status poll). */
   updateMany(changes: { id: number; state: string; remoteName?: string; error?: string | null }[]): void {
     this.db.transaction(() => changes.forEach(change => this.update(change.id, change)))();
@@ -279,7 +311,7 @@ export class History {
   requireGroup(name: string): GroupRecord {
     const group = this.group(name);
     if (!group) {
-      throw new ArielError('history-not-found', `No job group named ${name}.`, 'List them with: ariel status');
+      throw new ArielError('history-not-found', `No job group named ${name} in the job history.`);
     }
     return group;
   }
@@ -305,8 +337,12 @@ export class History {
     return row ? jobOf(row) : undefined;
   }
 
-  /** Jobs, oldest group first; with `latestOnly`, only each experiment's latest attempt. */
-  jobs(options: { group?: string; latestOnly?: boolean; states?: string[] } = {}): JobRecord[] {
+  /**
+   * Jobs, oldest group first; with `latestOnly`, only each experiment's latest attempt; with
+   * `unfinished`, only jobs not in a final state (read through the state index, so a status of a
+   * long history parses only those).
+   */
+  jobs(options: { group?: string; latestOnly?: boolean; states?: string[]; unfinished?: boolean } = {}): JobRecord[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (options.group !== undefined) {
@@ -315,6 +351,10 @@ export class History {
     }
     if (options.latestOnly) {
       where.push('j.attempt = (SELECT MAX(attempt) FROM jobs WHERE experiment_id = j.experiment_id)');
+    }
+    if (options.unfinished) {
+      where.push(`j.state NOT IN (${[...FINAL_STATES].map(() => '?').join(', ')})`);
+      params.push(...FINAL_STATES);
     }
     if (options.states) {
       where.push(`j.state IN (${options.states.map(() => '?').join(', ')})`);

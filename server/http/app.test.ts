@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { WebSocket } from 'ws';
 import { Companion, COMPANION_BUNDLE } from '../testing/companion.js';
+import { imageNameOf } from '../project/project.js';
+import { LABELS } from '../docker/labels.js';
 import { imagesOf, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
@@ -382,6 +384,41 @@ describe('companion server', () => {
       const removed = await companion.request('DELETE', `/images/${encodeURIComponent(current)}`);
       assert.equal(removed.status, 200);
       assert.deepEqual(await list(folder), []);
+    });
+
+    it('keeps an outdated image a running container uses, and says which and why', async () => {
+      const folder = project('inuse', { 'main.py': 'print(1)\n' });
+      const root = join(jupyterRoot, folder);
+      // An image of the project whose content hash is not today's: the base image with Ariel's label.
+      const stale = `${imageNameOf({ root })}:run-cpu-000000000000`;
+      const base = process.env.ARIEL_BASE_IMAGE_CPU ?? 'python:3.11-slim';
+      execFileSync('docker', ['build', '-q', '-t', stale, '--label', `${LABELS.project}=${root}`, '-'], {
+        input: `FROM ${base}\n`,
+        stdio: 'pipe'
+      });
+      const container = docker('run', '-d', '--rm', stale, 'sleep', '600');
+      try {
+        const { status, body } = await companion.request<{
+          removed: string[];
+          failed: { reference: string; error: ErrorJson }[];
+        }>('POST', '/images/prune', { path: folder });
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.deepEqual(body.removed, []);
+        assert.deepEqual(
+          body.failed.map(f => [f.reference, f.error.code]),
+          [[stale, 'image-in-use']]
+        );
+        assert.match(body.failed[0].error.message, /used by a container/);
+        assert.ok(body.failed[0].error.hint);
+        // Still there, and still listed as outdated.
+        assert.deepEqual(imagesOf(root), [stale]);
+        assert.deepEqual(
+          (await list(folder)).map(i => [i.reference, i.current]),
+          [[stale, false]]
+        );
+      } finally {
+        spawnSync('docker', ['rm', '-f', container], { stdio: 'ignore' });
+      }
     });
 
     it('refuses to remove an image Ariel did not build', async () => {

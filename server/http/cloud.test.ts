@@ -174,6 +174,28 @@ describe('cloud experiments through the companion server', () => {
 
     const empty = await companion.request<{ count: number }>('POST', '/cloud/preview', { path: folder });
     assert.equal(empty.body.count, 1);
+
+    // A notebook is a valid target before its output folder is given (the form asks for it).
+    const notebook = await companion.request<{
+      count: number;
+      jobs: { args: string[] }[];
+      command?: string[];
+      targetError?: ErrorJson;
+    }>('POST', '/cloud/preview', {
+      path: folder,
+      target: 'notebooks/train.ipynb',
+      experimentConfig: '{"lr": [0.5, 0.25], "model": ["cnn"]}'
+    });
+    assert.equal(notebook.status, 200);
+    assert.equal(notebook.body.targetError, undefined, JSON.stringify(notebook.body.targetError));
+    assert.equal(notebook.body.command, undefined);
+    assert.deepEqual(
+      notebook.body.jobs.map(job => job.args),
+      [
+        ['--lr', '0.5', '--model', '"cnn"'],
+        ['--lr', '0.25', '--model', '"cnn"']
+      ]
+    );
   });
 
   it('refuses an invalid machine combination or request before building anything', async () => {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AppDeps } from '../app/index.js';
 import { VERTEX_CATALOG } from '../cloud/catalog.js';
-import { refreshStates, resubmitGroup, stopJobs, type Connect } from '../cloud/jobs.js';
+import { refreshJobs, stopJobs, type JobSelection } from '../app/jobs.js';
+import { resubmitGroup, type Connect } from '../cloud/jobs.js';
 import type { CloudJob } from '../cloud/spec.js';
 import { connectVertex, consoleUrl } from '../cloud/vertex.js';
 import { ArielError } from '../errors.js';
@@ -168,8 +169,8 @@ export function cloudRoutes(deps: CloudDeps): {
         .map(job => job.group)
     );
     const warnings: string[] = [];
-    for (const group of shown.filter(g => g.platform === 'vertex' && unfinished.has(g.name) && !busy.has(g.name))) {
-      warnings.push(...(await refreshStates(store, connect, group.name)));
+    for (const group of shown.filter(g => unfinished.has(g.name) && !busy.has(g.name))) {
+      warnings.push(...(await refreshJobs({ history: store, docker: deps.app.docker, connect }, group.name)));
     }
     return {
       groups: shown.map(group => ({
@@ -185,6 +186,11 @@ export function cloudRoutes(deps: CloudDeps): {
       })),
       warnings
     };
+  };
+
+  const stop = async (which: JobSelection) => {
+    const { stopped, ended } = await stopJobs({ history: await history(), docker: deps.app.docker, connect }, which);
+    return { stopped: stopped.map(jobView), ended: ended.map(jobView) };
   };
 
   const routes: Route[] = [
@@ -228,14 +234,14 @@ export function cloudRoutes(deps: CloudDeps): {
       'POST',
       /^\/cloud\/groups\/([^/]+)\/stop$/,
       async ({ params }) => ({
-        body: { stopped: (await stopJobs(await history(), connect, { group: params[0] })).map(jobView) }
+        body: await stop({ group: params[0] })
       })
     ],
     [
       'POST',
       /^\/cloud\/jobs\/([^/]+)\/stop$/,
       async ({ params }) => ({
-        body: { stopped: (await stopJobs(await history(), connect, { job: params[0] })).map(jobView) }
+        body: await stop({ job: params[0] })
       })
     ],
     [
@@ -323,7 +329,9 @@ function preview(root: string, body: Record<string, unknown>) {
   if (typeof body.target === 'string' && body.target.trim()) {
     try {
       const project = findProject(resolveFolder(root, body.path));
-      command = targetCommand(resolveTarget(project, body.target, project.root));
+      const target = resolveTarget(project, body.target, project.root);
+      // A notebook's command is the runner with the job's output file, known only at submission.
+      command = target.kind === 'notebook' ? undefined : targetCommand(target);
     } catch (error) {
       targetError = errorBody(error);
     }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { createAppDeps } from '../app/index.js';
 import { ArielError } from '../errors.js';
+import { nativeMismatch, readBuildInfo } from '../history/native.js';
 import { createApp } from './app.js';
 
 const version = (
@@ -72,6 +73,11 @@ async function main(argv: string[]): Promise<void> {
   });
   app.server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`ARIEL_COMPANION_LISTENING ${(app.server.address() as AddressInfo).port}\n`);
+    // Kernels and builds work without the native module; the job history does not: said once, at start.
+    const mismatch = nativeMismatch(readBuildInfo());
+    if (mismatch) {
+      process.stderr.write(`[Ariel] warning: ${mismatch.message}\n[Ariel] ${mismatch.hint}\n`);
+    }
   });
 }
 

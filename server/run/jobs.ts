@@ -19,6 +19,8 @@ export interface Job {
   image: ImageRef;
   /** A notebook job's executed notebook: an absolute host path, its folder mounted into the job. */
   output?: string;
+  /** Labels that tie its container to the job history (see LABELS.group and LABELS.request). */
+  labels?: Record<string, string>;
 }
 
 /** One job per expanded experiment; arguments after `--` come first, then the experiment's flags. */
@@ -29,6 +31,8 @@ export function planJobs(image: ImageRef, passthroughArgs: string[], experiments
 export interface JobResult {
   job: Job;
   exitCode: number;
+  /** Stopped on request from elsewhere (`ariel stop`, the sidebar) while it ran. */
+  stopped?: boolean;
 }
 
 export interface RunJobsOptions {
@@ -39,6 +43,8 @@ export interface RunJobsOptions {
   /** Called as each job's container is about to start, and once it has exited. */
   onJobStart?: (job: Job) => void;
   onJobEnd?: (result: JobResult) => void;
+  /** Whether a job was stopped from elsewhere: before its start (it is skipped) or while it ran. */
+  stopped?: (job: Job) => boolean;
 }
 
 /** Create options for a job's container: the target run from the code folder, GPUs if the image wants them. */
@@ -54,18 +60,26 @@ export function jobContainer(
     Cmd: [...targetCommand(target, job.output), ...job.args],
     WorkingDir: CODE_DIR,
     Env: passthroughEnv(project.config, env),
-    Labels: { [LABELS.role]: 'run', [LABELS.project]: project.root, [LABELS.job]: String(job.index) },
+    Labels: {
+      ...job.labels,
+      [LABELS.role]: 'run',
+      [LABELS.project]: project.root,
+      [LABELS.job]: String(job.index)
+    },
     HostConfig: { Init: true, DeviceRequests: deviceRequestsFor(job.image), ...binds }
   };
 }
 
 /** Runs jobs one after another, each in its own container, with output prefixed by job. */
 export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptions): Promise<JobResult[]> {
-  const { project, target, io, env, onJobStart, onJobEnd } = options;
+  const { project, target, io, env, onJobStart, onJobEnd, stopped } = options;
   const results: JobResult[] = [];
   for (const job of jobs) {
     if (io.signal?.aborted) {
       break;
+    }
+    if (stopped?.(job)) {
+      continue;
     }
     const prefix = `[job ${job.index}/${jobs.length}] `;
     const stdout = prefixLines(prefix, io.stdout);
@@ -79,19 +93,25 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
       exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env }), {
         stdout,
         stderr,
-        signal: io.signal
+        signal: io.signal,
+        // A stop that came between the check above and the start found no container to remove.
+        onStart: container => void (stopped?.(job) && container.remove({ force: true }).catch(() => undefined))
       });
     } catch (error) {
       if (io.signal?.aborted) {
         break;
       }
-      throw translateGpuError(error);
+      if (!stopped?.(job)) {
+        throw translateGpuError(error);
+      }
+      exitCode = -1; // Removed by the stop before it could start.
     } finally {
       stdout.end();
       stderr.end();
     }
-    results.push({ job, exitCode });
-    onJobEnd?.({ job, exitCode });
+    const result = stopped?.(job) ? { job, exitCode, stopped: true } : { job, exitCode };
+    results.push(result);
+    onJobEnd?.(result);
   }
   if (io.signal?.aborted) {
     throw new CancelledError('Interrupted: the running job was stopped and its container removed.');

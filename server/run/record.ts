@@ -48,7 +48,7 @@ export function groupNameFor(history: History, name: string, given: boolean): st
     throw new ArielError(
       'cloud-spec-invalid',
       `A job group named ${name} exists already.`,
-      `Choose another name, or see it with: ariel status --group ${name}`
+      'Choose another name for the job group.'
     );
   }
   let free = name;
@@ -92,21 +92,24 @@ export function recordLocalRun(history: History, run: LocalRun): JobRecord[] {
 }
 
 /**
- * Keeps a local run's history current as its jobs start and end. `settle` records how the run
- * ended: on an error the running job failed (cancelled on Ctrl-C) and the jobs never started are
- * recorded as not run.
+ * Keeps a local run's history current as its jobs start and end. A job stopped from elsewhere
+ * (`stopLocalJobs`, which records it cancelled first) keeps that state. `settle` records how the
+ * run ended: on an error the running job failed (cancelled on Ctrl-C) and the jobs never started
+ * are recorded as not run.
  */
 export function trackLocalRun(history: History, records: JobRecord[]) {
   const byIndex = new Map(records.map(record => [record.experiment, record]));
   let running: number | undefined;
+  const stopped = (job: Job) => history.job(byIndex.get(job.index)!.id)?.state === LOCAL_STATES.cancelled;
   return {
+    stopped,
     onJobStart(job: Job): void {
       running = job.index;
-      history.update(byIndex.get(job.index)!.id, { state: LOCAL_STATES.running });
+      history.transition(byIndex.get(job.index)!.id, [LOCAL_STATES.queued], { state: LOCAL_STATES.running });
     },
     onJobEnd({ job, exitCode }: JobResult): void {
       running = undefined;
-      history.update(byIndex.get(job.index)!.id, {
+      history.transition(byIndex.get(job.index)!.id, [LOCAL_STATES.running], {
         state: exitCode === 0 ? LOCAL_STATES.succeeded : LOCAL_STATES.failed,
         error: exitCode === 0 ? null : `Exited with code ${exitCode}.`
       });

@@ -45,7 +45,10 @@ describe('ariel run: notebooks and the history', () => {
         '.ariel.json': '{}\n',
         'notebooks/train.ipynb': TRAIN_NOTEBOOK,
         'notebooks/plain.ipynb': notebookJson(['print("PLAIN", x)']),
-        'nap.py': 'import sys, time\nprint("napping", flush=True)\ntime.sleep(120)\nprint("woke")\n'
+        'nap.py': 'import sys, time\nprint("napping", flush=True)\ntime.sleep(120)\nprint("woke")\n',
+        // Exits with code 3 once told to (docker exec … touch /tmp/go), whatever the machine's load.
+        'waiter.py':
+          'import os, sys, time\nprint("napping", flush=True)\nwhile not os.path.exists("/tmp/go"):\n    time.sleep(0.2)\nsys.exit(3)\n'
       },
       'nbrun'
     );
@@ -154,5 +157,109 @@ describe('ariel run: notebooks and the history', () => {
       (JSON.parse(all.stdout) as JobView[]).map(j => j.group),
       ['nb', 'nb', 'nbfail', 'plain', 'napper']
     );
+  });
+  /** The containers of a run group in this project, as `docker ps -a` lists them: id and state. */
+  const containersOf = (group: string): { id: string; state: string }[] =>
+    execFileSync(
+      'docker',
+      [
+        'ps',
+        '-a',
+        '--filter',
+        `label=org.ariel.group=${group}`,
+        '--filter',
+        `label=org.ariel.project=${project}`,
+        '--format',
+        '{{.ID}} {{.State}}'
+      ],
+      { encoding: 'utf8' }
+    )
+      .split('\n')
+      .filter(Boolean)
+      .map(line => ({ id: line.split(' ')[0], state: line.split(' ')[1] }));
+
+  /** Starts `ariel run SCRIPT` of two jobs in the background; resolves once job `index` naps. */
+  const startRun = async (script: string, group: string, jobs = 1) => {
+    const running = startCli(['run', script, '--name', group, ...(jobs > 1 ? ['--experiment-config', 'stdin'] : [])], {
+      cwd: project,
+      env: { ARIEL_DATA_DIR: dataDir },
+      stdin: jobs > 1 ? `{"n": [${[...Array(jobs).keys()]}]}` : ''
+    });
+    await eventually(() => /napping/.test(running.output().stdout), 'the first job to start', 300_000);
+    return running;
+  };
+
+  it('stops a local job, then a whole local run, from another process', async () => {
+    const running = await startRun('nap.py', 'stopper', 2);
+    assert.equal(containersOf('stopper').length, 1);
+
+    const one = await cli(['stop', '--job', 'stopper-1']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stderr, /Stopped 1 job/);
+    assert.match(one.stdout, /stopper {2}#1 {2}CANCELLED/);
+    // The run goes on with the next job.
+    await eventually(() => /\[job 2\/2\] napping/.test(running.output().stdout), 'job 2 to start', 300_000);
+    const [first, second] = await status('stopper');
+    assert.equal(first.state, 'JOB_STATE_CANCELLED');
+    assert.equal(first.error, 'Stopped on request.');
+    assert.equal(second.state, 'JOB_STATE_RUNNING');
+
+    const group = await cli(['stop', '--group', 'stopper']);
+    assert.equal(group.code, 0, group.stderr);
+    assert.match(group.stderr, /Job stopper-1 had already ended: cancelled/);
+    const { code, stderr } = await running.result;
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /Stopped on request \(ariel stop\): job 1, job 2/);
+    assert.deepEqual(
+      (await status('stopper')).map(j => j.state),
+      ['JOB_STATE_CANCELLED', 'JOB_STATE_CANCELLED']
+    );
+    assert.deepEqual(containersOf('stopper'), []);
+
+    // Stopping what has ended says so, and is no error.
+    const again = await cli(['stop', '--job', 'stopper-2']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /Job stopper-2 had already ended: cancelled/);
+    const unknown = await cli(['stop', '--job', 'nobody-1']);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /No job nobody-1 in the job history\.\n {2}List the recorded jobs and groups with: ariel status/
+    );
+  });
+
+  it('keeps the history consistent when ariel run is killed (kill -9), and settles it from the container', async () => {
+    // Still running after the kill: status says running, and stop ends it.
+    const killed = await startRun('nap.py', 'killed');
+    killed.child.kill('SIGKILL');
+    assert.equal((await killed.result).signal, 'SIGKILL');
+    const [job] = await status('killed');
+    assert.equal(job.state, 'JOB_STATE_RUNNING');
+    assert.equal(containersOf('killed')[0]?.state, 'running');
+    const stop = await cli(['stop', '--job', 'killed-1']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal((await status('killed'))[0].state, 'JOB_STATE_CANCELLED');
+    assert.deepEqual(containersOf('killed'), []);
+
+    // Ended after the kill: its exit code decides, and its container is removed.
+    const ended = await startRun('waiter.py', 'killed-ended');
+    ended.child.kill('SIGKILL');
+    await ended.result;
+    const [container] = containersOf('killed-ended');
+    execFileSync('docker', ['exec', container.id, 'touch', '/tmp/go']);
+    execFileSync('docker', ['wait', container.id]);
+    const [failed] = await status('killed-ended');
+    assert.equal(failed.state, 'JOB_STATE_FAILED');
+    assert.match(failed.error!, /Exited with code 3/);
+    assert.deepEqual(containersOf('killed-ended'), []);
+
+    // Gone with it: failed, and why.
+    const gone = await startRun('nap.py', 'killed-gone');
+    gone.child.kill('SIGKILL');
+    await gone.result;
+    execFileSync('docker', ['rm', '-f', containersOf('killed-gone')[0].id]);
+    const [lost] = await status('killed-gone');
+    assert.equal(lost.state, 'JOB_STATE_FAILED');
+    assert.match(lost.error!, /ended before recording how the job ended, and its container is gone/);
   });
 });

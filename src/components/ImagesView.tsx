@@ -20,10 +20,17 @@ export function ImagesView({
     <ul className="jp-Ariel-list">
       {images.map(image => (
         <li key={image.reference} className="jp-Ariel-listItem" title={image.reference}>
-          <span className="jp-Ariel-grow">
+          <span className="jp-Ariel-grow jp-Ariel-imageKind">
             {image.mode} · {image.accelerator.toUpperCase()}
-            {image.current ? '' : ' · outdated'}
           </span>
+          {!image.current && (
+            <span
+              className="jp-Ariel-state"
+              title="Its content hash is not the project's current one: prune removes it"
+            >
+              outdated
+            </span>
+          )}
           <span className="jp-Ariel-muted">
             {formatSize(image.size)} · {formatAge(image.created)}
           </span>

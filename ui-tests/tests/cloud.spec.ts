@@ -1,7 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
-import Docker from 'dockerode';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openCloudForm, removeProjectImages } from './cloudForm';
 
 /**
  * "Submit as cloud experiment" in a real JupyterLab: the companion server builds the cloud image
@@ -17,16 +17,7 @@ const TRAIN = `import sys
 print("training with", " ".join(sys.argv[1:]))
 `;
 
-test.afterAll(async () => {
-  // The project's cloud image (the registry's copies go with cloud-services.mjs).
-  const docker = new Docker();
-  for (const image of await docker.listImages({ filters: { reference: [`ariel/${PROJECT}`] } })) {
-    await docker
-      .getImage(image.Id)
-      .remove({ force: true })
-      .catch(() => undefined);
-  }
-});
+test.afterAll(() => removeProjectImages(PROJECT));
 
 test('an experiment submitted from the sidebar runs as cloud jobs that finish there', async ({ page, tmpPath }) => {
   // Image builds and two jobs' containers on a busy machine.
@@ -41,21 +32,7 @@ test('an experiment submitted from the sidebar runs as cloud jobs that finish th
   writeFileSync(join(folder, 'trainer', 'train.py'), TRAIN);
 
   await page.filebrowser.openDirectory(`${tmpPath}/${PROJECT}`);
-  await page.sidebar.openTab('jp-ariel-sidebar');
-  await page.sidebar.setWidth(560);
-  const sidebar = page.locator('#jp-ariel-sidebar');
-  await expect(sidebar.locator('.jp-Ariel-project')).toContainText(PROJECT);
-  const section = (title: string) => sidebar.locator('.jp-AccordionPanel-title', { hasText: title });
-  // Room for the cloud sections: the others fold away.
-  for (const title of ['Project', 'Builds', 'Dockerfile', 'Images', 'Running']) {
-    if ((await section(title).getAttribute('aria-expanded')) === 'true') {
-      await section(title).click();
-    }
-  }
-  const form = sidebar.locator('.jp-Ariel-cloudForm');
-  if (!(await form.isVisible())) {
-    await section('Submit as cloud experiment').click();
-  }
+  const { sidebar, form, section } = await openCloudForm(page, PROJECT, 560);
 
   await form.getByLabel('Target', { exact: true }).fill('trainer.train');
   await expect(form).toContainText('python -m trainer.train');
@@ -79,10 +56,10 @@ test('an experiment submitted from the sidebar runs as cloud jobs that finish th
   await form.getByLabel('Name', { exact: true }).fill('ui-sweep');
   await form.getByLabel('Image repository', { exact: true }).fill(`${registry}/ariel-ui`);
   // The form alone for the README, then the jobs list beside its progress.
-  await section('Cloud jobs').click();
+  await section('Jobs').click();
   await sidebar.screenshot({ path: join(SCREENSHOTS, 'cloud-panel.png') });
   await form.getByRole('button', { name: 'Submit 2 jobs' }).click();
-  await section('Cloud jobs').click();
+  await section('Jobs').click();
 
   // Per-job progress, then the jobs list with their states to the end and a notification.
   const progress = form.locator('.jp-Ariel-submission');
