@@ -78,7 +78,8 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
         """
         assert self._companion is not None
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + companion.START_WAIT
+        # A companion that keeps dying is restarted after a growing delay, up to BACKOFF[-1].
+        deadline = loop.time() + companion.BACKOFF[-1] + companion.START_WAIT
         while True:
             try:
                 return await self._companion.request("POST", "kernels", request)

@@ -81,9 +81,9 @@ function launchers(server: JupyterServer, kernels: { container: string }[]): num
 }
 
 /** Waits for the condition, naming what is left (name, state, owner) and the server's log on failure. */
-async function gone(server: JupyterServer, containers: string[], what: string): Promise<void> {
+async function gone(server: JupyterServer, containers: string[], what: string, timeoutMs?: number): Promise<void> {
   try {
-    await eventually(() => containers.every(id => !containerExists(id)), what);
+    await eventually(() => containers.every(id => !containerExists(id)), what, timeoutMs);
   } catch (error) {
     const left = containers
       .filter(containerExists)
@@ -206,7 +206,8 @@ describe(
       const killOwner = async (container: string, client: KernelClient) => {
         process.kill(Number(labelOf(container, 'org.ariel.launcher.pid')), 'SIGKILL');
         killed++;
-        await gone(server, [container], "the killed owner's container to be removed");
+        // A companion killed again and again is restarted after up to 30 s (its crash back-off).
+        await gone(server, [container], "the killed owner's container to be removed", 120_000);
         await client.ready(300_000);
       };
       try {
