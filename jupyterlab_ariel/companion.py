@@ -35,12 +35,16 @@ STABLE_AFTER = 60.0
 
 
 class CompanionUnavailable(Exception):
-    """The companion server cannot answer now; ``message`` and ``hint`` are for the user."""
+    """The companion server cannot answer now; ``message`` and ``hint`` are for the user.
 
-    def __init__(self, message: str, hint: str) -> None:
+    ``restarting``: it died and is being restarted, so the same request may succeed shortly.
+    """
+
+    def __init__(self, message: str, hint: str, restarting: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.restarting = restarting
 
 
 def running() -> Companion | None:
@@ -120,16 +124,18 @@ class Companion:
                 request_timeout=24 * 3600,
             )
         except (OSError, httpclient.HTTPClientError) as error:
-            raise CompanionUnavailable(
-                f"Ariel's companion server could not be reached ({error}).",
-                "Try again in a few seconds; it is restarted automatically.",
-            ) from error
+            raise self._unreachable(error) from error
         if response.code == 599:
-            raise CompanionUnavailable(
-                f"Ariel's companion server could not be reached ({response.error}).",
-                "Try again in a few seconds; it is restarted automatically.",
-            )
+            raise self._unreachable(response.error)
         return response.code, json.loads(response.body) if response.body else None
+
+    def _unreachable(self, error: object) -> CompanionUnavailable:
+        """A request that found nobody listening: the companion died (and is restarted unless stopping)."""
+        return CompanionUnavailable(
+            f"Ariel's companion server could not be reached ({error}).",
+            "Try again in a few seconds; it is restarted automatically.",
+            restarting=not self._stopping.is_set(),
+        )
 
     def _set_state(self, port: int | None, problem: CompanionUnavailable | None) -> None:
         self._port = port
@@ -163,6 +169,7 @@ class Companion:
                 CompanionUnavailable(
                     f"Ariel's companion server {reason} and is being restarted.",
                     "Try again in a few seconds; if this persists, see Jupyter Server's log.",
+                    restarting=True,
                 ),
             )
             with contextlib.suppress(asyncio.TimeoutError):

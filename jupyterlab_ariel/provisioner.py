@@ -61,16 +61,32 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
             "connectionFile": self.parent.connection_file,
             "env": env,
         }
-        try:
-            status, answer = await self._companion.request("POST", "kernels", request)
-        except companion.CompanionUnavailable as problem:
-            raise KernelStartFailed(f"{problem.message} {problem.hint}") from None
+        status, answer = await self._start_through_companion(request)
         if status != 201:
             raise KernelStartFailed(" ".join(answer.get("explanation") or [answer.get("message", f"HTTP {status}")]))
         self._remote = answer["kernel"]["id"]
         self._exit_code = None
         self.cwd = kwargs.get("cwd")
         return self.connection_info
+
+    async def _start_through_companion(self, request: dict[str, Any]) -> tuple[int, Any]:
+        """``POST /kernels``, again while a companion that died is restarted.
+
+        Jupyter restarts a kernel whose companion died (it died with it) at once; a start that
+        failed then would stop Jupyter's restarter for good, leaving a dead kernel shown as idle.
+        The new companion removes whatever the dead one had started.
+        """
+        assert self._companion is not None
+        loop = asyncio.get_running_loop()
+        # A companion that keeps dying is restarted after a growing delay, up to BACKOFF[-1].
+        deadline = loop.time() + companion.BACKOFF[-1] + companion.START_WAIT
+        while True:
+            try:
+                return await self._companion.request("POST", "kernels", request)
+            except companion.CompanionUnavailable as problem:
+                if not problem.restarting or loop.time() > deadline:
+                    raise KernelStartFailed(f"{problem.message} {problem.hint}") from None
+            await asyncio.sleep(0.5)
 
     async def _launch_through_launcher(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         kwargs["stderr"] = subprocess.PIPE

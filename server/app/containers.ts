@@ -3,6 +3,7 @@ import { ArielError } from '../errors.js';
 import { engineError, isNotFound } from '../docker/engine.js';
 import { ImageRef } from '../docker/imageRef.js';
 import { LABELS, labelFilter, ROLES, type Role } from '../docker/labels.js';
+import { SPARE_PREFIX } from '../kernels/container.js';
 import type { AppDeps } from './deps.js';
 
 /** A container Ariel started; plain data, ready for JSON. */
@@ -11,6 +12,11 @@ export interface ContainerInfo {
   /** The engine's name, without the leading slash. */
   name: string;
   role: Role;
+  /**
+   * A spare of the companion server's warm pool: a kernel container waiting to become the next
+   * kernel started from its image, not a kernel anyone uses yet.
+   */
+  spare: boolean;
   /** Root folder of the project, where the container has one. */
   project?: string;
   /** `repository:tag` of its image. */
@@ -47,10 +53,13 @@ export async function listContainers(deps: AppDeps, filter: ContainerFilter = {}
   return containers
     .map(c => {
       const ref = ImageRef.parse(c.Image);
+      const name = (c.Names[0] ?? '').replace(/^\//, '');
+      const role = c.Labels[LABELS.role] as Role;
       return {
         id: c.Id,
-        name: (c.Names[0] ?? '').replace(/^\//, ''),
-        role: c.Labels[LABELS.role] as Role,
+        name,
+        role,
+        spare: role === 'kernel' && name.startsWith(SPARE_PREFIX),
         project: c.Labels[LABELS.project] || undefined,
         image: c.Image,
         mode: ref?.mode,

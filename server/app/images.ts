@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { ArielError } from '../errors.js';
-import type { BuildResult } from '../docker/build.js';
+import type { BuildResult, ResolvedImage } from '../docker/build.js';
 import { engineError, ensureEngine, isNotFound, reason } from '../docker/engine.js';
 import { ensureGpuAvailable } from '../docker/gpu.js';
 import { ImageRef } from '../docker/imageRef.js';
@@ -32,30 +32,39 @@ export function planFor(deps: AppDeps, request: ImageRequest): ImagePlan {
   return planImage(project, { mode, accelerator, extras, env: deps.env, notebookRunner });
 }
 
+/**
+ * The request's plan, the files it sends and the image they build to; no engine needed. Hand it
+ * to `prepareImage` to check and build that image without hashing the project again.
+ */
+export async function resolveImage(deps: AppDeps, request: ImageRequest): Promise<ResolvedImage> {
+  return deps.builds.resolve(planFor(deps, request));
+}
+
 /** The image the request builds to, from the project's files alone; no engine needed. */
 export async function imageFor(deps: AppDeps, request: ImageRequest): Promise<ImageRef> {
-  return deps.builds.imageFor(planFor(deps, request));
+  return (await resolveImage(deps, request)).image;
 }
 
 /**
  * Makes sure the requested image exists: plans it (config errors first, before the engine is
  * asked anything), checks the engine and, for a GPU image that will run here, that containers
  * can get a GPU, then builds it or finds it unchanged. Concurrent calls for one image share
- * its build and events.
+ * its build and events. With `resolved` (from `resolveImage` of the same request), the project
+ * is neither planned nor hashed again.
  */
 export async function prepareImage(
   deps: AppDeps,
   request: ImageRequest,
-  { onEvent, signal }: Progress = {}
+  { onEvent, signal, resolved }: Progress & { resolved?: ResolvedImage } = {}
 ): Promise<BuildResult> {
-  const plan = planFor(deps, request);
+  const target = resolved ?? planFor(deps, request);
   onEvent?.({ type: 'check', check: 'engine' });
   await ensureEngine(deps.docker);
   if (request.willRun && request.accelerator === 'gpu') {
     onEvent?.({ type: 'check', check: 'gpu' });
     await ensureGpuAvailable(deps.docker);
   }
-  return deps.builds.ensureImage(plan, { onEvent, signal, extras: request.extras });
+  return deps.builds.ensureImage(target, { onEvent, signal, extras: request.extras });
 }
 
 /** One tag of an image Ariel built; plain data, ready for JSON. */

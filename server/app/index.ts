@@ -14,7 +14,7 @@
  *
  * Results are plain data, fit for JSON (`ImageRef` serialises as `repository:tag`).
  *
- * Images:     planFor, imageFor (no engine), prepareImage, listImages, removeImage, pruneImages
+ * Images:     planFor, resolveImage / imageFor (no engine), prepareImage, listImages, removeImage, pruneImages
  * Containers: listContainers, stopContainer
  * Runs:       planExperiment, experimentWarnings (no engine), runExperiment
  * Shells:     openShell (on this process's terminal)
@@ -31,6 +31,7 @@ export {
   prepareImage,
   pruneImages,
   removeImage,
+  resolveImage,
   staleImages,
   type ImageFilter,
   type ImageInfo,

@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { listImages, pruneImages, type AppDeps, type ImageInfo } from '../app/index.js';
 import { findProject } from '../project/project.js';
 
-interface ProjectOption {
+export interface ProjectOption {
   project?: string;
 }
 
 /** The project root `--project` names (found from the folder as other commands do), or all projects. */
-function projectRoot(options: ProjectOption): string | undefined {
+export function projectRoot(options: ProjectOption): string | undefined {
   return options.project === undefined ? undefined : findProject(options.project).root;
 }
 
@@ -47,7 +47,8 @@ function currentWord(image: ImageInfo): string {
   return image.current === null ? 'unknown' : image.current ? 'yes' : 'no';
 }
 
-function table(rows: string[][]): string {
+/** Rows as columns padded to their widest cell, the first row being the header. */
+export function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map(row => row[column].length)));
   return rows
     .map(

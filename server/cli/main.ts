@@ -21,6 +21,7 @@ import { History } from '../history/store.js';
 import { jobArgsFor } from '../run/notebook.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
+import { registerContainerCommands } from './containers.js';
 import { registerImageCommands } from './images.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
@@ -332,6 +333,7 @@ function createProgram(signal: AbortSignal): Command {
     });
 
   registerImageCommands(program, deps);
+  registerContainerCommands(program, deps);
   registerKernelCommands(program);
   registerCloudCommands(program);
   return program;

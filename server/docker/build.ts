@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { ArielError, CancelledError } from '../errors.js';
 import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
-import { collectContext, packContext } from './context.js';
+import { collectContext, packContext, type BuildContext } from './context.js';
 import { engineError, isNotFound } from './engine.js';
 import { ImageRef } from './imageRef.js';
 import { LABELS } from './labels.js';
@@ -33,6 +33,16 @@ export interface BuildOptions {
   extras?: string[];
 }
 
+/**
+ * A plan with the files it sends and the image they name: the project is hashed once, and the
+ * same result decides both the image's name and, at `ensureImage`, whether it must be built.
+ */
+export interface ResolvedImage {
+  plan: ImagePlan;
+  context: BuildContext;
+  image: ImageRef;
+}
+
 /** How many lines of a failing step's output an error shows. */
 const FAILURE_TAIL = 25;
 
@@ -44,17 +54,29 @@ const FAILURE_TAIL = 25;
 export class BuildService {
   private readonly inFlight = new Map<string, { promise: Promise<BuildResult>; listeners: Set<BuildListener> }>();
 
-  constructor(private readonly docker: Docker) {}
+  constructor(
+    private readonly docker: Docker,
+    /** Reads and hashes a plan's files (replaceable, so that tests can count the reads). */
+    private readonly collect: (plan: ImagePlan) => Promise<BuildContext> = collectContext
+  ) {}
+
+  /** The plan's files and the image they build to, from its inputs alone (no engine needed). */
+  async resolve(plan: ImagePlan): Promise<ResolvedImage> {
+    const context = await this.collect(plan);
+    return { plan, context, image: imageReference(plan, context.hash) };
+  }
 
   /** The image reference a plan builds to, computed from its inputs alone. */
   async imageFor(plan: ImagePlan): Promise<ImageRef> {
-    const { hash } = await collectContext(plan);
-    return imageReference(plan, hash);
+    return (await this.resolve(plan)).image;
   }
 
-  async ensureImage(plan: ImagePlan, options: BuildOptions = {}): Promise<BuildResult> {
-    const context = await collectContext(plan);
-    const image = imageReference(plan, context.hash);
+  /**
+   * Builds the image unless it exists. Given a `resolve` result, the files are not read again:
+   * the caller named the image from that very content.
+   */
+  async ensureImage(target: ImagePlan | ResolvedImage, options: BuildOptions = {}): Promise<BuildResult> {
+    const { plan, context, image } = 'context' in target ? target : await this.resolve(target);
     const listener = options.onEvent;
 
     const running = this.inFlight.get(image.name);
@@ -94,7 +116,7 @@ export class BuildService {
 
   private async build(
     plan: ImagePlan,
-    context: Awaited<ReturnType<typeof collectContext>>,
+    context: BuildContext,
     image: ImageRef,
     emit: BuildListener,
     { signal, extras = [] }: BuildOptions

@@ -2,13 +2,13 @@ import { timingSafeEqual } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
-  imageFor,
   listContainers,
   listImages,
   planFor,
   prepareImage,
   pruneImages,
   removeImage,
+  resolveImage,
   stopContainer,
   type AppDeps,
   type ImageRequest
@@ -21,7 +21,6 @@ import { BuildRegistry } from './builds.js';
 import { cloudRoutes } from './cloud.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { KernelRegistry, kernelRoutes } from './kernels.js';
-import { SPARE_PREFIX } from '../kernels/container.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
@@ -125,10 +124,12 @@ export function createApp(deps: CompanionDeps): App {
           );
         }
         const imageRequested = { ...imageRequest(body.path, body.mode, body.accelerator), willRun: body.run === true };
-        const image = await imageFor(app, imageRequested);
+        const resolved = await resolveImage(app, imageRequested);
         await ensureEngine(app.docker);
         const project = relativeTo(root, imageRequested.project.root);
-        const build = builds.start(image, project, progress => prepareImage(app, imageRequested, progress));
+        const build = builds.start(resolved.image, project, progress =>
+          prepareImage(app, imageRequested, { ...progress, resolved })
+        );
         return { status: 202, body: { build } };
       }
     ],
@@ -182,9 +183,7 @@ export function createApp(deps: CompanionDeps): App {
       /^\/containers$/,
       async () => {
         // The warm pool's spares are not kernels yet: the sidebar lists the kernels that run.
-        const containers = (await listContainers(app)).filter(
-          c => c.role !== 'gpu-probe' && !c.name.startsWith(SPARE_PREFIX)
-        );
+        const containers = (await listContainers(app)).filter(c => c.role !== 'gpu-probe' && !c.spare);
         return {
           body: {
             containers: containers.map(c => ({ ...c, project: relative(c.project) }))

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import {
   describeEvent,
   prepareImage,
-  imageFor,
+  resolveImage,
   startKernelContainer,
   type AppDeps,
   type KernelHandle
@@ -97,10 +97,13 @@ export class KernelRegistry {
    */
   private async prepare(app: AppDeps, project: ReturnType<typeof findProject>, accelerator: 'cpu' | 'gpu') {
     const request = { project, mode: 'notebook' as const, accelerator, willRun: true };
-    const image = await imageFor(app, request);
+    // Hashed once: the name the build is registered under and the build's check share it.
+    const resolved = await resolveImage(app, request);
+    const { image } = resolved;
     const build = this.deps.builds.start(image, relativeTo(this.deps.root, project.root), progress =>
       prepareImage(app, request, {
         ...progress,
+        resolved,
         // Also in Jupyter's log, as a launcher's build is.
         onEvent: event => {
           progress.onEvent(event);

@@ -4,6 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { containerExists, containersOf, removeImagesOf, spareKernels } from '../testing/docker.js';
+import { runCli } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
 import { interruptSleep, type JupyterServer, type KernelClient } from '../testing/jupyter.js';
 import { containerOfKernel } from './testing/containers.js';
@@ -64,6 +65,26 @@ describe('the warm pool of kernel containers', { timeout: 900_000 }, () => {
     assert.equal(listed.status, 200, JSON.stringify(listed.body));
     const ids = listed.body.containers.map(c => c.id);
     assert.ok(ids.includes(first.container) && !ids.includes(spare), JSON.stringify(ids));
+    // So does `ariel ps`, which says the spare is there; `--all` lists it, marked as the pool's.
+    const ps = await runCli(['ps', '--project', root]);
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, new RegExp(`^${first.container.slice(0, 12)} +kernel `, 'm'));
+    assert.doesNotMatch(ps.stdout, new RegExp(spare.slice(0, 12)));
+    assert.match(ps.stderr, /^1 spare kernel container of the warm pool not listed: not kernels yet/m);
+    const all = await runCli(['ps', '--project', root, '--all']);
+    assert.match(all.stdout, new RegExp(`^${spare.slice(0, 12)} +spare \\(warm pool\\) `, 'm'));
+    assert.match(all.stdout, new RegExp(`^${first.container.slice(0, 12)} +kernel `, 'm'));
+    const json = JSON.parse((await runCli(['ps', '--project', root, '--all', '--json'])).stdout) as {
+      id: string;
+      spare: boolean;
+    }[];
+    assert.deepEqual(
+      json.map(c => [c.id, c.spare]).sort(),
+      [
+        [first.container, false],
+        [spare, true]
+      ].sort()
+    );
 
     const second = await startKernel('second.ipynb');
     assert.equal(second.container, spare, 'the second kernel is not the spare container');

@@ -31,7 +31,8 @@ export function installArielKernels(prefix: string): string {
   return join(prefix, 'share', 'jupyter');
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on loopback that nothing listens on now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
@@ -309,6 +310,8 @@ export class KernelClient {
         m => m.parent_header.msg_id === msgId && m.header.msg_type === 'execute_reply',
         timeoutMs
       );
+      // Awaited below; if idle never comes, that is the error reported, not an unhandled rejection.
+      reply.catch(() => undefined);
       await this.waitFor(
         m => m.parent_header.msg_id === msgId && m.header.msg_type === 'status' && m.content.execution_state === 'idle',
         timeoutMs
@@ -339,6 +342,8 @@ export async function interruptSleep(
     300_000
   );
   const sleeping = client.execute("import time; print('sleeping', flush=True); time.sleep(600)", 300_000);
+  // Returned to the caller; if the print never comes, `started` is the error to report.
+  sleeping.catch(() => undefined);
   await started;
   const interrupt = await server.request('POST', `/api/kernels/${kernelId}/interrupt`);
   if (interrupt.status !== 204) {
