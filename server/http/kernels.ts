@@ -149,10 +149,17 @@ export class KernelRegistry {
     await entry?.handle.remove();
   }
 
-  /** Removes every kernel container started here; later starts are refused. */
+  /**
+   * Removes every kernel container started here, and what a companion killed before left behind
+   * (e.g. a spare it was creating when it died); later starts are refused.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([this.pool.close(), ...[...this.kernels.keys()].map(id => this.remove(id))]);
+    await Promise.all([
+      this.pool.close(),
+      ...[...this.kernels.keys()].map(id => this.remove(id)),
+      removeOrphanKernels(this.deps.app.docker).catch(() => undefined)
+    ]);
   }
 
   private entry(id: string) {

@@ -15,7 +15,11 @@ class FakeEngine {
   readonly created: { id: string; create: Docker.ContainerCreateOptions; stdin: string; removed: boolean }[] = [];
   readonly modem = { demuxStream: () => undefined };
 
+  /** While set, container creation waits for it: an engine slow to answer. */
+  slow?: Promise<void>;
+
   async createContainer(create: Docker.ContainerCreateOptions) {
+    await this.slow;
     const record = { id: `c${this.created.length}`, create, stdin: '', removed: false };
     this.created.push(record);
     const stream = new PassThrough();
@@ -88,6 +92,21 @@ describe('the warm pool', () => {
     pool.fill(spec('c', 'one'));
     await settle();
     assert.equal(engine.created.length, 2, 'a closed pool starts nothing');
+  });
+
+  it('removes, before close resolves, a spare whose creation was still under way', async () => {
+    const engine = new FakeEngine();
+    let answer = () => undefined as void;
+    engine.slow = new Promise(resolve => (answer = resolve));
+    const pool = newPool(engine);
+    pool.fill(spec('a', 'one'));
+    const closed = pool.close();
+    await settle();
+    assert.equal(engine.created.length, 0, 'the engine has not answered yet');
+    answer();
+    await closed;
+    assert.equal(engine.created.length, 1);
+    assert.ok(engine.created[0].removed, 'created after close began, removed before it ended');
   });
 
   it('reads its limits from the environment', () => {

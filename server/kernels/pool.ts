@@ -54,6 +54,8 @@ interface Entry {
 export class KernelPool {
   /** By key (the spare's create options without its name), least recently used first. */
   private readonly entries = new Map<string, Entry>();
+  /** Spare starts under way, awaited by `close` so that none is created after it and left behind. */
+  private readonly pending = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -116,23 +118,28 @@ export class KernelPool {
     this.entries.set(key, entry);
     while (entry.spares.length + entry.starting < this.limits.perImage) {
       entry.starting++;
-      this.startSpare(create).then(
-        spare => {
-          entry.starting--;
-          if (this.entries.get(key) === entry && !this.closed) {
-            entry.spares.push(spare);
-            // A spare that dies waiting (killed from outside) is not handed out.
-            void spare.exited.finally(() => {
-              entry.spares = entry.spares.filter(s => s !== spare);
-            });
-          } else {
-            void spare.container.remove({ force: true }).catch(() => undefined);
+      const started: Promise<void> = this.startSpare(create)
+        .then(
+          async spare => {
+            entry.starting--;
+            if (this.entries.get(key) === entry && !this.closed) {
+              entry.spares.push(spare);
+              // A spare that dies waiting (killed from outside) is not handed out.
+              void spare.exited.finally(() => {
+                entry.spares = entry.spares.filter(s => s !== spare);
+              });
+            } else {
+              await spare.container.remove({ force: true }).catch(() => undefined);
+            }
+          },
+          // Best effort: a spare that cannot start (a GPU missing) leaves the next start to a fresh
+          // container, which reports why.
+          () => {
+            entry.starting--;
           }
-        },
-        // Best effort: a spare that cannot start (a GPU missing) leaves the next start to a fresh
-        // container, which reports why.
-        () => entry.starting--
-      );
+        )
+        .finally(() => this.pending.delete(started));
+      this.pending.add(started);
     }
   }
 
@@ -146,7 +153,7 @@ export class KernelPool {
     this.closed = true;
     const entries = [...this.entries];
     this.entries.clear();
-    await Promise.all(entries.map(([key, entry]) => this.drop(key, entry)));
+    await Promise.all([...entries.map(([key, entry]) => this.drop(key, entry)), ...this.pending]);
   }
 
   private async drop(key: string, entry: Entry): Promise<void> {
