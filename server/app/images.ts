@@ -9,6 +9,7 @@ import type { Mode } from '../dockerfile/generate.js';
 import { planImage, type ImagePlan } from '../dockerfile/plan.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject, imageNameOf, type Project } from '../project/project.js';
+import { listContainers } from './containers.js';
 import type { AppDeps, Progress } from './deps.js';
 
 /** Which image: a project's image for a mode and accelerator, with extras besides the config's. */
@@ -242,6 +243,7 @@ export async function pruneImages(
   if (options.dryRun) {
     return { removed: stale, failed: [] };
   }
+  await removeSparesOf(deps, stale);
   const result: PruneResult = { removed: [], failed: [] };
   for (const image of stale) {
     try {
@@ -255,4 +257,21 @@ export async function pruneImages(
     }
   }
   return result;
+}
+
+/**
+ * Removes the warm pool's spare kernel containers of these images: a spare would keep an outdated
+ * image from being pruned, and it is nobody's kernel yet (its pool starts the next kernel afresh).
+ */
+async function removeSparesOf(deps: AppDeps, images: ImageInfo[]): Promise<void> {
+  const names = new Set(images.map(image => image.name));
+  const spares = (await listContainers(deps, { role: 'kernel' })).filter(c => c.spare && names.has(c.image));
+  await Promise.all(
+    spares.map(c =>
+      deps.docker
+        .getContainer(c.id)
+        .remove({ force: true })
+        .catch(() => undefined)
+    )
+  );
 }

@@ -11,6 +11,7 @@ import type { WebSocket } from 'ws';
 import { Companion, COMPANION_BUNDLE } from '../testing/companion.js';
 import { imageNameOf } from '../project/project.js';
 import { LABELS } from '../docker/labels.js';
+import { SPARE_PREFIX } from '../kernels/container.js';
 import { imagesOf, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
@@ -386,16 +387,21 @@ describe('companion server', () => {
       assert.deepEqual(await list(folder), []);
     });
 
-    it('keeps an outdated image a running container uses, and says which and why', async () => {
-      const folder = project('inuse', { 'main.py': 'print(1)\n' });
-      const root = join(jupyterRoot, folder);
-      // An image of the project whose content hash is not today's: the base image with Ariel's label.
-      const stale = `${imageNameOf({ root })}:run-cpu-000000000000`;
+    /** An image of the project whose content hash is not today's: the base image with Ariel's label. */
+    const staleImage = (root: string, mode: string) => {
+      const stale = `${imageNameOf({ root })}:${mode}-cpu-000000000000`;
       const base = process.env.ARIEL_BASE_IMAGE_CPU ?? 'python:3.11-slim';
       execFileSync('docker', ['build', '-q', '-t', stale, '--label', `${LABELS.project}=${root}`, '-'], {
         input: `FROM ${base}\n`,
         stdio: 'pipe'
       });
+      return stale;
+    };
+
+    it('keeps an outdated image a running container uses, and says which and why', async () => {
+      const folder = project('inuse', { 'main.py': 'print(1)\n' });
+      const root = join(jupyterRoot, folder);
+      const stale = staleImage(root, 'run');
       const container = docker('run', '-d', '--rm', stale, 'sleep', '600');
       try {
         const { status, body } = await companion.request<{
@@ -418,6 +424,41 @@ describe('companion server', () => {
         );
       } finally {
         spawnSync('docker', ['rm', '-f', container], { stdio: 'ignore' });
+      }
+    });
+
+    it('removes an outdated image that only a warm-pool spare uses, and the spare with it', async () => {
+      const folder = project('spare', { 'main.py': 'print(1)\n' });
+      const root = join(jupyterRoot, folder);
+      const stale = staleImage(root, 'notebook');
+      // Named and labelled as the pool names and labels its spares.
+      const spare = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
+      docker(
+        'run',
+        '-d',
+        '--name',
+        spare,
+        '--label',
+        `${LABELS.role}=kernel`,
+        '--label',
+        `${LABELS.project}=${root}`,
+        stale,
+        'sleep',
+        '600'
+      );
+      try {
+        const { status, body } = await companion.request<{ removed: string[]; failed: unknown[] }>(
+          'POST',
+          '/images/prune',
+          { path: folder }
+        );
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.deepEqual(body.removed, [stale]);
+        assert.deepEqual(body.failed, []);
+        assert.deepEqual(imagesOf(root), []);
+        assert.equal(spawnSync('docker', ['inspect', spare], { stdio: 'ignore' }).status, 1, 'the spare is gone');
+      } finally {
+        spawnSync('docker', ['rm', '-f', spare], { stdio: 'ignore' });
       }
     });
 
