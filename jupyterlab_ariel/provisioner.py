@@ -123,9 +123,13 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
         if self._companion is None or companion.running() is not self._companion:
             return 0, None
         try:
-            return await self._companion.request(method, f"kernels/{self._remote}{path}", body)
-        except companion.CompanionUnavailable:
+            status, answer = await self._companion.request(method, f"kernels/{self._remote}{path}", body)
+        except companion.CompanionUnavailable as problem:
+            self.log.info("Ariel: %s kernels/%s%s not sent: %s", method, self._remote, path, problem.message)
             return 0, None
+        if status >= 400:
+            self.log.info("Ariel: %s kernels/%s%s answered %s: %s", method, self._remote, path, status, answer)
+        return status, answer
 
     async def poll(self) -> int | None:
         if self._remote is None:

@@ -41,7 +41,7 @@ describe('ariel kernels install / uninstall', () => {
     assert.ok(existsSync(cpu.argv[1]), `the launcher ${cpu.argv[1]} does not exist`);
     assert.deepEqual(cpu.argv.slice(2), ['--accelerator', 'cpu', '{connection_file}']);
     assert.deepEqual(gpu.argv.slice(2), ['--accelerator', 'gpu', '{connection_file}']);
-    assert.equal(cpu.interrupt_mode, 'message');
+    assert.equal(cpu.interrupt_mode, 'signal');
     // The Jupyter environment has jupyterlab-ariel, so its provisioner is used.
     assert.equal(cpu.metadata.kernel_provisioner?.provisioner_name, 'ariel-container-provisioner');
   });

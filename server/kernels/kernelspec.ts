@@ -32,8 +32,10 @@ export function kernelspec(accelerator: Accelerator, withProvisioner: boolean): 
     ],
     display_name: `Python 3 (${accelerator.toUpperCase()} container)`,
     language: 'python',
-    // ipykernel interrupts itself on an interrupt_request, so no signal has to cross into the container.
-    interrupt_mode: 'message',
+    // A SIGINT, as for a local ipykernel: Jupyter asks the provisioner, which has the companion
+    // (or the launcher) signal the container. An interrupt_request over Jupyter's own control
+    // socket was at times lost for a kernel started just after a companion restart.
+    interrupt_mode: 'signal',
     metadata: {
       ariel: { accelerator },
       debugger: false,

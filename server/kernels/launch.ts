@@ -46,7 +46,7 @@ async function launch(argv: string[]): Promise<number> {
   const abort = new AbortController();
   // Set once the container runs; the signal handlers below may fire before.
   const started: { kernel?: KernelHandle } = {};
-  // Interrupts normally arrive as messages; a SIGINT (interrupt_mode "signal") is passed on.
+  // An interrupt (interrupt_mode "signal"): the SIGINT is passed on to the kernel.
   process.on('SIGINT', () => void started.kernel?.kill('SIGINT'));
   for (const [signal, code] of [
     ['SIGTERM', 143],
