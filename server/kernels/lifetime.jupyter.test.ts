@@ -49,6 +49,15 @@ after(async () => {
 type Path = 'companion' | 'launcher';
 const PATHS: Path[] = ['companion', 'launcher'];
 
+/**
+ * Stops a server and waits until no kernel container of the project is left, spares included.
+ * (Every test that starts a server ends this way, so that the next test's count is its own.)
+ */
+async function stopAndSweep(server: JupyterServer): Promise<void> {
+  await server.stop();
+  await gone(server, containersOf('kernel', root), 'the spare to be removed with Jupyter');
+}
+
 async function startServer(options: { terminal?: boolean } = {}, path: Path = 'companion'): Promise<JupyterServer> {
   const env = { JUPYTER_PATH: kernelPath, ...(path === 'launcher' ? withoutServerExtension() : {}) };
   const server = new JupyterServer(root, env, options);
@@ -179,6 +188,7 @@ describe('no kernel container outlives Jupyter Server', { timeout: 1_200_000 }, 
         assert.equal((await survivor.request('DELETE', `/api/kernels/${kernel.id}`)).status, 204);
       }
       await gone(survivor, [kept.container, next.container], 'the shut-down kernels to be removed');
+      await stopAndSweep(survivor);
     });
   }
 });
@@ -210,6 +220,7 @@ describe('a kernel whose companion server was killed', { timeout: 1_200_000 }, (
     assert.equal((await server.request('DELETE', `/api/kernels/${id}`)).status, 204);
     await gone(server, kernelContainers(root), 'the kernel containers to be removed');
     assert.equal(kernelContainers(root).length, 0);
+    await stopAndSweep(server);
   });
 });
 
@@ -279,8 +290,7 @@ describe(
       await gone(server, kernelContainers(root), 'the last containers to be removed');
       assert.equal(kernelContainers(root).length, 0);
       // The companion keeps its spare while Jupyter runs; it goes with Jupyter, and nothing is left.
-      await server.stop();
-      await gone(server, containersOf('kernel', root), 'the spare to be removed with Jupyter');
+      await stopAndSweep(server);
       assert.equal(containersOf('kernel', root).length, 0);
     });
   }
