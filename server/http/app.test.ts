@@ -2,16 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import {
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-  symlinkSync,
-  writeFileSync
-} from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { basename, join } from 'node:path';
@@ -23,6 +14,7 @@ import { LABELS } from '../docker/labels.js';
 import { SPARE_PREFIX } from '../kernels/container.js';
 import { containersOf, imagesOf, kernelContainers, removeImagesOf } from '../testing/docker.js';
 import { freePort } from '../testing/jupyter.js';
+import { listeningTcpPorts } from '../testing/ports.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
 import type { AppEvent } from '../app/index.js';
@@ -53,32 +45,6 @@ function collect(ws: WebSocket): { messages: BuildMessage[]; closed: Promise<voi
   const messages: BuildMessage[] = [];
   ws.on('message', data => messages.push(JSON.parse(String(data)) as BuildMessage));
   return { messages, closed: once(ws, 'close').then(() => undefined) };
-}
-
-/** The TCP ports (v4 and v6) a process listens on, from its sockets' inodes and the kernel's tables. */
-function listeningTcpPorts(pid: number): number[] {
-  const inodes = new Set(
-    readdirSync(`/proc/${pid}/fd`)
-      .map(fd => {
-        try {
-          return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((inode): inode is string => inode !== undefined)
-  );
-  const ports: number[] = [];
-  for (const table of ['tcp', 'tcp6']) {
-    for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // State 0A is LISTEN; field 9 is the socket's inode.
-      if (fields[3] === '0A' && inodes.has(fields[9])) {
-        ports.push(parseInt(fields[1].split(':')[1], 16));
-      }
-    }
-  }
-  return ports;
 }
 
 /** The status an upgrade is refused with. */
@@ -622,7 +588,7 @@ describe('companion server process', () => {
     try {
       assert.equal(statSync(companion.folder).mode & 0o777, 0o700);
       assert.ok(lstatSync(companion.socketPath).isSocket());
-      assert.deepEqual(listeningTcpPorts(companion.child!.pid!), []);
+      assert.deepEqual(listeningTcpPorts([companion.child!.pid!]), []);
       assert.equal((await companion.request('GET', '/version')).status, 200);
     } finally {
       assert.equal(await companion.stop(), 0, companion.stderr);

@@ -18,6 +18,7 @@ import { eventually } from '../testing/eventually.js';
 import { GpuEngine } from '../testing/gpuEngine.js';
 import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
 import { containersOf, engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
+import { listeningTcpPorts, processTree } from '../testing/ports.js';
 import { withoutServerExtension } from './testing/extension.js';
 import { kernelTestProject } from './testing/project.js';
 
@@ -168,12 +169,16 @@ describe('containerized kernels through a real Jupyter Server', () => {
       const socket = companionSocket(root);
       const { kernelId, client } = await startSession('ariel-cpu');
       await client.ready(300_000);
-      // As root on the host's network: every listening TCP port on loopback, asked as the companion
-      // used to be asked (it answered 403 "lacks the companion server's secret" there).
+      // The TCP ports this Jupyter Server and its processes (the companion among them) listen on.
+      const tree = listeningTcpPorts(processTree(server.pid));
+      assert.ok(tree.length > 0, 'Jupyter listens on a port');
+      // As root on the host's network, each of them is asked as the companion used to be asked (on
+      // its loopback port it answered 403 "lacks the companion server's secret"). Only this
+      // server's: other Jupyter Servers on the machine are not this test's.
       const probe = await client.execute(
         [
           'import json, os, socket',
-          'ports = set()',
+          'listening = set()',
           "for table in ('/proc/net/tcp', '/proc/net/tcp6'):",
           '    try:',
           '        lines = open(table).read().splitlines()[1:]',
@@ -182,9 +187,9 @@ describe('containerized kernels through a real Jupyter Server', () => {
           '    for line in lines:',
           '        fields = line.split()',
           "        if fields[3] == '0A':",
-          "            ports.add(int(fields[1].rsplit(':', 1)[1], 16))",
+          "            listening.add(int(fields[1].rsplit(':', 1)[1], 16))",
           'answered = []',
-          'for port in sorted(ports):',
+          `for port in ${JSON.stringify(tree)}:`,
           '    try:',
           "        with socket.create_connection(('127.0.0.1', port), timeout=2) as s:",
           "            s.sendall(b'GET /version HTTP/1.0\\r\\nX-Ariel-Secret: x\\r\\n\\r\\n')",
@@ -199,20 +204,23 @@ describe('containerized kernels through a real Jupyter Server', () => {
           '    except OSError:',
           '        pass',
           `path = ${JSON.stringify(socket)}`,
-          "print(json.dumps({'uid': os.getuid(), 'ports': len(ports), 'answered': answered,",
+          "print(json.dumps({'uid': os.getuid(), 'seen': sorted(listening), 'answered': answered,",
           "                  'socket': os.path.exists(path), 'folder': os.path.exists(os.path.dirname(path))}))"
         ].join('\n')
       );
       assert.equal(probe.status, 'ok', probe.stderr);
       const seen = JSON.parse(probe.stdout) as {
         uid: number;
-        ports: number;
+        seen: number[];
         answered: number[];
         socket: boolean;
         folder: boolean;
       };
       assert.equal(seen.uid, process.getuid!(), 'the kernel runs as the host user (root here)');
-      assert.ok(seen.ports > 0, "the kernel sees the host's listening ports (its own, at least)");
+      assert.ok(
+        tree.every(port => seen.seen.includes(port)),
+        `the kernel is on the host's network: it sees ${tree.join(', ')} listening`
+      );
       assert.deepEqual(seen.answered, [], 'ports that answered as the companion');
       assert.equal(seen.socket, false, `${socket} is visible in the container`);
       assert.equal(seen.folder, false, `the socket's folder is visible in the container`);
