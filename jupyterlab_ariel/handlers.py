@@ -19,6 +19,7 @@ import asyncio
 import json
 import re
 from typing import cast
+from urllib.parse import parse_qsl, urlencode
 
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -69,6 +70,12 @@ ROUTES: tuple[tuple[str, re.Pattern[str], tuple[tuple[str, str], ...]], ...] = t
 )
 #: The WebSockets the frontend opens (src/buildLog.ts, src/cloudModel.ts), without the ``/events``.
 SOCKETS = (re.compile(rf"builds/{_ID}"), re.compile(rf"cloud/submissions/{_ID}"))
+
+
+def _query(handler: JupyterHandler) -> str:
+    """The request's query for the companion, without Jupyter's token (a WebSocket's URL carries it)."""
+    kept = [(name, value) for name, value in parse_qsl(handler.request.query, keep_blank_values=True) if name != "token"]
+    return f"?{urlencode(kept)}" if kept else ""
 
 
 def _encoded(handler: JupyterHandler, path: str) -> str:
@@ -132,7 +139,7 @@ class ProxyHandler(_CompanionHandler):
         for action, resource in route[2]:
             if not await ensure_async(self.authorizer.is_authorized(self, self.current_user, action, resource)):
                 raise web.HTTPError(403, f"User is not authorized to {action} on resource: {resource}.")
-        query = f"?{self.request.query}" if self.request.query else ""
+        query = _query(self)
         try:
             response = await self.fetch(f"{encoded}{query}", method, self.request.body)
         except CompanionUnavailable as problem:
@@ -197,7 +204,7 @@ class EventsHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
         target = _encoded(self, path).removesuffix("/events")
         if not any(pattern.fullmatch(target) for pattern in SOCKETS):
             raise web.HTTPError(404, f"No such WebSocket: ariel/{target}/events.")
-        query = f"?{self.request.query}" if self.request.query else ""
+        query = _query(self)
         try:
             self.upstream = await companion.websocket(f"{target}/events{query}")
         except CompanionUnavailable as problem:
