@@ -15,8 +15,12 @@ export function connectDocker(): Docker {
 
 /** Where the client will look for the engine, in words a user recognises. */
 function engineAddress(docker: Docker): string {
-  const modem = docker.modem as { socketPath?: string; host?: string; port?: number | string };
-  return modem.socketPath ? `unix://${modem.socketPath}` : `${modem.host}:${modem.port}`;
+  const modem = docker.modem as { socketPath?: unknown; host?: string; port?: number | string };
+  if (modem.host) {
+    return `${modem.host}:${modem.port}`;
+  }
+  // docker-modem's default is a function that picks the user's or the system's socket.
+  return typeof modem.socketPath === 'string' ? `unix://${modem.socketPath}` : 'the default Docker socket';
 }
 
 /** The actionable error for an engine that does not answer. */
@@ -61,6 +65,14 @@ export async function ensureEngine(docker: Docker): Promise<void> {
 export function reason(error: unknown): string {
   const err = error as { json?: { message?: string }; reason?: string; code?: string; message?: string };
   return err.json?.message ?? err.code ?? err.message ?? String(error);
+}
+
+/**
+ * A path part of an engine request (a container id, an image reference), encoded: dockerode puts
+ * ids into request paths as they are, so an id with a `/`, `?` or `..` would name another path.
+ */
+export function enginePathPart(value: string): string {
+  return encodeURIComponent(value);
 }
 
 /** True when the engine answered 404 (no such image, container, ...). */
