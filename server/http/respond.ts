@@ -29,9 +29,20 @@ export function statusOf(error: unknown): number {
   return error instanceof ArielError ? (STATUS[error.code] ?? 500) : 500;
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+/** Sends a JSON answer; when an answer has already begun, the connection is closed instead. */
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {}
+): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
   const text = JSON.stringify(body);
   response.writeHead(status, {
+    ...headers,
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store'
@@ -39,8 +50,13 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-export function sendError(response: ServerResponse, error: unknown): void {
-  sendJson(response, statusOf(error), errorBody(error));
+/** The error as JSON, with its code's status unless `status` says otherwise (e.g. 405 with `Allow`). */
+export function sendError(
+  response: ServerResponse,
+  error: unknown,
+  options: { status?: number; headers?: Record<string, string> } = {}
+): void {
+  sendJson(response, options.status ?? statusOf(error), errorBody(error), options.headers);
 }
 
 /** Refuses a WebSocket upgrade with an HTTP status and a JSON error, as `ws`'s abortHandshake does. */
