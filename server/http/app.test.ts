@@ -195,7 +195,8 @@ describe('companion server', () => {
       ['a "run" that is not a boolean', '/builds', { path: '', mode: 'run', run: 'yes' }, 400, 'usage'],
       ['a missing folder', '/project?path=nowhere', undefined, 404, 'project-not-found'],
       ['an unknown route', '/nothing', undefined, 404, 'not-found'],
-      ['an unknown build', '/builds/123', undefined, 404, 'not-found']
+      ['an unknown build', '/builds/0b7e3e0a-3c41-4a4e-9d6f-2d1f3a1b2c3d', undefined, 404, 'not-found'],
+      ['a malformed build id', '/builds/123', undefined, 400, 'usage']
     ];
     for (const [what, path, body, status, code] of cases) {
       it(`answers ${what} with ${status} ${code}`, async () => {
@@ -213,7 +214,7 @@ describe('companion server', () => {
         assert.equal(response.body.code, 'usage');
       }
       const wrongMethod = await companion.request<ErrorJson>('PUT', '/builds');
-      assert.equal(wrongMethod.status, 400);
+      assert.equal(wrongMethod.status, 405);
       assert.match(wrongMethod.body.hint ?? '', /GET or POST/);
     });
 

@@ -183,7 +183,7 @@ export function createApp(deps: CompanionDeps): App {
       'DELETE',
       /^\/images\/([^/]*)$/,
       async ({ params }) => {
-        const { name } = imageReference(params[0]);
+        const name = imageReference(params[0]);
         await removeImage(app, name);
         return { body: { removed: [name] } };
       }
@@ -277,7 +277,7 @@ export function createApp(deps: CompanionDeps): App {
       if (!match && !submission) {
         throw notFound(pathname);
       }
-      const id = match ? companionId(decodeSegment(match[1]), 'build') : '';
+      const id = match ? decodeSegment(match[1]) : '';
       if (match) {
         builds.get(id);
       }

@@ -1,4 +1,3 @@
-import { ImageRef } from '../docker/imageRef.js';
 import { ArielError } from '../errors.js';
 import { CONTROL_CHARACTER, IMAGE_REFERENCE } from '../project/values.js';
 
@@ -36,20 +35,22 @@ export function containerId(value: string): string {
   return value;
 }
 
-/** An image Ariel built, `ariel/<project>:<mode>-<cpu|gpu>-<hash>`, by Docker's reference grammar too. */
-export function imageReference(value: string): ImageRef {
+/**
+ * An image reference by Docker's grammar (`[registry[:port]/]name[:tag][@digest]`); whether it is
+ * an image Ariel built is for the lookup to say (a 404 when it is not).
+ */
+export function imageReference(value: string): string {
   pathPart(value, 'image reference');
   const problem = IMAGE_REFERENCE.check(value);
-  const ref = problem === undefined ? ImageRef.parse(value) : undefined;
-  if (!ref) {
+  if (problem !== undefined) {
     throw malformed(
       'image reference',
       value,
-      problem ?? 'is not an image Ariel built',
+      problem,
       "an image Ariel built, ariel/<project>:<mode>-<cpu|gpu>-<hash>, with the '/' encoded as %2F"
     );
   }
-  return ref;
+  return value;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
