@@ -3,9 +3,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Companion } from '../testing/companion.js';
-import { removeTempProjects, tempProject } from '../testing/tempProject.js';
+import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
 
 // Hostile ids and paths against the companion server as Jupyter starts it (the bundle), on a
 // real Docker engine: no answer is a 5xx, and the companion answers after each.
@@ -220,6 +221,28 @@ describe('the companion server against hostile ids and paths', () => {
       assert.equal(headers.allow, allow);
       assert.match(body.message ?? '', new RegExp(`${method} is not allowed on`));
     }
+  });
+
+  it('answers a kernel start with a missing connection file or base image with 400', async () => {
+    const missing = await raw(companion, 'POST', '/kernels', {
+      path: '',
+      connectionFile: join(root, 'kernel-missing.json'),
+      env: {}
+    });
+    assert.equal(missing.status, 400, JSON.stringify(missing.body));
+    assert.equal(missing.body.code, 'file-unreadable');
+    assert.match(missing.body.message ?? '', /kernel-missing\.json is not a file that exists/);
+
+    // No registry answers on port 1: the base image cannot be pulled.
+    writeFiles(join(root, 'nobase'), { '.ariel.json': '{ "base_image": "localhost:1/ariel-no-such-base:1" }\n' });
+    writeFiles(root, { 'kernel-nobase.json': '{}\n' });
+    const noBase = await raw(companion, 'POST', '/kernels', {
+      path: 'nobase',
+      connectionFile: join(root, 'kernel-nobase.json'),
+      env: {}
+    });
+    assert.equal(noBase.status, 400, JSON.stringify(noBase.body));
+    assert.equal(noBase.body.code, 'base-image-unavailable');
   });
 
   it('answers DELETE /kernels/<unknown> with 404', async () => {

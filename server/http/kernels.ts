@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import {
   describeEvent,
@@ -52,6 +53,13 @@ export class KernelRegistry {
     }
     if (typeof env !== 'object' || env === null || Object.values(env).some(value => typeof value !== 'string')) {
       throw new ArielError('usage', '"env" must be an object of strings: the kernel\'s environment.', USAGE);
+    }
+    if (!statSync(connectionFile, { throwIfNoEntry: false })?.isFile()) {
+      throw new ArielError(
+        'file-unreadable',
+        `The connection file ${connectionFile} is not a file that exists.`,
+        USAGE
+      );
     }
     const cwd = resolveFolder(this.deps.root, body.path);
     const project = findProject(cwd);
