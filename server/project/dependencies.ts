@@ -3,7 +3,7 @@ import { parse as parseToml } from 'smol-toml';
 import { ArielError } from '../errors.js';
 import type { Accelerator } from './config.js';
 import { entryExists, readTextFile } from './read.js';
-import { EXTRA_NAME } from './values.js';
+import { EXTRA_NAME, maskCredentials } from './values.js';
 
 /**
  * What the image must install from the project's own files. Paths are relative
@@ -96,6 +96,8 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
   const includes: string[] = [];
   logicalLines(readTextFile(path)).forEach(({ text, line }) => {
     const where = `${path}:${line}`;
+    // Lines are quoted with the credentials of their URLs masked.
+    const quoted = maskCredentials(text);
     const include = /^(?:-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+|(?<=^-[rc]))(\S+)$/.exec(text);
     const local = /^(?:(?:-e|--editable)(?:\s*=\s*|\s+))?(\.{1,2}(?:[/\\]\S*)?|\/\S*|file:\S*)$/.exec(text);
     if (include) {
@@ -108,14 +110,14 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
       if (inProject.startsWith('..') || isAbsolute(inProject)) {
         throw new ArielError(
           'dependencies-invalid',
-          `${where}: "${text}" includes ${absolute}, which is outside the project.`,
+          `${where}: "${quoted}" includes ${absolute}, which is outside the project.`,
           'Only files inside the project are sent to the build; move the included file into the project.'
         );
       }
       if (!entryExists(absolute)) {
         throw new ArielError(
           'dependencies-invalid',
-          `${where}: "${text}" includes ${absolute}, which does not exist.`,
+          `${where}: "${quoted}" includes ${absolute}, which does not exist.`,
           'Fix the path, or remove the line.'
         );
       }
@@ -133,7 +135,7 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
     } else if (local) {
       throw new ArielError(
         'dependencies-invalid',
-        `${where}: "${text}" installs from a path on this machine, which the image's dependency stage does not have (only requirements files are copied there).`,
+        `${where}: "${quoted}" installs from a path on this machine, which the image's dependency stage does not have (only requirements files are copied there).`,
         resolve(dirname(path), local[1].replace(/^file:(\/\/)?/, '')) !== root
           ? 'Install that package from an index, or list its dependencies here instead.'
           : hasPackage
