@@ -428,6 +428,49 @@ describe('companion server', () => {
       }
     });
 
+    it('keeps an outdated image that running Ariel kernel and run containers use, and the containers', async () => {
+      const folder = project('labelled', { 'main.py': 'print(1)\n' });
+      const root = join(jupyterRoot, folder);
+      const stale = staleImage(root, 'notebook');
+      // Labelled as a kernel's and a run's containers are, so prune's own lookup of containers sees them.
+      const kernel = docker(
+        'run',
+        '-d',
+        ...['--label', `${LABELS.role}=kernel`, '--label', `${LABELS.project}=${root}`],
+        ...['--label', `${LABELS.launcherPid}=${process.pid}`, '--label', `${LABELS.launcherHost}=here`],
+        stale,
+        'sleep',
+        '600'
+      );
+      const run = docker(
+        'run',
+        '-d',
+        ...['--label', `${LABELS.role}=run`, '--label', `${LABELS.project}=${root}`],
+        ...['--label', `${LABELS.job}=1`, '--label', `${LABELS.group}=g`, '--label', `${LABELS.request}=r`],
+        stale,
+        'sleep',
+        '600'
+      );
+      try {
+        const { status, body } = await companion.request<{
+          removed: string[];
+          failed: { reference: string; error: ErrorJson }[];
+        }>('POST', '/images/prune', { path: folder });
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.deepEqual(body.removed, []);
+        assert.deepEqual(
+          body.failed.map(f => [f.reference, f.error.code]),
+          [[stale, 'image-in-use']]
+        );
+        assert.deepEqual(imagesOf(root), [stale]);
+        for (const id of [kernel, run]) {
+          assert.equal(docker('inspect', '--format', '{{.State.Running}}', id), 'true');
+        }
+      } finally {
+        spawnSync('docker', ['rm', '-f', kernel, run], { stdio: 'ignore' });
+      }
+    });
+
     it('removes an outdated image that only a warm-pool spare uses, and the spare with it', async () => {
       const folder = project('spare', { 'main.py': 'print(1)\n' });
       const root = join(jupyterRoot, folder);
