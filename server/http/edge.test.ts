@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -243,6 +244,48 @@ describe('the companion server against hostile ids and paths', () => {
     });
     assert.equal(noBase.status, 400, JSON.stringify(noBase.body));
     assert.equal(noBase.body.code, 'base-image-unavailable');
+  });
+
+  it('refuses project files that link out of the project, naming the link', async () => {
+    const outside = tempProject({ 'secret.txt': 'TOPSECRETLINE==1.0\n', 'train.py': 'print("outside")\n' });
+    const cases: [folder: string, files: string[], link: string][] = [
+      ['req', ['requirements.txt'], 'requirements.txt'],
+      ['cfg', ['.ariel.json'], '.ariel.json'],
+      ['inc', ['inc.txt'], 'inc.txt']
+    ];
+    for (const [folder, links, link] of cases) {
+      mkdirSync(join(root, folder));
+      writeFiles(join(root, folder), folder === 'inc' ? { 'requirements.txt': '-r inc.txt\n' } : {});
+      for (const name of links) {
+        symlinkSync(join(outside, 'secret.txt'), join(root, folder, name));
+      }
+      const { body } = await raw(companion, 'GET', `/project?path=${folder}`);
+      const text = JSON.stringify(body);
+      assert.doesNotMatch(text, /TOPSECRETLINE/);
+      assert.match(
+        text,
+        new RegExp(`${folder}/${link.replace('.', '\\.')} is a symbolic link that leads out of the project`)
+      );
+    }
+
+    // A target: refused alike whether the file it links to exists or not, so the answer tells nothing.
+    writeFiles(join(root, 'target'), { 'inside.py': '' });
+    symlinkSync(join(outside, 'train.py'), join(root, 'target', 'exists.py'));
+    symlinkSync(join(outside, 'missing.py'), join(root, 'target', 'missing.py'));
+    const preview = async (target: string) => {
+      const { status, body } = await raw(companion, 'POST', '/cloud/preview', { path: 'target', target });
+      assert.equal(status, 200);
+      return body as { command?: string[]; targetError?: { code: string; message: string } };
+    };
+    assert.deepEqual((await preview('inside.py')).targetError, undefined);
+    const [exists, missing] = [await preview('exists.py'), await preview('missing.py')];
+    assert.equal(exists.command, undefined);
+    assert.equal(exists.targetError?.code, 'target-invalid');
+    assert.equal(
+      exists.targetError?.message.replace('exists.py', 'X'),
+      missing.targetError?.message.replace('missing.py', 'X')
+    );
+    assert.match(exists.targetError?.message ?? '', /exists\.py is a symbolic link that leads out of the project/);
   });
 
   it('answers DELETE /kernels/<unknown> with 404', async () => {

@@ -2,7 +2,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ArielError } from '../errors.js';
 import type { Accelerator } from './config.js';
-import { entryExists, readTextFile } from './read.js';
+import { entryExists, readProjectFile } from './read.js';
 import { EXTRA_NAME, maskCredentials } from './values.js';
 
 /**
@@ -47,8 +47,8 @@ export function detectDependencies(root: string, options: DependencyOptions): De
   if (has('pyproject.toml')) {
     deps.package = fromPyproject(root, options, has('setup.py'));
   } else if (has('setup.py')) {
-    const source = readTextFile(join(root, 'setup.py'));
-    const setupCfg = has('setup.cfg') ? readTextFile(join(root, 'setup.cfg')) : '';
+    const source = readProjectFile(root, join(root, 'setup.py'));
+    const setupCfg = has('setup.cfg') ? readProjectFile(root, join(root, 'setup.cfg')) : '';
     if (options.extras.length > 0 && !source.includes('extras_require') && !setupCfg.includes('extras_require')) {
       throw new ArielError(
         'dependencies-invalid',
@@ -94,7 +94,7 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
   seen.add(file);
   const path = join(root, file);
   const includes: string[] = [];
-  logicalLines(readTextFile(path)).forEach(({ text, line }) => {
+  logicalLines(readProjectFile(root, path)).forEach(({ text, line }) => {
     const where = `${path}:${line}`;
     // Lines are quoted with the credentials of their URLs masked.
     const quoted = maskCredentials(text);
@@ -193,7 +193,7 @@ interface PyprojectProject {
 
 function fromPyproject(root: string, options: DependencyOptions, hasSetupPy: boolean): PythonPackage {
   const file = join(root, 'pyproject.toml');
-  const text = readTextFile(file);
+  const text = readProjectFile(root, file);
   let parsed: Record<string, unknown>;
   try {
     parsed = parseToml(text);
