@@ -207,7 +207,8 @@ describe('companion server', () => {
       ['a "run" that is not a boolean', '/builds', { path: '', mode: 'run', run: 'yes' }, 400, 'usage'],
       ['a missing folder', '/project?path=nowhere', undefined, 404, 'project-not-found'],
       ['an unknown route', '/nothing', undefined, 404, 'not-found'],
-      ['an unknown build', '/builds/123', undefined, 404, 'not-found']
+      ['an unknown build', '/builds/0b7e3e0a-3c41-4a4e-9d6f-2d1f3a1b2c3d', undefined, 404, 'not-found'],
+      ['a malformed build id', '/builds/123', undefined, 400, 'usage']
     ];
     for (const [what, path, body, status, code] of cases) {
       it(`answers ${what} with ${status} ${code}`, async () => {
@@ -225,7 +226,7 @@ describe('companion server', () => {
         assert.equal(response.body.code, 'usage');
       }
       const wrongMethod = await companion.request<ErrorJson>('PUT', '/builds');
-      assert.equal(wrongMethod.status, 400);
+      assert.equal(wrongMethod.status, 405);
       assert.match(wrongMethod.body.hint ?? '', /GET or POST/);
     });
 
@@ -501,6 +502,49 @@ describe('companion server', () => {
         );
       } finally {
         spawnSync('docker', ['rm', '-f', container], { stdio: 'ignore' });
+      }
+    });
+
+    it('keeps an outdated image that running Ariel kernel and run containers use, and the containers', async () => {
+      const folder = project('labelled', { 'main.py': 'print(1)\n' });
+      const root = join(jupyterRoot, folder);
+      const stale = staleImage(root, 'notebook');
+      // Labelled as a kernel's and a run's containers are, so prune's own lookup of containers sees them.
+      const kernel = docker(
+        'run',
+        '-d',
+        ...['--label', `${LABELS.role}=kernel`, '--label', `${LABELS.project}=${root}`],
+        ...['--label', `${LABELS.launcherPid}=${process.pid}`, '--label', `${LABELS.launcherHost}=here`],
+        stale,
+        'sleep',
+        '600'
+      );
+      const run = docker(
+        'run',
+        '-d',
+        ...['--label', `${LABELS.role}=run`, '--label', `${LABELS.project}=${root}`],
+        ...['--label', `${LABELS.job}=1`, '--label', `${LABELS.group}=g`, '--label', `${LABELS.request}=r`],
+        stale,
+        'sleep',
+        '600'
+      );
+      try {
+        const { status, body } = await companion.request<{
+          removed: string[];
+          failed: { reference: string; error: ErrorJson }[];
+        }>('POST', '/images/prune', { path: folder });
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.deepEqual(body.removed, []);
+        assert.deepEqual(
+          body.failed.map(f => [f.reference, f.error.code]),
+          [[stale, 'image-in-use']]
+        );
+        assert.deepEqual(imagesOf(root), [stale]);
+        for (const id of [kernel, run]) {
+          assert.equal(docker('inspect', '--format', '{{.State.Running}}', id), 'true');
+        }
+      } finally {
+        spawnSync('docker', ['rm', '-f', kernel, run], { stdio: 'ignore' });
       }
     });
 

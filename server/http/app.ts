@@ -20,6 +20,7 @@ import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
 import { cloudRoutes } from './cloud.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
+import { companionId, containerId, imageReference, pathPart } from './ids.js';
 import { KernelRegistry, kernelRoutes } from './kernels.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
@@ -135,8 +136,16 @@ export function createApp(deps: CompanionDeps): App {
         return { status: 202, body: { build } };
       }
     ],
-    ['GET', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: builds.get(params[0]) } })],
-    ['DELETE', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: await builds.cancel(params[0]) } })],
+    [
+      'GET',
+      /^\/builds\/([^/]*)$/,
+      async ({ params }) => ({ body: { build: builds.get(companionId(params[0], 'build')) } })
+    ],
+    [
+      'DELETE',
+      /^\/builds\/([^/]*)$/,
+      async ({ params }) => ({ body: { build: await builds.cancel(companionId(params[0], 'build')) } })
+    ],
     [
       'GET',
       /^\/images$/,
@@ -174,10 +183,11 @@ export function createApp(deps: CompanionDeps): App {
     ],
     [
       'DELETE',
-      /^\/images\/([^/]+)$/,
+      /^\/images\/([^/]*)$/,
       async ({ params }) => {
-        await removeImage(app, params[0]);
-        return { body: { removed: [params[0]] } };
+        const name = imageReference(params[0]);
+        await removeImage(app, name);
+        return { body: { removed: [name] } };
       }
     ],
     [
@@ -195,10 +205,11 @@ export function createApp(deps: CompanionDeps): App {
     ],
     [
       'DELETE',
-      /^\/containers\/([^/]+)$/,
+      /^\/containers\/([^/]*)$/,
       async ({ params }) => {
-        await stopContainer(app, params[0]);
-        return { body: { stopped: params[0] } };
+        const id = containerId(params[0]);
+        await stopContainer(app, id);
+        return { body: { stopped: id } };
       }
     ],
     ...cloud.routes,
@@ -210,19 +221,26 @@ export function createApp(deps: CompanionDeps): App {
       if (!authorized(request)) {
         throw forbidden();
       }
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      const matching = routes.filter(([, pattern]) => pattern.test(url.pathname));
+      const { pathname, url } = requestTarget(request);
+      const matching = routes.filter(([, pattern]) => pattern.test(pathname));
       const route = matching.find(([method]) => method === request.method);
       if (!route) {
-        throw matching.length > 0
-          ? new ArielError(
-              'usage',
-              `${request.method} is not allowed on ${url.pathname}.`,
-              `Use ${matching.map(([method]) => method).join(' or ')}.`
-            )
-          : notFound(url.pathname);
+        if (matching.length === 0) {
+          throw notFound(pathname);
+        }
+        const allowed = matching.map(([method]) => method);
+        request.resume();
+        sendError(
+          response,
+          new ArielError('usage', `${request.method} is not allowed on ${pathname}.`, `Use ${allowed.join(' or ')}.`),
+          { status: 405, headers: { Allow: allowed.join(', ') } }
+        );
+        return;
       }
-      const params = route[1].exec(url.pathname)!.slice(1).map(decodeSegment);
+      const params = route[1]
+        .exec(pathname)!
+        .slice(1)
+        .map(segment => pathPart(decodeSegment(segment), 'path part'));
       const { status, body } = await route[2]({ request, url, params });
       sendJson(response, status ?? 200, body);
     } catch (error) {
@@ -233,14 +251,28 @@ export function createApp(deps: CompanionDeps): App {
     }
   };
 
-  const server = createServer((request, response) => void handle(request, response));
+  // A failure inside a handler is answered (500 with its message); nothing a request does ends the process.
+  const server = createServer((request, response) => {
+    request.on('error', () => undefined);
+    response.on('error', () => undefined);
+    handle(request, response).catch(error => {
+      process.stderr.write(`[Ariel] ${request.method} ${request.url} failed: ${(error as Error)?.stack ?? error}\n`);
+      response.destroy();
+    });
+  });
   server.on('upgrade', (request, socket, head) => {
     socket.on('error', () => socket.destroy());
     if (!authorized(request)) {
       refuseUpgrade(socket, forbidden());
       return;
     }
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    let pathname: string;
+    try {
+      pathname = requestTarget(request).pathname;
+    } catch (error) {
+      refuseUpgrade(socket, error instanceof ArielError ? error : notFound(String(request.url)));
+      return;
+    }
     const match = /^\/builds\/([^/]+)\/events$/.exec(pathname);
     try {
       const submission = cloud.subscription(pathname);
@@ -279,7 +311,27 @@ export function createApp(deps: CompanionDeps): App {
 }
 
 function notFound(pathname: string): ArielError {
-  return new ArielError('not-found', `No such route: ${pathname}.`, 'See "Companion server API" in Ariel\'s README.');
+  const shown = pathname.length > 200 ? `${pathname.slice(0, 200)}…` : pathname;
+  return new ArielError('not-found', `No such route: ${shown}.`, 'See "Companion server API" in Ariel\'s README.');
+}
+
+/**
+ * The request's path as sent and its URL (for the query). The path is not normalised: `//host/x`
+ * is a path here, not another host, and a `..` or `.` segment stays an id that routes refuse,
+ * rather than a step that leads to another route.
+ */
+function requestTarget(request: IncomingMessage): { pathname: string; url: URL } {
+  const target = request.url ?? '/';
+  const pathname = target.split(/[?#]/, 1)[0];
+  const url = URL.canParse(`http://localhost${target}`) ? new URL(`http://localhost${target}`) : undefined;
+  if (!pathname.startsWith('/') || !url) {
+    throw new ArielError(
+      'usage',
+      `The request target ${JSON.stringify(target.slice(0, 80))} is not a path.`,
+      'Send a path such as /version.'
+    );
+  }
+  return { pathname, url };
 }
 
 function decodeSegment(segment: string): string {

@@ -20,6 +20,7 @@ import {
   type SubmissionEvent,
   type SubmissionOutcome
 } from './cloudSubmit.js';
+import { companionId } from './ids.js';
 import { resolveFolder } from './project.js';
 import { readJson } from './respond.js';
 
@@ -216,13 +217,13 @@ export function cloudRoutes(deps: CloudDeps): {
     [
       'GET',
       /^\/cloud\/submissions\/([^/]+)$/,
-      async ({ params }) => ({ body: { submission: { ...entry(params[0]).submission } } })
+      async ({ params }) => ({ body: { submission: { ...entry(companionId(params[0], 'submission')).submission } } })
     ],
     [
       'DELETE',
       /^\/cloud\/submissions\/([^/]+)$/,
       async ({ params }) => {
-        const found = entry(params[0]);
+        const found = entry(companionId(params[0], 'submission'));
         found.abort.abort();
         await found.settled;
         return { body: { submission: { ...found.submission } } };
@@ -283,7 +284,17 @@ export function cloudRoutes(deps: CloudDeps): {
       if (!match) {
         return undefined;
       }
-      const found = entry(decodeURIComponent(match[1]));
+      let id: string;
+      try {
+        id = decodeURIComponent(match[1]);
+      } catch {
+        throw new ArielError(
+          'usage',
+          'Malformed URL encoding in the submission id.',
+          'Send a submission id as listed.'
+        );
+      }
+      const found = entry(companionId(id, 'submission'));
       return send => {
         const replay = [...found.log];
         if (found.submission.state === 'running') {

@@ -18,6 +18,7 @@ import { parseAccelerator, relativeTo, resolveFolder } from './project.js';
 import { findProject } from '../project/project.js';
 import type { Route } from './app.js';
 import { errorBody, type Build, type BuildRegistry } from './builds.js';
+import { kernelId } from './ids.js';
 import { readJson } from './respond.js';
 import { statusOf } from './respond.js';
 
@@ -261,21 +262,24 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
         }
       }
     ],
-    ['GET', /^\/kernels\/([^/]+)$/, async ({ params }) => ({ body: { kernel: kernels.state(params[0]) } })],
+    ['GET', /^\/kernels\/([^/]+)$/, async ({ params }) => ({ body: { kernel: kernels.state(kernelId(params[0])) } })],
     [
       'POST',
       /^\/kernels\/([^/]+)\/signal$/,
       async ({ request, params }) => {
-        await kernels.signal(params[0], (await readJson(request)).signal);
-        return { body: { signalled: params[0] } };
+        const id = kernelId(params[0]);
+        await kernels.signal(id, (await readJson(request)).signal);
+        return { body: { signalled: id } };
       }
     ],
     [
       'DELETE',
       /^\/kernels\/([^/]+)$/,
       async ({ params }) => {
-        await kernels.remove(params[0]);
-        return { body: { removed: params[0] } };
+        // An unknown kernel is a 404, as on GET: state() throws for it.
+        const { id } = kernels.state(kernelId(params[0]));
+        await kernels.remove(id);
+        return { body: { removed: id } };
       }
     ]
   ];

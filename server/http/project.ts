@@ -3,6 +3,7 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { ArielError } from '../errors.js';
 import { ACCELERATORS, emptyConfig, type Accelerator, type ProjectConfig } from '../project/config.js';
+import { maskCredentials } from '../project/values.js';
 import { detectDependencies } from '../project/dependencies.js';
 import { findProject, locateProject, type Project } from '../project/project.js';
 import { errorBody, type ErrorBody } from './builds.js';
@@ -111,7 +112,7 @@ export function projectSummary(root: string, folder: string): ProjectSummary {
   }
   try {
     const project = findProject(folder);
-    summary.config = maskCredentials(project.config);
+    summary.config = maskConfig(project.config);
     summary.dependencyFiles = dependencyFilesOf(project);
   } catch (error) {
     if (!(error instanceof ArielError)) {
@@ -134,8 +135,8 @@ function dependencyFilesOf(project: Project): string[] {
 }
 
 /** Index URLs may carry a user and token; the browser is shown them without. */
-function maskCredentials(config: ProjectConfig): ProjectConfig {
-  const mask = (url: string) => url.replace(/\/\/[^/@]+@/, '//***@');
+function maskConfig(config: ProjectConfig): ProjectConfig {
+  const mask = maskCredentials;
   return {
     ...config,
     build: {

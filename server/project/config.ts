@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ArielError } from '../errors.js';
 import { locate, parseJsoncWithWarnings } from './jsonc.js';
 import { readTextFile } from './read.js';
-import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from './values.js';
+import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, maskCredentials, NETWORK_NAME, type Rule } from './values.js';
 
 export type Accelerator = 'cpu' | 'gpu';
 export const ACCELERATORS: readonly Accelerator[] = ['cpu', 'gpu'];
@@ -145,7 +145,7 @@ function checkValues(raw: RawConfig, config: ProjectConfig, text: string, file: 
       if (problem) {
         throw new ArielError(
           'config-invalid',
-          `${locate(text, file, path)}: key "${keyName(path)}" ${problem}: ${JSON.stringify(shorten(value!))}`,
+          `${locate(text, file, path)}: key "${keyName(path)}" ${problem}: ${JSON.stringify(shorten(maskCredentials(value!)))}`,
           `Expected ${rule.expected}.`
         );
       }
