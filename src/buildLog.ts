@@ -1,6 +1,6 @@
 import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
-import type { BuildEvent, BuildState, IBuild, IErrorBody } from './api';
+import type { BuildMessage, BuildState, Build, ErrorBody } from './api';
 import type { ArielClient } from './request';
 
 const RECONNECT_BASE_MS = 500;
@@ -47,11 +47,11 @@ export class BuildLog implements IDisposable {
   }
 
   /** The build as the last state message described it. */
-  get build(): IBuild | null {
+  get build(): Build | null {
     return this._build;
   }
 
-  get error(): IErrorBody | null {
+  get error(): ErrorBody | null {
     return this._error;
   }
 
@@ -96,7 +96,7 @@ export class BuildLog implements IDisposable {
         this._attempt = 0;
       }
       try {
-        this._handle(JSON.parse(String(message.data)) as BuildEvent);
+        this._handle(JSON.parse(String(message.data)) as BuildMessage);
       } catch {
         this._append(String(message.data));
       }
@@ -123,7 +123,7 @@ export class BuildLog implements IDisposable {
     };
   }
 
-  private _handle(event: BuildEvent): void {
+  private _handle(event: BuildMessage): void {
     switch (event.type) {
       case 'step':
         this._progress = { step: event.index, total: event.total };
@@ -168,7 +168,10 @@ export class BuildLog implements IDisposable {
       }
       this._resolve();
     } else {
-      const error = this._error ?? { code: state, message: `The build was ${state}.` };
+      const error: ErrorBody = this._error ?? {
+        code: state === 'cancelled' ? 'cancelled' : 'build-failed',
+        message: `The build was ${state}.`
+      };
       this._reject(Object.assign(new Error(error.message), error));
     }
   }
@@ -192,9 +195,9 @@ export class BuildLog implements IDisposable {
   private _disposed = false;
   private _lines: string[] = [];
   private _state: BuildState = 'running';
-  private _build: IBuild | null = null;
+  private _build: Build | null = null;
   private _progress: { step: number; total: number } | null = null;
-  private _error: IErrorBody | null = null;
+  private _error: ErrorBody | null = null;
   private _done: Promise<void>;
   private _resolve!: () => void;
   private _reject!: (error: Error) => void;

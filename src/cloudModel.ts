@@ -2,13 +2,13 @@ import { Notification } from '@jupyterlab/apputils';
 import { Poll } from '@lumino/polling';
 import { Signal, type ISignal } from '@lumino/signaling';
 import type {
-  ICloudCatalog,
-  ICloudGroup,
-  ICloudJobs,
-  ICloudPreview,
-  ICloudRequest,
-  ISubmission,
-  SubmissionEvent
+  CloudCatalog,
+  CloudGroup,
+  CloudJobs,
+  CloudPreview,
+  CloudRequest,
+  Submission,
+  SubmissionMessage
 } from './api';
 import { describeError, type ArielClient } from './request';
 
@@ -28,7 +28,7 @@ export interface ISubmittedJob {
 
 /** The submission being followed: its phase, build step and each job's creation. */
 export interface ISubmissionProgress {
-  submission: ISubmission;
+  submission: Submission;
   phase: string;
   step?: { index: number; total: number; instruction: string };
   /** Layer → its push status. */
@@ -68,11 +68,11 @@ export class CloudModel {
     return this._changed;
   }
 
-  get catalog(): ICloudCatalog | null {
+  get catalog(): CloudCatalog | null {
     return this._catalog;
   }
 
-  get groups(): readonly ICloudGroup[] {
+  get groups(): readonly CloudGroup[] {
     return this._groups;
   }
 
@@ -105,7 +105,7 @@ export class CloudModel {
 
   async loadCatalog(): Promise<void> {
     try {
-      this._catalog = await this.client.request<ICloudCatalog>('cloud/catalog');
+      this._catalog = await this.client.request<CloudCatalog>('cloud/catalog');
       this._changed.emit();
     } catch (error) {
       this._jobsError = describeError(error);
@@ -113,13 +113,13 @@ export class CloudModel {
     }
   }
 
-  preview(request: Pick<ICloudRequest, 'path' | 'target' | 'args' | 'experimentConfig'>): Promise<ICloudPreview> {
-    return this.client.request<ICloudPreview>('cloud/preview', { method: 'POST', json: request });
+  preview(request: Pick<CloudRequest, 'path' | 'target' | 'args' | 'experimentConfig'>): Promise<CloudPreview> {
+    return this.client.request<CloudPreview>('cloud/preview', { method: 'POST', json: request });
   }
 
   /** Starts a submission and follows its events; rejects with the server's error when the request is invalid. */
-  async submit(request: ICloudRequest): Promise<ISubmission> {
-    const { submission } = await this.client.request<{ submission: ISubmission }>('cloud/submissions', {
+  async submit(request: CloudRequest): Promise<Submission> {
+    const { submission } = await this.client.request<{ submission: Submission }>('cloud/submissions', {
       method: 'POST',
       json: request
     });
@@ -139,7 +139,7 @@ export class CloudModel {
 
   async refresh(): Promise<void> {
     try {
-      const { groups, warnings } = await this.client.request<ICloudJobs>('cloud/jobs');
+      const { groups, warnings } = await this.client.request<CloudJobs>('cloud/jobs');
       this._notifyEnded(groups);
       this._groups = groups;
       this._jobsError = warnings.length ? warnings.join(' ') : null;
@@ -174,11 +174,11 @@ export class CloudModel {
     Signal.clearData(this);
   }
 
-  private _follow(submission: ISubmission): void {
+  private _follow(submission: Submission): void {
     this._socket?.close();
     const socket = this.client.socket('cloud', 'submissions', submission.id, 'events');
     this._socket = socket;
-    socket.onmessage = event => this._apply(JSON.parse(String(event.data)) as SubmissionEvent);
+    socket.onmessage = event => this._apply(JSON.parse(String(event.data)) as SubmissionMessage);
     socket.onclose = () => {
       // A socket lost before the end: the jobs list still shows what was created.
       if (this._progress?.submission.state === 'running') {
@@ -189,7 +189,7 @@ export class CloudModel {
     };
   }
 
-  private _apply(event: SubmissionEvent): void {
+  private _apply(event: SubmissionMessage): void {
     const progress = this._progress;
     if (!progress) {
       return;
@@ -235,7 +235,7 @@ export class CloudModel {
   }
 
   /** Notifies once per group that was seen unfinished and has now ended. */
-  private _notifyEnded(groups: ICloudGroup[]): void {
+  private _notifyEnded(groups: CloudGroup[]): void {
     for (const group of groups) {
       const ended = !group.submitting && group.jobs.length > 0 && group.jobs.every(job => job.final);
       if (!ended) {
@@ -262,8 +262,8 @@ export class CloudModel {
     }
   }
 
-  private _catalog: ICloudCatalog | null = null;
-  private _groups: ICloudGroup[] = [];
+  private _catalog: CloudCatalog | null = null;
+  private _groups: CloudGroup[] = [];
   private _jobsError: string | null = null;
   private _progress: ISubmissionProgress | null = null;
   private _active = false;
@@ -281,7 +281,7 @@ export function stateLabel(state: string): string {
     .toLowerCase();
 }
 
-function phaseOf(submission: ISubmission): string {
+function phaseOf(submission: Submission): string {
   const outcome = submission.outcome;
   switch (submission.state) {
     case 'running':

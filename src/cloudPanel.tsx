@@ -1,6 +1,6 @@
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import type { ICloudPreview, ICloudRequest } from './api';
+import type { CloudPreview, CloudRequest } from './api';
 import { machinesIn } from './cloudCatalog';
 import { pushSummary, type CloudModel } from './cloudModel';
 import { ErrorText } from './components/Messages';
@@ -48,7 +48,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   const [repository, setRepository] = React.useState('');
   const [outputDir, setOutputDir] = React.useState('');
   const [serviceAccount, setServiceAccount] = React.useState('');
-  const [preview, setPreview] = React.useState<ICloudPreview | null>(null);
+  const [preview, setPreview] = React.useState<CloudPreview | null>(null);
   const [previewError, setPreviewError] = React.useState<string | null>(null);
   const [sending, setSending] = React.useState(false);
 
@@ -100,7 +100,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
     !!catalog && !!target.trim() && !!projectId.trim() && !!preview && !blocked && !needsOutput && !running && !sending;
 
   const submit = async () => {
-    const request: ICloudRequest = {
+    const request: CloudRequest = {
       path,
       target: target.trim(),
       args: splitArgs(args),
@@ -352,7 +352,7 @@ function TextField(props: {
 }
 
 /** The live job count and each job's arguments, or what is wrong with the config. */
-function ExpansionView({ preview, error }: { preview: ICloudPreview | null; error: string | null }): JSX.Element {
+function ExpansionView({ preview, error }: { preview: CloudPreview | null; error: string | null }): JSX.Element {
   if (error) {
     return <p className="jp-Ariel-error">{error}</p>;
   }

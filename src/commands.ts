@@ -2,7 +2,7 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { terminalIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { KERNEL_NAMES, type Accelerator, type IPruneResult, type Mode } from './api';
+import { KERNEL_NAMES, type Accelerator, type PruneResult, type Mode } from './api';
 import type { BuildLog } from './buildLog';
 import { acceleratorIcons, arielIcon } from './icons';
 import { describeError } from './request';
@@ -106,7 +106,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
  * Says what prune removed. Images it had to keep (a container uses one, say) are a warning that
  * stays, with each image's reason behind "Show why": a toast cuts text longer than 140 characters.
  */
-function notifyPruned({ removed, failed }: IPruneResult): void {
+function notifyPruned({ removed, failed }: PruneResult): void {
   const images = (n: number) => `${n} outdated image${n === 1 ? '' : 's'}`;
   if (!failed.length) {
     Notification.success(removed.length ? `Removed ${images(removed.length)}.` : 'No outdated images.', {

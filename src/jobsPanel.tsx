@@ -1,6 +1,6 @@
 import { Button, launchIcon, redoIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import type { ICloudGroup, ICloudJob } from './api';
+import type { CloudGroup, CloudJob } from './api';
 import { stateLabel, type CloudModel } from './cloudModel';
 import { Empty } from './components/Messages';
 import { formatAge } from './format';
@@ -36,7 +36,7 @@ export function JobsView({
 }
 
 /** "local", or "cloud · us-central1". */
-function platformOf(group: ICloudGroup): string {
+function platformOf(group: CloudGroup): string {
   return group.platform === 'local' ? 'local' : `cloud · ${group.region}`;
 }
 
@@ -47,7 +47,7 @@ function GroupView({
   model,
   onAct
 }: {
-  group: ICloudGroup;
+  group: CloudGroup;
   model: CloudModel;
   onAct: (action: Promise<unknown>) => void;
 }): JSX.Element {
@@ -101,7 +101,7 @@ function JobView({
   model,
   onAct
 }: {
-  job: ICloudJob;
+  job: CloudJob;
   /** A local run's job: cancelled by removing its container, with no console page. */
   local: boolean;
   model: CloudModel;

@@ -2,13 +2,13 @@ import { Poll } from '@lumino/polling';
 import { Signal, type ISignal } from '@lumino/signaling';
 import type {
   Accelerator,
-  IBuild,
-  IContainer,
-  IDockerfile,
-  IHandshake,
-  IImage,
-  IProjectSummary,
-  IPruneResult,
+  Build,
+  Container,
+  DockerfileResponse,
+  Handshake,
+  ImageSummary,
+  ProjectSummary,
+  PruneResult,
   Mode
 } from './api';
 import { BuildLog } from './buildLog';
@@ -74,7 +74,7 @@ export class ArielModel implements IArielModel {
     }
   }
 
-  get project(): IProjectSummary | null {
+  get project(): ProjectSummary | null {
     return this._project;
   }
 
@@ -83,15 +83,15 @@ export class ArielModel implements IArielModel {
     return this._projectError;
   }
 
-  get builds(): readonly IBuild[] {
+  get builds(): readonly Build[] {
     return this._builds;
   }
 
-  get images(): readonly IImage[] {
+  get images(): readonly ImageSummary[] {
     return this._images;
   }
 
-  get containers(): readonly IContainer[] {
+  get containers(): readonly Container[] {
     return this._containers;
   }
 
@@ -124,15 +124,15 @@ export class ArielModel implements IArielModel {
     this._logs.forEach(log => (log.maxLines = value));
   }
 
-  handshake(): Promise<IHandshake> {
-    return this.client.request<IHandshake>('handshake');
+  handshake(): Promise<Handshake> {
+    return this.client.request<Handshake>('handshake');
   }
 
   async refreshProject(): Promise<void> {
     const path = this._path;
     this._projectStale = false;
     try {
-      const project = await this.client.request<IProjectSummary>('project', { query: { path } });
+      const project = await this.client.request<ProjectSummary>('project', { query: { path } });
       if (path === this._path) {
         this._project = project;
         this._projectError = null;
@@ -151,8 +151,8 @@ export class ArielModel implements IArielModel {
     return this._poll.refresh();
   }
 
-  dockerfile(mode: Mode, accelerator: Accelerator, path = this._path): Promise<IDockerfile> {
-    return this.client.request<IDockerfile>('dockerfile', { query: { path, mode, accelerator } });
+  dockerfile(mode: Mode, accelerator: Accelerator, path = this._path): Promise<DockerfileResponse> {
+    return this.client.request<DockerfileResponse>('dockerfile', { query: { path, mode, accelerator } });
   }
 
   /**
@@ -160,7 +160,7 @@ export class ArielModel implements IArielModel {
    * `run`: the image is to run on this machine, so a GPU image fails at once without a GPU.
    */
   async build(mode: Mode, accelerator: Accelerator, path = this._path, run = false): Promise<BuildLog> {
-    const { build } = await this.client.request<{ build: IBuild }>('builds', {
+    const { build } = await this.client.request<{ build: Build }>('builds', {
       method: 'POST',
       json: { path, mode, accelerator, run }
     });
@@ -195,9 +195,9 @@ export class ArielModel implements IArielModel {
    * Removes the project's images whose content hash is no longer current; resolves with what was
    * removed and what was kept with why. The lists are refreshed whatever happened.
    */
-  async prune(): Promise<IPruneResult> {
+  async prune(): Promise<PruneResult> {
     try {
-      return await this.client.request<IPruneResult>('images/prune', { method: 'POST', json: { path: this._path } });
+      return await this.client.request<PruneResult>('images/prune', { method: 'POST', json: { path: this._path } });
     } finally {
       await this.refresh();
     }
@@ -225,9 +225,9 @@ export class ArielModel implements IArielModel {
   private async _refreshLists(): Promise<void> {
     // Each list on its own: one failing route does not blank the others.
     const [builds, images, containers] = await Promise.allSettled([
-      this.client.request<{ builds: IBuild[] }>('builds'),
-      this.client.request<{ images: IImage[] }>('images', { query: { path: this._path } }),
-      this.client.request<{ containers: IContainer[] }>('containers')
+      this.client.request<{ builds: Build[] }>('builds'),
+      this.client.request<{ images: ImageSummary[] }>('images', { query: { path: this._path } }),
+      this.client.request<{ containers: Container[] }>('containers')
     ]);
     const errors: IListErrors = {};
     if (builds.status === 'fulfilled') {
@@ -262,7 +262,7 @@ export class ArielModel implements IArielModel {
     }
   }
 
-  private _mergeBuild(build: IBuild): void {
+  private _mergeBuild(build: Build): void {
     this._builds = [build, ...this._builds.filter(other => other.id !== build.id)];
     this._changed.emit();
   }
@@ -281,13 +281,13 @@ export class ArielModel implements IArielModel {
   }
 
   private _path = '';
-  private _project: IProjectSummary | null = null;
+  private _project: ProjectSummary | null = null;
   private _projectError: string | null = null;
   /** The project shown is not (yet) the one of `path`. */
   private _projectStale = true;
-  private _builds: IBuild[] = [];
-  private _images: IImage[] = [];
-  private _containers: IContainer[] = [];
+  private _builds: Build[] = [];
+  private _images: ImageSummary[] = [];
+  private _containers: Container[] = [];
   private _listErrors: IListErrors = {};
   private _active = false;
   private _maxLogLines: number;

@@ -1,17 +1,17 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { Signal, type ISignal } from '@lumino/signaling';
-import type { IErrorBody } from './api';
+import type { ErrorBody, ErrorCode } from './api';
 
-/** Codes the browser side adds to the server's own (see server/errors.ts). */
-export const UNAVAILABLE = 'companion-unavailable';
+/** The code of an answer that says the server extension or the companion behind it is not there. */
+export const UNAVAILABLE: ErrorCode = 'companion-unavailable';
 
 /** A non-2xx answer from `ariel/…`, with the server's stable code and the action to take. */
 export class ArielRequestError extends ServerConnection.ResponseError {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint?: string;
 
-  constructor(response: Response, body: Partial<IErrorBody>) {
+  constructor(response: Response, body: Partial<ErrorBody>) {
     super(response, body.message ?? `${response.status} ${response.statusText}`);
     this.name = 'ArielRequestError';
     // A 404 under ariel/ means no handler is there at all: the server extension is not loaded.
@@ -72,7 +72,7 @@ export class ArielClient {
       // Not JSON: a proxy's or Jupyter's own HTML error page.
     }
     if (!response.ok) {
-      const error = new ArielRequestError(response, (data ?? {}) as Partial<IErrorBody>);
+      const error = new ArielRequestError(response, (data ?? {}) as Partial<ErrorBody>);
       if (error.unavailable) {
         this._fail(error);
       } else {

@@ -3,13 +3,13 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type {
   Accelerator,
-  IBuild,
-  IContainer,
-  IDockerfile,
-  IHandshake,
-  IImage,
-  IProjectSummary,
-  IPruneResult,
+  Build,
+  Container,
+  DockerfileResponse,
+  Handshake,
+  ImageSummary,
+  ProjectSummary,
+  PruneResult,
   Mode
 } from './api';
 import type { BuildLog } from './buildLog';
@@ -57,22 +57,22 @@ export interface IArielModel extends IDisposable {
   defaultAccelerator: Accelerator;
   maxLogLines: number;
   shellCommand: string;
-  readonly project: IProjectSummary | null;
+  readonly project: ProjectSummary | null;
   readonly projectError: string | null;
-  readonly builds: readonly IBuild[];
-  readonly images: readonly IImage[];
-  readonly containers: readonly IContainer[];
+  readonly builds: readonly Build[];
+  readonly images: readonly ImageSummary[];
+  readonly containers: readonly Container[];
   /** Why lists could not be loaded, with what to do. */
   readonly listErrors: IListErrors;
-  handshake(): Promise<IHandshake>;
+  handshake(): Promise<Handshake>;
   refreshProject(): Promise<void>;
   refresh(): Promise<void>;
-  dockerfile(mode: Mode, accelerator: Accelerator, path?: string): Promise<IDockerfile>;
+  dockerfile(mode: Mode, accelerator: Accelerator, path?: string): Promise<DockerfileResponse>;
   build(mode: Mode, accelerator: Accelerator, path?: string, run?: boolean): Promise<BuildLog>;
   follow(id: string): BuildLog;
   cancelBuild(id: string): Promise<void>;
   removeImage(reference: string): Promise<void>;
-  prune(): Promise<IPruneResult>;
+  prune(): Promise<PruneResult>;
   stopContainer(id: string): Promise<void>;
 }
 

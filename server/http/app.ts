@@ -16,8 +16,10 @@ import {
 import { ensureEngine } from '../docker/engine.js';
 import type { Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
+import { SECRET_HEADER } from '../names.js';
 import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
+import type { RouteKey, Routes } from './contract.js';
 import { cloudRoutes } from './cloud.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { KernelRegistry, kernelRoutes } from './kernels.js';
@@ -25,7 +27,7 @@ import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder 
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
 /** The header every request must carry, with the secret the server was started with. */
-export const SECRET_HEADER = 'x-ariel-secret';
+export { SECRET_HEADER };
 
 export interface CompanionDeps {
   /** Jupyter's root folder: every path a request names is relative to it and must stay inside. */
@@ -56,8 +58,19 @@ export interface RequestContext {
   params: string[];
 }
 
-type Handler = (context: RequestContext) => Promise<{ status?: number; body: unknown }>;
-export type Route = [method: string, pattern: RegExp, handler: Handler];
+/** A route's handler: the status (200 unless given) and the body the contract names for its route. */
+export type Handler<Body> = (context: RequestContext) => Promise<{ status?: number; body: Body }>;
+
+/**
+ * A route by its key in the wire contract (`'GET /builds/:id'`), the pattern of its path and its
+ * handler, which must answer the body the contract gives that key.
+ */
+export type Route = { [K in RouteKey]: [route: K, pattern: RegExp, handler: Handler<Routes[K]>] }[RouteKey];
+
+/** The method of a route key: `'GET /builds/:id'` → `'GET'`. */
+function methodOf(route: RouteKey): string {
+  return route.slice(0, route.indexOf(' '));
+}
 
 /**
  * The companion server's HTTP and WebSocket API, as json-server's createApp: built from its
@@ -73,7 +86,7 @@ export function createApp(deps: CompanionDeps): App {
   const cloud = cloudRoutes({ root, app, connect: deps.connectVertex });
 
   const authorized = (request: IncomingMessage) => {
-    const given = Buffer.from(String(request.headers[SECRET_HEADER] ?? ''));
+    const given = Buffer.from(String(request.headers[SECRET_HEADER.toLowerCase()] ?? ''));
     return given.length === secret.length && timingSafeEqual(given, secret);
   };
   const forbidden = () =>
@@ -91,14 +104,14 @@ export function createApp(deps: CompanionDeps): App {
 
   const kernels = new KernelRegistry({ app, root, builds });
   const routes: Route[] = [
-    ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
+    ['GET /version', /^\/version$/, async () => ({ body: { version: deps.version } })],
     [
-      'GET',
+      'GET /project',
       /^\/project$/,
       async ({ url }) => ({ body: projectSummary(root, resolveFolder(root, url.searchParams.get('path'))) })
     ],
     [
-      'GET',
+      'GET /dockerfile',
       /^\/dockerfile$/,
       async ({ url }) => {
         const query = url.searchParams;
@@ -110,9 +123,9 @@ export function createApp(deps: CompanionDeps): App {
         };
       }
     ],
-    ['GET', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
+    ['GET /builds', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
     [
-      'POST',
+      'POST /builds',
       /^\/builds$/,
       async ({ request }) => {
         const body = await readJson(request);
@@ -133,10 +146,14 @@ export function createApp(deps: CompanionDeps): App {
         return { status: 202, body: { build } };
       }
     ],
-    ['GET', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: builds.get(params[0]) } })],
-    ['DELETE', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: await builds.cancel(params[0]) } })],
+    ['GET /builds/:id', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: builds.get(params[0]) } })],
     [
-      'GET',
+      'DELETE /builds/:id',
+      /^\/builds\/([^/]+)$/,
+      async ({ params }) => ({ body: { build: await builds.cancel(params[0]) } })
+    ],
+    [
+      'GET /images',
       /^\/images$/,
       async ({ url }) => {
         const images = await listImages(app, { project: projectOf(url.searchParams.get('path') ?? undefined) });
@@ -158,7 +175,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'POST',
+      'POST /images/prune',
       /^\/images\/prune$/,
       async ({ request }) => {
         const { removed, failed } = await pruneImages(app, { project: projectOf((await readJson(request)).path) });
@@ -171,7 +188,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'DELETE',
+      'DELETE /images/:reference',
       /^\/images\/([^/]+)$/,
       async ({ params }) => {
         await removeImage(app, params[0]);
@@ -179,7 +196,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'GET',
+      'GET /containers',
       /^\/containers$/,
       async () => {
         // The warm pool's spares are not kernels yet: the sidebar lists the kernels that run.
@@ -192,7 +209,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'DELETE',
+      'DELETE /containers/:id',
       /^\/containers\/([^/]+)$/,
       async ({ params }) => {
         await stopContainer(app, params[0]);
@@ -210,13 +227,13 @@ export function createApp(deps: CompanionDeps): App {
       }
       const url = new URL(request.url ?? '/', 'http://localhost');
       const matching = routes.filter(([, pattern]) => pattern.test(url.pathname));
-      const route = matching.find(([method]) => method === request.method);
+      const route = matching.find(([key]) => methodOf(key) === request.method);
       if (!route) {
         throw matching.length > 0
           ? new ArielError(
               'usage',
               `${request.method} is not allowed on ${url.pathname}.`,
-              `Use ${matching.map(([method]) => method).join(' or ')}.`
+              `Use ${matching.map(([key]) => methodOf(key)).join(' or ')}.`
             )
           : notFound(url.pathname);
       }

@@ -192,7 +192,7 @@ function settled(builds: BuildRegistry, id: string): Promise<Build> {
 export function kernelRoutes(kernels: KernelRegistry): Route[] {
   return [
     [
-      'POST',
+      'POST /kernels',
       /^\/kernels$/,
       async ({ request }) => {
         const body = await readJson(request);
@@ -203,9 +203,13 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
         }
       }
     ],
-    ['GET', /^\/kernels\/([^/]+)$/, async ({ params }) => ({ body: { kernel: kernels.state(params[0]) } })],
     [
-      'POST',
+      'GET /kernels/:id',
+      /^\/kernels\/([^/]+)$/,
+      async ({ params }) => ({ body: { kernel: kernels.state(params[0]) } })
+    ],
+    [
+      'POST /kernels/:id/signal',
       /^\/kernels\/([^/]+)\/signal$/,
       async ({ request, params }) => {
         await kernels.signal(params[0], (await readJson(request)).signal);
@@ -213,7 +217,7 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
       }
     ],
     [
-      'DELETE',
+      'DELETE /kernels/:id',
       /^\/kernels\/([^/]+)$/,
       async ({ params }) => {
         await kernels.remove(params[0]);

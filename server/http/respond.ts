@@ -22,6 +22,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'not-found': 404,
   'project-not-found': 404,
   'image-in-use': 409,
+  conflict: 409,
   'engine-unreachable': 503
 };
 

@@ -1,7 +1,7 @@
 import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { Empty, ErrorText } from './Messages';
-import type { IBuild } from '../api';
+import type { Build } from '../api';
 import type { BuildLog } from '../buildLog';
 import { formatAge } from '../format';
 import type { IArielModel } from '../tokens';
@@ -39,7 +39,7 @@ export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
   );
 }
 
-function BuildDetail({ build, log, model }: { build: IBuild; log: BuildLog; model: IArielModel }): JSX.Element {
+function BuildDetail({ build, log, model }: { build: Build; log: BuildLog; model: IArielModel }): JSX.Element {
   const pre = React.useRef<HTMLPreElement>(null);
   // Follows the end of the log until the user scrolls up, and again once they scroll back down.
   const follow = React.useRef(true);
