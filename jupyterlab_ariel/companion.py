@@ -22,10 +22,10 @@ from typing import Any, Callable
 
 from tornado import httpclient
 
+from .names import COMPANION_READY, SECRET_HEADER
 from .node import COMPANION, NodeNotFound, bundled, node_executable
 
-SECRET_HEADER = "X-Ariel-Secret"
-_LISTENING = re.compile(r"ARIEL_COMPANION_LISTENING (\d+)")
+_LISTENING = re.compile(re.escape(COMPANION_READY) + r" (\d+)")
 #: How long a request waits for a companion that is (re)starting.
 START_WAIT = 30.0
 #: Restart delays grow from the first to the last while the companion keeps dying early.

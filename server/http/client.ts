@@ -2,6 +2,7 @@ import { WebSocket } from 'ws';
 import type { AppListener } from '../app/index.js';
 import type { Mode } from '../dockerfile/generate.js';
 import { ArielError, CancelledError } from '../errors.js';
+import { SECRET_HEADER } from '../names.js';
 import type { Accelerator } from '../project/config.js';
 import type { Build, BuildMessage } from './builds.js';
 
@@ -39,7 +40,7 @@ export async function buildThroughCompanion(
   request: CompanionBuildRequest,
   onEvent: AppListener
 ): Promise<boolean> {
-  const headers = { 'X-Ariel-Secret': companion.secret };
+  const headers = { [SECRET_HEADER]: companion.secret };
   let build: Build;
   try {
     const response = await fetch(`${companion.url}/builds`, {

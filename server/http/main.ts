@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createAppDeps } from '../app/index.js';
 import { ArielError } from '../errors.js';
 import { nativeMismatch, readBuildInfo } from '../history/native.js';
+import { COMPANION_READY } from '../names.js';
 import { createApp } from './app.js';
 
 const version = (
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   });
   app.server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`ARIEL_COMPANION_LISTENING ${(app.server.address() as AddressInfo).port}\n`);
+    process.stdout.write(`${COMPANION_READY} ${(app.server.address() as AddressInfo).port}\n`);
     // Kernels and builds work without the native module; the job history does not: said once, at start.
     const mismatch = nativeMismatch(readBuildInfo());
     if (mismatch) {
