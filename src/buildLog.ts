@@ -1,7 +1,6 @@
-import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
 import type { BuildMessage, BuildState, Build, ErrorBody } from './api';
-import type { ArielClient } from './request';
+import type { IArielClient, IBuildLog } from './tokens';
 
 const RECONNECT_BASE_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
@@ -13,9 +12,9 @@ const MAX_RECONNECTS = 8;
  * far, then streams. Keeps the last `maxLines` lines only. Reconnects with jittered exponential
  * backoff while the build is not finished (a replay then starts the log over).
  */
-export class BuildLog implements IDisposable {
+export class BuildLog implements IBuildLog {
   constructor(
-    private readonly client: ArielClient,
+    private readonly client: IArielClient,
     readonly id: string,
     private _maxLines: number
   ) {
@@ -62,6 +61,10 @@ export class BuildLog implements IDisposable {
   /** Resolves when the build succeeds; rejects with its error when it fails or is cancelled. */
   get done(): Promise<void> {
     return this._done;
+  }
+
+  get maxLines(): number {
+    return this._maxLines;
   }
 
   set maxLines(value: number) {

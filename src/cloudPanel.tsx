@@ -1,8 +1,9 @@
+import type { ICloudModel } from './tokens';
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { CloudPreview, CloudRequest } from './api';
 import { machinesIn } from './cloudCatalog';
-import { pushSummary, type CloudModel } from './cloudModel';
+import { pushSummary } from './cloudModel';
 import { ErrorText } from './components/Messages';
 import { describeError } from './request';
 
@@ -18,7 +19,7 @@ const TARGET_HELP = {
 };
 
 export interface ICloudFormProps {
-  model: CloudModel;
+  model: ICloudModel;
   /** The folder whose project is submitted, relative to Jupyter's root. */
   path: string;
   /** The project root, relative to Jupyter's root; null without a project. */
@@ -386,7 +387,7 @@ function ExpansionView({ preview, error }: { preview: CloudPreview | null; error
 }
 
 /** The followed submission: its phase, the build's step, each job's creation. */
-function ProgressView({ model }: { model: CloudModel }): JSX.Element | null {
+function ProgressView({ model }: { model: ICloudModel }): JSX.Element | null {
   const progress = model.progress;
   if (!progress) {
     return null;

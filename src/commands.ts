@@ -3,20 +3,19 @@ import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { terminalIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { KERNEL_NAMES, type Accelerator, type PruneResult, type Mode } from './api';
-import type { BuildLog } from './buildLog';
 import { acceleratorIcons, arielIcon } from './icons';
 import { describeError } from './request';
-import { CommandIDs, type IArielModel } from './tokens';
+import { CommandIDs, type IArielModel, type IBuildLog } from './tokens';
 
 export interface ICommandOptions {
   model: IArielModel;
   /** The folder the file browser shows, relative to Jupyter's root. */
   cwd: () => string;
-  /** Brings the sidebar to the front. */
-  showSidebar: () => void;
+  /** What shows a build's log (the sidebar), or null when nothing can. */
+  showLog: () => (() => void) | null;
 }
 
-/** The launcher's and the palette's commands: new notebook on a container kernel, shell, build, prune. */
+/** The commands that act on the model: new notebook on a container kernel, shell, build, prune. */
 export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): void {
   const { commands } = app;
   const { model } = options;
@@ -33,7 +32,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
       const accelerator = accel(args);
       const cwd = options.cwd();
       const ready = await buildWithProgress(model, 'notebook', accelerator, cwd, {
-        showLog: options.showSidebar,
+        showLog: options.showLog(),
         run: true,
         ...(accelerator === 'gpu'
           ? {
@@ -79,7 +78,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
         (args.mode as Mode | undefined) ?? 'notebook',
         accel(args, model.defaultAccelerator),
         options.cwd(),
-        { showLog: options.showSidebar }
+        { showLog: options.showLog() }
       )
   });
 
@@ -93,12 +92,6 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
         Notification.error(describeError(error), { autoClose: false });
       }
     }
-  });
-
-  commands.addCommand(CommandIDs.showSidebar, {
-    label: 'Show the Ariel Sidebar',
-    icon: arielIcon,
-    execute: () => options.showSidebar()
   });
 }
 
@@ -156,13 +149,15 @@ export async function buildWithProgress(
   mode: Mode,
   accelerator: Accelerator,
   path: string,
-  options: { showLog: () => void; wayOut?: Notification.IAction; run?: boolean }
+  options: { showLog: (() => void) | null; wayOut?: Notification.IAction; run?: boolean }
 ): Promise<boolean> {
   const what = `the ${mode} image (${accelerator.toUpperCase()})`;
-  const showLog: Notification.IAction = { label: 'Show log', callback: options.showLog, displayType: 'link' };
-  const id = Notification.emit(`Preparing ${what}…`, 'in-progress', { autoClose: false, actions: [showLog] });
-  let log: BuildLog | null = null;
-  const onProgress = (sender: BuildLog) => {
+  const logActions: Notification.IAction[] = options.showLog
+    ? [{ label: 'Show log', callback: options.showLog, displayType: 'link' }]
+    : [];
+  const id = Notification.emit(`Preparing ${what}…`, 'in-progress', { autoClose: false, actions: logActions });
+  let log: IBuildLog | null = null;
+  const onProgress = (sender: IBuildLog) => {
     const progress = sender.progress;
     if (progress && !sender.finished) {
       Notification.update({
@@ -194,7 +189,7 @@ export async function buildWithProgress(
       type: 'error',
       message: `Could not prepare ${what}: ${reason}${tail && log?.state === 'failed' ? `\n${tail}` : ''}`,
       autoClose: false,
-      actions: options.wayOut ? [options.wayOut, showLog] : [showLog]
+      actions: options.wayOut ? [options.wayOut, ...logActions] : logActions
     });
     return false;
   } finally {

@@ -1,7 +1,8 @@
+import type { ICloudModel } from './tokens';
 import { Button, launchIcon, redoIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { CloudGroup, CloudJob } from './api';
-import { stateLabel, type CloudModel } from './cloudModel';
+import { stateLabel } from './cloudModel';
 import { Empty } from './components/Messages';
 import { formatAge } from './format';
 
@@ -14,7 +15,7 @@ export function JobsView({
   model,
   onAct
 }: {
-  model: CloudModel;
+  model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
 }): JSX.Element {
   if (!model.groups.length) {
@@ -48,7 +49,7 @@ function GroupView({
   onAct
 }: {
   group: CloudGroup;
-  model: CloudModel;
+  model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
 }): JSX.Element {
   const unfinished = group.jobs.some(job => !job.final);
@@ -104,7 +105,7 @@ function JobView({
   job: CloudJob;
   /** A local run's job: cancelled by removing its container, with no console page. */
   local: boolean;
-  model: CloudModel;
+  model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
 }): JSX.Element {
   const state = stateLabel(job.state);

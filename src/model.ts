@@ -12,8 +12,8 @@ import type {
   Mode
 } from './api';
 import { BuildLog } from './buildLog';
-import { describeError, type ArielClient } from './request';
-import type { IArielModel, IListErrors } from './tokens';
+import { describeError } from './request';
+import type { IArielClient, IArielModel, IBuildLog, IListErrors } from './tokens';
 
 /** How often the lists of builds, images and containers are refreshed while the sidebar shows them. */
 const REFRESH_MS = 5_000;
@@ -25,7 +25,7 @@ const REFRESH_MS = 5_000;
  */
 export class ArielModel implements IArielModel {
   constructor(
-    readonly client: ArielClient,
+    readonly client: IArielClient,
     options: { maxLogLines?: number; defaultAccelerator?: Accelerator } = {}
   ) {
     this._maxLogLines = options.maxLogLines ?? 2000;
@@ -48,7 +48,7 @@ export class ArielModel implements IArielModel {
   }
 
   /** Emitted with each build started here, once its log is followed. */
-  get buildStarted(): ISignal<this, BuildLog> {
+  get buildStarted(): ISignal<this, IBuildLog> {
     return this._buildStarted;
   }
 
@@ -159,7 +159,7 @@ export class ArielModel implements IArielModel {
    * Starts (or joins) the build of the image for `mode` and `accelerator`, and follows its log.
    * `run`: the image is to run on this machine, so a GPU image fails at once without a GPU.
    */
-  async build(mode: Mode, accelerator: Accelerator, path = this._path, run = false): Promise<BuildLog> {
+  async build(mode: Mode, accelerator: Accelerator, path = this._path, run = false): Promise<IBuildLog> {
     const { build } = await this.client.request<{ build: Build }>('builds', {
       method: 'POST',
       json: { path, mode, accelerator, run }
@@ -295,5 +295,5 @@ export class ArielModel implements IArielModel {
   private _ended = new Set<string>();
   private _poll: Poll;
   private _changed = new Signal<this, void>(this);
-  private _buildStarted = new Signal<this, BuildLog>(this);
+  private _buildStarted = new Signal<this, IBuildLog>(this);
 }

@@ -2,6 +2,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { Signal, type ISignal } from '@lumino/signaling';
 import type { ErrorBody, ErrorCode } from './api';
+import type { IArielClient } from './tokens';
 
 /** The code of an answer that says the server extension or the companion behind it is not there. */
 export const UNAVAILABLE: ErrorCode = 'companion-unavailable';
@@ -26,7 +27,7 @@ export class ArielRequestError extends ServerConnection.ResponseError {
 }
 
 /** The one way the frontend talks to the companion server: `{baseUrl}ariel/<path>` with Jupyter's auth. */
-export class ArielClient {
+export class ArielClient implements IArielClient {
   constructor(readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()) {}
 
   /** Emitted when the server extension or the companion server cannot be reached (404, 503, network). */
@@ -47,10 +48,7 @@ export class ArielClient {
     return params.length ? `${url}?${params.join('&')}` : url;
   }
 
-  async request<T>(
-    path: string,
-    init: RequestInit & { query?: Record<string, string | undefined>; json?: unknown } = {}
-  ): Promise<T> {
+  async request<T>(path: string, init: IArielClient.IRequestInit = {}): Promise<T> {
     const { query, json, ...rest } = init;
     if (json !== undefined) {
       rest.body = JSON.stringify(json);

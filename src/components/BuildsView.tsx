@@ -2,9 +2,8 @@ import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { Empty, ErrorText } from './Messages';
 import type { Build } from '../api';
-import type { BuildLog } from '../buildLog';
 import { formatAge } from '../format';
-import type { IArielModel } from '../tokens';
+import type { IArielModel, IBuildLog } from '../tokens';
 
 /** The machine's builds, newest first; the selected one (by default the newest) with its live log. */
 export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
@@ -39,7 +38,7 @@ export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
   );
 }
 
-function BuildDetail({ build, log, model }: { build: Build; log: BuildLog; model: IArielModel }): JSX.Element {
+function BuildDetail({ build, log, model }: { build: Build; log: IBuildLog; model: IArielModel }): JSX.Element {
   const pre = React.useRef<HTMLPreElement>(null);
   // Follows the end of the log until the user scrolls up, and again once they scroll back down.
   const follow = React.useRef(true);
