@@ -3,6 +3,7 @@ import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { CloudPreview, CloudRequest } from './api';
 import { machinesIn } from './cloudCatalog';
+import { splitArgs } from './format';
 import { pushSummary } from './cloudModel';
 import { ErrorText } from './components/Messages';
 import { describeError } from './request';
@@ -27,11 +28,6 @@ export interface ICloudFormProps {
   /** The open notebook's path relative to Jupyter's root, if any. */
   currentNotebook: () => string | null;
   onError: (message: string) => void;
-}
-
-/** Words as a shell would split them, with '…' and "…" quoting. */
-export function splitArgs(text: string): string[] {
-  return [...text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map(m => m[1] ?? m[2] ?? m[3]);
 }
 
 /** "Submit as cloud experiment": target, args, experiment config with its live expansion, machine, labels. */
