@@ -99,3 +99,14 @@ export async function flush(): Promise<void> {
     await Promise.resolve();
   }
 }
+
+/** Waits (with real timers) until `condition` holds: JupyterLab's Poll ticks on animation frames and timeouts. */
+export async function until(condition: () => boolean, what = 'the condition'): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (condition()) {
+      return;
+    }
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
+  throw new Error(`Timed out waiting for ${what}.`);
+}
