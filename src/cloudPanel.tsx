@@ -86,6 +86,8 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
     } else if (accelerator && !counts.includes(count)) {
       setCount(counts[0]);
     }
+    // machines, machine, accelerators and counts derive from these; listing them would run it every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [catalog, region, machineType, accelerator, count]);
 
   const running = model.progress?.submission.state === 'running';

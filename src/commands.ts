@@ -21,6 +21,15 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
   const { model } = options;
 
   commands.addCommand(CommandIDs.newNotebook, {
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          accelerator: { type: 'string', enum: ['cpu', 'gpu'], description: 'The container kernel: CPU or GPU' },
+          isLauncher: { type: 'boolean', description: "Labelled as the launcher's card" }
+        }
+      }
+    },
     label: args =>
       args.isLauncher
         ? `Notebook (${accel(args).toUpperCase()} container)`
@@ -50,6 +59,12 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
   });
 
   commands.addCommand(CommandIDs.openShell, {
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: { isLauncher: { type: 'boolean', description: "Labelled as the launcher's card" } }
+      }
+    },
     label: args => (args.isLauncher ? 'Shell (container)' : 'Open a Shell in the Project Container'),
     caption: "A terminal with a shell in the project's shell-mode container, the project mounted",
     icon: terminalIcon,
@@ -69,6 +84,15 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
   });
 
   commands.addCommand(CommandIDs.buildImage, {
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          mode: { type: 'string', enum: ['notebook', 'shell', 'run', 'cloud'], description: 'The image mode' },
+          accelerator: { type: 'string', enum: ['cpu', 'gpu'], description: 'CPU or GPU (default: the setting)' }
+        }
+      }
+    },
     label: args => `Build the ${args.mode ?? 'notebook'} ${accel(args, model.defaultAccelerator).toUpperCase()} Image`,
     caption: "Build an image of the project the file browser shows, with its log in Ariel's sidebar",
     icon: arielIcon,
@@ -83,6 +107,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
   });
 
   commands.addCommand(CommandIDs.pruneImages, {
+    describedBy: { args: { type: 'object', properties: {} } },
     label: 'Remove Outdated Images of the Project',
     caption: "Remove the project's images whose content hash is no longer current",
     execute: async () => {

@@ -6,9 +6,14 @@ import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { Accelerator } from './api';
+// The model, its commands and the cloud model are what the plugins provide at activation: loaded at
+// once. The sidebar, most of the code, loads when its tab is first shown (see SidebarHost).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { CloudModel, endedMessage } from './cloudModel';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 import { AcceleratorSwitchExtension, acceleratorOf, switchKernel } from './kernelSwitch';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ArielModel } from './model';
 import { ArielClient, ArielRequestError } from './request';
 import { SidebarHost } from './sidebarHost';
@@ -118,6 +123,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     restorer?.add(sidebar, sidebar.id);
 
     app.commands.addCommand(CommandIDs.showSidebar, {
+      describedBy: { args: { type: 'object', properties: {} } },
       label: 'Show the Ariel Sidebar',
       icon: arielIcon,
       execute: () => app.shell.activateById(sidebar.id)
@@ -191,6 +197,7 @@ const switchPlugin: JupyterFrontEndPlugin<void> = {
     const current = () => tracker.currentWidget?.sessionContext ?? null;
     const add = (id: string, target: (now: Accelerator | null) => Accelerator, label: string) => {
       app.commands.addCommand(id, {
+        describedBy: { args: { type: 'object', properties: {} } },
         label,
         caption: 'Restart the notebook on the other container kernel (its variables are lost)',
         icon: id === CommandIDs.toggleAccelerator ? undefined : acceleratorIcons[target(null)],

@@ -98,6 +98,8 @@ function AutoScroll({
     if (element && follow.current) {
       element.scrollTop = element.scrollHeight;
     }
+    // The refs are stable; only a longer log is a reason to scroll.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [dependency]);
   return null;
 }
