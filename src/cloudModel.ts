@@ -3,11 +3,11 @@ import { Signal, type ISignal } from '@lumino/signaling';
 import type {
   CloudCatalog,
   CloudGroup,
-  CloudJobs,
   CloudPreview,
   CloudPreviewRequest,
   CloudRequest,
   ErrorBody,
+  Routes,
   Submission,
   SubmissionMessage
 } from './api';
@@ -105,7 +105,7 @@ export class CloudModel implements ICloudModel {
 
   async loadCatalog(): Promise<void> {
     try {
-      this._catalog = await this.client.request<CloudCatalog>('cloud/catalog');
+      this._catalog = await this.client.request<Routes['GET /cloud/catalog']>('cloud/catalog');
       this._changed.emit();
     } catch (error) {
       this._jobsError = describeError(error);
@@ -114,12 +114,12 @@ export class CloudModel implements ICloudModel {
   }
 
   preview(request: CloudPreviewRequest): Promise<CloudPreview> {
-    return this.client.request<CloudPreview>('cloud/preview', { method: 'POST', json: request });
+    return this.client.request<Routes['POST /cloud/preview']>('cloud/preview', { method: 'POST', json: request });
   }
 
   /** Starts a submission and follows its events; rejects with the server's error when the request is invalid. */
   async submit(request: CloudRequest): Promise<Submission> {
-    const { submission } = await this.client.request<{ submission: Submission }>('cloud/submissions', {
+    const { submission } = await this.client.request<Routes['POST /cloud/submissions']>('cloud/submissions', {
       method: 'POST',
       json: request
     });
@@ -131,15 +131,18 @@ export class CloudModel implements ICloudModel {
 
   async cancelSubmission(): Promise<void> {
     if (this._progress?.submission.state === 'running') {
-      await this.client.request(`cloud/submissions/${encodeURIComponent(this._progress.submission.id)}`, {
-        method: 'DELETE'
-      });
+      await this.client.request<Routes['DELETE /cloud/submissions/:id']>(
+        `cloud/submissions/${encodeURIComponent(this._progress.submission.id)}`,
+        {
+          method: 'DELETE'
+        }
+      );
     }
   }
 
   async refresh(): Promise<void> {
     try {
-      const { groups, warnings } = await this.client.request<CloudJobs>('cloud/jobs');
+      const { groups, warnings } = await this.client.request<Routes['GET /cloud/jobs']>('cloud/jobs');
       this._signalEnded(groups);
       this._groups = groups;
       this._jobsError = warnings.length ? warnings.join(' ') : null;
@@ -153,13 +156,13 @@ export class CloudModel implements ICloudModel {
   async stop(which: { group: string } | { job: number }): Promise<void> {
     const path =
       'group' in which ? `cloud/groups/${encodeURIComponent(which.group)}/stop` : `cloud/jobs/${which.job}/stop`;
-    await this.client.request(path, { method: 'POST' });
+    await this.client.request<Routes['POST /cloud/groups/:name/stop']>(path, { method: 'POST' });
     await this.refresh();
   }
 
   /** Submits a group's failed, cancelled and unsubmitted jobs again, with the same image digest. */
   async resubmit(group: string): Promise<number> {
-    const result = await this.client.request<{ created: unknown[]; failed: unknown[] }>(
+    const result = await this.client.request<Routes['POST /cloud/groups/:name/resubmit']>(
       `cloud/groups/${encodeURIComponent(group)}/resubmit`,
       { method: 'POST' }
     );

@@ -9,7 +9,8 @@ import type {
   ImageSummary,
   ProjectSummary,
   PruneResult,
-  Mode
+  Mode,
+  Routes
 } from './api';
 import { BuildLog } from './buildLog';
 import { describeError } from './request';
@@ -132,7 +133,7 @@ export class ArielModel implements IArielModel {
     const path = this._path;
     this._projectStale = false;
     try {
-      const project = await this.client.request<ProjectSummary>('project', { query: { path } });
+      const project = await this.client.request<Routes['GET /project']>('project', { query: { path } });
       if (path === this._path) {
         this._project = project;
         this._projectError = null;
@@ -152,7 +153,7 @@ export class ArielModel implements IArielModel {
   }
 
   dockerfile(mode: Mode, accelerator: Accelerator, path = this._path): Promise<DockerfileResponse> {
-    return this.client.request<DockerfileResponse>('dockerfile', { query: { path, mode, accelerator } });
+    return this.client.request<Routes['GET /dockerfile']>('dockerfile', { query: { path, mode, accelerator } });
   }
 
   /**
@@ -160,7 +161,7 @@ export class ArielModel implements IArielModel {
    * `run`: the image is to run on this machine, so a GPU image fails at once without a GPU.
    */
   async build(mode: Mode, accelerator: Accelerator, path = this._path, run = false): Promise<IBuildLog> {
-    const { build } = await this.client.request<{ build: Build }>('builds', {
+    const { build } = await this.client.request<Routes['POST /builds']>('builds', {
       method: 'POST',
       json: { path, mode, accelerator, run }
     });
@@ -182,12 +183,14 @@ export class ArielModel implements IArielModel {
   }
 
   async cancelBuild(id: string): Promise<void> {
-    await this.client.request<unknown>(`builds/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    await this.client.request<Routes['DELETE /builds/:id']>(`builds/${encodeURIComponent(id)}`, { method: 'DELETE' });
     await this.refresh();
   }
 
   async removeImage(reference: string): Promise<void> {
-    await this.client.request<unknown>(`images/${encodeURIComponent(reference)}`, { method: 'DELETE' });
+    await this.client.request<Routes['DELETE /images/:reference']>(`images/${encodeURIComponent(reference)}`, {
+      method: 'DELETE'
+    });
     await this.refresh();
   }
 
@@ -197,14 +200,19 @@ export class ArielModel implements IArielModel {
    */
   async prune(): Promise<PruneResult> {
     try {
-      return await this.client.request<PruneResult>('images/prune', { method: 'POST', json: { path: this._path } });
+      return await this.client.request<Routes['POST /images/prune']>('images/prune', {
+        method: 'POST',
+        json: { path: this._path }
+      });
     } finally {
       await this.refresh();
     }
   }
 
   async stopContainer(id: string): Promise<void> {
-    await this.client.request<unknown>(`containers/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    await this.client.request<Routes['DELETE /containers/:id']>(`containers/${encodeURIComponent(id)}`, {
+      method: 'DELETE'
+    });
     await this.refresh();
   }
 
@@ -225,9 +233,9 @@ export class ArielModel implements IArielModel {
   private async _refreshLists(): Promise<void> {
     // Each list on its own: one failing route does not blank the others.
     const [builds, images, containers] = await Promise.allSettled([
-      this.client.request<{ builds: Build[] }>('builds'),
-      this.client.request<{ images: ImageSummary[] }>('images', { query: { path: this._path } }),
-      this.client.request<{ containers: Container[] }>('containers')
+      this.client.request<Routes['GET /builds']>('builds'),
+      this.client.request<Routes['GET /images']>('images', { query: { path: this._path } }),
+      this.client.request<Routes['GET /containers']>('containers')
     ]);
     const errors: IListErrors = {};
     if (builds.status === 'fulfilled') {
