@@ -35,10 +35,10 @@ from tornado import httpclient, websocket
 from tornado.netutil import Resolver
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 
+from .names import COMPANION_READY, SECRET_HEADER
 from .node import COMPANION, NodeNotFound, bundled, node_executable
 
-SECRET_HEADER = "X-Ariel-Secret"
-_LISTENING = re.compile(r"ARIEL_COMPANION_LISTENING (.+)")
+_LISTENING = re.compile(re.escape(COMPANION_READY) + r" (.+)")
 #: The host name in URLs to the companion: any name reaches its socket (``_SocketResolver``).
 HOST = "ariel-companion"
 #: Longest socket path the kernel accepts (sun_path is 108 bytes on Linux, 104 on macOS).

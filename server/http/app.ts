@@ -16,8 +16,10 @@ import {
 import { ensureEngine } from '../docker/engine.js';
 import type { Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
+import { SECRET_HEADER } from '../names.js';
 import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
+import type { RouteKey, Routes } from './contract.js';
 import { cloudRoutes } from './cloud.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { companionId, containerId, imageReference, pathPart } from './ids.js';
@@ -26,7 +28,7 @@ import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder 
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
 /** The header every request must carry, with the secret the server was started with. */
-export const SECRET_HEADER = 'x-ariel-secret';
+export { SECRET_HEADER };
 
 export interface CompanionDeps {
   /** Jupyter's root folder: every path a request names is relative to it and must stay inside. */
@@ -59,8 +61,19 @@ export interface RequestContext {
   params: string[];
 }
 
-type Handler = (context: RequestContext) => Promise<{ status?: number; body: unknown }>;
-export type Route = [method: string, pattern: RegExp, handler: Handler];
+/** A route's handler: the status (200 unless given) and the body the contract names for its route. */
+export type Handler<Body> = (context: RequestContext) => Promise<{ status?: number; body: Body }>;
+
+/**
+ * A route by its key in the wire contract (`'GET /builds/:id'`), the pattern of its path and its
+ * handler, which must answer the body the contract gives that key.
+ */
+export type Route = { [K in RouteKey]: [route: K, pattern: RegExp, handler: Handler<Routes[K]>] }[RouteKey];
+
+/** The method of a route key: `'GET /builds/:id'` → `'GET'`. */
+function methodOf(route: RouteKey): string {
+  return route.slice(0, route.indexOf(' '));
+}
 
 /**
  * The companion server's HTTP and WebSocket API, as json-server's createApp: built from its
@@ -76,7 +89,7 @@ export function createApp(deps: CompanionDeps): App {
   const cloud = cloudRoutes({ root, app, connect: deps.connectVertex });
 
   const authorized = (request: IncomingMessage) => {
-    const given = Buffer.from(String(request.headers[SECRET_HEADER] ?? ''));
+    const given = Buffer.from(String(request.headers[SECRET_HEADER.toLowerCase()] ?? ''));
     return given.length === secret.length && timingSafeEqual(given, secret);
   };
   const forbidden = () =>
@@ -94,14 +107,14 @@ export function createApp(deps: CompanionDeps): App {
 
   const kernels = new KernelRegistry({ app, root, runtimeDir: deps.runtimeDir, builds });
   const routes: Route[] = [
-    ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
+    ['GET /version', /^\/version$/, async () => ({ body: { version: deps.version } })],
     [
-      'GET',
+      'GET /project',
       /^\/project$/,
       async ({ url }) => ({ body: projectSummary(root, resolveFolder(root, url.searchParams.get('path'))) })
     ],
     [
-      'GET',
+      'GET /dockerfile',
       /^\/dockerfile$/,
       async ({ url }) => {
         const query = url.searchParams;
@@ -113,9 +126,9 @@ export function createApp(deps: CompanionDeps): App {
         };
       }
     ],
-    ['GET', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
+    ['GET /builds', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
     [
-      'POST',
+      'POST /builds',
       /^\/builds$/,
       async ({ request }) => {
         const body = await readJson(request);
@@ -137,17 +150,17 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'GET',
+      'GET /builds/:id',
       /^\/builds\/([^/]*)$/,
       async ({ params }) => ({ body: { build: builds.get(companionId(params[0], 'build')) } })
     ],
     [
-      'DELETE',
+      'DELETE /builds/:id',
       /^\/builds\/([^/]*)$/,
       async ({ params }) => ({ body: { build: await builds.cancel(companionId(params[0], 'build')) } })
     ],
     [
-      'GET',
+      'GET /images',
       /^\/images$/,
       async ({ url }) => {
         const images = await listImages(app, { project: projectOf(url.searchParams.get('path') ?? undefined) });
@@ -169,7 +182,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'POST',
+      'POST /images/prune',
       /^\/images\/prune$/,
       async ({ request }) => {
         const { removed, failed } = await pruneImages(app, { project: projectOf((await readJson(request)).path) });
@@ -182,7 +195,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'DELETE',
+      'DELETE /images/:reference',
       /^\/images\/([^/]*)$/,
       async ({ params }) => {
         const name = imageReference(params[0]);
@@ -191,7 +204,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'GET',
+      'GET /containers',
       /^\/containers$/,
       async () => {
         // The warm pool's spares are not kernels yet: the sidebar lists the kernels that run.
@@ -204,7 +217,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'DELETE',
+      'DELETE /containers/:id',
       /^\/containers\/([^/]*)$/,
       async ({ params }) => {
         const id = containerId(params[0]);
@@ -223,12 +236,12 @@ export function createApp(deps: CompanionDeps): App {
       }
       const { pathname, url } = requestTarget(request);
       const matching = routes.filter(([, pattern]) => pattern.test(pathname));
-      const route = matching.find(([method]) => method === request.method);
+      const route = matching.find(([key]) => methodOf(key) === request.method);
       if (!route) {
         if (matching.length === 0) {
           throw notFound(pathname);
         }
-        const allowed = matching.map(([method]) => method);
+        const allowed = matching.map(([key]) => methodOf(key));
         request.resume();
         sendError(
           response,

@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import type { AppListener } from '../app/index.js';
 import type { Mode } from '../dockerfile/generate.js';
 import { ArielError, CancelledError } from '../errors.js';
+import { SECRET_HEADER } from '../names.js';
 import type { Accelerator } from '../project/config.js';
 import type { Build, BuildMessage } from './builds.js';
 
@@ -29,7 +30,7 @@ export function companionRequest<T = Record<string, unknown>>(
   method: string,
   path: string,
   body?: unknown,
-  headers: Record<string, string> = { 'X-Ariel-Secret': companion.secret }
+  headers: Record<string, string> = { [SECRET_HEADER]: companion.secret }
 ): Promise<{ status: number; body: T }> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -63,7 +64,7 @@ export function companionRequest<T = Record<string, unknown>>(
 export function companionSocket(
   companion: CompanionAddress,
   path: string,
-  headers: Record<string, string> = { 'X-Ariel-Secret': companion.secret }
+  headers: Record<string, string> = { [SECRET_HEADER]: companion.secret }
 ): WebSocket {
   return new WebSocket(`ws+unix://${companion.socket}:${path}`, { headers });
 }

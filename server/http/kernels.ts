@@ -251,7 +251,7 @@ function settled(builds: BuildRegistry, id: string): Promise<Build> {
 export function kernelRoutes(kernels: KernelRegistry): Route[] {
   return [
     [
-      'POST',
+      'POST /kernels',
       /^\/kernels$/,
       async ({ request }) => {
         const body = await readJson(request);
@@ -262,9 +262,13 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
         }
       }
     ],
-    ['GET', /^\/kernels\/([^/]+)$/, async ({ params }) => ({ body: { kernel: kernels.state(kernelId(params[0])) } })],
     [
-      'POST',
+      'GET /kernels/:id',
+      /^\/kernels\/([^/]+)$/,
+      async ({ params }) => ({ body: { kernel: kernels.state(kernelId(params[0])) } })
+    ],
+    [
+      'POST /kernels/:id/signal',
       /^\/kernels\/([^/]+)\/signal$/,
       async ({ request, params }) => {
         const id = kernelId(params[0]);
@@ -273,7 +277,7 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
       }
     ],
     [
-      'DELETE',
+      'DELETE /kernels/:id',
       /^\/kernels\/([^/]+)$/,
       async ({ params }) => {
         // An unknown kernel is a 404, as on GET: state() throws for it.

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { createAppDeps } from '../app/index.js';
 import { ArielError } from '../errors.js';
 import { nativeMismatch, readBuildInfo } from '../history/native.js';
+import { COMPANION_READY } from '../names.js';
 import { createApp } from './app.js';
 
 const version = (
@@ -114,7 +115,7 @@ async function main(argv: string[]): Promise<void> {
   });
   removeStaleSocket(socket);
   app.server.listen(socket, () => {
-    process.stdout.write(`ARIEL_COMPANION_LISTENING ${socket}\n`);
+    process.stdout.write(`${COMPANION_READY} ${socket}\n`);
     // Kernels and builds work without the native module; the job history does not: said once, at start.
     const mismatch = nativeMismatch(readBuildInfo());
     if (mismatch) {

@@ -43,7 +43,13 @@ const STATUS: Record<ErrorCode, number> = {
   'cloud-request-failed': 502,
   'cloud-submit-incomplete': 502,
   'history-not-found': 404,
-  'node-version-mismatch': 500
+  'node-version-mismatch': 500,
+  // Another request is doing the same thing now (a group being submitted).
+  conflict: 409,
+  internal: 500,
+  // Said by the server extension and the browser, never by the companion itself.
+  'companion-unavailable': 503,
+  'http-error': 502
 };
 
 export function statusOf(error: unknown): number {
