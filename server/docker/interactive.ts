@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { hostUser } from '../dockerfile/plan.js';
 import type { Project } from '../project/project.js';
-import { passthroughEnv } from './containers.js';
+import { confinement, passthroughEnv } from './containers.js';
 import { deviceRequestsFor } from './gpu.js';
 import type { ImageRef } from './imageRef.js';
 import { LABELS, type Role } from './labels.js';
@@ -10,7 +10,8 @@ import { LABELS, type Role } from './labels.js';
 /**
  * What interactive containers (kernels and shells) share: the project live-mounted at its own
  * path, the host user's ids, the caller's folder as working directory, the interactive
- * environment, Ariel's labels and the GPU requests the image calls for.
+ * environment, Ariel's labels, the GPU requests the image calls for, and confinement (no
+ * capabilities, no privilege gain, a pids limit).
  */
 
 /** Where the project appears inside interactive containers: at its own path, like on the host. */
@@ -60,6 +61,7 @@ export function interactiveContainer(options: InteractiveOptions): Docker.Contai
     Labels: { [LABELS.role]: role, [LABELS.project]: project.root },
     HostConfig: {
       Init: true,
+      ...confinement(project.config.run.pids_limit),
       Mounts: [liveMount(project)],
       DeviceRequests: deviceRequestsFor(image)
     }

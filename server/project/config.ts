@@ -22,6 +22,13 @@ export interface ProjectConfig {
     pipExtraIndexUrls: string[];
   };
   kernel: { network?: 'host' | 'ports' };
+  /** Run-time settings of local containers, as written (see server/docker/settings.ts). */
+  run: RunConfig;
+}
+
+/** The `run` key: settings given to local containers at run time, never to an image. */
+export interface RunConfig {
+  pids_limit?: number;
 }
 
 export const CONFIG_FILES = ['.ariel.json', '.calibanconfig.json'] as const;
@@ -36,6 +43,7 @@ interface RawConfig {
   env?: string[];
   build?: { network?: string; pip_index_url?: string; pip_extra_index_url?: string | string[] };
   kernel?: { network?: 'host' | 'ports' };
+  run?: RunConfig;
 }
 
 const schema = JSON.parse(
@@ -81,7 +89,8 @@ export function emptyConfig(): ProjectConfig {
     extras: [],
     env: [],
     build: { pipExtraIndexUrls: [] },
-    kernel: {}
+    kernel: {},
+    run: {}
   };
 }
 
@@ -200,6 +209,7 @@ function normalize(raw: RawConfig): ProjectConfig {
     pipExtraIndexUrls: extra === undefined ? [] : typeof extra === 'string' ? extra.split(/\s+/).filter(Boolean) : extra
   };
   config.kernel = { network: raw.kernel?.network };
+  config.run = { ...raw.run };
   return config;
 }
 

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
 import type { Project } from '../project/project.js';
-import { passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
+import { confinement, passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
 import { deviceRequestsFor, translateGpuError } from '../docker/gpu.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
@@ -47,7 +47,7 @@ export interface RunJobsOptions {
   stopped?: (job: Job) => boolean;
 }
 
-/** Create options for a job's container: the target run from the code folder, GPUs if the image wants them. */
+/** Create options for a job's container: the target run from the code folder, GPUs if the image wants them, confined. */
 export function jobContainer(
   job: Job,
   options: Pick<RunJobsOptions, 'project' | 'target' | 'env'>
@@ -66,7 +66,12 @@ export function jobContainer(
       [LABELS.project]: project.root,
       [LABELS.job]: String(job.index)
     },
-    HostConfig: { Init: true, DeviceRequests: deviceRequestsFor(job.image), ...binds }
+    HostConfig: {
+      Init: true,
+      ...confinement(project.config.run.pids_limit),
+      DeviceRequests: deviceRequestsFor(job.image),
+      ...binds
+    }
   };
 }
 
