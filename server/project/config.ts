@@ -24,16 +24,26 @@ export interface ProjectConfig {
   kernel: { network?: 'host' | 'ports' };
   /** Run-time settings of local containers, as written (see server/docker/settings.ts). */
   run: RunConfig;
+  /** The user config's run-time settings by project root (the user config only). */
+  projects?: Record<string, RunConfig>;
 }
 
 /** The `run` key: settings given to local containers at run time, never to an image. */
 export interface RunConfig {
+  shm_size?: string;
+  ipc?: 'host' | 'private';
+  mounts?: { source: string; target: string; readonly?: boolean }[];
+  memory?: string;
+  cpus?: number;
   pids_limit?: number;
+  gpus?: 'all' | number | string[];
+  cloud_credentials?: boolean;
+  docker_run_args?: string;
 }
 
 export const CONFIG_FILES = ['.ariel.json', '.calibanconfig.json'] as const;
 export type ConfigFileName = (typeof CONFIG_FILES)[number];
-/** A project's config file, or the per-user config (`user`), which takes only the `build` keys. */
+/** A project's config file, or the per-user config (`user`), which takes the `build` keys and per-project `run` keys. */
 export type ConfigKind = ConfigFileName | 'user';
 
 interface RawConfig {
@@ -44,6 +54,7 @@ interface RawConfig {
   build?: { network?: string; pip_index_url?: string; pip_extra_index_url?: string | string[] };
   kernel?: { network?: 'host' | 'ports' };
   run?: RunConfig;
+  projects?: Record<string, { run?: RunConfig }>;
 }
 
 const schema = JSON.parse(
@@ -77,7 +88,20 @@ function schemaFor(kind: ConfigKind): Record<string, unknown> {
       return {
         ...schema,
         $id: 'ariel-user-config',
-        properties: { $schema: properties.$schema, build: properties.build }
+        properties: {
+          $schema: properties.$schema,
+          build: properties.build,
+          projects: {
+            description: 'Settings for one machine, by project root (an absolute path).',
+            type: 'object',
+            propertyNames: { pattern: '^/' },
+            additionalProperties: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { run: properties.run }
+            }
+          }
+        }
       };
   }
 }
@@ -210,6 +234,9 @@ function normalize(raw: RawConfig): ProjectConfig {
   };
   config.kernel = { network: raw.kernel?.network };
   config.run = { ...raw.run };
+  if (raw.projects) {
+    config.projects = Object.fromEntries(Object.entries(raw.projects).map(([root, entry]) => [root, { ...entry.run }]));
+  }
   return config;
 }
 

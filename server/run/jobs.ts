@@ -4,10 +4,11 @@ import type Docker from 'dockerode';
 import { CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
 import type { Project } from '../project/project.js';
-import { confinement, passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
-import { deviceRequestsFor, translateGpuError } from '../docker/gpu.js';
+import { passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
+import { translateGpuError } from '../docker/gpu.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
+import { hostConfigOf, publishedPorts, resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import { targetCommand, type Target } from './target.js';
 
 export interface Job {
@@ -40,6 +41,8 @@ export interface RunJobsOptions {
   target: Target;
   io: RunIO;
   env?: NodeJS.ProcessEnv;
+  /** Run-time settings; by default the project's and the user config's (see settings.ts). */
+  settings?: ContainerSettings;
   /** Called as each job's container is about to start, and once it has exited. */
   onJobStart?: (job: Job) => void;
   onJobEnd?: (result: JobResult) => void;
@@ -47,19 +50,22 @@ export interface RunJobsOptions {
   stopped?: (job: Job) => boolean;
 }
 
-/** Create options for a job's container: the target run from the code folder, GPUs if the image wants them, confined. */
+/** Create options for a job's container: the target run from the code folder, with the run-time settings (settings.ts). */
 export function jobContainer(
   job: Job,
-  options: Pick<RunJobsOptions, 'project' | 'target' | 'env'>
+  options: Pick<RunJobsOptions, 'project' | 'target' | 'env' | 'settings'>
 ): Docker.ContainerCreateOptions {
   const { project, target, env } = options;
+  const settings = options.settings ?? resolveSettings(project, { env });
   // The executed notebook's folder, at the same path inside, so the job writes it where the user looks.
   const binds = job.output ? { Binds: [`${dirname(job.output)}:${dirname(job.output)}`] } : {};
+  const published = publishedPorts(settings);
   return {
     Image: job.image.name,
     Cmd: [...targetCommand(target, job.output), ...job.args],
     WorkingDir: CODE_DIR,
-    Env: passthroughEnv(project.config, env),
+    Env: [...passthroughEnv(project.config, env), ...settings.env],
+    ...(published ? { ExposedPorts: published.exposed } : {}),
     Labels: {
       ...job.labels,
       [LABELS.role]: 'run',
@@ -68,8 +74,8 @@ export function jobContainer(
     },
     HostConfig: {
       Init: true,
-      ...confinement(project.config.run.pids_limit),
-      DeviceRequests: deviceRequestsFor(job.image),
+      ...hostConfigOf(settings, job.image),
+      ...(published ? { PortBindings: published.bindings } : {}),
       ...binds
     }
   };
@@ -78,6 +84,7 @@ export function jobContainer(
 /** Runs jobs one after another, each in its own container, with output prefixed by job. */
 export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptions): Promise<JobResult[]> {
   const { project, target, io, env, onJobStart, onJobEnd, stopped } = options;
+  const settings = options.settings ?? resolveSettings(project, { env });
   const results: JobResult[] = [];
   for (const job of jobs) {
     if (io.signal?.aborted) {
@@ -95,7 +102,7 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
     }
     onJobStart?.(job);
     try {
-      exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env }), {
+      exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env, settings }), {
         stdout,
         stderr,
         signal: io.signal,
