@@ -35,3 +35,29 @@ export function assertConfined(probe: Probe, pidsLimit: string): void {
   assert.equal(probe.nnp, '1', 'no-new-privileges is off');
   assert.equal(probe.pids, pidsLimit);
 }
+
+/**
+ * Two processes share a 512 MB `multiprocessing.shared_memory` block: the child fills it, the parent
+ * reads it back. With Docker's default 64 MB /dev/shm the child dies of SIGBUS. Prints `SHM OK 512`.
+ */
+export const SHM_PROBE = `from multiprocessing import Process, shared_memory
+SIZE, CHUNK = 512 * 1024 * 1024, 1024 * 1024
+def fill(name):
+    block = shared_memory.SharedMemory(name=name)
+    data = bytes([7]) * CHUNK
+    for offset in range(0, SIZE, CHUNK):
+        block.buf[offset:offset + CHUNK] = data
+    block.close()
+if __name__ == '__main__':
+    block = shared_memory.SharedMemory(create=True, size=SIZE)
+    try:
+        child = Process(target=fill, args=(block.name,))
+        child.start()
+        child.join()
+        assert child.exitcode == 0, f'the writer exited with {child.exitcode}'
+        assert all(block.buf[offset] == 7 for offset in range(0, SIZE, 4096)), 'the block was not written'
+        print('SHM OK', SIZE // CHUNK)
+    finally:
+        block.close()
+        block.unlink()
+`;
