@@ -8,6 +8,8 @@ import { resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import type { History } from '../history/store.js';
 import type { Accelerator, RunConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
+import { ArielError } from '../errors.js';
+import { gpuSlots, sweepDevices } from '../run/gpuSlots.js';
 import { planJobs, runJobs, type Job, type JobResult } from '../run/jobs.js';
 import { checkNotebookArgs, executedNotebookName, parametersWarnings } from '../run/notebook.js';
 import { groupNameFor, recordLocalRun, trackLocalRun } from '../run/record.js';
@@ -32,6 +34,8 @@ export interface ExperimentRequest {
   group?: string;
   /** Run-time settings over the project's and the user config's (the command line's flags). */
   settings?: RunConfig;
+  /** A GPU sweep: jobs side by side, each on its own this many GPUs (see gpuSlots.ts). */
+  gpusPerJob?: number;
 }
 
 export interface ExperimentPlan {
@@ -77,6 +81,17 @@ export function experimentWarnings(request: ExperimentRequest): string[] {
     : [];
 }
 
+/** The GPU slots of a sweep (`gpusPerJob`), checked before anything is built. */
+function sweepSlots(request: ExperimentRequest, settings: ContainerSettings): string[][] | undefined {
+  if (request.gpusPerJob === undefined) {
+    return undefined;
+  }
+  if (request.accelerator !== 'gpu') {
+    throw new ArielError('usage', '--gpus-per-job shares GPUs between jobs, and this run has none.', 'Add --gpu.');
+  }
+  return gpuSlots(sweepDevices(settings.gpus), request.gpusPerJob);
+}
+
 /** The jobs an experiment would run, and in which image; no engine needed. */
 export async function planExperiment(deps: AppDeps, request: ExperimentRequest): Promise<ExperimentPlan> {
   const { target, image: imageRequest, group } = resolveExperiment(request);
@@ -117,6 +132,7 @@ export async function runExperiment(
   const { target, image: imageRequest } = resolved;
   // Before the build: a bad mount or size is an error now, as is a name in use.
   const settings = resolveSettings(project, { env: deps.env, overrides: request.settings });
+  const gpuSlots = sweepSlots(request, settings);
   const group = history ? groupNameFor(history, resolved.group, request.group !== undefined) : resolved.group;
   const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
   let jobs = jobsOf(request, target, image, group);
@@ -147,6 +163,7 @@ export async function runExperiment(
       target,
       env: deps.env,
       settings,
+      gpuSlots,
       io: { stdout, stderr, signal },
       onJobStart: tracker?.onJobStart,
       onJobEnd: tracker?.onJobEnd,

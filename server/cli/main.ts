@@ -232,6 +232,7 @@ function createProgram(signal: AbortSignal): Command {
       .option('--name <name>', 'name of the run in the history; jobs are NAME-1, NAME-2, … (default: project and time)')
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
+      .option('--gpus-per-job <k>', 'with --gpu: run jobs side by side, each on its own K GPUs', Number)
       .addOption(maxJobsOption())
   ).action(
     async (
@@ -243,6 +244,7 @@ function createProgram(signal: AbortSignal): Command {
         dryRun?: boolean;
         json?: boolean;
         maxJobs: number;
+        gpusPerJob?: number;
       } & RunSettingsOptions
     ) => {
       const request = imageRequest('run', options);
@@ -252,7 +254,8 @@ function createProgram(signal: AbortSignal): Command {
           : jobArgsFor(target, await experimentJobs(options.experimentConfig, options.maxJobs));
       const group = options.name === undefined ? undefined : checkGroupName(options.name);
       const settings = runSettingsFrom(options);
-      const experiment = { ...request, target, cwd: process.cwd(), args, experiments, group, settings };
+      const { gpusPerJob } = options;
+      const experiment = { ...request, target, cwd: process.cwd(), args, experiments, group, settings, gpusPerJob };
       warn(experimentWarnings(experiment));
       if (options.dryRun) {
         const plan = await planExperiment(deps, experiment);
