@@ -125,9 +125,11 @@ describe('the containers of ariel run and ariel shell', () => {
     assert.match(caliban.stdout, /WRITE refused 30/);
   });
 
-  it('leave the credentials out of every image Ariel built', () => {
+  it('leave the credentials out of every image Ariel built, the cloud image too', async () => {
+    const cloud = await cli(['build', '--mode', 'cloud'], undefined, { GOOGLE_APPLICATION_CREDENTIALS: credentials });
+    assert.equal(cloud.code, 0, cloud.stderr);
     const images = imagesOf(project);
-    assert.ok(images.length >= 2, images.join(', '));
+    assert.ok(images.some(image => image.includes(':cloud-')) && images.length >= 3, images.join(', '));
     for (const image of images) {
       const history = execFileSync('docker', ['history', '--no-trunc', image], { encoding: 'utf8' });
       assert.ok(!history.includes(secret), `${image} history`);
