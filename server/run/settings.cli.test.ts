@@ -26,6 +26,28 @@ path = os.environ.get('GOOGLE_APPLICATION_CREDENTIALS')
 print('ADC', path, open(path).read() if path else None, os.environ.get('GOOGLE_CLOUD_PROJECT'))
 `;
 
+/** Prints the memory and CPU limits of its cgroup, then forks until refused, as a fork bomb would. */
+const LIMITS_PROBE = `import os, time
+def read(*paths):
+    return next((open(p).read().strip() for p in paths if os.path.exists(p)), None)
+print('MEMORY', read('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'))
+print('CPU', read('/sys/fs/cgroup/cpu.max', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'))
+children = []
+try:
+    for _ in range(1000):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        children.append(pid)
+    print('FORKED all')
+except OSError:
+    print('FORK refused after', len(children))
+for pid in children:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+`;
+
 describe('the containers of ariel run and ariel shell', () => {
   let project: string;
   /** A dataset outside the project, and a generated credentials file with a secret no image may hold. */
@@ -42,7 +64,8 @@ describe('the containers of ariel run and ariel shell', () => {
         '.ariel.json': '{}\n',
         'probe.py': PROBE,
         'shm.py': SHM_PROBE,
-        'data.py': DATA_PROBE
+        'data.py': DATA_PROBE,
+        'limits.py': LIMITS_PROBE
       },
       'runsettings'
     );
@@ -77,6 +100,19 @@ describe('the containers of ariel run and ariel shell', () => {
     assert.equal(shell.code, 0, shell.stderr);
     assert.equal(probeIn(shell.stdout).pids, '321');
     writeFiles(project, { '.ariel.json': '{}\n' });
+  });
+
+  it('hold a fork bomb at the pids limit, and keep to the memory and CPU limits asked for', async () => {
+    const run = await cli(['run', 'limits.py', '--pids-limit', '50', '--memory', '256m', '--cpus', '0.5']);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /MEMORY 268435456\n/);
+    assert.match(run.stdout, /CPU (50000 100000|50000)\n/);
+    const refused = /FORK refused after (\d+)/.exec(run.stdout);
+    assert.ok(refused && Number(refused[1]) < 50, run.stdout);
+    const shell = await cli(['shell', '--docker-run-args', '--pids-limit 60 -m 256m'], 'python limits.py\n');
+    assert.equal(shell.code, 0, `${shell.stdout}\n${shell.stderr}`);
+    assert.match(shell.stdout, /MEMORY 268435456\n/);
+    assert.match(shell.stdout, /FORK refused after \d+/);
   });
 
   it('give two processes 512 MB of shared memory by default', async () => {
