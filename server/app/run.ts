@@ -96,6 +96,7 @@ function sweepSlots(request: ExperimentRequest, settings: ContainerSettings): st
 export async function planExperiment(deps: AppDeps, request: ExperimentRequest): Promise<ExperimentPlan> {
   const { target, image: imageRequest, group } = resolveExperiment(request);
   const settings = resolveSettings(request.project, { env: deps.env, overrides: request.settings });
+  sweepSlots(request, settings);
   const image = await imageFor(deps, imageRequest);
   return { target, image, jobs: jobsOf(request, target, image, group), group, settings };
 }

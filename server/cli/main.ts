@@ -27,7 +27,7 @@ import { registerImageCommands } from './images.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
 import { buildProgress } from './progress.js';
-import { runSettingsFrom, runSettingsOptions, type RunSettingsOptions } from './runSettings.js';
+import { parseGpusPerJob, runSettingsFrom, runSettingsOptions, type RunSettingsOptions } from './runSettings.js';
 
 interface ImageOptions {
   project?: string;
@@ -232,7 +232,7 @@ function createProgram(signal: AbortSignal): Command {
       .option('--name <name>', 'name of the run in the history; jobs are NAME-1, NAME-2, … (default: project and time)')
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
-      .option('--gpus-per-job <k>', 'with --gpu: run jobs side by side, each on its own K GPUs', Number)
+      .option('--gpus-per-job <k>', 'with --gpu: run jobs side by side, each on its own K GPUs', parseGpusPerJob)
       .addOption(maxJobsOption())
   ).action(
     async (

@@ -55,6 +55,14 @@ export function parseGpusFlag(value: string): RunConfig['gpus'] {
   throw new InvalidArgumentError('Expected all, a count (2) or device ids (0,1 or device=0,1).');
 }
 
+/** `--gpus-per-job K`: a whole number of at least 1. */
+export function parseGpusPerJob(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) {
+    throw new InvalidArgumentError('Expected a whole number of at least 1.');
+  }
+  return Number(value);
+}
+
 export function runSettingsOptions(command: Command): Command {
   return command
     .option(

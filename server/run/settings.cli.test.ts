@@ -193,5 +193,8 @@ describe('the containers of ariel run and ariel shell', () => {
     const flag = await cli(['run', 'probe.py', '--docker-run-args', '--privileged']);
     assert.equal(flag.code, 1);
     assert.match(flag.stderr, /docker run flag --privileged is not one Ariel takes/);
+    const sweep = await cli(['run', 'probe.py', '--gpus-per-job', '1', '--dry-run']);
+    assert.equal(sweep.code, 1);
+    assert.match(sweep.stderr, /--gpus-per-job shares GPUs between jobs, and this run has none/);
   });
 });
