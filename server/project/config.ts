@@ -94,7 +94,6 @@ function schemaFor(kind: ConfigKind): Record<string, unknown> {
           projects: {
             description: 'Settings for one machine, by project root (an absolute path).',
             type: 'object',
-            propertyNames: { pattern: '^/' },
             additionalProperties: {
               type: 'object',
               additionalProperties: false,
@@ -197,6 +196,15 @@ function checkValues(raw: RawConfig, config: ProjectConfig, text: string, file: 
     extra?.forEach((url, i) => check(['build', 'pip_extra_index_url', i], url, INDEX_URL));
   }
   check(['build', 'network'], build.network, NETWORK_NAME);
+  for (const root of Object.keys(raw.projects ?? {})) {
+    if (!root.startsWith('/')) {
+      throw new ArielError(
+        'config-invalid',
+        `${locate(text, file, ['projects', root])}: key "projects" has ${JSON.stringify(shorten(root))}, which is not an absolute path`,
+        'Key each project by the absolute path of its root folder, e.g. "/home/me/digits".'
+      );
+    }
+  }
 }
 
 /** A value short enough to quote in a message. */
