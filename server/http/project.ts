@@ -1,5 +1,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { describeSettings, resolveSettings } from '../docker/settings.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { ArielError } from '../errors.js';
 import { ACCELERATORS, emptyConfig, type Accelerator, type ProjectConfig } from '../project/config.js';
@@ -20,6 +21,8 @@ export interface ProjectSummary {
   /** The config as Ariel reads it (credentials in index URLs masked); the defaults when it is invalid. */
   config: ProjectConfig;
   warnings: string[];
+  /** The run-time settings its containers get (settings.ts `describeSettings`), for the sidebar to show. */
+  runSettings?: Record<string, unknown>;
   /** Why the project cannot be built as it is, e.g. an invalid config with its file and line. */
   error?: ErrorBody;
 }
@@ -114,6 +117,7 @@ export function projectSummary(root: string, folder: string): ProjectSummary {
     const project = findProject(folder);
     summary.config = maskConfig(project.config);
     summary.dependencyFiles = dependencyFilesOf(project);
+    summary.runSettings = describeSettings(resolveSettings(project));
   } catch (error) {
     if (!(error instanceof ArielError)) {
       throw error;

@@ -76,6 +76,26 @@ describe('the warm pool', () => {
     await pool.close();
   });
 
+  it('hands a spare only to a start with the same run-time settings', async () => {
+    const engine = new FakeEngine();
+    const pool = newPool(engine);
+    pool.fill(spec('a', 'one'));
+    await settle();
+    writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['TOKEN'], run: { shm_size: '2g' } }));
+    try {
+      assert.equal(await pool.take(spec('a', 'one'), connectionFile, root), undefined, 'other shared memory');
+      writeFileSync(
+        join(root, '.ariel.json'),
+        JSON.stringify({ env: ['TOKEN'], run: { mounts: [{ source: root, target: '/data' }] } })
+      );
+      assert.equal(await pool.take(spec('a', 'one'), connectionFile, root), undefined, 'a mount more');
+    } finally {
+      writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['TOKEN'] }));
+    }
+    assert.ok(await pool.take(spec('a', 'one'), connectionFile, root), 'the same settings again');
+    await pool.close();
+  });
+
   it("drops an image's spare when the same project's image changes, and all of them on close", async () => {
     const engine = new FakeEngine();
     const pool = newPool(engine);
