@@ -15,7 +15,7 @@ ensure_test_user
 # Jobs that tests run are recorded in a history of their own, not the user's.
 ARIEL_DATA_DIR="$(mktemp -d)"
 export ARIEL_DATA_DIR
-trap 'rm -rf "$ARIEL_DATA_DIR"' EXIT
+trap 'stop_local_pip_index; rm -rf "$ARIEL_DATA_DIR"' EXIT
 
 npm run --silent test:node
 run_ui_tests

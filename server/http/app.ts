@@ -31,6 +31,8 @@ export const SECRET_HEADER = 'x-ariel-secret';
 export interface CompanionDeps {
   /** Jupyter's root folder: every path a request names is relative to it and must stay inside. */
   root: string;
+  /** Jupyter's runtime folder: kernel connection files must lie there. */
+  runtimeDir: string;
   /** The per-start secret; requests without it are refused. */
   secret: string;
   /** The application layer's dependencies: the Docker client, the build service, the environment. */
@@ -90,7 +92,7 @@ export function createApp(deps: CompanionDeps): App {
     path === undefined || path === null ? undefined : findProject(resolveFolder(root, path)).root;
   const relative = (path: string | undefined) => (path === undefined ? undefined : relativeTo(root, path));
 
-  const kernels = new KernelRegistry({ app, root, builds });
+  const kernels = new KernelRegistry({ app, root, runtimeDir: deps.runtimeDir, builds });
   const routes: Route[] = [
     ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
     [

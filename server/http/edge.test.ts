@@ -28,8 +28,7 @@ function raw(companion: Companion, method: string, path: string, body?: unknown)
     const text = body === undefined ? undefined : JSON.stringify(body);
     const request = httpRequest(
       {
-        host: '127.0.0.1',
-        port: companion.port,
+        socketPath: companion.socketPath,
         method,
         path,
         headers: {
@@ -267,19 +266,19 @@ describe('the companion server against hostile ids and paths', () => {
   it('answers a kernel start with a missing connection file or base image with 400', async () => {
     const missing = await raw(companion, 'POST', '/kernels', {
       path: '',
-      connectionFile: join(root, 'kernel-missing.json'),
+      connectionFile: join(companion.runtimeDir, 'kernel-missing.json'),
       env: {}
     });
     assert.equal(missing.status, 400, JSON.stringify(missing.body));
-    assert.equal(missing.body.code, 'file-unreadable');
-    assert.match(missing.body.message ?? '', /kernel-missing\.json is not a file that exists/);
+    assert.equal(missing.body.code, 'usage');
+    assert.match(missing.body.message ?? '', /kernel-missing\.json" does not exist/);
 
     // No registry answers on port 1: the base image cannot be pulled.
     writeFiles(join(root, 'nobase'), { '.ariel.json': '{ "base_image": "localhost:1/ariel-no-such-base:1" }\n' });
-    writeFiles(root, { 'kernel-nobase.json': '{}\n' });
+    writeFiles(companion.runtimeDir, { 'kernel-nobase.json': '{}\n' });
     const noBase = await raw(companion, 'POST', '/kernels', {
       path: 'nobase',
-      connectionFile: join(root, 'kernel-nobase.json'),
+      connectionFile: join(companion.runtimeDir, 'kernel-nobase.json'),
       env: {}
     });
     assert.equal(noBase.status, 400, JSON.stringify(noBase.body));
