@@ -57,8 +57,7 @@ function raw(companion: Companion, method: string, path: string, body?: unknown)
 function rawUpgrade(companion: Companion, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = httpRequest({
-      host: '127.0.0.1',
-      port: companion.port,
+      socketPath: companion.socketPath,
       path,
       headers: {
         'X-Ariel-Secret': companion.secret,
