@@ -53,6 +53,33 @@ function raw(companion: Companion, method: string, path: string, body?: unknown)
   });
 }
 
+/** The status a WebSocket upgrade of `path` (sent exactly as given) is answered with; 101 if accepted. */
+function rawUpgrade(companion: Companion, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({
+      socketPath: companion.socketPath,
+      path,
+      headers: {
+        'X-Ariel-Secret': companion.secret,
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ=='
+      }
+    });
+    request.on('upgrade', (_response, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    request.on('response', response => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 describe('the companion server against hostile ids and paths', () => {
   const root = tempProject({});
   const companion = new Companion(root);
@@ -144,6 +171,18 @@ describe('the companion server against hostile ids and paths', () => {
       }
     }
     assert.deepEqual(reached, [], 'the companion made a request to another address');
+  });
+
+  it('refuses WebSocket upgrades with a hostile id with a 4xx, and keeps serving', async () => {
+    for (const path of [(id: string) => `/builds/${id}/events`, (id: string) => `/cloud/submissions/${id}/events`]) {
+      for (const id of hostileIds()) {
+        const target = path(id);
+        const status = await rawUpgrade(companion, target);
+        assert.ok(status >= 400 && status < 500, `upgrade of ${target.slice(0, 100)} answered ${status}`);
+        await stillServing(`the upgrade of ${target.slice(0, 100)}`);
+      }
+    }
+    assert.deepEqual(reached, []);
   });
 
   it('answers a malformed container, image and build id with 400 and what was expected', async () => {

@@ -21,4 +21,10 @@ describe('maskCredentials', () => {
       assert.equal(maskCredentials(text), masked, text);
     }
   });
+
+  it('masks a text of 600 000 characters (a long value is quoted before its rule refuses it)', () => {
+    for (const text of ['a'.repeat(600_000), `${'a'.repeat(600_000)}@`, 'a:'.repeat(300_000)]) {
+      assert.equal(maskCredentials(text).length > 0, true);
+    }
+  });
 });

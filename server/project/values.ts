@@ -113,9 +113,20 @@ export function passwordOf(url: string): string | undefined {
  * index URL (config keys, the user config, ARIEL_* variables, requirements lines).
  */
 export function maskCredentials(text: string): string {
-  return text
-    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)(?:[^\s"'@]*@)+/g, '$1***@')
-    .replace(/(^|[\s"'=(,])[^\s"'@:/=(,]+:(?!\/\/)[^\s"'@]*@(?=[^\s"'@])/g, '$1***@');
+  // Token by token, in one pass: values may be long (a 600 KB key is refused by its rule, and
+  // quoted), so no pattern here may backtrack over the whole text.
+  return text.replace(/[^\s"'=(,]+/g, token => {
+    const at = token.lastIndexOf('@');
+    if (at < 0) {
+      return token;
+    }
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(token)?.[0];
+    if (scheme && scheme.length <= at) {
+      return `${scheme}***${token.slice(at)}`;
+    }
+    const colon = token.indexOf(':');
+    return colon > 0 && colon < at && !token.slice(0, colon).includes('/') ? `***${token.slice(at)}` : token;
+  });
 }
 
 /** A rule that is a pattern, for names: what breaks it is a control character, a space, or else the pattern. */
