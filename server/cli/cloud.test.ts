@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../testing/cli.js';
+import { runCli, type CliResult } from '../testing/cli.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { TRAIN_NOTEBOOK } from '../run/testing/notebook.js';
 
@@ -145,5 +145,76 @@ describe('ariel cloud --dry-run', () => {
     );
     assert.equal(noOutput.code, 1);
     assert.match(noOutput.stderr, /no output folder was given.*\n.*--output-dir gs:\/\//);
+  });
+});
+
+describe('ariel cloud: project and region defaults, as Caliban finds them', () => {
+  let project: string;
+  let gcloud: string;
+  before(() => {
+    project = tempProject({ 'requirements.txt': 'six\n', 'trainer/train.py': 'print(1)\n' }, 'defaultsproj');
+    gcloud = tempProject({
+      active_config: 'work\n',
+      'configurations/config_default': '[core]\nproject = not-the-active-one\n',
+      'configurations/config_work':
+        '[core]\naccount = me@example.com\nproject = gcloud-proj\n\n[compute]\nregion = europe-west4\n'
+    });
+  });
+  after(() => removeTempProjects());
+
+  /** The dry run's first job's image, which names the project and region; or the failed result. */
+  const dryRun = async (env: Record<string, string | undefined>, ...args: string[]) => {
+    const clean = {
+      PROJECT_ID: undefined,
+      REGION: undefined,
+      GOOGLE_CLOUD_PROJECT: undefined,
+      CLOUDSDK_CORE_PROJECT: undefined,
+      CLOUDSDK_COMPUTE_REGION: undefined,
+      CLOUDSDK_ACTIVE_CONFIG_NAME: undefined,
+      CLOUDSDK_CONFIG: gcloud
+    };
+    return runCli(['cloud', 'trainer/train.py', '--dry-run', '--json', ...args], {
+      cwd: project,
+      env: { ...clean, ...env }
+    });
+  };
+  const imageOf = (result: CliResult) => {
+    assert.equal(result.code, 0, result.stderr);
+    return (JSON.parse(result.stdout) as DryJob[])[0].image.split('/').slice(0, 2).join('/');
+  };
+
+  it("takes gcloud's active configuration, then the environment, then the flags", async () => {
+    assert.equal(imageOf(await dryRun({})), 'europe-west4-docker.pkg.dev/gcloud-proj');
+    assert.equal(
+      imageOf(await dryRun({ CLOUDSDK_ACTIVE_CONFIG_NAME: 'default', REGION: 'us-east1' })),
+      'us-east1-docker.pkg.dev/not-the-active-one'
+    );
+    assert.equal(imageOf(await dryRun({ GOOGLE_CLOUD_PROJECT: 'adc-proj' })), 'europe-west4-docker.pkg.dev/adc-proj');
+    assert.equal(
+      imageOf(await dryRun({ GOOGLE_CLOUD_PROJECT: 'adc-proj', PROJECT_ID: 'env-proj', REGION: 'us-west1' })),
+      'us-west1-docker.pkg.dev/env-proj'
+    );
+    assert.equal(
+      imageOf(await dryRun({ PROJECT_ID: 'env-proj' }, '--project-id', 'flag-proj', '--region', 'asia-east1')),
+      'asia-east1-docker.pkg.dev/flag-proj'
+    );
+  });
+
+  it('says where it looked when no project or region is found', async () => {
+    const empty = tempProject({});
+    const noProject = await dryRun({ CLOUDSDK_CONFIG: empty });
+    assert.equal(noProject.code, 1);
+    assert.match(
+      noProject.stderr,
+      /No Google Cloud project given, and none found in \$PROJECT_ID, \$GOOGLE_CLOUD_PROJECT, \$CLOUDSDK_CORE_PROJECT, core\/project in gcloud's configuration "default" \(.*config_default\)/
+    );
+    assert.match(noProject.stderr, /Pass --project-id PROJECT/);
+    const noRegion = await dryRun({ CLOUDSDK_CONFIG: empty, PROJECT_ID: 'p' });
+    assert.equal(noRegion.code, 1);
+    assert.match(
+      noRegion.stderr,
+      /No Vertex AI region given, and none found in \$REGION, .*compute\/region in gcloud's/
+    );
+    assert.equal(noRegion.stdout, '');
   });
 });

@@ -8,6 +8,7 @@ import {
   type CloudEvent,
   type CloudExperimentRequest
 } from '../app/index.js';
+import { resolveCloudTarget } from '../cloud/defaults.js';
 import { exportJob, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
 import type { CloudJob } from '../cloud/spec.js';
 import type { SubmitEvent, SubmitResult } from '../cloud/submit.js';
@@ -20,8 +21,8 @@ import { findProject } from '../project/project.js';
 import { buildProgress, pushProgress } from './progress.js';
 
 interface CloudOptions {
-  projectId: string;
-  region: string;
+  projectId?: string;
+  region?: string;
   project?: string;
   cpu?: boolean;
   gpu?: boolean;
@@ -156,6 +157,7 @@ async function withHistory<T>(work: (history: History) => Promise<T>): Promise<T
 }
 
 async function submit(target: string, args: string[], options: CloudOptions): Promise<void> {
+  const { projectId, region } = resolveCloudTarget(options);
   const project = findProject(options.project ?? process.cwd());
   if (options.cpu && options.accelerator) {
     throw new ArielError('usage', '--cpu and --accelerator contradict each other.', 'Drop one of them.');
@@ -170,8 +172,8 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     cwd: process.cwd(),
     args,
     experiments,
-    projectId: options.projectId,
-    region: options.region,
+    projectId,
+    region,
     machineType: options.machineType ?? DEFAULT_MACHINE,
     acceleratorType: options.accelerator,
     acceleratorCount: options.acceleratorCount,
@@ -282,8 +284,8 @@ export function registerCloudCommands(program: Command): void {
     .description('build the cloud image, push it and submit one Vertex AI custom job per experiment')
     .argument('<target>', 'module (trainer.train), script path (trainer/train.py) or notebook (notebooks/x.ipynb)')
     .argument('[args...]', 'arguments after -- are passed to every job first (a notebook: --name value parameters)')
-    .requiredOption('--project-id <id>', 'Google Cloud project')
-    .requiredOption('--region <region>', 'Vertex AI region, e.g. us-central1')
+    .option('--project-id <id>', "Google Cloud project (default: $PROJECT_ID, $GOOGLE_CLOUD_PROJECT, gcloud's project)")
+    .option('--region <region>', "Vertex AI region, e.g. us-central1 (default: $REGION, gcloud's compute/region)")
     .option('--project <dir>', 'project folder (default: found from the working directory)')
     .addOption(new Option('--cpu', 'CPU image and machine (default)').conflicts('gpu'))
     .addOption(new Option('--gpu', 'GPU image; NVIDIA_TESLA_T4 unless --accelerator says otherwise').conflicts('cpu'))
