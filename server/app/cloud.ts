@@ -49,6 +49,8 @@ export interface CloudExperimentRequest {
   /** Accept machine types, accelerators and regions the table does not know. */
   force?: boolean;
   extras?: string[];
+  /** Build the image from scratch even where it exists (`--no-cache`). */
+  noCache?: boolean;
   /** `key=value` pairs, sanitised to Vertex AI's rules (changes come back as warnings). */
   labels: string[];
   /** The job group's name; jobs are NAME-1, NAME-2, … (default: project and time). */
@@ -134,7 +136,8 @@ export async function planCloudExperiment(
     mode: 'cloud',
     accelerator: machine.spec.acceleratorType ? 'gpu' : 'cpu',
     extras: request.extras,
-    notebookRunner: target.kind === 'notebook'
+    notebookRunner: target.kind === 'notebook',
+    noCache: request.noCache
   };
   const local = await imageFor(deps, image);
   const remote = remoteImage(

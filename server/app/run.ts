@@ -27,6 +27,8 @@ export interface ExperimentRequest {
   experiments?: string[][];
   accelerator: Accelerator;
   extras?: string[];
+  /** Build the image from scratch even where it exists (`--no-cache`). */
+  noCache?: boolean;
   /** The run's name in the history; its jobs are NAME-1, NAME-2, … (default: project and time). */
   group?: string;
 }
@@ -41,12 +43,13 @@ export interface ExperimentPlan {
 
 /** The target, checked, and the image request it needs (a notebook's image can execute notebooks). */
 function resolveExperiment(request: ExperimentRequest): { target: Target; image: ImageRequest; group: string } {
-  const { project, accelerator, extras } = request;
+  const { project, accelerator, extras, noCache } = request;
   const target = resolveTarget(project, request.target, request.cwd);
   if (target.kind === 'notebook') {
     checkNotebookArgs(request.args);
   }
-  const image = { project, mode: 'run' as const, accelerator, extras, notebookRunner: target.kind === 'notebook' };
+  const notebookRunner = target.kind === 'notebook';
+  const image = { project, mode: 'run' as const, accelerator, extras, notebookRunner, noCache };
   return { target, image, group: request.group ?? defaultGroupName(basename(project.root), new Date()) };
 }
 

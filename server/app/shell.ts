@@ -1,6 +1,6 @@
 import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
-import { openShell as runShell } from '../run/shell.js';
+import { openShell as runShell, type ShellName } from '../run/shell.js';
 import type { AppDeps, Progress } from './deps.js';
 import { prepareImage } from './images.js';
 
@@ -8,8 +8,12 @@ export interface ShellRequest {
   project: Project;
   accelerator: Accelerator;
   extras?: string[];
+  /** Build the image from scratch even where it exists (`--no-cache`). */
+  noCache?: boolean;
   /** The caller's folder; the shell starts there when it is inside the project. */
   cwd: string;
+  /** The shell to run (default bash). */
+  shell?: ShellName;
 }
 
 /**
@@ -17,7 +21,11 @@ export interface ShellRequest {
  * first if needed) with the project live-mounted. Resolves to the shell's exit code.
  */
 export async function openShell(deps: AppDeps, request: ShellRequest, progress: Progress = {}): Promise<number> {
-  const { project, accelerator, extras, cwd } = request;
-  const { image } = await prepareImage(deps, { project, mode: 'shell', accelerator, extras, willRun: true }, progress);
-  return runShell(deps.docker, { project, image, cwd, signal: progress.signal, env: deps.env });
+  const { project, accelerator, extras, noCache, cwd, shell } = request;
+  const { image } = await prepareImage(
+    deps,
+    { project, mode: 'shell', accelerator, extras, noCache, willRun: true },
+    progress
+  );
+  return runShell(deps.docker, { project, image, cwd, shell, signal: progress.signal, env: deps.env });
 }

@@ -27,6 +27,8 @@ interface CloudOptions {
   cpu?: boolean;
   gpu?: boolean;
   extras?: string[];
+  /** False with `--no-cache`. */
+  cache?: boolean;
   experimentConfig?: string;
   machineType?: string;
   accelerator?: string;
@@ -180,6 +182,7 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     gpu: options.gpu,
     force: options.force,
     extras: options.extras,
+    noCache: options.cache === false,
     labels: options.label ?? [],
     name: options.name,
     serviceAccount: options.serviceAccount,
@@ -290,6 +293,7 @@ export function registerCloudCommands(program: Command): void {
     .addOption(new Option('--cpu', 'CPU image and machine (default)').conflicts('gpu'))
     .addOption(new Option('--gpu', 'GPU image; NVIDIA_TESLA_T4 unless --accelerator says otherwise').conflicts('cpu'))
     .option('--extras <name>', "an extra of the project's package to install (repeatable)", repeat)
+    .option('--no-cache', 'build the image from scratch, resolving unpinned dependencies again')
     .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
     .option('--machine-type <type>', `Vertex AI machine type (default ${DEFAULT_MACHINE})`)
     .option('--accelerator <type>', 'accelerator type, e.g. NVIDIA_TESLA_T4, NVIDIA_L4, NVIDIA_TESLA_A100')

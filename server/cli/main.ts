@@ -19,6 +19,7 @@ import { loadExperimentArgs, type LoadedExperiments } from '../experiments/load.
 import { checkGroupName } from '../cloud/labels.js';
 import { History } from '../history/store.js';
 import { jobArgsFor } from '../run/notebook.js';
+import { SHELLS, type ShellName } from '../run/shell.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { registerContainerCommands } from './containers.js';
@@ -31,6 +32,8 @@ interface ImageOptions {
   project?: string;
   gpu?: boolean;
   extras?: string[];
+  /** False with `--no-cache`. */
+  cache?: boolean;
 }
 
 const version = (
@@ -104,6 +107,11 @@ function imageOptions(command: Command): Command {
     );
 }
 
+/** Caliban's `--no-cache`: the options of commands that build an image to use it. */
+function buildOptions(command: Command): Command {
+  return command.option('--no-cache', 'build the image from scratch, resolving unpinned dependencies again');
+}
+
 function accelerator(options: ImageOptions): Accelerator {
   return options.gpu ? 'gpu' : 'cpu';
 }
@@ -111,7 +119,7 @@ function accelerator(options: ImageOptions): Accelerator {
 function imageRequest(mode: Mode, options: ImageOptions): ImageRequest {
   const project = findProject(options.project ?? process.cwd());
   warn(project.warnings);
-  return { project, mode, accelerator: accelerator(options), extras: options.extras };
+  return { project, mode, accelerator: accelerator(options), extras: options.extras, noCache: options.cache === false };
 }
 
 /** Warnings are data from the layers below; the CLI prints them on stderr. */
@@ -206,11 +214,13 @@ function createProgram(signal: AbortSignal): Command {
     process.stdout.write(planFor(deps, imageRequest(options.mode, options)).dockerfile);
   });
 
-  imageOptions(
-    program
-      .command('build')
-      .description('build the image for a mode (or find it unchanged); prints its reference last')
-      .addOption(new Option('--mode <mode>', 'image mode').choices(MODES).makeOptionMandatory())
+  buildOptions(
+    imageOptions(
+      program
+        .command('build')
+        .description('build the image for a mode (or find it unchanged); prints its reference last')
+        .addOption(new Option('--mode <mode>', 'image mode').choices(MODES).makeOptionMandatory())
+    )
   ).action(async (options: ImageOptions & { mode: Mode }) => {
     const request = imageRequest(options.mode, options);
     try {
@@ -221,7 +231,7 @@ function createProgram(signal: AbortSignal): Command {
     }
   });
 
-  imageOptions(
+  const run = imageOptions(
     program
       .command('run')
       .description('run a module, script or notebook in the run-mode image, one container per experiment')
@@ -232,7 +242,8 @@ function createProgram(signal: AbortSignal): Command {
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
       .addOption(maxJobsOption())
-  ).action(
+  );
+  buildOptions(run).action(
     async (
       target: string,
       args: string[],
@@ -309,14 +320,15 @@ function createProgram(signal: AbortSignal): Command {
     }
   );
 
-  imageOptions(
+  const shell = imageOptions(
     program.command('shell').description('open an interactive shell in the shell-mode image, project mounted')
-  ).action(async (options: ImageOptions) => {
+  ).addOption(new Option('--shell <shell>', 'the shell to open').choices(SHELLS).default('bash'));
+  buildOptions(shell).action(async (options: ImageOptions & { shell: ShellName }) => {
     const request = imageRequest('shell', options);
     try {
       // The spinner ends with the image's 'done' event, before the shell takes the terminal.
       process.exitCode = await withProgress(signal, progress =>
-        openShell(deps, { ...request, cwd: process.cwd() }, progress)
+        openShell(deps, { ...request, cwd: process.cwd(), shell: options.shell }, progress)
       );
     } catch (error) {
       throw inCliWords(error, 'shell', request);

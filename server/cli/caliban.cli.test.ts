@@ -1,0 +1,129 @@
+/**
+ * Caliban's command-line flags that a migrating user reaches for, on the real CLI and a real
+ * Docker engine: `--no-cache`, `shell --shell`. The tests run in order on one project.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli, type CliResult } from '../testing/cli.js';
+import { danglingImages, removeDanglingSince, removeImagesOf } from '../testing/docker.js';
+import { removeTempProjects, tempProject } from '../testing/tempProject.js';
+
+function show(result: CliResult): string {
+  return `exit ${result.code ?? result.signal}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
+}
+
+function imageId(name: string): string {
+  return execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}}', name], { encoding: 'utf8' }).trim();
+}
+
+/** The image a command built or found, from its progress lines on stderr. */
+function imageOf(result: CliResult): string {
+  const match = /^(?:Built|Image is up to date:) (\S+)$/m.exec(result.stderr);
+  assert.ok(match, show(result));
+  return match[1];
+}
+
+describe('Caliban flags on a real Docker engine', { timeout: 1_200_000 }, () => {
+  const started = Date.now();
+  const dangling = danglingImages();
+  let root: string;
+  before(() => {
+    root = tempProject(
+      {
+        'requirements.txt': 'six\n',
+        'trainer/__init__.py': '',
+        'trainer/train.py': 'import six\nprint("trained with six", six.__version__)\n'
+      },
+      `ariel-caliban-${process.pid}`
+    );
+  });
+  after(() => {
+    spawnSync('docker', ['ps', '-aq', '--filter', `label=org.ariel.project=${root}`], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean)
+      .forEach(id => spawnSync('docker', ['rm', '-f', id], { stdio: 'ignore' }));
+    removeImagesOf(root);
+    removeDanglingSince(started, dangling);
+    removeTempProjects();
+  });
+
+  describe('--no-cache', () => {
+    it('rebuilds an existing image from scratch on build, where a plain build finds it', async () => {
+      const first = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assert.equal(first.code, 0, show(first));
+      const name = first.stdout.trim().split('\n').at(-1)!;
+      const before = imageId(name);
+
+      const again = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assert.equal(again.code, 0, show(again));
+      assert.match(again.stderr, /up to date/, show(again));
+      assert.equal(imageId(name), before);
+
+      const fresh = await runCli(['build', '--mode', 'run', '--no-cache'], { cwd: root });
+      assert.equal(fresh.code, 0, show(fresh));
+      assert.equal(fresh.stdout.trim().split('\n').at(-1), name, 'the same content keeps its name');
+      assert.match(fresh.stderr, /^Step 1\//m, show(fresh));
+      assert.doesNotMatch(fresh.stderr, /up to date|Using cache/, show(fresh));
+      // pip ran again: the step's output is there, and the image is a new one.
+      assert.match(fresh.stderr, /six/, show(fresh));
+      assert.notEqual(imageId(name), before);
+    });
+
+    it('rebuilds the image of ariel run and ariel shell before using it', async () => {
+      const plain = await runCli(['run', 'trainer.train'], { cwd: root });
+      assert.equal(plain.code, 0, show(plain));
+      const image = imageOf(plain);
+      const before = imageId(image);
+
+      const run = await runCli(['run', 'trainer.train', '--no-cache'], { cwd: root });
+      assert.equal(run.code, 0, show(run));
+      assert.match(run.stdout, /trained with six/, show(run));
+      assert.match(run.stderr, new RegExp(`^Built ${image}$`, 'm'), show(run));
+      assert.notEqual(imageId(image), before);
+
+      const shell = await runCli(['shell', '--no-cache'], { cwd: root, stdin: 'echo in-the-shell\n' });
+      assert.equal(shell.code, 0, show(shell));
+      assert.match(shell.stdout, /in-the-shell/, show(shell));
+      assert.match(shell.stderr, /^Built \S+:shell-cpu-/m, show(shell));
+      const shellImage = imageOf(shell);
+      const shellBefore = imageId(shellImage);
+      const again = await runCli(['shell', '--no-cache'], { cwd: root, stdin: 'exit 0\n' });
+      assert.equal(again.code, 0, show(again));
+      assert.notEqual(imageId(shellImage), shellBefore);
+    });
+  });
+
+  describe('shell --shell', () => {
+    const probe = 'echo "bash=${BASH_VERSION:-none} zsh=${ZSH_VERSION:-none}"\n';
+
+    it('opens bash by default, and sh when asked', async () => {
+      const bash = await runCli(['shell'], { cwd: root, stdin: probe });
+      assert.equal(bash.code, 0, show(bash));
+      assert.match(bash.stdout, /^bash=\d\S* zsh=none$/m, show(bash));
+      const sh = await runCli(['shell', '--shell', 'sh'], { cwd: root, stdin: probe });
+      assert.equal(sh.code, 0, show(sh));
+      assert.match(sh.stdout, /^bash=none zsh=none$/m, show(sh));
+    });
+
+    it('says how to get zsh into an image that lacks it, and opens it in one that has it', async () => {
+      const missing = await runCli(['shell', '--shell', 'zsh'], { cwd: root, stdin: probe });
+      assert.equal(missing.code, 127, show(missing));
+      assert.match(missing.stderr, /zsh is not installed in the shell image\. Add it to apt_packages/, show(missing));
+      assert.doesNotMatch(missing.stdout, /bash=/, show(missing));
+
+      writeFileSync(join(root, '.ariel.json'), '{ "apt_packages": ["zsh"] }\n');
+      const zsh = await runCli(['shell', '--shell', 'zsh'], { cwd: root, stdin: probe });
+      assert.equal(zsh.code, 0, show(zsh));
+      assert.match(zsh.stdout, /^bash=none zsh=\d\S*$/m, show(zsh));
+    });
+
+    it('refuses a shell it does not offer, naming the choices', async () => {
+      const result = await runCli(['shell', '--shell', 'fish'], { cwd: root });
+      assert.equal(result.code, 1, show(result));
+      assert.match(result.stderr, /Allowed choices are bash, zsh, sh/, show(result));
+    });
+  });
+});
