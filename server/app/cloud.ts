@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { validateMachine } from '../cloud/catalog.js';
 import { newRequestId, type Connect } from '../cloud/jobs.js';
-import { checkGroupName, defaultGroupName, parseLabels } from '../cloud/labels.js';
+import { argLabels, checkGroupName, defaultGroupName, labelRoom, parseLabels } from '../cloud/labels.js';
 import { packageVersions } from '../cloud/packages.js';
 import {
   defaultRepository,
@@ -154,6 +154,14 @@ export async function planCloudExperiment(
     serviceAccount: request.serviceAccount,
     outputDirectory: request.outputDir
   });
+  const dropped = new Set(
+    jobs.flatMap(job => argLabels(job.args, labelRoom(Object.keys(labels.labels).length)).dropped)
+  );
+  if (dropped.size > 0) {
+    warnings.push(
+      `Vertex AI takes 64 labels per job: the arguments ${[...dropped].map(k => `--${k}`).join(', ')} are not among the labels of every job.`
+    );
+  }
   return { request, group, target, image, remote, jobs, warnings };
 }
 

@@ -35,7 +35,7 @@ describe('ariel cloud --dry-run', () => {
     return JSON.parse(result.stdout) as DryJob[];
   };
 
-  it('prints every job as ariel run orders its args, with machine, labels, name and image', async () => {
+  it('prints every job as ariel run orders its args, with machine, labels (its args too), name and image', async () => {
     const jobs = await dryRun(
       '--experiment-config',
       'stdin',
@@ -61,7 +61,12 @@ describe('ariel cloud --dry-run', () => {
     );
     assert.equal(jobs[1].machineType, 'n1-standard-4');
     assert.equal(jobs[1].acceleratorType, null);
+    // The job's arguments become labels too, as Caliban makes them; --label wins over them.
     assert.deepEqual(jobs[1].labels, {
+      x: '1',
+      lr: '0-01',
+      a: '1',
+      b: '2',
       team: 'nlp',
       ariel_project: 'dryproj',
       ariel_group: 'sweep',
