@@ -6,10 +6,11 @@ import {
   planCloudExperiment,
   submitCloudExperiment,
   type CloudEvent,
-  type CloudExperimentRequest
+  type CloudExperimentRequest,
+  type JobSelection
 } from '../app/index.js';
 import { resolveCloudTarget } from '../cloud/defaults.js';
-import { exportJob, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
+import { exportJob, jobsToResubmit, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
 import type { CloudJob } from '../cloud/spec.js';
 import type { SubmitEvent, SubmitResult } from '../cloud/submit.js';
 import { connectVertex, consoleUrl } from '../cloud/vertex.js';
@@ -136,16 +137,38 @@ function jobView(job: JobRecord): Record<string, unknown> {
   };
 }
 
-function printJobs(jobs: JobRecord[], json: boolean | undefined): void {
+function printJobs(jobs: JobRecord[], json: boolean | undefined, out: NodeJS.WritableStream = process.stdout): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(jobs.map(jobView), null, 2)}\n`);
+    out.write(`${JSON.stringify(jobs.map(jobView), null, 2)}\n`);
     return;
   }
   for (const job of jobs) {
     const name = job.remoteName ?? ((job.spec as { machineType?: string }).machineType ? '-' : 'local');
-    process.stdout.write(
+    out.write(
       `${job.group}  #${job.experiment}${job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}  ${job.state.replace(/^JOB_STATE_/, '')}  ${name}  ${job.args.join(' ')}${job.error ? `\n    ${job.error}` : ''}\n`
     );
+  }
+}
+
+/**
+ * Asks on stderr and reads one line of standard input, as Caliban's confirmations do: yes only
+ * for "y" or "yes". Closed input (a script without --yes) is a no.
+ */
+async function confirm(question: string): Promise<boolean> {
+  process.stderr.write(question);
+  const { createInterface } = await import('node:readline');
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  try {
+    const answer = await new Promise<string>(resolve => {
+      lines.once('line', resolve);
+      lines.once('close', () => resolve(''));
+    });
+    if (!process.stdin.isTTY) {
+      process.stderr.write(`${answer}\n`);
+    }
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    lines.close();
   }
 }
 
@@ -331,25 +354,46 @@ export function registerCloudCommands(program: Command): void {
 
   program
     .command('stop')
-    .description('stop the unfinished jobs of a group, or one job: local runs (their containers) and cloud jobs')
+    .description(
+      'stop the unfinished jobs of a group, or one job, or (with neither) every unfinished job: local runs and cloud jobs'
+    )
     .addOption(new Option('--group <name>', 'every unfinished job of this group').conflicts('job'))
     .addOption(new Option('--job <id>', 'one job: its number, display name or Vertex AI name').conflicts('group'))
-    .action(async (options: { group?: string; job?: string }) => {
-      if (!options.group && !options.job) {
-        throw new ArielError('usage', 'Say what to stop.', 'Give --group NAME or --job ID (see ariel status).');
-      }
+    .option('--dry-run', 'print the jobs that would be stopped, and stop nothing')
+    .option('--yes', 'stop every unfinished job without asking first (without --group or --job)')
+    .action(async (options: { group?: string; job?: string; dryRun?: boolean; yes?: boolean }) => {
+      const which: JobSelection =
+        options.job !== undefined
+          ? { job: options.job }
+          : options.group !== undefined
+            ? { group: options.group }
+            : { all: true };
       await withHistory(async history => {
-        const { stopped, ended, submitting, warnings } = await stopJobs(
-          { history, docker: connectDocker(), connect },
-          options.job !== undefined ? { job: options.job } : { group: options.group! }
-        );
+        const deps = { history, docker: connectDocker(), connect };
+        if (which.all && !options.dryRun && !options.yes) {
+          const { stopped } = await stopJobs(deps, which, { dryRun: true });
+          if (stopped.length === 0) {
+            process.stderr.write('No unfinished job to stop.\n');
+            return;
+          }
+          process.stderr.write(`These ${stopped.length} unfinished job(s) will be stopped:\n`);
+          printJobs(stopped, false, process.stderr);
+          if (!(await confirm('Stop them? [y/N] '))) {
+            throw new CancelledError('Nothing stopped.');
+          }
+        }
+        const { stopped, ended, submitting, warnings } = await stopJobs(deps, which, { dryRun: options.dryRun });
         warn(warnings);
-        for (const job of ended) {
-          process.stderr.write(
-            job.state === NOT_SUBMITTED
-              ? `Job ${displayName(job)} was never submitted.\n`
-              : `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
-          );
+        if (which.all) {
+          // Every job listed is unfinished: the ended ones of all groups are no news.
+        } else {
+          for (const job of ended) {
+            process.stderr.write(
+              job.state === NOT_SUBMITTED
+                ? `Job ${displayName(job)} was never submitted.\n`
+                : `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
+            );
+          }
         }
         for (const job of submitting) {
           process.stderr.write(
@@ -357,11 +401,13 @@ export function registerCloudCommands(program: Command): void {
               'Interrupt that submission (Ctrl-C), then run ariel stop again.\n'
           );
         }
-        if (stopped.length === 0 && ended.length === 0 && submitting.length === 0) {
+        if (stopped.length === 0 && (which.all || (ended.length === 0 && submitting.length === 0))) {
           process.stderr.write('No unfinished job to stop.\n');
         }
         if (stopped.length > 0) {
-          process.stderr.write(`Stopped ${stopped.length} job(s):\n`);
+          process.stderr.write(
+            options.dryRun ? `Would stop ${stopped.length} job(s):\n` : `Stopped ${stopped.length} job(s):\n`
+          );
         }
         printJobs(stopped, false);
       });
@@ -371,27 +417,46 @@ export function registerCloudCommands(program: Command): void {
     .command('resubmit')
     .description('submit the failed, cancelled and unsubmitted jobs of a group again, with the same image digest')
     .requiredOption('--group <name>', 'job group')
+    .option('--all-jobs', 'every job of the group, whatever its state, not only the failed ones')
+    .option('--dry-run', 'print the jobs that would be submitted again, and submit nothing')
     .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
     .option('--json', 'print the group as JSON on stdout')
-    .action(async (options: { group: string; concurrency: number; json?: boolean }) => {
-      const { signal, dispose } = interruption();
-      try {
-        await withHistory(async history => {
-          const result = await resubmitGroup(history, connect, options.group, {
-            concurrency: options.concurrency,
-            signal,
-            onEvent: event => process.stderr.write(progressLine(event))
+    .action(
+      async (options: { group: string; allJobs?: boolean; dryRun?: boolean; concurrency: number; json?: boolean }) => {
+        if (options.dryRun) {
+          await withHistory(async history => {
+            const { jobs } = await jobsToResubmit(history, connect, options.group, { allJobs: options.allJobs });
+            process.stderr.write(
+              jobs.length === 0
+                ? `Nothing to resubmit in ${options.group}: no failed, cancelled or unsubmitted job.\n`
+                : `Would submit ${jobs.length} job(s) of ${options.group} again:\n`
+            );
+            printJobs(jobs, options.json);
           });
-          if (result.created.length + result.failed.length + result.skipped.length === 0) {
-            process.stderr.write(`Nothing to resubmit in ${options.group}: no failed, cancelled or unsubmitted job.\n`);
-          }
-          printJobs(history.jobs({ group: options.group, latestOnly: true }), options.json);
-          checkComplete(result, options.group, signal);
-        });
-      } finally {
-        dispose();
+          return;
+        }
+        const { signal, dispose } = interruption();
+        try {
+          await withHistory(async history => {
+            const result = await resubmitGroup(history, connect, options.group, {
+              allJobs: options.allJobs,
+              concurrency: options.concurrency,
+              signal,
+              onEvent: event => process.stderr.write(progressLine(event))
+            });
+            if (result.created.length + result.failed.length + result.skipped.length === 0) {
+              process.stderr.write(
+                `Nothing to resubmit in ${options.group}: no failed, cancelled or unsubmitted job.\n`
+              );
+            }
+            printJobs(history.jobs({ group: options.group, latestOnly: true }), options.json);
+            checkComplete(result, options.group, signal);
+          });
+        } finally {
+          dispose();
+        }
       }
-    });
+    );
 
   program
     .command('export')
