@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import { validateMachine } from '../cloud/catalog.js';
+import { needsGpuImage, validateMachine } from '../cloud/catalog.js';
 import { newRequestId, type Connect } from '../cloud/jobs.js';
 import { argLabels, checkGroupName, defaultGroupName, labelRoom, parseLabels } from '../cloud/labels.js';
 import { packageVersions } from '../cloud/packages.js';
@@ -134,7 +134,7 @@ export async function planCloudExperiment(
   const image: ImageRequest = {
     project,
     mode: 'cloud',
-    accelerator: machine.spec.acceleratorType ? 'gpu' : 'cpu',
+    accelerator: needsGpuImage(machine.spec.acceleratorType) ? 'gpu' : 'cpu',
     extras: request.extras,
     notebookRunner: target.kind === 'notebook',
     noCache: request.noCache

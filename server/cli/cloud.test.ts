@@ -114,6 +114,39 @@ describe('ariel cloud --dry-run', () => {
     assert.match(forced.stderr, /ariel: warning: region mars-1 is not in Ariel's table/);
   });
 
+  it("plans TPU jobs from a TPU machine type or Caliban's 8xV3, on the CPU image, checked against the table", async () => {
+    const [v5e] = await dryRun('--tpu-spec', 'ct5lp-hightpu-4t', '--region', 'us-west1');
+    assert.deepEqual(
+      [v5e.machineType, v5e.acceleratorType, v5e.acceleratorCount],
+      ['ct5lp-hightpu-4t', 'TPU_V5_LITEPOD', 4]
+    );
+    assert.match(v5e.image, /:cloud-cpu-/);
+    const [v3] = await dryRun('--tpu-spec', '8xV3');
+    assert.deepEqual([v3.machineType, v3.acceleratorType, v3.acceleratorCount], ['cloud-tpu', 'TPU_V3', 8]);
+    const cases: [string[], RegExp][] = [
+      [['--tpu-spec', '4xV3'], /cannot carry 4 × TPU_V3.*\n.*Valid counts of TPU_V3 on cloud-tpu: 8/],
+      [
+        ['--tpu-spec', 'n1-standard-4'],
+        /n1-standard-4 is not a TPU machine type.*\n.*TPU machine types: .*8xV3.*ct5lp-hightpu-4t/
+      ],
+      [
+        ['--tpu-spec', 'ct5lp-hightpu-4t', '--region', 'us-east1'],
+        /Region us-east1 has no TPU_V5_LITEPOD.*\n.*Regions with TPU_V5_LITEPOD: .*us-west1/
+      ],
+      [['--tpu-spec', '8xV3', '--gpu'], /'--tpu-spec <spec>' cannot be used with option '--gpu'/]
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(
+        ['cloud', 'trainer.train', '--project-id', 'p', '--region', 'us-central1', '--dry-run', ...args],
+        {
+          cwd: project
+        }
+      );
+      assert.equal(result.code, 1, args.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+
   it('plans notebook jobs: typed parameters, the notebook and where its executed copy goes', async () => {
     const result = await runCli(
       [

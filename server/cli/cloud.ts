@@ -9,6 +9,7 @@ import {
   type CloudExperimentRequest,
   type JobSelection
 } from '../app/index.js';
+import { tpuMachine } from '../cloud/catalog.js';
 import { resolveCloudTarget } from '../cloud/defaults.js';
 import { exportJob, jobsToResubmit, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
 import type { CloudJob } from '../cloud/spec.js';
@@ -32,6 +33,7 @@ interface CloudOptions {
   cache?: boolean;
   experimentConfig?: string;
   machineType?: string;
+  tpuSpec?: string;
   accelerator?: string;
   acceleratorCount?: number;
   label?: string[];
@@ -191,6 +193,7 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     options.experimentConfig === undefined
       ? undefined
       : await loadExperimentArgs(options.experimentConfig, { maxJobs: options.maxJobs });
+  const tpu = options.tpuSpec === undefined ? undefined : tpuMachine(options.tpuSpec);
   const request: CloudExperimentRequest = {
     project,
     target,
@@ -199,9 +202,9 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     experiments,
     projectId,
     region,
-    machineType: options.machineType ?? DEFAULT_MACHINE,
-    acceleratorType: options.accelerator,
-    acceleratorCount: options.acceleratorCount,
+    machineType: tpu?.machineType ?? options.machineType ?? DEFAULT_MACHINE,
+    acceleratorType: tpu?.acceleratorType ?? options.accelerator,
+    acceleratorCount: tpu?.acceleratorCount ?? options.acceleratorCount,
     gpu: options.gpu,
     force: options.force,
     extras: options.extras,
@@ -320,6 +323,14 @@ export function registerCloudCommands(program: Command): void {
     .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
     .option('--machine-type <type>', `Vertex AI machine type (default ${DEFAULT_MACHINE})`)
     .option('--accelerator <type>', 'accelerator type, e.g. NVIDIA_TESLA_T4, NVIDIA_L4, NVIDIA_TESLA_A100')
+    .addOption(
+      new Option('--tpu-spec <spec>', "TPUs: a TPU machine type (ct5lp-hightpu-4t) or Caliban's 8xV3").conflicts([
+        'gpu',
+        'machineType',
+        'accelerator',
+        'acceleratorCount'
+      ])
+    )
     .option('--accelerator-count <n>', 'accelerators per job (default 1, or what the machine type fixes)', positiveInt)
     .option('--label <key=value>', 'a label on every job (repeatable); sanitised to Vertex AI rules', repeat)
     .option('--name <name>', 'job group name; jobs are NAME-1, NAME-2, … (default: project and time)')
