@@ -31,6 +31,8 @@ export interface ExperimentRequest {
   noCache?: boolean;
   /** The run's name in the history; its jobs are NAME-1, NAME-2, … (default: project and time). */
   group?: string;
+  /** Add the jobs to the existing local group `group`, numbered after its last (Caliban's `--xgroup`). */
+  append?: boolean;
 }
 
 export interface ExperimentPlan {
@@ -53,9 +55,12 @@ function resolveExperiment(request: ExperimentRequest): { target: Target; image:
   return { target, image, group: request.group ?? defaultGroupName(basename(project.root), new Date()) };
 }
 
-/** Jobs in `image`; a notebook job writes its executed notebook to `outputs/` beside the notebook. */
-function jobsOf(request: ExperimentRequest, target: Target, image: ImageRef, group: string): Job[] {
-  const jobs = planJobs(image, request.args, request.experiments);
+/**
+ * Jobs in `image`, numbered after `after`; a notebook job writes its executed notebook to
+ * `outputs/` beside the notebook.
+ */
+function jobsOf(request: ExperimentRequest, target: Target, image: ImageRef, group: string, after = 0): Job[] {
+  const jobs = planJobs(image, request.args, request.experiments).map(job => ({ ...job, index: job.index + after }));
   if (target.kind !== 'notebook') {
     return jobs;
   }
@@ -113,23 +118,29 @@ export async function runExperiment(
   const resolved = resolveExperiment(request);
   const { target, image: imageRequest } = resolved;
   // Before the build: a name in use is an error now.
-  const group = history ? groupNameFor(history, resolved.group, request.group !== undefined) : resolved.group;
+  const group = history
+    ? groupNameFor(history, resolved.group, request.group !== undefined, request.append)
+    : resolved.group;
   const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
-  let jobs = jobsOf(request, target, image, group);
+  let jobs = jobsOf(request, target, image, group, request.append ? history?.lastExperiment(group) : 0);
   let tracker: ReturnType<typeof trackLocalRun> | undefined;
   if (history && jobs.length > 0) {
     const imageId = (await deps.docker.getImage(image.name).inspect()).Id;
     const packages = history.packagesOf(imageId) ?? (await packageVersions(deps.docker, image.name, signal));
-    const records = recordLocalRun(history, {
-      group,
-      project,
-      targetText: request.target,
-      target,
-      imageId,
-      dockerfile: planFor(deps, imageRequest).dockerfile,
-      packages,
-      jobs
-    });
+    const records = recordLocalRun(
+      history,
+      {
+        group,
+        project,
+        targetText: request.target,
+        target,
+        imageId,
+        dockerfile: planFor(deps, imageRequest).dockerfile,
+        packages,
+        jobs
+      },
+      request.append
+    );
     tracker = trackLocalRun(history, records);
     // Labels that let a stop from another process find each job's container.
     jobs = jobs.map((job, i) => ({

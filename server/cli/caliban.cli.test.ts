@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type CliResult } from '../testing/cli.js';
@@ -124,6 +125,45 @@ describe('Caliban flags on a real Docker engine', { timeout: 1_200_000 }, () => 
       const result = await runCli(['shell', '--shell', 'fish'], { cwd: root });
       assert.equal(result.code, 1, show(result));
       assert.match(result.stderr, /Allowed choices are bash, zsh, sh/, show(result));
+    });
+  });
+
+  describe('run --append', () => {
+    it('adds jobs to an existing run, numbered after its last, and says how when the name is reused', async () => {
+      const env = { ARIEL_DATA_DIR: mkdtempSync(join(tmpdir(), 'ariel-data-')) };
+      const first = await runCli(['run', 'trainer.train', '--name', 'grow'], { cwd: root, env });
+      assert.equal(first.code, 0, show(first));
+      const reused = await runCli(['run', 'trainer.train', '--name', 'grow'], { cwd: root, env });
+      assert.equal(reused.code, 1, show(reused));
+      assert.match(
+        reused.stderr,
+        /A job group named grow exists already\.\n.*or pass --append to add these jobs to it/
+      );
+      const noName = await runCli(['run', 'trainer.train', '--append'], { cwd: root, env });
+      assert.equal(noName.code, 1, show(noName));
+      assert.match(noName.stderr, /no --name was given/);
+
+      const more = await runCli(
+        ['run', 'trainer.train', '--name', 'grow', '--append', '--experiment-config', 'stdin'],
+        { cwd: root, env, stdin: '{"seed": [1, 2]}' }
+      );
+      assert.equal(more.code, 0, show(more));
+      const status = await runCli(['status', '--group', 'grow', '--json'], { cwd: root, env });
+      assert.equal(status.code, 0, show(status));
+      const jobs = JSON.parse(status.stdout) as {
+        experiment: number;
+        displayName: string;
+        args: string[];
+        state: string;
+      }[];
+      assert.deepEqual(
+        jobs.map(j => [j.displayName, j.args.join(' '), j.state]),
+        [
+          ['grow-1', '', 'JOB_STATE_SUCCEEDED'],
+          ['grow-2', '--seed 1', 'JOB_STATE_SUCCEEDED'],
+          ['grow-3', '--seed 2', 'JOB_STATE_SUCCEEDED']
+        ]
+      );
     });
   });
 });

@@ -38,9 +38,11 @@ interface CloudOptions {
   acceleratorCount?: number;
   label?: string[];
   name?: string;
+  append?: boolean;
   serviceAccount?: string;
   outputDir?: string;
   imageRepository?: string;
+  imageTag?: string;
   concurrency: number;
   maxJobs?: number;
   dryRun?: boolean;
@@ -184,6 +186,13 @@ async function withHistory<T>(work: (history: History) => Promise<T>): Promise<T
 }
 
 async function submit(target: string, args: string[], options: CloudOptions): Promise<void> {
+  if (options.append && options.name === undefined) {
+    throw new ArielError(
+      'usage',
+      '--append adds jobs to a named job group, and no --name was given.',
+      'Pass --name NAME.'
+    );
+  }
   const { projectId, region } = resolveCloudTarget(options);
   const project = findProject(options.project ?? process.cwd());
   if (options.cpu && options.accelerator) {
@@ -211,9 +220,11 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     noCache: options.cache === false,
     labels: options.label ?? [],
     name: options.name,
+    append: options.append,
     serviceAccount: options.serviceAccount,
     outputDir: options.outputDir,
     imageRepository: options.imageRepository,
+    imageTag: options.imageTag,
     concurrency: options.concurrency
   };
   const app = createAppDeps();
@@ -334,12 +345,19 @@ export function registerCloudCommands(program: Command): void {
     .option('--accelerator-count <n>', 'accelerators per job (default 1, or what the machine type fixes)', positiveInt)
     .option('--label <key=value>', 'a label on every job (repeatable); sanitised to Vertex AI rules', repeat)
     .option('--name <name>', 'job group name; jobs are NAME-1, NAME-2, … (default: project and time)')
+    .option('--append', "add the jobs to the existing group --name names, numbered after its last (Caliban's --xgroup)")
     .option('--service-account <email>', 'service account the jobs run as')
     .option(
       '--output-dir <gs://…>',
       "folder for the jobs' outputs (each job gets NAME/INDEX below it); a notebook job's executed notebook goes there"
     )
     .option('--image-repository <repo>', 'push here instead of REGION-docker.pkg.dev/PROJECT/ariel')
+    .addOption(
+      new Option(
+        '--image-tag <image>',
+        'run this image from its registry (best by digest): no build, no push'
+      ).conflicts(['imageRepository', 'cache', 'extras'])
+    )
     .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
     .option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs (default 10000)', positiveInt)
     .option('--dry-run', 'print the jobs without building, pushing or submitting anything')

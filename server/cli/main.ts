@@ -239,6 +239,7 @@ function createProgram(signal: AbortSignal): Command {
       .argument('[args...]', 'arguments after -- are passed to every job first (a notebook: --name value parameters)')
       .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
       .option('--name <name>', 'name of the run in the history; jobs are NAME-1, NAME-2, … (default: project and time)')
+      .option('--append', 'add the jobs to the existing run --name names, numbered after its last job')
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
       .addOption(maxJobsOption())
@@ -250,6 +251,7 @@ function createProgram(signal: AbortSignal): Command {
       options: ImageOptions & {
         experimentConfig?: string;
         name?: string;
+        append?: boolean;
         dryRun?: boolean;
         json?: boolean;
         maxJobs: number;
@@ -261,7 +263,14 @@ function createProgram(signal: AbortSignal): Command {
           ? undefined
           : jobArgsFor(target, await experimentJobs(options.experimentConfig, options.maxJobs));
       const group = options.name === undefined ? undefined : checkGroupName(options.name);
-      const experiment = { ...request, target, cwd: process.cwd(), args, experiments, group };
+      if (options.append && group === undefined) {
+        throw new ArielError(
+          'usage',
+          '--append adds jobs to a named run, and no --name was given.',
+          'Pass --name NAME.'
+        );
+      }
+      const experiment = { ...request, target, cwd: process.cwd(), args, experiments, group, append: options.append };
       warn(experimentWarnings(experiment));
       if (options.dryRun) {
         const { jobs } = await planExperiment(deps, experiment);

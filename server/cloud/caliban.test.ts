@@ -207,4 +207,60 @@ describe('Caliban cloud flags', { timeout: 1_200_000 }, () => {
     assert.equal(nothing.code, 0, show(nothing));
     assert.match(nothing.stderr, /No unfinished job to stop/);
   });
+
+  it('cloud --append adds jobs to a group, numbered after its last, where the group runs', async () => {
+    const reused = await cli(submitArgs('first'));
+    assert.equal(reused.code, 1, show(reused));
+    assert.match(reused.stderr, /A job group named first exists already\.\n.*--append/);
+    const elsewhere = await cli([...submitArgs('first', '--append'), '--region', 'europe-west4']);
+    assert.equal(elsewhere.code, 1, show(elsewhere));
+    assert.match(
+      elsewhere.stderr,
+      /Job group first ran on Vertex AI in test-proj\/us-central1; these jobs would run on Vertex AI in test-proj\/europe-west4/
+    );
+
+    const added = await cli(submitArgs('first', '--append', '--', '--extra'));
+    assert.equal(added.code, 0, show(added));
+    const [third] = groupJobs('first').filter(j => j.request.displayName === 'first-3');
+    assert.ok(third, 'job first-3 was created');
+    assert.equal((third.request.labels as Record<string, string>).ariel_experiment, '3');
+    await emulator.finished(third.name);
+    assert.deepEqual(
+      (await status('first')).map(j => [j.experiment, j.attempt, j.state]),
+      [
+        [1, 2, 'JOB_STATE_SUCCEEDED'],
+        [2, 2, 'JOB_STATE_FAILED'],
+        [3, 1, 'JOB_STATE_SUCCEEDED']
+      ]
+    );
+  });
+
+  it('cloud --image-tag runs a pushed image as given: nothing built or pushed, the history keeps it', async () => {
+    const given = imageOf(groupJobs('fresh')[0]);
+    // --image-repository would say where to push: nothing is pushed.
+    const givenArgs = (name: string, image: string, ...more: string[]) => [
+      ...submitArgs(name).filter((arg, k, all) => arg !== '--image-repository' && all[k - 1] !== '--image-repository'),
+      '--image-tag',
+      image,
+      ...more
+    ];
+    const result = await cli(givenArgs('given', given, '--', '--seed', '7'));
+    assert.equal(result.code, 0, show(result));
+    assert.doesNotMatch(result.stderr, /Step 1\/|Pushing|up to date|Built /, show(result));
+    const [job] = groupJobs('given');
+    assert.equal(imageOf(job), given);
+    const done = await emulator.finished(job.name);
+    assert.equal(done.state, 'JOB_STATE_SUCCEEDED', done.output);
+    assert.match(done.output ?? '', /ARGS --seed 7/);
+    const [recorded] = await status('given');
+    assert.equal(recorded.image, given);
+
+    const tagged = await cli(givenArgs('tagged', `${repository}/other:latest`, '--dry-run', '--json'));
+    assert.equal(tagged.code, 0, show(tagged));
+    assert.match(tagged.stderr, /other:latest is a tag, which can move/);
+    assert.equal((JSON.parse(tagged.stdout) as { image: string }[])[0].image, `${repository}/other:latest`);
+    const both = await cli(givenArgs('both', given, '--no-cache', '--dry-run'));
+    assert.equal(both.code, 1, show(both));
+    assert.match(both.stderr, /cannot be used with/);
+  });
 });
