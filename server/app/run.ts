@@ -4,6 +4,7 @@ import { packageVersions } from '../cloud/packages.js';
 import { defaultGroupName } from '../cloud/labels.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
+import { MAX_LOGS_BYTES, pruneLogs, teeJobLogs } from '../history/logs.js';
 import type { History } from '../history/store.js';
 import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
@@ -148,12 +149,21 @@ export async function runExperiment(
       labels: { [LABELS.group]: group, [LABELS.request]: records[i].requestId }
     }));
   }
+  // Each job's output is kept in a log beside the history: a run's containers are removed.
+  const logged = history && jobs.length > 0 ? history.folder : undefined;
+  if (logged) {
+    pruneLogs(logged, MAX_LOGS_BYTES, group);
+  }
   try {
     const results = await runJobs(deps.docker, jobs, {
       project,
       target,
       env: deps.env,
-      io: { stdout, stderr, signal },
+      io: {
+        stdout: logged ? teeJobLogs(stdout, logged, group) : stdout,
+        stderr: logged ? teeJobLogs(stderr, logged, group) : stderr,
+        signal
+      },
       onJobStart: tracker?.onJobStart,
       onJobEnd: tracker?.onJobEnd,
       stopped: tracker?.stopped

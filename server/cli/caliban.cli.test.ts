@@ -8,12 +8,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, type CliResult } from '../testing/cli.js';
+import { runCli, startCli, type CliResult } from '../testing/cli.js';
+import { eventually } from '../testing/eventually.js';
 import { danglingImages, removeDanglingSince, removeImagesOf } from '../testing/docker.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 
 function show(result: CliResult): string {
   return `exit ${result.code ?? result.signal}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
+}
+
+/** The lines of a text, sorted: for output whose stdout and stderr lines may interleave either way. */
+function unordered(text: string): string[] {
+  return text.split('\n').filter(Boolean).sort();
 }
 
 function imageId(name: string): string {
@@ -164,6 +170,83 @@ describe('Caliban flags on a real Docker engine', { timeout: 1_200_000 }, () => 
           ['grow-3', '--seed 2', 'JOB_STATE_SUCCEEDED']
         ]
       );
+    });
+  });
+
+  describe('ariel logs', () => {
+    const env = { ARIEL_DATA_DIR: mkdtempSync(join(tmpdir(), 'ariel-data-')) };
+    before(() => {
+      writeFileSync(
+        join(root, 'talk.py'),
+        [
+          'import os, sys, time',
+          'print("hello from", " ".join(sys.argv[1:]), flush=True)',
+          'print("to stderr", file=sys.stderr, flush=True)',
+          'while "--wait" in sys.argv and not os.path.exists("/tmp/go"):',
+          '    time.sleep(0.2)',
+          'print("bye", flush=True)',
+          ''
+        ].join('\n')
+      );
+    });
+
+    it("prints every job's kept output, or one job's, after the run's containers are gone", async () => {
+      const run = await runCli(['run', 'talk.py', '--name', 'talk', '--experiment-config', 'stdin'], {
+        cwd: root,
+        env,
+        stdin: '{"seed": [1, 2]}'
+      });
+      assert.equal(run.code, 0, show(run));
+      const all = await runCli(['logs', 'talk'], { cwd: root, env });
+      assert.equal(all.code, 0, show(all));
+      // A job's stdout and stderr lines keep their order within each stream.
+      const [first, second] = all.stdout.split('\n==> talk-2 <==\n');
+      assert.ok(first.startsWith('==> talk-1 <==\n'), show(all));
+      assert.deepEqual(
+        unordered(first.slice('==> talk-1 <==\n'.length)),
+        unordered('hello from --seed 1\nto stderr\nbye')
+      );
+      assert.deepEqual(unordered(second), unordered('hello from --seed 2\nto stderr\nbye'));
+      assert.match(second, /hello from --seed 2\n(.*\n)?bye\n$/);
+      const one = await runCli(['logs', 'talk', '--job', '2'], { cwd: root, env });
+      assert.equal(one.code, 0, show(one));
+      assert.equal(one.stdout, second);
+      const missing = await runCli(['logs', 'talk', '--job', '3'], { cwd: root, env });
+      assert.equal(missing.code, 1, show(missing));
+      assert.match(missing.stderr, /Job group talk has no job 3/);
+      const unknown = await runCli(['logs', 'nobody'], { cwd: root, env });
+      assert.equal(unknown.code, 1, show(unknown));
+      assert.match(unknown.stderr, /No job group named nobody/);
+    });
+
+    it('follows a running job until it ends, and keeps what a killed run wrote', async () => {
+      // The job waits for /tmp/go in its container.
+      const go = (group: string) => {
+        const id = execFileSync('docker', ['ps', '-q', '--filter', `label=org.ariel.group=${group}`], {
+          encoding: 'utf8'
+        }).trim();
+        execFileSync('docker', ['exec', id, 'touch', '/tmp/go']);
+      };
+      const run = startCli(['run', 'talk.py', '--name', 'follow', '--', '--wait'], { cwd: root, env });
+      await eventually(() => /hello from --wait/.test(run.output().stdout), 'the job to start talking', 300_000);
+      const follow = startCli(['logs', 'follow', '--follow'], { cwd: root, env });
+      await eventually(() => /hello from --wait/.test(follow.output().stdout), 'logs --follow to print the first line');
+      assert.equal(follow.child.exitCode, null, 'logs --follow waits for the running job');
+      go('follow');
+      const followed = await follow.result;
+      assert.equal(followed.code, 0, show(followed));
+      assert.deepEqual(unordered(followed.stdout), unordered('hello from --wait\nto stderr\nbye'));
+      assert.match(followed.stdout, /bye\n$/);
+      assert.equal((await run.result).code, 0);
+
+      const killed = startCli(['run', 'talk.py', '--name', 'killed', '--', '--wait'], { cwd: root, env });
+      await eventually(() => /to stderr/.test(killed.output().stderr), 'the job to start talking', 300_000);
+      killed.child.kill('SIGKILL');
+      await killed.result;
+      const kept = await runCli(['logs', 'killed'], { cwd: root, env });
+      assert.equal(kept.code, 0, show(kept));
+      assert.deepEqual(unordered(kept.stdout), unordered('hello from --wait\nto stderr'));
+      go('killed');
     });
   });
 });

@@ -26,6 +26,7 @@ import { registerContainerCommands } from './containers.js';
 import { registerImageCommands } from './images.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
+import { registerLogCommands } from './logs.js';
 import { buildProgress } from './progress.js';
 
 interface ImageOptions {
@@ -357,5 +358,6 @@ function createProgram(signal: AbortSignal): Command {
   registerContainerCommands(program, deps);
   registerKernelCommands(program);
   registerCloudCommands(program);
+  registerLogCommands(program, signal);
   return program;
 }

@@ -206,7 +206,11 @@ export async function dataDir(env: NodeJS.ProcessEnv = process.env): Promise<str
  * all of it or none.
  */
 export class History {
-  private constructor(private readonly db: BetterSqlite3.Database) {}
+  private constructor(
+    private readonly db: BetterSqlite3.Database,
+    /** The folder of the history's database, where local jobs' logs are kept too. */
+    readonly folder: string
+  ) {}
 
   /** Opens (creating) the history in `dir`; better-sqlite3 is loaded only here, by the commands that need it. */
   static async open(dir?: string): Promise<History> {
@@ -218,7 +222,7 @@ export class History {
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
-    return new History(db);
+    return new History(db, folder);
   }
 
   close(): void {
