@@ -23,12 +23,24 @@ describe('.calibanconfig.json keys Ariel does not act on', () => {
     const config = loadConfig(file, '.calibanconfig.json', warnings);
     assert.deepEqual(config.aptPackages, { cpu: ['git'], gpu: ['git'] });
     const about = (key: string) => warnings.filter(w => w.startsWith(`${file}: "${key}" `));
-    assert.match(about('mlflow_config')[0], /is ignored\. .*"mlflow" key .*MLFLOW_TRACKING_URI/);
+    assert.match(about('mlflow_config')[0], /is ignored\. .*list MLFLOW_TRACKING_URI .*in "env"/);
     assert.match(about('julia_version')[0], /is ignored\. Ariel installs no Julia/);
     assert.match(about('default_mode')[0], /is ignored\. .*--gpu/);
     assert.match(about('build_time_credentials')[0], /is ignored\. .*never puts credentials into an image/);
     assert.match(about('some_future_caliban_key')[0], /is not a key Ariel knows; it is ignored/);
     assert.equal(warnings.length, 5, warnings.join('\n'));
+  });
+
+  it('names them in .ariel.json too, whose schema accepts them', () => {
+    const file = join(
+      tempProject({ '.ariel.json': '{ "default_mode": "gpu", "julia_version": "1.5" }' }),
+      '.ariel.json'
+    );
+    const warnings: string[] = [];
+    loadConfig(file, '.ariel.json', warnings);
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[0], /"default_mode" is ignored\. .*--gpu/);
+    assert.match(warnings[1], /"julia_version" is ignored\./);
   });
 
   it('warns about no key that Ariel reads', () => {

@@ -1,10 +1,11 @@
 /**
- * Keys of Caliban's `.calibanconfig.json` that Ariel does not act on, each with what to do
- * instead: a migrating user learns that the key was read and why it changes nothing.
+ * Keys of Caliban's config that Ariel accepts (in `.calibanconfig.json` and `.ariel.json`) and
+ * does not act on, each with what to do instead: a migrating user learns that the key was read
+ * and why it changes nothing.
  */
 export const CALIBAN_IGNORED_KEYS: Readonly<Record<string, string>> = {
   mlflow_config:
-    'Ariel does not start a Cloud SQL proxy for MLflow; give the tracking server in an "mlflow" key ({"tracking_uri": ..., "experiment": ...}) or MLFLOW_TRACKING_URI instead.',
+    'Ariel does not start a Cloud SQL proxy for MLflow; list MLFLOW_TRACKING_URI (and MLFLOW_EXPERIMENT_NAME) in "env" to pass your tracking server to local runs, shells and kernels instead.',
   julia_version: 'Ariel installs no Julia; use a base_image that has it, or install it with apt_packages.',
   default_mode:
     'Ariel builds the CPU image unless a command is given --gpu; pass --gpu where Caliban used default_mode "gpu".',

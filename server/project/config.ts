@@ -101,7 +101,7 @@ export function loadConfig(path: string, kind: ConfigKind, warnings: string[] = 
   }
   const config = normalize(raw);
   checkValues(raw, config, text, path);
-  if (kind === '.calibanconfig.json') {
+  if (kind !== 'user') {
     warnings.push(...calibanWarnings(raw, Object.keys(schema.properties as object), path));
   }
   return config;
