@@ -17,7 +17,8 @@ import { submitJobs, type SubmitEvent, type SubmitResult } from '../cloud/submit
 import { parentOf } from '../cloud/vertex.js';
 import { ArielError, CancelledError } from '../errors.js';
 import type { LoadedExperiments } from '../experiments/load.js';
-import { checkAppendable, groupExists, type History } from '../history/store.js';
+import { checkAppendable, groupExists, type GroupRecord, type History, type JobRecord } from '../history/store.js';
+import { findProject } from '../project/project.js';
 import type { Project } from '../project/project.js';
 import { checkNotebookArgs, jobArgsFor, parametersWarnings } from '../run/notebook.js';
 import { resolveTarget, type Target } from '../run/target.js';
@@ -223,6 +224,38 @@ function givenImage(image: string): SubmittedImage {
     packages: {},
     dockerfile: `# ${image} was given with --image-tag: Ariel did not build it.\n`
   };
+}
+
+/**
+ * Caliban's resubmission: today's code in a new image. Builds the cloud image of the group's
+ * project as it is now (CPU or GPU, notebook runner or not, as its jobs were), pushes it to the
+ * repository of the group's image, and resolves to it by digest, for the new attempts.
+ */
+export async function rebuildGroupImage(
+  deps: AppDeps,
+  group: GroupRecord,
+  jobs: JobRecord[],
+  { onEvent, signal }: { onEvent: (event: CloudEvent) => void; signal: AbortSignal }
+): Promise<string> {
+  const spec = (jobs[0]?.spec ?? {}) as Partial<CloudJob>;
+  const image: ImageRequest = {
+    project: findProject(group.projectRoot),
+    mode: 'cloud',
+    accelerator: needsGpuImage(spec.acceleratorType ?? undefined) ? 'gpu' : 'cpu',
+    notebookRunner: spec.notebook !== undefined
+  };
+  onEvent({ type: 'phase', phase: 'build', detail: 'Building the cloud image from the code as it is now' });
+  const built = await prepareImage(deps, image, { signal, onEvent });
+  const localImage = built.image.name;
+  const repository = group.image.replace(/@sha256:[0-9a-f]{64}$/, '').replace(/:[^/:]+$/, '');
+  const remote = `${repository}:${localImage.slice(localImage.lastIndexOf(':') + 1)}`;
+  onEvent({ type: 'phase', phase: 'push', detail: `Pushing ${remote}` });
+  const digest = await pushImage(deps.docker, localImage, remote, {
+    auth: await registryAuth(registryHost(remote)),
+    signal,
+    onEvent
+  });
+  return imageByDigest(remote, digest);
 }
 
 /** What a submission reports while it runs: the CLI renders it on a terminal, the companion streams it. */

@@ -4,6 +4,7 @@ import {
   refreshJobs,
   stopJobs,
   planCloudExperiment,
+  rebuildGroupImage,
   submitCloudExperiment,
   type CloudEvent,
   type CloudExperimentRequest,
@@ -448,10 +449,18 @@ export function registerCloudCommands(program: Command): void {
     .requiredOption('--group <name>', 'job group')
     .option('--all-jobs', 'every job of the group, whatever its state, not only the failed ones')
     .option('--dry-run', 'print the jobs that would be submitted again, and submit nothing')
+    .option('--rebuild', "build and push today's code, and run the jobs in that new image (Caliban's resubmit)")
     .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
     .option('--json', 'print the group as JSON on stdout')
     .action(
-      async (options: { group: string; allJobs?: boolean; dryRun?: boolean; concurrency: number; json?: boolean }) => {
+      async (options: {
+        group: string;
+        allJobs?: boolean;
+        dryRun?: boolean;
+        rebuild?: boolean;
+        concurrency: number;
+        json?: boolean;
+      }) => {
         if (options.dryRun) {
           await withHistory(async history => {
             const { jobs } = await jobsToResubmit(history, connect, options.group, { allJobs: options.allJobs });
@@ -467,7 +476,20 @@ export function registerCloudCommands(program: Command): void {
         const { signal, dispose } = interruption();
         try {
           await withHistory(async history => {
+            let image: string | undefined;
+            if (options.rebuild) {
+              const { group, jobs } = await jobsToResubmit(history, connect, options.group, {
+                allJobs: options.allJobs
+              });
+              if (jobs.length > 0) {
+                image = await withProgress(onEvent =>
+                  rebuildGroupImage(createAppDeps(), group, jobs, { onEvent, signal })
+                );
+                process.stderr.write(`Pushed ${image}\n`);
+              }
+            }
             const result = await resubmitGroup(history, connect, options.group, {
+              image,
               allJobs: options.allJobs,
               concurrency: options.concurrency,
               signal,

@@ -4,7 +4,7 @@
  * The tests run in order and share the emulator and the history.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -262,5 +262,22 @@ describe('Caliban cloud flags', { timeout: 1_200_000 }, () => {
     const both = await cli(givenArgs('both', given, '--no-cache', '--dry-run'));
     assert.equal(both.code, 1, show(both));
     assert.match(both.stderr, /cannot be used with/);
+  });
+
+  it("resubmit --rebuild runs today's code in a new image, pushed beside the group's", async () => {
+    writeFileSync(join(project, 'trainer', 'train.py'), TRAIN.replace('print("ARGS"', 'print("V2 ARGS"'));
+    const before = new Set(groupJobs('again').map(j => j.name));
+    const result = await cli(['resubmit', '--group', 'again', '--all-jobs', '--rebuild', '--json']);
+    assert.equal(result.code, 0, show(result));
+    const fresh = groupJobs('again').filter(j => !before.has(j.name));
+    assert.equal(fresh.length, 1);
+    const image = imageOf(fresh[0]);
+    assert.notEqual(image, imageOf(groupJobs('again').find(j => before.has(j.name))!));
+    assert.match(image, new RegExp(`^${repository}/calibancloud\\d+@sha256:[0-9a-f]{64}$`));
+    const done = await emulator.finished(fresh[0].name);
+    assert.equal(done.state, 'JOB_STATE_SUCCEEDED', done.output);
+    assert.match(done.output ?? '', /V2 ARGS/);
+    const [latest] = JSON.parse(result.stdout) as JobView[];
+    assert.deepEqual([latest.attempt, latest.image], [2, image]);
   });
 });

@@ -130,6 +130,11 @@ export interface ResubmitSelection {
   allJobs?: boolean;
 }
 
+export interface ResubmitOptions extends Omit<SubmitOptions, 'parent'>, ResubmitSelection {
+  /** The image the new attempts run (a rebuild's, by digest); default: the one each job had. */
+  image?: string;
+}
+
 /**
  * The jobs of a cloud group that a resubmission submits again, their states brought up to date
  * first: the failed, cancelled and never-submitted ones, or with `allJobs` every job (the latest
@@ -156,18 +161,23 @@ export async function jobsToResubmit(
 
 /**
  * Submits again the failed, cancelled and never-submitted jobs of a group (with `allJobs`, all of
- * them), each with the very spec it had: the same image digest, never a rebuild.
+ * them), each with the very spec it had: the same image digest, unless `image` names a rebuilt one.
  */
 export async function resubmitGroup(
   history: History,
   connect: Connect,
   group: string,
-  options: Omit<SubmitOptions, 'parent'> & ResubmitSelection = {}
+  options: ResubmitOptions = {}
 ): Promise<SubmitResult & { group: GroupRecord }> {
   const { group: record, jobs: again } = await jobsToResubmit(history, connect, group, options);
   const fresh = history.addAttempts(
     group,
-    again.map(job => ({ experiment: job.experiment, args: job.args, spec: job.spec, requestId: newRequestId() }))
+    again.map(job => ({
+      experiment: job.experiment,
+      args: job.args,
+      spec: options.image ? { ...job.spec, image: options.image } : job.spec,
+      requestId: newRequestId()
+    }))
   );
   const api = await connect(record.region!);
   try {
