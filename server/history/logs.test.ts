@@ -51,6 +51,21 @@ describe("local jobs' logs", () => {
     assert.match(out.text(), /more\n$/);
   });
 
+  it("counts a job's stdout and stderr together against the limit", async () => {
+    const dir = tempProject({});
+    const out = teeJobLogs(sink().stream, dir, 'both', 20);
+    const err = teeJobLogs(sink().stream, dir, 'both', 20);
+    await writeAll(out, ['[job 1/1] out 1\n']);
+    await writeAll(err, ['[job 1/1] err 1\n']);
+    await writeAll(out, ['[job 1/1] out 2\n']);
+    await writeAll(err, ['[job 1/1] err 2\n']);
+    await writeAll(out, ['[job 1/1] 3\n']);
+    assert.equal(
+      readFileSync(logFile(dir, 'both', 1), 'utf8'),
+      'out 1\nerr 1\nout 2\n[ariel: log truncated at 20 bytes; later output was not kept]\n'
+    );
+  });
+
   it("removes the oldest groups' logs first past the limit, never the run about to start", () => {
     const dir = tempProject({});
     const groups = ['old', 'middle', 'new'];

@@ -59,6 +59,9 @@ export function pruneLogs(dataDir: string, limit = MAX_LOGS_BYTES, keep?: string
   return removed;
 }
 
+/** Logs that reached their limit in this process: nothing more goes into them. */
+const truncated = new Set<string>();
+
 /**
  * Keeps each local job's output in its log file while passing it on: the returned stream takes
  * the lines `runJobs` writes (`[job N/M] line`) and appends each, without its prefix, to job N's
@@ -71,26 +74,24 @@ export function teeJobLogs(
   group: string,
   maxBytes = MAX_LOG_BYTES
 ): Writable {
-  const sizes = new Map<number, number>();
   const append = (index: number, line: string) => {
     const file = logFile(dataDir, group, index);
-    let size = sizes.get(index);
-    if (size === undefined) {
-      mkdirSync(join(file, '..'), { recursive: true });
-      try {
-        size = statSync(file).size;
-      } catch {
-        size = 0;
-      }
-    }
-    if (size >= maxBytes) {
+    if (truncated.has(file)) {
       return;
     }
-    const bytes = Buffer.byteLength(line);
-    const text =
-      size + bytes > maxBytes ? `[ariel: log truncated at ${maxBytes} bytes; later output was not kept]\n` : line;
-    appendFileSync(file, text);
-    sizes.set(index, size + bytes > maxBytes ? maxBytes : size + bytes);
+    let size = 0;
+    try {
+      // Asked each time: a job's stdout and stderr (two of these streams) share the file.
+      size = statSync(file).size;
+    } catch {
+      mkdirSync(join(file, '..'), { recursive: true });
+    }
+    if (size + Buffer.byteLength(line) > maxBytes) {
+      truncated.add(file);
+      appendFileSync(file, `[ariel: log truncated at ${maxBytes} bytes; later output was not kept]\n`);
+      return;
+    }
+    appendFileSync(file, line);
   };
   let pending = '';
   return new Writable({
