@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
-import { validateMachine } from '../cloud/catalog.js';
+import { needsGpuImage, validateMachine } from '../cloud/catalog.js';
 import { newRequestId, type Connect } from '../cloud/jobs.js';
-import { checkGroupName, defaultGroupName, parseLabels } from '../cloud/labels.js';
+import { argLabels, checkGroupName, defaultGroupName, labelRoom, parseLabels } from '../cloud/labels.js';
 import { packageVersions } from '../cloud/packages.js';
 import {
   defaultRepository,
@@ -17,9 +17,9 @@ import { submitJobs, type SubmitEvent, type SubmitResult } from '../cloud/submit
 import { parentOf } from '../cloud/vertex.js';
 import { ArielError, CancelledError } from '../errors.js';
 import type { LoadedExperiments } from '../experiments/load.js';
-import type { History } from '../history/store.js';
+import { checkAppendable, groupExists, type GroupRecord, type History, type JobRecord } from '../history/store.js';
+import { findProject } from '../project/project.js';
 import type { Project } from '../project/project.js';
-import { planJobs } from '../run/jobs.js';
 import { checkNotebookArgs, jobArgsFor, parametersWarnings } from '../run/notebook.js';
 import { resolveTarget, type Target } from '../run/target.js';
 import type { AppDeps } from './deps.js';
@@ -49,15 +49,24 @@ export interface CloudExperimentRequest {
   /** Accept machine types, accelerators and regions the table does not know. */
   force?: boolean;
   extras?: string[];
+  /** Build the image from scratch even where it exists (`--no-cache`). */
+  noCache?: boolean;
   /** `key=value` pairs, sanitised to Vertex AI's rules (changes come back as warnings). */
   labels: string[];
   /** The job group's name; jobs are NAME-1, NAME-2, … (default: project and time). */
   name?: string;
+  /** Add the jobs to the existing group `name`, numbered after its last (Caliban's `--xgroup`). */
+  append?: boolean;
   serviceAccount?: string;
   /** gs:// folder for the jobs' outputs; required for a notebook, whose executed copy goes there. */
   outputDir?: string;
   /** Where the image is pushed; Artifact Registry's REGION-docker.pkg.dev/PROJECT/ariel by default. */
   imageRepository?: string;
+  /**
+   * An image already in a registry (Caliban's `--image_tag`), best by digest: the jobs run it,
+   * nothing is built or pushed, and the history records it as given.
+   */
+  imageTag?: string;
   /** Job creations in flight at once. */
   concurrency?: number;
 }
@@ -105,13 +114,13 @@ export async function planCloudExperiment(
   }
   const labels = parseLabels(request.labels);
   const group = request.name ? checkGroupName(request.name) : defaultGroupName(basename(project.root), new Date());
-  if (deps.history?.group(group)) {
-    throw new ArielError(
-      'cloud-spec-invalid',
-      `A job group named ${group} exists already.`,
-      'Choose another name for the job group.'
-    );
+  const existing = request.name ? deps.history?.group(group) : undefined;
+  if (existing && request.append) {
+    checkAppendable(existing, { platform: 'vertex', cloudProject: request.projectId, region: request.region });
+  } else if (existing) {
+    throw groupExists(group);
   }
+  const after = existing ? deps.history!.lastExperiment(group) : 0;
   const target = resolveTarget(project, request.target, request.cwd);
   const warnings = [...machine.warnings, ...labels.warnings, ...project.warnings];
   const experiments = request.experiments && jobArgsFor(request.target, request.experiments);
@@ -132,16 +141,28 @@ export async function planCloudExperiment(
   const image: ImageRequest = {
     project,
     mode: 'cloud',
-    accelerator: machine.spec.acceleratorType ? 'gpu' : 'cpu',
+    accelerator: needsGpuImage(machine.spec.acceleratorType) ? 'gpu' : 'cpu',
     extras: request.extras,
-    notebookRunner: target.kind === 'notebook'
+    notebookRunner: target.kind === 'notebook',
+    noCache: request.noCache
   };
-  const local = await imageFor(deps, image);
-  const remote = remoteImage(
-    String(local),
-    request.imageRepository || defaultRepository(request.projectId, request.region)
-  );
-  const jobs = planCloudJobs(planJobs(local, request.args, experiments), {
+  const remote = request.imageTag
+    ? request.imageTag
+    : remoteImage(
+        String(await imageFor(deps, image)),
+        request.imageRepository || defaultRepository(request.projectId, request.region)
+      );
+  if (request.imageTag && !request.imageTag.includes('@sha256:')) {
+    warnings.push(
+      `${request.imageTag} is a tag, which can move: the jobs run what it names when they start, and the history keeps the tag. Give the image by digest (…@sha256:…) to pin it.`
+    );
+  }
+  // As planJobs orders them for `ariel run`: arguments after `--` first, then the experiment's flags.
+  const planned = (experiments ?? [[]]).map((flags, i) => ({
+    index: after + i + 1,
+    args: [...request.args, ...flags]
+  }));
+  const jobs = planCloudJobs(planned, {
     group,
     projectName: basename(project.root),
     image: remote,
@@ -151,7 +172,90 @@ export async function planCloudExperiment(
     serviceAccount: request.serviceAccount,
     outputDirectory: request.outputDir
   });
+  const dropped = new Set(
+    jobs.flatMap(job => argLabels(job.args, labelRoom(Object.keys(labels.labels).length)).dropped)
+  );
+  if (dropped.size > 0) {
+    warnings.push(
+      `Vertex AI takes 64 labels per job: the arguments ${[...dropped].map(k => `--${k}`).join(', ')} are not among the labels of every job.`
+    );
+  }
   return { request, group, target, image, remote, jobs, warnings };
+}
+
+/** The jobs' image, as the history records it. */
+interface SubmittedImage {
+  image: string;
+  digest: string;
+  packages: Record<string, string>;
+  dockerfile: string;
+}
+
+/** Builds the planned image and pushes it; the jobs get it by digest. */
+async function buildAndPush(
+  deps: CloudDeps,
+  plan: CloudPlan,
+  { onEvent, signal }: { onEvent: (event: CloudEvent) => void; signal: AbortSignal }
+): Promise<SubmittedImage> {
+  const { request } = plan;
+  onEvent({ type: 'phase', phase: 'build', detail: 'Building the cloud image' });
+  const built = await prepareImage(deps, plan.image, { signal, onEvent });
+  const localImage = built.image.name;
+  const packages = await packageVersions(deps.docker, localImage, signal);
+  const remote = remoteImage(
+    localImage,
+    request.imageRepository || defaultRepository(request.projectId, request.region)
+  );
+  onEvent({ type: 'phase', phase: 'push', detail: `Pushing ${remote}` });
+  const digest = await pushImage(deps.docker, localImage, remote, {
+    auth: await registryAuth(registryHost(remote)),
+    signal,
+    onEvent
+  });
+  return { image: imageByDigest(remote, digest), digest, packages, dockerfile: planFor(deps, plan.image).dockerfile };
+}
+
+/** An image given as it is (`--image-tag`): neither built nor pushed, so its Dockerfile and packages are unknown. */
+function givenImage(image: string): SubmittedImage {
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1] ?? image;
+  return {
+    image,
+    digest,
+    packages: {},
+    dockerfile: `# ${image} was given with --image-tag: Ariel did not build it.\n`
+  };
+}
+
+/**
+ * Caliban's resubmission: today's code in a new image. Builds the cloud image of the group's
+ * project as it is now (CPU or GPU, notebook runner or not, as its jobs were), pushes it to the
+ * repository of the group's image, and resolves to it by digest, for the new attempts.
+ */
+export async function rebuildGroupImage(
+  deps: AppDeps,
+  group: GroupRecord,
+  jobs: JobRecord[],
+  { onEvent, signal }: { onEvent: (event: CloudEvent) => void; signal: AbortSignal }
+): Promise<string> {
+  const spec = (jobs[0]?.spec ?? {}) as Partial<CloudJob>;
+  const image: ImageRequest = {
+    project: findProject(group.projectRoot),
+    mode: 'cloud',
+    accelerator: needsGpuImage(spec.acceleratorType ?? undefined) ? 'gpu' : 'cpu',
+    notebookRunner: spec.notebook !== undefined
+  };
+  onEvent({ type: 'phase', phase: 'build', detail: 'Building the cloud image from the code as it is now' });
+  const built = await prepareImage(deps, image, { signal, onEvent });
+  const localImage = built.image.name;
+  const repository = group.image.replace(/@sha256:[0-9a-f]{64}$/, '').replace(/:[^/:]+$/, '');
+  const remote = `${repository}:${localImage.slice(localImage.lastIndexOf(':') + 1)}`;
+  onEvent({ type: 'phase', phase: 'push', detail: `Pushing ${remote}` });
+  const digest = await pushImage(deps.docker, localImage, remote, {
+    auth: await registryAuth(registryHost(remote)),
+    signal,
+    onEvent
+  });
+  return imageByDigest(remote, digest);
 }
 
 /** What a submission reports while it runs: the CLI renders it on a terminal, the companion streams it. */
@@ -184,21 +288,9 @@ export async function submitCloudExperiment(
 ): Promise<CloudOutcome> {
   const { history, connect } = deps;
   const { request, group } = plan;
-  onEvent({ type: 'phase', phase: 'build', detail: 'Building the cloud image' });
-  const built = await prepareImage(deps, plan.image, { signal, onEvent });
-  const localImage = built.image.name;
-  const packages = await packageVersions(deps.docker, localImage, signal);
-  const remote = remoteImage(
-    localImage,
-    request.imageRepository || defaultRepository(request.projectId, request.region)
-  );
-  onEvent({ type: 'phase', phase: 'push', detail: `Pushing ${remote}` });
-  const digest = await pushImage(deps.docker, localImage, remote, {
-    auth: await registryAuth(registryHost(remote)),
-    signal,
-    onEvent
-  });
-  const image = imageByDigest(remote, digest);
+  const { image, digest, packages, dockerfile } = request.imageTag
+    ? givenImage(request.imageTag)
+    : await buildAndPush(deps, plan, { signal, onEvent });
   const jobs = plan.jobs.map(job => ({ ...job, image }));
   if (signal.aborted) {
     throw new CancelledError('The submission was cancelled before any job was recorded.');
@@ -213,7 +305,7 @@ export async function submitCloudExperiment(
       region: request.region,
       image,
       imageDigest: digest,
-      dockerfile: planFor(deps, plan.image).dockerfile,
+      dockerfile,
       packages,
       createdAt: new Date().toISOString()
     },
@@ -222,7 +314,8 @@ export async function submitCloudExperiment(
       args: job.args,
       spec: job as unknown as Record<string, unknown>,
       requestId: newRequestId()
-    }))
+    })),
+    { append: request.append }
   );
   onEvent({
     type: 'planned',

@@ -25,6 +25,8 @@ export interface ImageRequest {
   willRun?: boolean;
   /** A run or cloud image that executes notebooks (a kernel and nbclient added). */
   notebookRunner?: boolean;
+  /** Build from scratch even where the image exists (`--no-cache`). */
+  noCache?: boolean;
 }
 
 /** The build plan (the Dockerfile and how to build it); pure, no engine needed. */
@@ -65,7 +67,7 @@ export async function prepareImage(
     onEvent?.({ type: 'check', check: 'gpu' });
     await ensureGpuAvailable(deps.docker);
   }
-  return deps.builds.ensureImage(target, { onEvent, signal, extras: request.extras });
+  return deps.builds.ensureImage(target, { onEvent, signal, extras: request.extras, noCache: request.noCache });
 }
 
 /** One tag of an image Ariel built; plain data, ready for JSON. */

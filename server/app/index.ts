@@ -51,6 +51,7 @@ export {
 export { openShell, type ShellRequest } from './shell.js';
 export {
   planCloudExperiment,
+  rebuildGroupImage,
   submitCloudExperiment,
   type CloudDeps,
   type CloudEvent,

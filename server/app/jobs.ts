@@ -12,8 +12,14 @@ export interface JobsDeps {
   connect: Connect;
 }
 
-/** Which jobs: one (its number, display name or Vertex AI name), or a group's latest attempts. */
-export type JobSelection = { job: string; group?: undefined } | { group: string; job?: undefined };
+/**
+ * Which jobs: one (its number, display name or Vertex AI name), a group's latest attempts, or
+ * (`all`) every unfinished job of every group, as Caliban's `stop` without a group takes them.
+ */
+export type JobSelection =
+  | { job: string; group?: undefined; all?: undefined }
+  | { group: string; job?: undefined; all?: undefined }
+  | { all: true; job?: undefined; group?: undefined };
 
 export interface StopOutcome {
   /** The jobs stopped (local) or asked to stop (cloud), with their states now. */
@@ -41,6 +47,9 @@ export function selectJobs(history: History, which: JobSelection): JobRecord[] {
       throw new ArielError('history-not-found', `No job ${which.job} in the job history.`);
     }
     return [job];
+  }
+  if (which.all) {
+    return history.jobs({ latestOnly: true, unfinished: true });
   }
   history.requireGroup(which.group);
   return history.jobs({ group: which.group, latestOnly: true });
@@ -72,20 +81,38 @@ export async function refreshJobs(deps: JobsDeps, group?: string): Promise<strin
  * cancelled; a cloud job is cancelled on Vertex AI. Jobs that had already ended are returned as
  * such, not as errors: a local one whose run died is settled first, and so is a cloud one whose
  * submission died before recording it (found by its request label and cancelled, else recorded
- * as never submitted), as `ariel status` settles them.
+ * as never submitted), as `ariel status` settles them. With `dryRun`, the jobs are settled as
+ * `ariel status` would settle them, and `stopped` lists what would be stopped; nothing is stopped.
  */
-export async function stopJobs(deps: JobsDeps, which: JobSelection): Promise<StopOutcome> {
+export async function stopJobs(
+  deps: JobsDeps,
+  which: JobSelection,
+  { dryRun = false }: { dryRun?: boolean } = {}
+): Promise<StopOutcome> {
   const { history, docker, connect } = deps;
   const selected = selectJobs(history, which);
   const local = selected.filter(job => isLocal(history, job));
   await reconcileLocalJobs(docker, history, local);
+  // Every unfinished job is asked about first (one call per group): what ended meanwhile is not
+  // listed as to stop. A group or a job is stopped as recorded, with lost submissions settled.
   const warnings = await refreshCloudJobs(
     history,
     connect,
-    selected.filter(job => !isLocal(history, job) && lostSubmission(job))
+    selected.filter(job => !isLocal(history, job) && (which.all || lostSubmission(job)))
   );
   const current = selected.map(job => history.job(job.id)!);
   const unfinished = current.filter(job => !FINAL_STATES.has(job.state));
+  if (dryRun) {
+    // What a stop would stop: every unfinished local job, every cloud job created.
+    const stoppable = unfinished.filter(job => isLocal(history, job) || job.remoteName);
+    const ids = new Set(stoppable.map(job => job.id));
+    return {
+      stopped: stoppable,
+      ended: current.filter(job => FINAL_STATES.has(job.state)),
+      submitting: current.filter(job => !ids.has(job.id) && job.state === SUBMITTING && !job.remoteName),
+      warnings
+    };
+  }
   const stopped = [
     ...(await stopLocalJobs(
       docker,

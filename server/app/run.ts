@@ -5,6 +5,7 @@ import { defaultGroupName } from '../cloud/labels.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
 import { resolveSettings, type ContainerSettings } from '../docker/settings.js';
+import { MAX_LOGS_BYTES, pruneLogs, teeJobLogs } from '../history/logs.js';
 import type { History } from '../history/store.js';
 import type { Accelerator, RunConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
@@ -30,12 +31,16 @@ export interface ExperimentRequest {
   experiments?: string[][];
   accelerator: Accelerator;
   extras?: string[];
+  /** Build the image from scratch even where it exists (`--no-cache`). */
+  noCache?: boolean;
   /** The run's name in the history; its jobs are NAME-1, NAME-2, … (default: project and time). */
   group?: string;
   /** Run-time settings over the project's and the user config's (the command line's flags). */
   settings?: RunConfig;
   /** A GPU sweep: jobs side by side, each on its own this many GPUs (see gpuSlots.ts). */
   gpusPerJob?: number;
+  /** Add the jobs to the existing local group `group`, numbered after its last (Caliban's `--xgroup`). */
+  append?: boolean;
 }
 
 export interface ExperimentPlan {
@@ -50,18 +55,22 @@ export interface ExperimentPlan {
 
 /** The target, checked, and the image request it needs (a notebook's image can execute notebooks). */
 function resolveExperiment(request: ExperimentRequest): { target: Target; image: ImageRequest; group: string } {
-  const { project, accelerator, extras } = request;
+  const { project, accelerator, extras, noCache } = request;
   const target = resolveTarget(project, request.target, request.cwd);
   if (target.kind === 'notebook') {
     checkNotebookArgs(request.args);
   }
-  const image = { project, mode: 'run' as const, accelerator, extras, notebookRunner: target.kind === 'notebook' };
+  const notebookRunner = target.kind === 'notebook';
+  const image = { project, mode: 'run' as const, accelerator, extras, notebookRunner, noCache };
   return { target, image, group: request.group ?? defaultGroupName(basename(project.root), new Date()) };
 }
 
-/** Jobs in `image`; a notebook job writes its executed notebook to `outputs/` beside the notebook. */
-function jobsOf(request: ExperimentRequest, target: Target, image: ImageRef, group: string): Job[] {
-  const jobs = planJobs(image, request.args, request.experiments);
+/**
+ * Jobs in `image`, numbered after `after`; a notebook job writes its executed notebook to
+ * `outputs/` beside the notebook.
+ */
+function jobsOf(request: ExperimentRequest, target: Target, image: ImageRef, group: string, after = 0): Job[] {
+  const jobs = planJobs(image, request.args, request.experiments).map(job => ({ ...job, index: job.index + after }));
   if (target.kind !== 'notebook') {
     return jobs;
   }
@@ -134,29 +143,40 @@ export async function runExperiment(
   // Before the build: a bad mount or size is an error now, as is a name in use.
   const settings = resolveSettings(project, { env: deps.env, overrides: request.settings });
   const gpuSlots = sweepSlots(request, settings);
-  const group = history ? groupNameFor(history, resolved.group, request.group !== undefined) : resolved.group;
+  const group = history
+    ? groupNameFor(history, resolved.group, request.group !== undefined, request.append)
+    : resolved.group;
   const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
-  let jobs = jobsOf(request, target, image, group);
+  let jobs = jobsOf(request, target, image, group, request.append ? history?.lastExperiment(group) : 0);
   let tracker: ReturnType<typeof trackLocalRun> | undefined;
   if (history && jobs.length > 0) {
     const imageId = (await deps.docker.getImage(image.name).inspect()).Id;
     const packages = history.packagesOf(imageId) ?? (await packageVersions(deps.docker, image.name, signal));
-    const records = recordLocalRun(history, {
-      group,
-      project,
-      targetText: request.target,
-      target,
-      imageId,
-      dockerfile: planFor(deps, imageRequest).dockerfile,
-      packages,
-      jobs
-    });
+    const records = recordLocalRun(
+      history,
+      {
+        group,
+        project,
+        targetText: request.target,
+        target,
+        imageId,
+        dockerfile: planFor(deps, imageRequest).dockerfile,
+        packages,
+        jobs
+      },
+      request.append
+    );
     tracker = trackLocalRun(history, records);
     // Labels that let a stop from another process find each job's container.
     jobs = jobs.map((job, i) => ({
       ...job,
       labels: { [LABELS.group]: group, [LABELS.request]: records[i].requestId }
     }));
+  }
+  // Each job's output is kept in a log beside the history: a run's containers are removed.
+  const logged = history && jobs.length > 0 ? history.folder : undefined;
+  if (logged) {
+    pruneLogs(logged, MAX_LOGS_BYTES, group);
   }
   try {
     const results = await runJobs(deps.docker, jobs, {
@@ -165,7 +185,11 @@ export async function runExperiment(
       env: deps.env,
       settings,
       gpuSlots,
-      io: { stdout, stderr, signal },
+      io: {
+        stdout: logged ? teeJobLogs(stdout, logged, group) : stdout,
+        stderr: logged ? teeJobLogs(stderr, logged, group) : stderr,
+        signal
+      },
       onJobStart: tracker?.onJobStart,
       onJobEnd: tracker?.onJobEnd,
       stopped: tracker?.stopped

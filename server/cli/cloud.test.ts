@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../testing/cli.js';
+import { runCli, type CliResult } from '../testing/cli.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { TRAIN_NOTEBOOK } from '../run/testing/notebook.js';
 
@@ -35,7 +35,7 @@ describe('ariel cloud --dry-run', () => {
     return JSON.parse(result.stdout) as DryJob[];
   };
 
-  it('prints every job as ariel run orders its args, with machine, labels, name and image', async () => {
+  it('prints every job as ariel run orders its args, with machine, labels (its args too), name and image', async () => {
     const jobs = await dryRun(
       '--experiment-config',
       'stdin',
@@ -61,7 +61,12 @@ describe('ariel cloud --dry-run', () => {
     );
     assert.equal(jobs[1].machineType, 'n1-standard-4');
     assert.equal(jobs[1].acceleratorType, null);
+    // The job's arguments become labels too, as Caliban makes them; --label wins over them.
     assert.deepEqual(jobs[1].labels, {
+      x: '1',
+      lr: '0-01',
+      a: '1',
+      b: '2',
       team: 'nlp',
       ariel_project: 'dryproj',
       ariel_group: 'sweep',
@@ -109,6 +114,39 @@ describe('ariel cloud --dry-run', () => {
     assert.match(forced.stderr, /ariel: warning: region mars-1 is not in Ariel's table/);
   });
 
+  it("plans TPU jobs from a TPU machine type or Caliban's 8xV3, on the CPU image, checked against the table", async () => {
+    const [v5e] = await dryRun('--tpu-spec', 'ct5lp-hightpu-4t', '--region', 'us-west1');
+    assert.deepEqual(
+      [v5e.machineType, v5e.acceleratorType, v5e.acceleratorCount],
+      ['ct5lp-hightpu-4t', 'TPU_V5_LITEPOD', 4]
+    );
+    assert.match(v5e.image, /:cloud-cpu-/);
+    const [v3] = await dryRun('--tpu-spec', '8xV3');
+    assert.deepEqual([v3.machineType, v3.acceleratorType, v3.acceleratorCount], ['cloud-tpu', 'TPU_V3', 8]);
+    const cases: [string[], RegExp][] = [
+      [['--tpu-spec', '4xV3'], /cannot carry 4 × TPU_V3.*\n.*Valid counts of TPU_V3 on cloud-tpu: 8/],
+      [
+        ['--tpu-spec', 'n1-standard-4'],
+        /n1-standard-4 is not a TPU machine type.*\n.*TPU machine types: .*8xV3.*ct5lp-hightpu-4t/
+      ],
+      [
+        ['--tpu-spec', 'ct5lp-hightpu-4t', '--region', 'us-east1'],
+        /Region us-east1 has no TPU_V5_LITEPOD.*\n.*Regions with TPU_V5_LITEPOD: .*us-west1/
+      ],
+      [['--tpu-spec', '8xV3', '--gpu'], /'--tpu-spec <spec>' cannot be used with option '--gpu'/]
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(
+        ['cloud', 'trainer.train', '--project-id', 'p', '--region', 'us-central1', '--dry-run', ...args],
+        {
+          cwd: project
+        }
+      );
+      assert.equal(result.code, 1, args.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+
   it('plans notebook jobs: typed parameters, the notebook and where its executed copy goes', async () => {
     const result = await runCli(
       [
@@ -145,5 +183,76 @@ describe('ariel cloud --dry-run', () => {
     );
     assert.equal(noOutput.code, 1);
     assert.match(noOutput.stderr, /no output folder was given.*\n.*--output-dir gs:\/\//);
+  });
+});
+
+describe('ariel cloud: project and region defaults, as Caliban finds them', () => {
+  let project: string;
+  let gcloud: string;
+  before(() => {
+    project = tempProject({ 'requirements.txt': 'six\n', 'trainer/train.py': 'print(1)\n' }, 'defaultsproj');
+    gcloud = tempProject({
+      active_config: 'work\n',
+      'configurations/config_default': '[core]\nproject = not-the-active-one\n',
+      'configurations/config_work':
+        '[core]\naccount = me@example.com\nproject = gcloud-proj\n\n[compute]\nregion = europe-west4\n'
+    });
+  });
+  after(() => removeTempProjects());
+
+  /** The dry run's first job's image, which names the project and region; or the failed result. */
+  const dryRun = async (env: Record<string, string | undefined>, ...args: string[]) => {
+    const clean = {
+      PROJECT_ID: undefined,
+      REGION: undefined,
+      GOOGLE_CLOUD_PROJECT: undefined,
+      CLOUDSDK_CORE_PROJECT: undefined,
+      CLOUDSDK_COMPUTE_REGION: undefined,
+      CLOUDSDK_ACTIVE_CONFIG_NAME: undefined,
+      CLOUDSDK_CONFIG: gcloud
+    };
+    return runCli(['cloud', 'trainer/train.py', '--dry-run', '--json', ...args], {
+      cwd: project,
+      env: { ...clean, ...env }
+    });
+  };
+  const imageOf = (result: CliResult) => {
+    assert.equal(result.code, 0, result.stderr);
+    return (JSON.parse(result.stdout) as DryJob[])[0].image.split('/').slice(0, 2).join('/');
+  };
+
+  it("takes gcloud's active configuration, then the environment, then the flags", async () => {
+    assert.equal(imageOf(await dryRun({})), 'europe-west4-docker.pkg.dev/gcloud-proj');
+    assert.equal(
+      imageOf(await dryRun({ CLOUDSDK_ACTIVE_CONFIG_NAME: 'default', REGION: 'us-east1' })),
+      'us-east1-docker.pkg.dev/not-the-active-one'
+    );
+    assert.equal(imageOf(await dryRun({ GOOGLE_CLOUD_PROJECT: 'adc-proj' })), 'europe-west4-docker.pkg.dev/adc-proj');
+    assert.equal(
+      imageOf(await dryRun({ GOOGLE_CLOUD_PROJECT: 'adc-proj', PROJECT_ID: 'env-proj', REGION: 'us-west1' })),
+      'us-west1-docker.pkg.dev/env-proj'
+    );
+    assert.equal(
+      imageOf(await dryRun({ PROJECT_ID: 'env-proj' }, '--project-id', 'flag-proj', '--region', 'asia-east1')),
+      'asia-east1-docker.pkg.dev/flag-proj'
+    );
+  });
+
+  it('says where it looked when no project or region is found', async () => {
+    const empty = tempProject({});
+    const noProject = await dryRun({ CLOUDSDK_CONFIG: empty });
+    assert.equal(noProject.code, 1);
+    assert.match(
+      noProject.stderr,
+      /No Google Cloud project given, and none found in \$PROJECT_ID, \$GOOGLE_CLOUD_PROJECT, \$CLOUDSDK_CORE_PROJECT, core\/project in gcloud's configuration "default" \(.*config_default\)/
+    );
+    assert.match(noProject.stderr, /Pass --project-id PROJECT/);
+    const noRegion = await dryRun({ CLOUDSDK_CONFIG: empty, PROJECT_ID: 'p' });
+    assert.equal(noRegion.code, 1);
+    assert.match(
+      noRegion.stderr,
+      /No Vertex AI region given, and none found in \$REGION, .*compute\/region in gcloud's/
+    );
+    assert.equal(noRegion.stdout, '');
   });
 });

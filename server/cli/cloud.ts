@@ -4,11 +4,15 @@ import {
   refreshJobs,
   stopJobs,
   planCloudExperiment,
+  rebuildGroupImage,
   submitCloudExperiment,
   type CloudEvent,
-  type CloudExperimentRequest
+  type CloudExperimentRequest,
+  type JobSelection
 } from '../app/index.js';
-import { exportJob, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
+import { tpuMachine } from '../cloud/catalog.js';
+import { resolveCloudTarget } from '../cloud/defaults.js';
+import { exportJob, jobsToResubmit, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
 import type { CloudJob } from '../cloud/spec.js';
 import type { SubmitEvent, SubmitResult } from '../cloud/submit.js';
 import { connectVertex, consoleUrl } from '../cloud/vertex.js';
@@ -20,21 +24,26 @@ import { findProject } from '../project/project.js';
 import { buildProgress, pushProgress } from './progress.js';
 
 interface CloudOptions {
-  projectId: string;
-  region: string;
+  projectId?: string;
+  region?: string;
   project?: string;
   cpu?: boolean;
   gpu?: boolean;
   extras?: string[];
+  /** False with `--no-cache`. */
+  cache?: boolean;
   experimentConfig?: string;
   machineType?: string;
+  tpuSpec?: string;
   accelerator?: string;
   acceleratorCount?: number;
   label?: string[];
   name?: string;
+  append?: boolean;
   serviceAccount?: string;
   outputDir?: string;
   imageRepository?: string;
+  imageTag?: string;
   concurrency: number;
   maxJobs?: number;
   dryRun?: boolean;
@@ -133,16 +142,38 @@ function jobView(job: JobRecord): Record<string, unknown> {
   };
 }
 
-function printJobs(jobs: JobRecord[], json: boolean | undefined): void {
+function printJobs(jobs: JobRecord[], json: boolean | undefined, out: NodeJS.WritableStream = process.stdout): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(jobs.map(jobView), null, 2)}\n`);
+    out.write(`${JSON.stringify(jobs.map(jobView), null, 2)}\n`);
     return;
   }
   for (const job of jobs) {
     const name = job.remoteName ?? ((job.spec as { machineType?: string }).machineType ? '-' : 'local');
-    process.stdout.write(
+    out.write(
       `${job.group}  #${job.experiment}${job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}  ${job.state.replace(/^JOB_STATE_/, '')}  ${name}  ${job.args.join(' ')}${job.error ? `\n    ${job.error}` : ''}\n`
     );
+  }
+}
+
+/**
+ * Asks on stderr and reads one line of standard input, as Caliban's confirmations do: yes only
+ * for "y" or "yes". Closed input (a script without --yes) is a no.
+ */
+async function confirm(question: string): Promise<boolean> {
+  process.stderr.write(question);
+  const { createInterface } = await import('node:readline');
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  try {
+    const answer = await new Promise<string>(resolve => {
+      lines.once('line', resolve);
+      lines.once('close', () => resolve(''));
+    });
+    if (!process.stdin.isTTY) {
+      process.stderr.write(`${answer}\n`);
+    }
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    lines.close();
   }
 }
 
@@ -156,6 +187,14 @@ async function withHistory<T>(work: (history: History) => Promise<T>): Promise<T
 }
 
 async function submit(target: string, args: string[], options: CloudOptions): Promise<void> {
+  if (options.append && options.name === undefined) {
+    throw new ArielError(
+      'usage',
+      '--append adds jobs to a named job group, and no --name was given.',
+      'Pass --name NAME.'
+    );
+  }
+  const { projectId, region } = resolveCloudTarget(options);
   const project = findProject(options.project ?? process.cwd());
   if (options.cpu && options.accelerator) {
     throw new ArielError('usage', '--cpu and --accelerator contradict each other.', 'Drop one of them.');
@@ -164,25 +203,29 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     options.experimentConfig === undefined
       ? undefined
       : await loadExperimentArgs(options.experimentConfig, { maxJobs: options.maxJobs });
+  const tpu = options.tpuSpec === undefined ? undefined : tpuMachine(options.tpuSpec);
   const request: CloudExperimentRequest = {
     project,
     target,
     cwd: process.cwd(),
     args,
     experiments,
-    projectId: options.projectId,
-    region: options.region,
-    machineType: options.machineType ?? DEFAULT_MACHINE,
-    acceleratorType: options.accelerator,
-    acceleratorCount: options.acceleratorCount,
+    projectId,
+    region,
+    machineType: tpu?.machineType ?? options.machineType ?? DEFAULT_MACHINE,
+    acceleratorType: tpu?.acceleratorType ?? options.accelerator,
+    acceleratorCount: tpu?.acceleratorCount ?? options.acceleratorCount,
     gpu: options.gpu,
     force: options.force,
     extras: options.extras,
+    noCache: options.cache === false,
     labels: options.label ?? [],
     name: options.name,
+    append: options.append,
     serviceAccount: options.serviceAccount,
     outputDir: options.outputDir,
     imageRepository: options.imageRepository,
+    imageTag: options.imageTag,
     concurrency: options.concurrency
   };
   const app = createAppDeps();
@@ -282,24 +325,40 @@ export function registerCloudCommands(program: Command): void {
     .description('build the cloud image, push it and submit one Vertex AI custom job per experiment')
     .argument('<target>', 'module (trainer.train), script path (trainer/train.py) or notebook (notebooks/x.ipynb)')
     .argument('[args...]', 'arguments after -- are passed to every job first (a notebook: --name value parameters)')
-    .requiredOption('--project-id <id>', 'Google Cloud project')
-    .requiredOption('--region <region>', 'Vertex AI region, e.g. us-central1')
+    .option('--project-id <id>', "Google Cloud project (default: $PROJECT_ID, $GOOGLE_CLOUD_PROJECT, gcloud's project)")
+    .option('--region <region>', "Vertex AI region, e.g. us-central1 (default: $REGION, gcloud's compute/region)")
     .option('--project <dir>', 'project folder (default: found from the working directory)')
     .addOption(new Option('--cpu', 'CPU image and machine (default)').conflicts('gpu'))
     .addOption(new Option('--gpu', 'GPU image; NVIDIA_TESLA_T4 unless --accelerator says otherwise').conflicts('cpu'))
     .option('--extras <name>', "an extra of the project's package to install (repeatable)", repeat)
+    .option('--no-cache', 'build the image from scratch, resolving unpinned dependencies again')
     .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
     .option('--machine-type <type>', `Vertex AI machine type (default ${DEFAULT_MACHINE})`)
     .option('--accelerator <type>', 'accelerator type, e.g. NVIDIA_TESLA_T4, NVIDIA_L4, NVIDIA_TESLA_A100')
+    .addOption(
+      new Option('--tpu-spec <spec>', "TPUs: a TPU machine type (ct5lp-hightpu-4t) or Caliban's 8xV3").conflicts([
+        'gpu',
+        'machineType',
+        'accelerator',
+        'acceleratorCount'
+      ])
+    )
     .option('--accelerator-count <n>', 'accelerators per job (default 1, or what the machine type fixes)', positiveInt)
     .option('--label <key=value>', 'a label on every job (repeatable); sanitised to Vertex AI rules', repeat)
     .option('--name <name>', 'job group name; jobs are NAME-1, NAME-2, … (default: project and time)')
+    .option('--append', "add the jobs to the existing group --name names, numbered after its last (Caliban's --xgroup)")
     .option('--service-account <email>', 'service account the jobs run as')
     .option(
       '--output-dir <gs://…>',
       "folder for the jobs' outputs (each job gets NAME/INDEX below it); a notebook job's executed notebook goes there"
     )
     .option('--image-repository <repo>', 'push here instead of REGION-docker.pkg.dev/PROJECT/ariel')
+    .addOption(
+      new Option(
+        '--image-tag <image>',
+        'run this image from its registry (best by digest): no build, no push'
+      ).conflicts(['imageRepository', 'cache', 'extras'])
+    )
     .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
     .option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs (default 10000)', positiveInt)
     .option('--dry-run', 'print the jobs without building, pushing or submitting anything')
@@ -325,25 +384,46 @@ export function registerCloudCommands(program: Command): void {
 
   program
     .command('stop')
-    .description('stop the unfinished jobs of a group, or one job: local runs (their containers) and cloud jobs')
+    .description(
+      'stop the unfinished jobs of a group, or one job, or (with neither) every unfinished job: local runs and cloud jobs'
+    )
     .addOption(new Option('--group <name>', 'every unfinished job of this group').conflicts('job'))
     .addOption(new Option('--job <id>', 'one job: its number, display name or Vertex AI name').conflicts('group'))
-    .action(async (options: { group?: string; job?: string }) => {
-      if (!options.group && !options.job) {
-        throw new ArielError('usage', 'Say what to stop.', 'Give --group NAME or --job ID (see ariel status).');
-      }
+    .option('--dry-run', 'print the jobs that would be stopped, and stop nothing')
+    .option('--yes', 'stop every unfinished job without asking first (without --group or --job)')
+    .action(async (options: { group?: string; job?: string; dryRun?: boolean; yes?: boolean }) => {
+      const which: JobSelection =
+        options.job !== undefined
+          ? { job: options.job }
+          : options.group !== undefined
+            ? { group: options.group }
+            : { all: true };
       await withHistory(async history => {
-        const { stopped, ended, submitting, warnings } = await stopJobs(
-          { history, docker: connectDocker(), connect },
-          options.job !== undefined ? { job: options.job } : { group: options.group! }
-        );
+        const deps = { history, docker: connectDocker(), connect };
+        if (which.all && !options.dryRun && !options.yes) {
+          const { stopped } = await stopJobs(deps, which, { dryRun: true });
+          if (stopped.length === 0) {
+            process.stderr.write('No unfinished job to stop.\n');
+            return;
+          }
+          process.stderr.write(`These ${stopped.length} unfinished job(s) will be stopped:\n`);
+          printJobs(stopped, false, process.stderr);
+          if (!(await confirm('Stop them? [y/N] '))) {
+            throw new CancelledError('Nothing stopped.');
+          }
+        }
+        const { stopped, ended, submitting, warnings } = await stopJobs(deps, which, { dryRun: options.dryRun });
         warn(warnings);
-        for (const job of ended) {
-          process.stderr.write(
-            job.state === NOT_SUBMITTED
-              ? `Job ${displayName(job)} was never submitted.\n`
-              : `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
-          );
+        if (which.all) {
+          // Every job listed is unfinished: the ended ones of all groups are no news.
+        } else {
+          for (const job of ended) {
+            process.stderr.write(
+              job.state === NOT_SUBMITTED
+                ? `Job ${displayName(job)} was never submitted.\n`
+                : `Job ${displayName(job)} had already ended: ${job.state.replace(/^JOB_STATE_/, '').toLowerCase()}.\n`
+            );
+          }
         }
         for (const job of submitting) {
           process.stderr.write(
@@ -351,11 +431,13 @@ export function registerCloudCommands(program: Command): void {
               'Interrupt that submission (Ctrl-C), then run ariel stop again.\n'
           );
         }
-        if (stopped.length === 0 && ended.length === 0 && submitting.length === 0) {
+        if (stopped.length === 0 && (which.all || (ended.length === 0 && submitting.length === 0))) {
           process.stderr.write('No unfinished job to stop.\n');
         }
         if (stopped.length > 0) {
-          process.stderr.write(`Stopped ${stopped.length} job(s):\n`);
+          process.stderr.write(
+            options.dryRun ? `Would stop ${stopped.length} job(s):\n` : `Stopped ${stopped.length} job(s):\n`
+          );
         }
         printJobs(stopped, false);
       });
@@ -365,27 +447,67 @@ export function registerCloudCommands(program: Command): void {
     .command('resubmit')
     .description('submit the failed, cancelled and unsubmitted jobs of a group again, with the same image digest')
     .requiredOption('--group <name>', 'job group')
+    .option('--all-jobs', 'every job of the group, whatever its state, not only the failed ones')
+    .option('--dry-run', 'print the jobs that would be submitted again, and submit nothing')
+    .option('--rebuild', "build and push today's code, and run the jobs in that new image (Caliban's resubmit)")
     .option('--concurrency <n>', 'job creations in flight at once', positiveInt, 8)
     .option('--json', 'print the group as JSON on stdout')
-    .action(async (options: { group: string; concurrency: number; json?: boolean }) => {
-      const { signal, dispose } = interruption();
-      try {
-        await withHistory(async history => {
-          const result = await resubmitGroup(history, connect, options.group, {
-            concurrency: options.concurrency,
-            signal,
-            onEvent: event => process.stderr.write(progressLine(event))
+    .action(
+      async (options: {
+        group: string;
+        allJobs?: boolean;
+        dryRun?: boolean;
+        rebuild?: boolean;
+        concurrency: number;
+        json?: boolean;
+      }) => {
+        if (options.dryRun) {
+          await withHistory(async history => {
+            const { jobs } = await jobsToResubmit(history, connect, options.group, { allJobs: options.allJobs });
+            process.stderr.write(
+              jobs.length === 0
+                ? `Nothing to resubmit in ${options.group}: no failed, cancelled or unsubmitted job.\n`
+                : `Would submit ${jobs.length} job(s) of ${options.group} again:\n`
+            );
+            printJobs(jobs, options.json);
           });
-          if (result.created.length + result.failed.length + result.skipped.length === 0) {
-            process.stderr.write(`Nothing to resubmit in ${options.group}: no failed, cancelled or unsubmitted job.\n`);
-          }
-          printJobs(history.jobs({ group: options.group, latestOnly: true }), options.json);
-          checkComplete(result, options.group, signal);
-        });
-      } finally {
-        dispose();
+          return;
+        }
+        const { signal, dispose } = interruption();
+        try {
+          await withHistory(async history => {
+            let image: string | undefined;
+            if (options.rebuild) {
+              const { group, jobs } = await jobsToResubmit(history, connect, options.group, {
+                allJobs: options.allJobs
+              });
+              if (jobs.length > 0) {
+                image = await withProgress(onEvent =>
+                  rebuildGroupImage(createAppDeps(), group, jobs, { onEvent, signal })
+                );
+                process.stderr.write(`Pushed ${image}\n`);
+              }
+            }
+            const result = await resubmitGroup(history, connect, options.group, {
+              image,
+              allJobs: options.allJobs,
+              concurrency: options.concurrency,
+              signal,
+              onEvent: event => process.stderr.write(progressLine(event))
+            });
+            if (result.created.length + result.failed.length + result.skipped.length === 0) {
+              process.stderr.write(
+                `Nothing to resubmit in ${options.group}: no failed, cancelled or unsubmitted job.\n`
+              );
+            }
+            printJobs(history.jobs({ group: options.group, latestOnly: true }), options.json);
+            checkComplete(result, options.group, signal);
+          });
+        } finally {
+          dispose();
+        }
       }
-    });
+    );
 
   program
     .command('export')

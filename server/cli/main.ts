@@ -20,12 +20,14 @@ import { loadExperimentArgs, type LoadedExperiments } from '../experiments/load.
 import { checkGroupName } from '../cloud/labels.js';
 import { History } from '../history/store.js';
 import { jobArgsFor } from '../run/notebook.js';
+import { SHELLS, type ShellName } from '../run/shell.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { registerContainerCommands } from './containers.js';
 import { registerImageCommands } from './images.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
+import { registerLogCommands } from './logs.js';
 import { buildProgress } from './progress.js';
 import { parseGpusPerJob, runSettingsFrom, runSettingsOptions, type RunSettingsOptions } from './runSettings.js';
 
@@ -33,6 +35,8 @@ interface ImageOptions {
   project?: string;
   gpu?: boolean;
   extras?: string[];
+  /** False with `--no-cache`. */
+  cache?: boolean;
 }
 
 const version = (
@@ -106,6 +110,11 @@ function imageOptions(command: Command): Command {
     );
 }
 
+/** Caliban's `--no-cache`: the options of commands that build an image to use it. */
+function buildOptions(command: Command): Command {
+  return command.option('--no-cache', 'build the image from scratch, resolving unpinned dependencies again');
+}
+
 function accelerator(options: ImageOptions): Accelerator {
   return options.gpu ? 'gpu' : 'cpu';
 }
@@ -113,7 +122,7 @@ function accelerator(options: ImageOptions): Accelerator {
 function imageRequest(mode: Mode, options: ImageOptions): ImageRequest {
   const project = findProject(options.project ?? process.cwd());
   warn(project.warnings);
-  return { project, mode, accelerator: accelerator(options), extras: options.extras };
+  return { project, mode, accelerator: accelerator(options), extras: options.extras, noCache: options.cache === false };
 }
 
 /** Warnings are data from the layers below; the CLI prints them on stderr. */
@@ -208,11 +217,13 @@ function createProgram(signal: AbortSignal): Command {
     process.stdout.write(planFor(deps, imageRequest(options.mode, options)).dockerfile);
   });
 
-  imageOptions(
-    program
-      .command('build')
-      .description('build the image for a mode (or find it unchanged); prints its reference last')
-      .addOption(new Option('--mode <mode>', 'image mode').choices(MODES).makeOptionMandatory())
+  buildOptions(
+    imageOptions(
+      program
+        .command('build')
+        .description('build the image for a mode (or find it unchanged); prints its reference last')
+        .addOption(new Option('--mode <mode>', 'image mode').choices(MODES).makeOptionMandatory())
+    )
   ).action(async (options: ImageOptions & { mode: Mode }) => {
     const request = imageRequest(options.mode, options);
     try {
@@ -223,24 +234,27 @@ function createProgram(signal: AbortSignal): Command {
     }
   });
 
-  imageOptions(
+  const run = imageOptions(
     runSettingsOptions(program.command('run'))
       .description('run a module, script or notebook in the run-mode image, one container per experiment')
       .argument('<target>', 'module (trainer.train), script path (trainer/train.py) or notebook (notebooks/x.ipynb)')
       .argument('[args...]', 'arguments after -- are passed to every job first (a notebook: --name value parameters)')
       .option('--experiment-config <file>', 'experiment config (JSON), or "stdin"')
       .option('--name <name>', 'name of the run in the history; jobs are NAME-1, NAME-2, … (default: project and time)')
+      .option('--append', 'add the jobs to the existing run --name names, numbered after its last job')
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
       .option('--gpus-per-job <k>', 'with --gpu: run jobs side by side, each on its own K GPUs', parseGpusPerJob)
       .addOption(maxJobsOption())
-  ).action(
+  );
+  buildOptions(run).action(
     async (
       target: string,
       args: string[],
       options: ImageOptions & {
         experimentConfig?: string;
         name?: string;
+        append?: boolean;
         dryRun?: boolean;
         json?: boolean;
         maxJobs: number;
@@ -253,9 +267,26 @@ function createProgram(signal: AbortSignal): Command {
           ? undefined
           : jobArgsFor(target, await experimentJobs(options.experimentConfig, options.maxJobs));
       const group = options.name === undefined ? undefined : checkGroupName(options.name);
+      if (options.append && group === undefined) {
+        throw new ArielError(
+          'usage',
+          '--append adds jobs to a named run, and no --name was given.',
+          'Pass --name NAME.'
+        );
+      }
       const settings = runSettingsFrom(options);
-      const { gpusPerJob } = options;
-      const experiment = { ...request, target, cwd: process.cwd(), args, experiments, group, settings, gpusPerJob };
+      const { gpusPerJob, append } = options;
+      const experiment = {
+        ...request,
+        target,
+        cwd: process.cwd(),
+        args,
+        experiments,
+        group,
+        append,
+        settings,
+        gpusPerJob
+      };
       warn(experimentWarnings(experiment));
       if (options.dryRun) {
         const plan = await planExperiment(deps, experiment);
@@ -320,17 +351,18 @@ function createProgram(signal: AbortSignal): Command {
     }
   );
 
-  imageOptions(
+  const shell = imageOptions(
     runSettingsOptions(program.command('shell')).description(
       'open an interactive shell in the shell-mode image, project mounted'
     )
-  ).action(async (options: ImageOptions & RunSettingsOptions) => {
+  ).addOption(new Option('--shell <shell>', 'the shell to open').choices(SHELLS).default('bash'));
+  buildOptions(shell).action(async (options: ImageOptions & RunSettingsOptions & { shell: ShellName }) => {
     const request = imageRequest('shell', options);
     const settings = runSettingsFrom(options);
     try {
       // The spinner ends with the image's 'done' event, before the shell takes the terminal.
       process.exitCode = await withProgress(signal, progress =>
-        openShell(deps, { ...request, cwd: process.cwd(), settings }, progress)
+        openShell(deps, { ...request, cwd: process.cwd(), settings, shell: options.shell }, progress)
       );
     } catch (error) {
       throw inCliWords(error, 'shell', request);
@@ -350,5 +382,6 @@ function createProgram(signal: AbortSignal): Command {
   registerContainerCommands(program, deps);
   registerKernelCommands(program);
   registerCloudCommands(program);
+  registerLogCommands(program, signal);
   return program;
 }

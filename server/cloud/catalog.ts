@@ -146,3 +146,56 @@ function acceleratorCarriers(catalog: Catalog, acceleratorType: string): string 
     );
   return `${acceleratorType} runs on: ${carriers.join('; ')}.`;
 }
+
+/** A TPU request as the table takes it: machine type, TPU type and count. */
+export interface TpuMachine {
+  machineType: string;
+  acceleratorType: string;
+  acceleratorCount: number;
+}
+
+const isTpu = (accelerator: string) => accelerator.startsWith('TPU_');
+
+/** The table's TPU machine types, as a hint lists them. */
+function tpuChoices(catalog: Catalog): string {
+  return catalog.machineFamilies
+    .filter(row => Object.keys(row.accelerators).some(isTpu))
+    .map(row =>
+      row.machineTypes.includes('cloud-tpu')
+        ? `${Object.keys(row.accelerators)
+            .map(type => `${row.accelerators[type][0]}x${type.slice('TPU_'.length)}`)
+            .join(', ')} (cloud-tpu)`
+        : row.machineTypes.join(', ')
+    )
+    .join(', ');
+}
+
+/**
+ * `--tpu-spec`: a TPU machine type of the table (`ct5lp-hightpu-4t`, its TPUs filled in), or
+ * Caliban's `COUNTxVERSION` (`8xV3`: a `cloud-tpu` machine with 8 × TPU_V3). The result still
+ * goes through `validateMachine`, which checks the count and the region.
+ */
+export function tpuMachine(spec: string, catalog: Catalog = VERTEX_CATALOG): TpuMachine {
+  const caliban = /^(\d+)x(v\d+\w*)$/i.exec(spec);
+  if (caliban) {
+    return {
+      machineType: 'cloud-tpu',
+      acceleratorType: `TPU_${caliban[2].toUpperCase()}`,
+      acceleratorCount: Number(caliban[1])
+    };
+  }
+  const row = catalog.machineFamilies.find(r => r.machineTypes.includes(spec));
+  const tpu = row && Object.keys(row.accelerators).find(isTpu);
+  if (!row || !tpu) {
+    throw invalid(
+      `${spec} is not a TPU machine type of Vertex AI${row ? '' : " that Ariel's table knows"}.`,
+      `TPU machine types: ${tpuChoices(catalog)}.`
+    );
+  }
+  return { machineType: spec, acceleratorType: tpu, acceleratorCount: row.accelerators[tpu][0] };
+}
+
+/** Whether jobs on this accelerator run the GPU (CUDA) image: TPUs and CPUs take the CPU one. */
+export function needsGpuImage(acceleratorType: string | undefined): boolean {
+  return acceleratorType !== undefined && !isTpu(acceleratorType);
+}

@@ -125,16 +125,27 @@ export async function cancelCloudJobs(history: History, connect: Connect, jobs: 
   return stopped;
 }
 
+export interface ResubmitSelection {
+  /** Every job of the group, whatever its state (Caliban's `--all_jobs`), not only the failed ones. */
+  allJobs?: boolean;
+}
+
+export interface ResubmitOptions extends Omit<SubmitOptions, 'parent'>, ResubmitSelection {
+  /** The image the new attempts run (a rebuild's, by digest); default: the one each job had. */
+  image?: string;
+}
+
 /**
- * Submits again the failed, cancelled and never-submitted jobs of a group, each with the very
- * spec it had: the same image digest, never a rebuild.
+ * The jobs of a cloud group that a resubmission submits again, their states brought up to date
+ * first: the failed, cancelled and never-submitted ones, or with `allJobs` every job (the latest
+ * attempt of each experiment). What `resubmit --dry-run` prints.
  */
-export async function resubmitGroup(
+export async function jobsToResubmit(
   history: History,
   connect: Connect,
   group: string,
-  options: Omit<SubmitOptions, 'parent'> = {}
-): Promise<SubmitResult & { group: GroupRecord }> {
+  { allJobs = false }: ResubmitSelection = {}
+): Promise<{ group: GroupRecord; jobs: JobRecord[] }> {
   const record = history.requireGroup(group);
   if (record.platform !== 'vertex' || !record.region || !record.cloudProject) {
     throw new ArielError(
@@ -144,16 +155,35 @@ export async function resubmitGroup(
     );
   }
   await refreshStates(history, connect, group);
-  const again = history.jobs({ group, latestOnly: true }).filter(job => RESUBMITTABLE_STATES.has(job.state));
+  const latest = history.jobs({ group, latestOnly: true });
+  return { group: record, jobs: allJobs ? latest : latest.filter(job => RESUBMITTABLE_STATES.has(job.state)) };
+}
+
+/**
+ * Submits again the failed, cancelled and never-submitted jobs of a group (with `allJobs`, all of
+ * them), each with the very spec it had: the same image digest, unless `image` names a rebuilt one.
+ */
+export async function resubmitGroup(
+  history: History,
+  connect: Connect,
+  group: string,
+  options: ResubmitOptions = {}
+): Promise<SubmitResult & { group: GroupRecord }> {
+  const { group: record, jobs: again } = await jobsToResubmit(history, connect, group, options);
   const fresh = history.addAttempts(
     group,
-    again.map(job => ({ experiment: job.experiment, args: job.args, spec: job.spec, requestId: newRequestId() }))
+    again.map(job => ({
+      experiment: job.experiment,
+      args: job.args,
+      spec: options.image ? { ...job.spec, image: options.image } : job.spec,
+      requestId: newRequestId()
+    }))
   );
-  const api = await connect(record.region);
+  const api = await connect(record.region!);
   try {
     const result = await submitJobs(api, history, fresh, {
       ...options,
-      parent: parentOf(record.cloudProject, record.region)
+      parent: parentOf(record.cloudProject!, record.region!)
     });
     return { ...result, group: record };
   } finally {

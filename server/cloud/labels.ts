@@ -82,6 +82,44 @@ export function parseLabels(pairs: string[]): LabelResult {
   return { labels, warnings };
 }
 
+/** How many labels a job may carry besides Ariel's own. */
+export function labelRoom(userLabels: number): number {
+  return MAX_LABELS - Object.keys(ARIEL_LABELS).length - userLabels;
+}
+
+/**
+ * A job's script arguments as labels, as Caliban makes them, so that jobs can be filtered by
+ * their flags in the console: `--lr 0.01` and `--lr=0.01` become `lr: 0-01`, a flag without a
+ * value (`--deep`) `deep: ""`; positional arguments are skipped. Keys and values are sanitised;
+ * a key that does not start with a letter after that, or that is reserved, is left out. The
+ * first `room` labels are kept (Vertex AI takes 64 per job); `dropped` names the rest.
+ */
+export function argLabels(args: string[], room: number): { labels: Record<string, string>; dropped: string[] } {
+  const labels: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = /^--?([^-=][^=]*)(?:=(.*))?$/s.exec(args[i]);
+    if (!flag || /^-?\d/.test(args[i].slice(1))) {
+      continue; // a positional argument, or a negative number
+    }
+    let value = flag[2];
+    const next = args[i + 1];
+    if (value === undefined && next !== undefined && (!next.startsWith('-') || /^-\d/.test(next))) {
+      value = args[++i];
+    }
+    const key = sanitizeLabel(flag[1]);
+    if (!/^\p{Ll}/u.test(key) || key.startsWith('goog') || Object.values(ARIEL_LABELS).includes(key as never)) {
+      continue;
+    }
+    if (key in labels || Object.keys(labels).length < room) {
+      labels[key] = sanitizeLabel(value ?? '');
+    } else if (!dropped.includes(key)) {
+      dropped.push(key);
+    }
+  }
+  return { labels, dropped };
+}
+
 /** A group name becomes its jobs' display names ("NAME-3") and the ariel_group label. */
 export function checkGroupName(name: string): string {
   // eslint-disable-next-line no-control-regex

@@ -2,7 +2,7 @@ import { ArielError } from '../errors.js';
 import type { Job } from '../run/jobs.js';
 import { targetCommand, type Target } from '../run/target.js';
 import type { MachineSpec } from './catalog.js';
-import { ARIEL_LABELS, sanitizeLabel } from './labels.js';
+import { ARIEL_LABELS, argLabels, labelRoom, sanitizeLabel } from './labels.js';
 
 /** One Vertex AI CustomJob as Ariel plans it: what `--dry-run --json` prints, and what the history keeps. */
 export interface CloudJob {
@@ -75,6 +75,8 @@ function cloudJob(
     acceleratorType: options.machine.acceleratorType ?? null,
     acceleratorCount: options.machine.acceleratorType ? (options.machine.acceleratorCount ?? 1) : 0,
     labels: {
+      // Labels given with --label win over those made from the job's arguments.
+      ...argLabels(job.args, labelRoom(Object.keys(options.userLabels).length)).labels,
       ...options.userLabels,
       [ARIEL_LABELS.project]: sanitizeLabel(options.projectName),
       [ARIEL_LABELS.group]: options.group,

@@ -45,6 +45,7 @@ describe('submitJobs against the JobService emulator', () => {
     assert.equal(created.length, 3);
     const second = created.find(j => (j.request.displayName as string) === 'plain-2')!;
     assert.deepEqual(second.request.labels, {
+      seed: '1',
       team: 'vision',
       ariel_project: 'demo',
       ariel_group: 'plain',

@@ -31,6 +31,11 @@ export interface BuildOptions {
    * listing can tell whether it is still what the same request would build.
    */
   extras?: string[];
+  /**
+   * Build from scratch, as `docker build --no-cache`: no step taken from the cache, and the
+   * image built even where one of that name exists, so unpinned dependencies resolve again.
+   */
+  noCache?: boolean;
 }
 
 /**
@@ -80,7 +85,7 @@ export class BuildService {
     const listener = options.onEvent;
 
     const running = this.inFlight.get(image.name);
-    if (running) {
+    if (running && !options.noCache) {
       if (listener) {
         running.listeners.add(listener);
       }
@@ -89,7 +94,7 @@ export class BuildService {
     const listeners = new Set<BuildListener>(listener ? [listener] : []);
     const emit = (event: BuildEvent) => listeners.forEach(l => l(event));
     const promise = (async () => {
-      if (await this.exists(image)) {
+      if (!options.noCache && (await this.exists(image))) {
         emit({ type: 'done', image: image.name, reused: true });
         return { image, reused: true };
       }
@@ -119,7 +124,7 @@ export class BuildService {
     context: BuildContext,
     image: ImageRef,
     emit: BuildListener,
-    { signal, extras = [] }: BuildOptions
+    { signal, extras = [], noCache = false }: BuildOptions
   ): Promise<void> {
     const stream = await this.docker.buildImage(packContext(plan, context), {
       t: image.name,
@@ -132,6 +137,7 @@ export class BuildService {
         [LABELS.accelerator]: image.accelerator,
         [LABELS.extras]: extras.join(',')
       },
+      nocache: noCache,
       rm: true,
       forcerm: true,
       abortSignal: signal

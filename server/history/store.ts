@@ -62,6 +62,31 @@ export interface NewJob {
   requestId: string;
 }
 
+/** The error for a group name in use, which says how to add to that group instead. */
+export function groupExists(name: string): ArielError {
+  return new ArielError(
+    'cloud-spec-invalid',
+    `A job group named ${name} exists already.`,
+    'Choose another name for the job group, or pass --append to add these jobs to it.'
+  );
+}
+
+/** Jobs appended to a group run where its others ran: the same platform, cloud project and region. */
+export function checkAppendable(
+  existing: GroupRecord,
+  adding: Pick<GroupRecord, 'platform' | 'cloudProject' | 'region'>
+): void {
+  const where = (g: Pick<GroupRecord, 'platform' | 'cloudProject' | 'region'>) =>
+    g.platform === 'local' ? 'locally' : `on Vertex AI in ${g.cloudProject}/${g.region}`;
+  if (where(existing) !== where(adding)) {
+    throw new ArielError(
+      'cloud-spec-invalid',
+      `Job group ${existing.name} ran ${where(existing)}; these jobs would run ${where(adding)}.`,
+      'Add jobs to a group where it runs, or give the new jobs a group of their own.'
+    );
+  }
+}
+
 /** This process, as a job's owner. */
 export const OWNER = `${hostname()}:${process.pid}`;
 
@@ -172,7 +197,11 @@ export async function dataDir(env: NodeJS.ProcessEnv = process.env): Promise<str
  * all of it or none.
  */
 export class History {
-  private constructor(private readonly db: BetterSqlite3.Database) {}
+  private constructor(
+    private readonly db: BetterSqlite3.Database,
+    /** The folder of the history's database, where local jobs' logs are kept too. */
+    readonly folder: string
+  ) {}
 
   /** Opens (creating) the history in `dir`; better-sqlite3 is loaded only here, by the commands that need it. */
   static async open(dir?: string): Promise<History> {
@@ -184,22 +213,32 @@ export class History {
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
-    return new History(db);
+    return new History(db, folder);
   }
 
   close(): void {
     this.db.close();
   }
 
-  /** Records a group, its experiments and their first jobs (state SUBMITTING) at once. */
-  recordGroup(group: GroupRecord, jobs: NewJob[]): JobRecord[] {
+  /**
+   * Records a group, its experiments and their first jobs (state SUBMITTING) at once. With
+   * `append`, a group of that name on the same platform (and cloud project and region) gets the
+   * jobs as further experiments (Caliban's `--xgroup`); their numbers must follow its last one.
+   */
+  recordGroup(group: GroupRecord, jobs: NewJob[], { append = false }: { append?: boolean } = {}): JobRecord[] {
     const insert = this.db.transaction(() => {
-      if (this.group(group.name)) {
-        throw new ArielError(
-          'cloud-spec-invalid',
-          `A job group named ${group.name} exists already.`,
-          'Choose another name for the job group.'
-        );
+      const existing = this.group(group.name);
+      if (existing && append) {
+        checkAppendable(existing, group);
+      } else if (existing) {
+        throw groupExists(group.name);
+      }
+      if (existing) {
+        const experiment = this.db.prepare('INSERT INTO experiments (group_name, idx, args) VALUES (?, ?, ?)');
+        for (const job of jobs) {
+          experiment.run(group.name, job.experiment, JSON.stringify(job.args));
+        }
+        return this.addAttemptsUnlocked(group.name, jobs);
       }
       this.db
         .prepare(
@@ -214,6 +253,14 @@ export class History {
       return this.addAttemptsUnlocked(group.name, jobs);
     });
     return insert();
+  }
+
+  /** The highest experiment number of a group; 0 for a group that has none or does not exist. */
+  lastExperiment(groupName: string): number {
+    const row = this.db.prepare('SELECT MAX(idx) AS last FROM experiments WHERE group_name = ?').get(groupName) as {
+      last: number | null;
+    };
+    return row.last ?? 0;
   }
 
   /** New attempts (state SUBMITTING) for experiments of an existing group, in one transaction. */

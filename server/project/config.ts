@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ArielError } from '../errors.js';
+import { calibanWarnings } from './caliban.js';
 import { locate, parseJsoncWithWarnings } from './jsonc.js';
 import { readTextFile } from './read.js';
 import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, maskCredentials, NETWORK_NAME, type Rule } from './values.js';
@@ -132,6 +133,9 @@ export function loadConfig(path: string, kind: ConfigKind, warnings: string[] = 
   }
   const config = normalize(raw);
   checkValues(raw, config, text, path);
+  if (kind !== 'user') {
+    warnings.push(...calibanWarnings(raw, Object.keys(schema.properties as object), path));
+  }
   return config;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ArielError, CancelledError } from '../errors.js';
-import { NOT_SUBMITTED, type History, type JobRecord } from '../history/store.js';
+import { CancelledError } from '../errors.js';
+import { checkAppendable, groupExists, NOT_SUBMITTED, type History, type JobRecord } from '../history/store.js';
 import type { Project } from '../project/project.js';
 import type { Job, JobResult } from './jobs.js';
 import { targetCommand, type Target } from './target.js';
@@ -43,13 +43,14 @@ export interface LocalRun {
  * The name a local run is recorded under: a name the user gave must be new; a default one (made
  * of the time, to the second) gets a number when another run of that second has it.
  */
-export function groupNameFor(history: History, name: string, given: boolean): string {
-  if (given && history.group(name)) {
-    throw new ArielError(
-      'cloud-spec-invalid',
-      `A job group named ${name} exists already.`,
-      'Choose another name for the job group.'
-    );
+export function groupNameFor(history: History, name: string, given: boolean, append = false): string {
+  const existing = given ? history.group(name) : undefined;
+  if (existing && append) {
+    checkAppendable(existing, { platform: 'local', cloudProject: null, region: null });
+    return name;
+  }
+  if (existing) {
+    throw groupExists(name);
   }
   let free = name;
   for (let n = 2; history.group(free); n++) {
@@ -58,8 +59,11 @@ export function groupNameFor(history: History, name: string, given: boolean): st
   return free;
 }
 
-/** Records a local run (platform local) and its jobs, queued, before the first one starts. */
-export function recordLocalRun(history: History, run: LocalRun): JobRecord[] {
+/**
+ * Records a local run (platform local) and its jobs, queued, before the first one starts; with
+ * `append`, as further experiments of the existing group.
+ */
+export function recordLocalRun(history: History, run: LocalRun, append = false): JobRecord[] {
   const image = run.jobs[0]?.image.name ?? '';
   const records = history.recordGroup(
     {
@@ -85,7 +89,8 @@ export function recordLocalRun(history: History, run: LocalRun): JobRecord[] {
         ...(job.output ? { output: job.output } : {})
       };
       return { experiment: job.index, args: job.args, spec: { ...spec }, requestId: randomUUID() };
-    })
+    }),
+    { append }
   );
   history.updateMany(records.map(record => ({ id: record.id, state: LOCAL_STATES.queued })));
   return records;

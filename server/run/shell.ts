@@ -6,6 +6,21 @@ import type { ImageRef } from '../docker/imageRef.js';
 import { interactiveContainer } from '../docker/interactive.js';
 import type { ContainerSettings } from '../docker/settings.js';
 
+/** The shells `ariel shell --shell` offers, as Caliban's `--shell` does (bash by default). */
+export const SHELLS = ['bash', 'zsh', 'sh'] as const;
+export type ShellName = (typeof SHELLS)[number];
+
+/**
+ * The container's command: the shell, or a message naming the way out when the image lacks it
+ * (zsh is in few base images). `sh` finds the shell on PATH and then becomes it.
+ */
+export function shellCommand(shell: ShellName): string[] {
+  const missing =
+    'echo "ariel: $0 is not installed in the shell image. Add it to apt_packages in the project config' +
+    ' (\\"apt_packages\\": [\\"$0\\"]), or open another shell (bash or sh)." >&2; exit 127';
+  return ['/bin/sh', '-c', `command -v "$0" >/dev/null 2>&1 || { ${missing}; }; exec "$0"`, shell];
+}
+
 export interface ShellOptions {
   project: Project;
   /** A shell-mode image; a GPU image gets the GPUs. */
@@ -15,6 +30,8 @@ export interface ShellOptions {
   env?: NodeJS.ProcessEnv;
   /** Run-time settings; by default the project's and the user config's (see settings.ts). */
   settings?: ContainerSettings;
+  /** Default bash. */
+  shell?: ShellName;
 }
 
 /**
@@ -23,9 +40,17 @@ export interface ShellOptions {
  * standard input through. Resolves to the shell's exit code.
  */
 export async function openShell(docker: Docker, options: ShellOptions): Promise<number> {
-  const { project, image, cwd, signal, env = process.env, settings } = options;
+  const { project, image, cwd, signal, env = process.env, settings, shell = 'bash' } = options;
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const create = interactiveContainer({ project, image, role: 'shell', cwd, cmd: ['/bin/bash'], env, settings });
+  const create = interactiveContainer({
+    project,
+    image,
+    role: 'shell',
+    cwd,
+    cmd: shellCommand(shell),
+    env,
+    settings
+  });
   Object.assign(create, { Tty: tty, OpenStdin: true, StdinOnce: true, AttachStdin: true });
   if (tty) {
     create.Env.push(`TERM=${env.TERM ?? 'xterm'}`);
