@@ -25,6 +25,7 @@ import { registerContainerCommands } from './containers.js';
 import { registerImageCommands } from './images.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
+import { registerLockCommand } from './drift.js';
 import { buildProgress } from './progress.js';
 
 interface ImageOptions {
@@ -334,7 +335,8 @@ function createProgram(signal: AbortSignal): Command {
 
   registerImageCommands(program, deps);
   registerContainerCommands(program, deps);
-  registerKernelCommands(program);
+  registerKernelCommands(program, deps);
+  registerLockCommand(program, deps, signal);
   registerCloudCommands(program);
   return program;
 }

@@ -19,6 +19,7 @@ import { ArielError } from '../errors.js';
 import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
 import { cloudRoutes } from './cloud.js';
+import { driftRoutes } from './drift.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { KernelRegistry, kernelRoutes } from './kernels.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
@@ -139,7 +140,12 @@ export function createApp(deps: CompanionDeps): App {
       'GET',
       /^\/images$/,
       async ({ url }) => {
-        const images = await listImages(app, { project: projectOf(url.searchParams.get('path') ?? undefined) });
+        const images = await listImages(app, {
+          project: projectOf(url.searchParams.get('path') ?? undefined),
+          withPackages: true
+        });
+        // null: built before images recorded their packages. The list: GET /images/{reference}/record.
+        const packageCount = (name: string) => images.find(image => image.name === name)?.packages?.length ?? null;
         return {
           body: {
             images: images.map(({ name, id, project, mode, accelerator, extras, size, created, current }) => ({
@@ -151,7 +157,8 @@ export function createApp(deps: CompanionDeps): App {
               extras,
               size,
               created,
-              current
+              current,
+              packageCount: packageCount(name)
             }))
           }
         };
@@ -199,6 +206,7 @@ export function createApp(deps: CompanionDeps): App {
         return { body: { stopped: params[0] } };
       }
     ],
+    ...driftRoutes(app, root),
     ...cloud.routes,
     ...kernelRoutes(kernels)
   ];
