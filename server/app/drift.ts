@@ -349,3 +349,88 @@ export async function addDriftToProject(
 }
 
 export { isEmptyDrift };
+
+/** How a cloud image's packages compare with the notebook's, before a submission ships it. */
+export interface EnvironmentCheck {
+  cloudImage: string;
+  /** The project's current notebook image; null when it was never built (nothing to compare). */
+  notebookImage: string | null;
+  /** How many packages the cloud image records. */
+  count: number;
+  /** In both images at other versions: `version` in the cloud image, `recorded` in the notebook's. */
+  otherVersions: { name: string; version: string; recorded: string }[];
+  /** Only in the notebook image; for a script job, the notebook's kernel (ipykernel and its needs) is expected here. */
+  onlyNotebook: Distribution[];
+  /** Only in the cloud image (e.g. nbclient for a notebook job). */
+  onlyCloud: Distribution[];
+  /** The project's running kernels that installed or changed packages their image does not hold. */
+  kernels: KernelDrift[];
+  /** True when the cloud job runs with what the notebook ran: same versions, no drifted kernel. */
+  same: boolean;
+}
+
+/**
+ * Compares the record of a (built) cloud image with the record of the project's current notebook
+ * image, and looks for drift in the project's running kernels: what a submission checks before it
+ * ships the image. Reads records only; builds nothing.
+ */
+export async function checkEnvironment(
+  deps: AppDeps,
+  request: { project: Project; cloudImage: string; accelerator?: Accelerator }
+): Promise<EnvironmentCheck> {
+  const { project, cloudImage } = request;
+  const cloud = await readImageRecord(deps.docker, cloudImage);
+  const notebookName = (await imageFor(deps, { project, mode: 'notebook', accelerator: request.accelerator ?? 'cpu' }))
+    .name;
+  const notebook = await readImageRecord(deps.docker, notebookName).catch(error => {
+    if (error instanceof ArielError && error.code === 'not-found') {
+      return null;
+    }
+    throw error;
+  });
+  const kernels = (await kernelDrift(deps, { project: project.root })).filter(
+    k => k.recorded && (k.drift.added.length > 0 || k.drift.changed.length > 0)
+  );
+  const diff = compareDistributions(notebook?.packages ?? [], cloud?.packages ?? []);
+  const otherVersions = diff.changed.map(({ name, version, recorded }) => ({ name, version, recorded }));
+  return {
+    cloudImage,
+    notebookImage: notebook ? notebookName : null,
+    count: cloud?.packages.length ?? 0,
+    otherVersions,
+    onlyNotebook: notebook ? diff.removed : [],
+    onlyCloud: notebook ? diff.added : [],
+    kernels,
+    same: notebook !== null && otherVersions.length === 0 && kernels.length === 0
+  };
+}
+
+/** The check in words: warnings (each with the way out) and, when all is well, one line that says so. */
+export function describeEnvironmentCheck(check: EnvironmentCheck): { warnings: string[]; ok?: string } {
+  const warnings: string[] = [];
+  if (check.otherVersions.length > 0) {
+    warnings.push(
+      `the cloud image has other versions than the notebook's image (${check.notebookImage}): ${check.otherVersions
+        .map(d => `${d.name} ${d.version} (notebook: ${d.recorded})`)
+        .join(', ')}. ` +
+        'Rebuild the notebook image (ariel build --mode notebook) or pin the versions with ariel lock.'
+    );
+  }
+  for (const kernel of check.kernels) {
+    const installed = [
+      ...kernel.drift.added.map(d => `${d.name} ${d.version}`),
+      ...kernel.drift.changed.map(d => `${d.name} ${d.version} (image: ${d.recorded})`)
+    ];
+    warnings.push(
+      `kernel ${kernel.name} installed packages the cloud image does not have: ${installed.join(', ')}. ` +
+        `Add them to the project (ariel kernels drift --add ${kernel.name}) and submit again.`
+    );
+  }
+  if (warnings.length > 0) {
+    return { warnings };
+  }
+  if (check.notebookImage === null) {
+    return { warnings, ok: `The cloud image holds ${check.count} packages; no notebook image to compare with.` };
+  }
+  return { warnings, ok: `Same ${check.count - check.onlyCloud.length} packages as the notebook's image.` };
+}

@@ -42,11 +42,14 @@ export {
 } from './images.js';
 export {
   addDriftToProject,
+  checkEnvironment,
   checkLock,
+  describeEnvironmentCheck,
   imageRecord,
   kernelDrift,
   lockProject,
   type AddToProjectResult,
+  type EnvironmentCheck,
   type ImageRecordInfo,
   type KernelDrift,
   type LockCheck,

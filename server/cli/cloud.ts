@@ -3,7 +3,10 @@ import {
   createAppDeps,
   refreshJobs,
   stopJobs,
+  checkEnvironment,
+  describeEnvironmentCheck,
   planCloudExperiment,
+  prepareImage,
   submitCloudExperiment,
   type CloudEvent,
   type CloudExperimentRequest
@@ -199,9 +202,22 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     const plan = await inCliWords(() => planCloudExperiment({ ...app, history }, request));
     warn(plan.warnings);
     const { group } = plan;
-    const outcome = await withProgress(progress =>
-      submitCloudExperiment({ ...app, history, connect }, plan, { onEvent: progress, signal })
-    );
+    const outcome = await withProgress(async progress => {
+      // The image is built first (the submission then finds it) and compared with the notebook's.
+      const built = await prepareImage(app, plan.image, { onEvent: progress, signal });
+      const environment = describeEnvironmentCheck(
+        await checkEnvironment(app, {
+          project: request.project,
+          cloudImage: built.image.name,
+          accelerator: plan.image.accelerator
+        })
+      );
+      warn(environment.warnings);
+      if (environment.ok) {
+        process.stderr.write(`${environment.ok}\n`);
+      }
+      return submitCloudExperiment({ ...app, history, connect }, plan, { onEvent: progress, signal });
+    });
     if (options.json) {
       printJobs(history.jobs({ group }), true);
     } else {
