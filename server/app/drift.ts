@@ -121,7 +121,11 @@ export async function lockProject(
     );
   }
   const file = join(project.root, LOCK_FILE);
-  const packages = record.packages.filter(p => !isOwnPackage(project, p));
+  // Without local version labels: `torch==2.13.0` admits the CPU image's `2.13.0+cpu` and a GPU
+  // image's CUDA build alike (PEP 440), so one lock serves both accelerators.
+  const packages = record.packages
+    .filter(p => !isOwnPackage(project, p))
+    .map(p => ({ name: p.name, version: p.version.replace(/\+.*$/, '') }));
   writeFileSync(
     file,
     `# Written by ariel lock from ${built.image.name}: the versions every image of this project installs.\n` +
