@@ -131,7 +131,8 @@ export async function listImages(deps: AppDeps, filter: ListOptions = {}): Promi
       const current = await currentName(image);
       const info: ImageInfo = { ...image, current: current === null ? null : current === image.name };
       if (filter.withPackages) {
-        info.packages = (await readImageRecord(deps.docker, image.id))?.packages ?? null;
+        // A record that cannot be read (the image went meanwhile) leaves the list whole.
+        info.packages = (await readImageRecord(deps.docker, image.id).catch(() => null))?.packages ?? null;
       }
       return info;
     })

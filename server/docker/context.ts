@@ -72,10 +72,13 @@ export async function collectContext(plan: ImagePlan): Promise<BuildContext> {
 
 function dependencyFiles(plan: ImagePlan): string[] {
   const { requirements, requirementIncludes = [], package: pkg } = plan.spec.dependencies;
+  // requirements.txt may name the lock itself (`-c requirements.lock`): each file once.
   return [
-    ...(plan.spec.locked ? [LOCK_FILE] : []),
-    ...(requirements ? [requirements, ...requirementIncludes] : []),
-    ...(pkg?.kind === 'source' ? pkg.files : [])
+    ...new Set([
+      ...(plan.spec.locked ? [LOCK_FILE] : []),
+      ...(requirements ? [requirements, ...requirementIncludes] : []),
+      ...(pkg?.kind === 'source' ? pkg.files : [])
+    ])
   ].sort();
 }
 

@@ -172,6 +172,9 @@ describe('Dockerfile snapshots', () => {
     assert.ok(run.includes('"-c", "/tmp/ariel/requirements.lock"'), run);
     // Without the file, no constraints.
     assert.ok(!dockerfile(REQUIREMENTS_ONLY, 'notebook', 'cpu').includes('requirements.lock'));
+    // A requirements.txt that names the lock itself copies it once.
+    const named = dockerfile({ ...files, 'requirements.txt': '-c requirements.lock\nnumpy\n' }, 'notebook', 'cpu');
+    assert.equal(named.split('COPY requirements.lock ').length, 2, named);
   });
 
   it('every image records its packages and its Dockerfile after the last pip step, before the code', () => {

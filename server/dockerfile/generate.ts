@@ -91,7 +91,7 @@ export function renderDockerfile(spec: ImageSpec): string {
     `ENV VIRTUAL_ENV=${VENV_DIR} PATH=${VENV_DIR}/bin:$PATH PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore`,
     `USER ${owner}`,
     ...(spec.locked ? [`COPY ${LOCK_FILE} ${DEPS_DIR}/${LOCK_FILE}`] : []),
-    ...pipInstall(spec.dependencies, owner, pip),
+    ...pipInstall(spec.dependencies, owner, pip, spec.locked ? [LOCK_FILE] : []),
     ...(spec.mode === 'notebook' ? [pip(['install', 'ipykernel'])] : []),
     ...notebookRunner(spec, pip),
     ...record()
@@ -150,11 +150,17 @@ function createUserAndVenv({ uid, gid }: { uid: number; gid: number }): string[]
   ];
 }
 
-function pipInstall(deps: Dependencies, owner: string, pip: (args: string[]) => string): string[] {
+function pipInstall(
+  deps: Dependencies,
+  owner: string,
+  pip: (args: string[]) => string,
+  /** Files already copied (the lock, which requirements.txt may name too). */
+  copied: string[]
+): string[] {
   const lines: string[] = [];
   if (deps.requirements) {
     // Included files keep their paths, so `-r base.txt` finds them as pip resolves it.
-    for (const file of [deps.requirements, ...(deps.requirementIncludes ?? [])]) {
+    for (const file of [deps.requirements, ...(deps.requirementIncludes ?? [])].filter(f => !copied.includes(f))) {
       lines.push(`COPY ${file} ${DEPS_DIR}/${file}`);
     }
     lines.push(pip(['install', '-r', `${DEPS_DIR}/${deps.requirements}`]));
