@@ -335,7 +335,20 @@ export function registerCloudCommands(program: Command): void {
           history.requireGroup(options.group);
         }
         warn(await refreshJobs({ history, docker: connectDocker(), connect }, options.group));
-        printJobs(history.jobs({ group: options.group, latestOnly: !options.all }), options.json);
+        const jobs = history.jobs({ group: options.group, latestOnly: !options.all });
+        if (options.json) {
+          // Each job with the packages its image holds, as recorded when its group was submitted.
+          const packages = (group: string) => history.group(group)?.packages ?? null;
+          process.stdout.write(
+            `${JSON.stringify(
+              jobs.map(job => ({ ...jobView(job), packages: packages(job.group) })),
+              null,
+              2
+            )}\n`
+          );
+          return;
+        }
+        printJobs(jobs, false);
       });
     });
 

@@ -305,6 +305,11 @@ describe('ariel cloud', () => {
     assert.equal(same.code, 0, same.stderr);
     assert.match(same.stderr, /Same \d+ packages as the notebook's image\./);
     assert.doesNotMatch(same.stderr, /warning: (the cloud image|kernel)/);
+    // The history keeps the cloud image's packages, and ariel status --json shows them with each job.
+    const shown = await cli(['status', '--group', 'same-env', '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const [job] = JSON.parse(shown.stdout) as { packages: Record<string, string> | null }[];
+    assert.ok(job.packages?.six, shown.stdout);
 
     // A kernel of the notebook image in which `%pip install toolz` ran.
     const kernel = execFileSync(
