@@ -156,11 +156,17 @@ describe('image records, ariel lock and kernel drift', () => {
     writeFileSync(lockFile, lock);
   });
 
-  it('ariel lock --check fails when the requirements no longer resolve within the lock', async () => {
+  it('ariel lock --check fails when the requirements no longer resolve within the lock, or outgrew it', async () => {
     writeFiles(root, { 'requirements.txt': `${PACKAGE}>=2\n` });
     const check = await ariel('lock', '--check', '--project', root);
     assert.notEqual(check.code, 0, show(check));
     assert.match(check.stderr, /no longer resolve within requirements\.lock/, show(check));
+
+    // A requirement added since the lock resolves, but the lock does not hold it.
+    writeFiles(root, { 'requirements.txt': `${PACKAGE}\n${EXTRA}\n` });
+    const unlocked = await ariel('lock', '--check', '--project', root);
+    assert.equal(unlocked.code, 1, show(unlocked));
+    assert.match(unlocked.stderr, new RegExp(`requirements\\.lock does not name: ${EXTRA} 0\\.3`), show(unlocked));
     writeFiles(root, { 'requirements.txt': `${PACKAGE}  # any version\n` });
   });
 
