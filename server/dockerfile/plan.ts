@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { LOCK_FILE } from './generate.js';
 import { ArielError } from '../errors.js';
 import { expandBaseImage, shorten, type Accelerator } from '../project/config.js';
 import { detectDependencies } from '../project/dependencies.js';
 import { imageNameOf, type Project } from '../project/project.js';
 import { loadUserConfig, type UserConfig } from '../project/user-config.js';
 import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from '../project/values.js';
-import { INDEX_BUILD_ARGS, LOCK_FILE, renderDockerfile, type ImageSpec, type Mode } from './generate.js';
+import { INDEX_BUILD_ARGS, renderDockerfile, type ImageSpec, type Mode } from './generate.js';
 
 /** Public images a user would pick; projects override them with `base_image`. */
 export const DEFAULT_BASE_IMAGES: Record<Accelerator, string> = {
