@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
-__version__ = "0.1.0"
+#: Written once, in package.json; the build takes it from there (scripts/version.py).
+__version__ = version("jupyterlab-ariel")
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -16,7 +16,8 @@ class ArielExtension(ExtensionApp):  # type: ignore[misc]
     companion: Companion | None = None
 
     def initialize_settings(self) -> None:
-        self.companion = Companion(self.serverapp.root_dir, self.log)
+        # Jupyter's kernel manager writes connection files to the server's runtime folder.
+        self.companion = Companion(self.serverapp.root_dir, self.log, runtime_dir=self.serverapp.runtime_dir)
         self.settings[SETTING] = self.companion
 
     def initialize_handlers(self) -> None:

@@ -1,29 +1,34 @@
 """Forwards ``{base_url}ariel/...`` to the companion server, behind Jupyter's own authentication.
 
-HTTP requests go through ``APIHandler`` with ``@web.authenticated``, so Jupyter's
-token and cookie authentication and its XSRF rules apply before anything is
-forwarded. WebSockets (``.../events``) authenticate as Jupyter's kernel
-WebSocket does. Then Jupyter's Authorizer decides, on the resource ``ariel``:
-``read`` for GET and the build-log WebSocket, ``write`` for requests that change
-something (builds, image removal, stopping containers). Nothing of the companion
-is reachable from the browser directly: it listens on loopback and requires a
-secret that only this process knows.
+Only the routes the frontend uses are forwarded (``ROUTES``, read from ``src/``); the
+companion's kernel routes never are: only Ariel's provisioner reaches them, over the
+companion's own socket. HTTP requests go through ``APIHandler`` with
+``@web.authenticated``, so Jupyter's token and cookie authentication and its XSRF rules
+apply before anything is forwarded. WebSockets (``.../events``) authenticate as
+Jupyter's kernel WebSocket does, and their origin is checked before the companion is
+asked anything. Then Jupyter's Authorizer decides, for each route: ``read`` or ``write``
+on the resource ``ariel``, and what Jupyter's own kernels API needs (``kernels``) where
+a route lists or stops kernel containers. Nothing of the companion is reachable from
+the browser directly: it listens on a Unix socket in a private folder and requires a
+secret that only this process and the companion know.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import cast
+from urllib.parse import parse_qsl, urlencode
 
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
-from jupyter_server.utils import url_path_join
+from jupyter_server.utils import ensure_async, url_path_join
 from tornado import httpclient, web, websocket
 
 from . import __version__
-from .companion import SECRET_HEADER, Companion, CompanionUnavailable
+from .companion import Companion, CompanionUnavailable
 
 #: Request headers passed on to the companion (besides its secret).
 _FORWARDED_HEADERS = ("Content-Type", "Accept")
@@ -31,6 +36,46 @@ _FORWARDED_HEADERS = ("Content-Type", "Accept")
 SETTING = "jupyterlab_ariel_companion"
 #: The resource Jupyter's Authorizer is asked about for every request under ``ariel/``.
 AUTH_RESOURCE = "ariel"
+
+_READ = (("read", AUTH_RESOURCE),)
+_WRITE = (("write", AUTH_RESOURCE),)
+#: One path segment as the browser sends it (percent-encoded: an image name's ``/`` is ``%2F``).
+_ID = r"[^/]+"
+
+#: What the frontend calls (src/model.ts, src/cloudModel.ts): method, path under ``ariel/``, and the
+#: (action, resource) pairs Jupyter's Authorizer must allow. Anything else answers 404 (or 405).
+ROUTES: tuple[tuple[str, re.Pattern[str], tuple[tuple[str, str], ...]], ...] = tuple(
+    (method, re.compile(pattern), permissions)
+    for method, pattern, permissions in (
+        ("GET", r"project", _READ),
+        ("GET", r"dockerfile", _READ),
+        ("GET", r"builds", _READ),
+        ("POST", r"builds", _WRITE),
+        ("DELETE", rf"builds/{_ID}", _WRITE),
+        ("GET", r"images", _READ),
+        ("POST", r"images/prune", _WRITE),
+        ("DELETE", rf"images/{_ID}", _WRITE),
+        # Kernel containers are among Ariel's containers: what Jupyter's kernels API asks too.
+        ("GET", r"containers", (*_READ, ("read", "kernels"))),
+        ("DELETE", rf"containers/{_ID}", (*_WRITE, ("write", "kernels"))),
+        ("GET", r"cloud/catalog", _READ),
+        ("GET", r"cloud/jobs", _READ),
+        ("POST", r"cloud/preview", _READ),
+        ("POST", r"cloud/submissions", _WRITE),
+        ("DELETE", rf"cloud/submissions/{_ID}", _WRITE),
+        ("POST", rf"cloud/groups/{_ID}/stop", _WRITE),
+        ("POST", rf"cloud/groups/{_ID}/resubmit", _WRITE),
+        ("POST", rf"cloud/jobs/{_ID}/stop", _WRITE),
+    )
+)
+#: The WebSockets the frontend opens (src/buildLog.ts, src/cloudModel.ts), without the ``/events``.
+SOCKETS = (re.compile(rf"builds/{_ID}"), re.compile(rf"cloud/submissions/{_ID}"))
+
+
+def _query(handler: JupyterHandler) -> str:
+    """The request's query for the companion, without Jupyter's token (a WebSocket's URL carries it)."""
+    kept = [(name, value) for name, value in parse_qsl(handler.request.query, keep_blank_values=True) if name != "token"]
+    return f"?{urlencode(kept)}" if kept else ""
 
 
 def _encoded(handler: JupyterHandler, path: str) -> str:
@@ -54,27 +99,15 @@ class _CompanionHandler(APIHandler):
 
     async def fetch(self, path: str, method: str = "GET", body: bytes | None = None) -> httpclient.HTTPResponse:
         """One request to the companion; raises ``CompanionUnavailable`` when it cannot be reached."""
-        base = await self.companion.url()
         headers = {name: self.request.headers[name] for name in _FORWARDED_HEADERS if name in self.request.headers}
-        headers[SECRET_HEADER] = self.companion.secret
-        try:
-            return await httpclient.AsyncHTTPClient().fetch(
-                f"{base}/{path}",
-                method=method,
-                headers=headers,
-                body=body if method in ("POST", "PUT", "PATCH") else None,
-                allow_nonstandard_methods=True,
-                follow_redirects=False,
-                raise_error=False,
-                # Requests may wait for Docker; the companion answers long work with a build id.
-                request_timeout=600,
-            )
-        # Refused, reset or closed (tornado's 599s): it died since it last answered.
-        except (OSError, httpclient.HTTPClientError) as error:
-            raise CompanionUnavailable(
-                f"Ariel's companion server could not be reached ({error}).",
-                "Try again in a few seconds; it is restarted automatically.",
-            ) from error
+        return await self.companion.fetch(
+            path,
+            method,
+            headers,
+            body=body if method in ("POST", "PUT", "PATCH") else None,
+            # Requests may wait for Docker; the companion answers long work with a build id.
+            request_timeout=600,
+        )
 
 
 class HandshakeHandler(_CompanionHandler):
@@ -93,13 +126,22 @@ class HandshakeHandler(_CompanionHandler):
 
 
 class ProxyHandler(_CompanionHandler):
-    """Any other ``ariel/<path>``: forwarded to the companion's ``/<path>`` with its query and body."""
+    """``ariel/<path>`` of one of ``ROUTES``: forwarded to the companion's ``/<path>`` with its query and body."""
 
     async def forward(self, path: str) -> None:
-        query = f"?{self.request.query}" if self.request.query else ""
+        method = (self.request.method or "GET").upper()
+        encoded = _encoded(self, path)
+        matching = [route for route in ROUTES if route[1].fullmatch(encoded)]
+        route = next((route for route in matching if route[0] == method), None)
+        if route is None:
+            self.refuse(method, encoded, sorted({route[0] for route in matching}))
+            return
+        for action, resource in route[2]:
+            if not await ensure_async(self.authorizer.is_authorized(self, self.current_user, action, resource)):
+                raise web.HTTPError(403, f"User is not authorized to {action} on resource: {resource}.")
+        query = _query(self)
         try:
-            method = self.request.method or "GET"
-            response = await self.fetch(f"{_encoded(self, path)}{query}", method, self.request.body)
+            response = await self.fetch(f"{encoded}{query}", method, self.request.body)
         except CompanionUnavailable as problem:
             self.unavailable(problem)
             return
@@ -110,12 +152,24 @@ class ProxyHandler(_CompanionHandler):
         content_type = response.headers.get("Content-Type", "application/json")
         self.finish(response.body, set_content_type=content_type)
 
-    # One wrapper per method, each with its action: `authorized` keeps the first action it resolves.
-    get = web.authenticated(authorized("read")(forward))
-    post = web.authenticated(authorized("write")(forward))
-    put = web.authenticated(authorized("write")(forward))
-    patch = web.authenticated(authorized("write")(forward))
-    delete = web.authenticated(authorized("write")(forward))
+    def refuse(self, method: str, path: str, allowed: list[str]) -> None:
+        """404 for a path the frontend never calls (the kernel routes among them), 405 for another method."""
+        if allowed:
+            self.set_status(405)
+            self.set_header("Allow", ", ".join(allowed))
+            message, hint = f"{method} is not allowed on ariel/{path}.", f"Use {' or '.join(allowed)}."
+        else:
+            self.set_status(404)
+            message = f"No such route: ariel/{path}."
+            hint = "Ariel's kernels start through Jupyter's kernels API; see \"Companion server API\" in Ariel's README."
+        self.finish(json.dumps({"code": "not-found" if not allowed else "usage", "message": message, "hint": hint}))
+
+    # Authentication first (and XSRF, in APIHandler.prepare); then each route's own permissions.
+    get = web.authenticated(forward)
+    post = web.authenticated(forward)
+    put = web.authenticated(forward)
+    patch = web.authenticated(forward)
+    delete = web.authenticated(forward)
 
 
 class EventsHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
@@ -127,17 +181,32 @@ class EventsHandler(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
     def set_default_headers(self) -> None:
         """JupyterHandler's default headers make no sense for WebSockets (as in Jupyter's kernel WebSocket)."""
 
+    def _refused_here(self) -> bool:
+        """Whether tornado's own handshake checks (``WebSocketHandler.get``) refuse this request:
+        not an upgrade, or from another origin. They run after ``get``'s body, so they are asked
+        first here: a refused socket must not reach the companion (nor learn whether an id exists)."""
+        headers = self.request.headers
+        if headers.get("Upgrade", "").lower() != "websocket":
+            return True
+        if "upgrade" not in (part.strip().lower() for part in headers.get("Connection", "").split(",")):
+            return True
+        origin = headers.get("Origin", headers.get("Sec-Websocket-Origin"))
+        return origin is not None and not self.check_origin(origin)
+
     @ws_authenticated
     @authorized("read")
     async def get(self, path: str) -> None:
+        if self._refused_here():
+            # Tornado answers 400 or 403 as it always does; the companion is never asked.
+            await super().get(path)
+            return
         companion = cast(Companion, self.settings[SETTING])
-        query = f"?{self.request.query}" if self.request.query else ""
+        target = _encoded(self, path).removesuffix("/events")
+        if not any(pattern.fullmatch(target) for pattern in SOCKETS):
+            raise web.HTTPError(404, f"No such WebSocket: ariel/{target}/events.")
+        query = _query(self)
         try:
-            base = await companion.url()
-            request = httpclient.HTTPRequest(
-                f"ws{base[4:]}/{_encoded(self, path).removesuffix('/events')}/events{query}", headers={SECRET_HEADER: companion.secret}
-            )
-            self.upstream = await websocket.websocket_connect(request)
+            self.upstream = await companion.websocket(f"{target}/events{query}")
         except CompanionUnavailable as problem:
             raise web.HTTPError(503, problem.message) from problem
         except (OSError, websocket.WebSocketError) as error:

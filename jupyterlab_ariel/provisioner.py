@@ -29,11 +29,8 @@ from jupyter_client.provisioning import LocalProvisioner
 from tornado.web import HTTPError
 
 from . import companion
-
-#: What the launcher prints on stderr once the kernel container is running.
-READY = "[Ariel] Kernel container started"
-#: The launcher's own lines: what went wrong and what to do.
-ARIEL = "[Ariel] "
+from .names import KERNEL_STARTED as READY
+from .names import LAUNCHER_PREFIX as ARIEL
 
 
 class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]

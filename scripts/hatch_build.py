@@ -141,11 +141,17 @@ def check_native_modules(root: Path, files: list[Path]) -> None:
 
 
 def package_files(package: Path) -> list[Path]:
-    """The files of one package that Node may load; its nested node_modules hold packages of their own."""
+    """The files of one package that Node may load; its nested node_modules hold packages of their own.
+
+    Of a node-gyp ``build/`` folder (beside a ``binding.gyp``) only the compiled modules: its Makefiles and
+    dependency files name the folder the build ran in, and nothing loads them.
+    """
+    native_builds = [gyp.parent / "build" for gyp in package.rglob("binding.gyp")]
     return [
         file
         for file in package.rglob("*")
         if file.is_file()
         and not _SKIPPED_FOLDERS.intersection(file.relative_to(package).parts)
         and not file.name.endswith(_SKIPPED_SUFFIXES)
+        and not (file.suffix != ".node" and any(file.is_relative_to(build) for build in native_builds))
     ]

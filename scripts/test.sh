@@ -2,8 +2,9 @@
 # The whole test suite, with all set-up: npm dependencies, the compiled code, a
 # Docker engine, base images and a pip index where none can be downloaded, and
 # the Python environment whose Jupyter Server the kernel tests talk to, and
-# Chromium and tmux for the tests that drive JupyterLab and the shell. The node
-# tests first, then the Galata tests of the JupyterLab extension (ui-tests/).
+# Chromium and tmux for the tests that drive JupyterLab and the shell. The
+# frontend's jest tests first, then the node tests, then the Galata tests of
+# the JupyterLab extension (ui-tests/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -15,7 +16,9 @@ ensure_test_user
 # Jobs that tests run are recorded in a history of their own, not the user's.
 ARIEL_DATA_DIR="$(mktemp -d)"
 export ARIEL_DATA_DIR
-trap 'rm -rf "$ARIEL_DATA_DIR"' EXIT
+trap 'stop_local_pip_index; rm -rf "$ARIEL_DATA_DIR"' EXIT
 
+# The frontend's unit tests first: they need no Docker, and fail in seconds.
+npm run --silent test:unit
 npm run --silent test:node
 run_ui_tests

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'forbidden'
   /** The operation was cancelled (Ctrl-C, an aborted request); see CancelledError. */
   | 'cancelled'
+  /** The request collides with work in progress, e.g. a job group that is being submitted. */
+  | 'conflict'
   /** A file Ariel must read is missing, unreadable or of the wrong kind (a folder, a dangling link). */
   | 'file-unreadable'
   /** The project folder does not exist. */
@@ -59,7 +61,13 @@ export type ErrorCode =
   /** The job history has no group or job of that name, or cannot be opened. */
   | 'history-not-found'
   /** This Node.js cannot load a native module the installation carries: it was built for another Node.js major. */
-  | 'node-version-mismatch';
+  | 'node-version-mismatch'
+  /** A failure that is a bug: the companion server answers it so, with the exception's message. */
+  | 'internal'
+  /** The server extension or the companion behind it does not answer (said by the server extension and the browser). */
+  | 'companion-unavailable'
+  /** A non-2xx answer without Ariel's error body, e.g. a proxy's page (said by the browser). */
+  | 'http-error';
 
 /**
  * An error the user can act on: a stable code, what went wrong, and what to do about it.

@@ -1,7 +1,6 @@
-import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
-import type { BuildEvent, BuildState, IBuild, IErrorBody } from './api';
-import type { ArielClient } from './request';
+import type { BuildMessage, BuildState, Build, ErrorBody } from './api';
+import type { IArielClient, IBuildLog } from './tokens';
 
 const RECONNECT_BASE_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
@@ -13,9 +12,9 @@ const MAX_RECONNECTS = 8;
  * far, then streams. Keeps the last `maxLines` lines only. Reconnects with jittered exponential
  * backoff while the build is not finished (a replay then starts the log over).
  */
-export class BuildLog implements IDisposable {
+export class BuildLog implements IBuildLog {
   constructor(
-    private readonly client: ArielClient,
+    private readonly client: IArielClient,
     readonly id: string,
     private _maxLines: number
   ) {
@@ -47,11 +46,11 @@ export class BuildLog implements IDisposable {
   }
 
   /** The build as the last state message described it. */
-  get build(): IBuild | null {
+  get build(): Build | null {
     return this._build;
   }
 
-  get error(): IErrorBody | null {
+  get error(): ErrorBody | null {
     return this._error;
   }
 
@@ -62,6 +61,10 @@ export class BuildLog implements IDisposable {
   /** Resolves when the build succeeds; rejects with its error when it fails or is cancelled. */
   get done(): Promise<void> {
     return this._done;
+  }
+
+  get maxLines(): number {
+    return this._maxLines;
   }
 
   set maxLines(value: number) {
@@ -96,7 +99,7 @@ export class BuildLog implements IDisposable {
         this._attempt = 0;
       }
       try {
-        this._handle(JSON.parse(String(message.data)) as BuildEvent);
+        this._handle(JSON.parse(String(message.data)) as BuildMessage);
       } catch {
         this._append(String(message.data));
       }
@@ -123,7 +126,7 @@ export class BuildLog implements IDisposable {
     };
   }
 
-  private _handle(event: BuildEvent): void {
+  private _handle(event: BuildMessage): void {
     switch (event.type) {
       case 'step':
         this._progress = { step: event.index, total: event.total };
@@ -168,7 +171,10 @@ export class BuildLog implements IDisposable {
       }
       this._resolve();
     } else {
-      const error = this._error ?? { code: state, message: `The build was ${state}.` };
+      const error: ErrorBody = this._error ?? {
+        code: state === 'cancelled' ? 'cancelled' : 'build-failed',
+        message: `The build was ${state}.`
+      };
       this._reject(Object.assign(new Error(error.message), error));
     }
   }
@@ -192,9 +198,9 @@ export class BuildLog implements IDisposable {
   private _disposed = false;
   private _lines: string[] = [];
   private _state: BuildState = 'running';
-  private _build: IBuild | null = null;
+  private _build: Build | null = null;
   private _progress: { step: number; total: number } | null = null;
-  private _error: IErrorBody | null = null;
+  private _error: ErrorBody | null = null;
   private _done: Promise<void>;
   private _resolve!: () => void;
   private _reject!: (error: Error) => void;

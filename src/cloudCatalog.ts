@@ -1,4 +1,4 @@
-import type { ICloudCatalog, IMachineFamily } from './api';
+import type { CloudCatalog, MachineFamily } from './api';
 
 /** What the pickers offer for a region: only combinations the server's table accepts. */
 export interface IMachineChoice {
@@ -10,12 +10,12 @@ export interface IMachineChoice {
   acceleratorRequired: boolean;
 }
 
-function rowIn(row: IMachineFamily, available: string[]): Record<string, number[]> {
+function rowIn(row: MachineFamily, available: string[]): Record<string, number[]> {
   return Object.fromEntries(Object.entries(row.accelerators).filter(([type]) => available.includes(type)));
 }
 
 /** The machine types that can run in `region`, each with the accelerators it can carry there. */
-export function machinesIn(catalog: ICloudCatalog, region: string): IMachineChoice[] {
+export function machinesIn(catalog: CloudCatalog, region: string): IMachineChoice[] {
   const available = catalog.regions[region] ?? [];
   return catalog.machineFamilies.flatMap(row => {
     const accelerators = rowIn(row, available);

@@ -1,40 +1,23 @@
-import { Notification } from '@jupyterlab/apputils';
 import { Poll } from '@lumino/polling';
 import { Signal, type ISignal } from '@lumino/signaling';
 import type {
-  ICloudCatalog,
-  ICloudGroup,
-  ICloudJobs,
-  ICloudPreview,
-  ICloudRequest,
-  ISubmission,
-  SubmissionEvent
+  CloudCatalog,
+  CloudGroup,
+  CloudPreview,
+  CloudPreviewRequest,
+  CloudRequest,
+  ErrorBody,
+  Routes,
+  Submission,
+  SubmissionMessage
 } from './api';
-import { describeError, type ArielClient } from './request';
+import { describeError } from './request';
+import type { IArielClient, ICloudModel, ISubmissionProgress } from './tokens';
+
+export type { ISubmissionProgress, ISubmittedJob } from './tokens';
 
 /** How often the jobs list asks for states while the sidebar shows it. */
 const REFRESH_MS = 5_000;
-
-/** A job of the submission being followed, as its events describe it. */
-export interface ISubmittedJob {
-  index: number;
-  displayName: string;
-  args: string[];
-  /** waiting → created, or retrying → created | failed. */
-  status: 'waiting' | 'retrying' | 'created' | 'failed';
-  name?: string;
-  error?: string;
-}
-
-/** The submission being followed: its phase, build step and each job's creation. */
-export interface ISubmissionProgress {
-  submission: ISubmission;
-  phase: string;
-  step?: { index: number; total: number; instruction: string };
-  /** Layer → its push status. */
-  layers: Record<string, string>;
-  jobs: ISubmittedJob[];
-}
 
 /** Push statuses of a layer that is in the registry. */
 const PUSHED = /^(Pushed|Layer already exists|Mounted from)/;
@@ -45,16 +28,23 @@ export function pushSummary(layers: Record<string, string>): string {
   return `${all.filter(status => PUSHED.test(status)).length} of ${all.length} layers pushed`;
 }
 
-/** States Vertex AI reports for a job that ended well. */
-const SUCCEEDED = new Set(['JOB_STATE_SUCCEEDED']);
+/** Whether a group has ended: nothing is being submitted and every job's state is final. */
+export function groupEnded(group: CloudGroup): boolean {
+  return !group.submitting && group.jobs.length > 0 && group.jobs.every(job => job.final);
+}
+
+/** The jobs of an ended group that did not succeed. */
+export function unsuccessfulJobs(group: CloudGroup): CloudGroup['jobs'] {
+  return group.jobs.filter(job => job.state !== 'JOB_STATE_SUCCEEDED');
+}
 
 /**
  * Cloud experiments in the sidebar: the machine table, submissions with their progress over the
  * companion's WebSocket, and the job groups with live states, polled with backoff while shown.
- * Says in a notification when a group it saw running has finished or failed.
+ * Raises no UI: it signals when a group it saw running has ended and when a submission fails.
  */
-export class CloudModel {
-  constructor(readonly client: ArielClient) {
+export class CloudModel implements ICloudModel {
+  constructor(readonly client: IArielClient) {
     this._poll = new Poll({
       auto: false,
       factory: () => this.refresh(),
@@ -68,11 +58,21 @@ export class CloudModel {
     return this._changed;
   }
 
-  get catalog(): ICloudCatalog | null {
+  /** Emitted once for a group that was seen unfinished and has now ended. */
+  get groupEnded(): ISignal<this, CloudGroup> {
+    return this._groupEnded;
+  }
+
+  /** Emitted when the submission being followed fails, with why. */
+  get submissionFailed(): ISignal<this, { group: string; error: ErrorBody }> {
+    return this._submissionFailed;
+  }
+
+  get catalog(): CloudCatalog | null {
     return this._catalog;
   }
 
-  get groups(): readonly ICloudGroup[] {
+  get groups(): readonly CloudGroup[] {
     return this._groups;
   }
 
@@ -105,7 +105,7 @@ export class CloudModel {
 
   async loadCatalog(): Promise<void> {
     try {
-      this._catalog = await this.client.request<ICloudCatalog>('cloud/catalog');
+      this._catalog = await this.client.request<Routes['GET /cloud/catalog']>('cloud/catalog');
       this._changed.emit();
     } catch (error) {
       this._jobsError = describeError(error);
@@ -113,13 +113,13 @@ export class CloudModel {
     }
   }
 
-  preview(request: Pick<ICloudRequest, 'path' | 'target' | 'args' | 'experimentConfig'>): Promise<ICloudPreview> {
-    return this.client.request<ICloudPreview>('cloud/preview', { method: 'POST', json: request });
+  preview(request: CloudPreviewRequest): Promise<CloudPreview> {
+    return this.client.request<Routes['POST /cloud/preview']>('cloud/preview', { method: 'POST', json: request });
   }
 
   /** Starts a submission and follows its events; rejects with the server's error when the request is invalid. */
-  async submit(request: ICloudRequest): Promise<ISubmission> {
-    const { submission } = await this.client.request<{ submission: ISubmission }>('cloud/submissions', {
+  async submit(request: CloudRequest): Promise<Submission> {
+    const { submission } = await this.client.request<Routes['POST /cloud/submissions']>('cloud/submissions', {
       method: 'POST',
       json: request
     });
@@ -131,16 +131,19 @@ export class CloudModel {
 
   async cancelSubmission(): Promise<void> {
     if (this._progress?.submission.state === 'running') {
-      await this.client.request(`cloud/submissions/${encodeURIComponent(this._progress.submission.id)}`, {
-        method: 'DELETE'
-      });
+      await this.client.request<Routes['DELETE /cloud/submissions/:id']>(
+        `cloud/submissions/${encodeURIComponent(this._progress.submission.id)}`,
+        {
+          method: 'DELETE'
+        }
+      );
     }
   }
 
   async refresh(): Promise<void> {
     try {
-      const { groups, warnings } = await this.client.request<ICloudJobs>('cloud/jobs');
-      this._notifyEnded(groups);
+      const { groups, warnings } = await this.client.request<Routes['GET /cloud/jobs']>('cloud/jobs');
+      this._signalEnded(groups);
       this._groups = groups;
       this._jobsError = warnings.length ? warnings.join(' ') : null;
     } catch (error) {
@@ -153,13 +156,13 @@ export class CloudModel {
   async stop(which: { group: string } | { job: number }): Promise<void> {
     const path =
       'group' in which ? `cloud/groups/${encodeURIComponent(which.group)}/stop` : `cloud/jobs/${which.job}/stop`;
-    await this.client.request(path, { method: 'POST' });
+    await this.client.request<Routes['POST /cloud/groups/:name/stop']>(path, { method: 'POST' });
     await this.refresh();
   }
 
   /** Submits a group's failed, cancelled and unsubmitted jobs again, with the same image digest. */
   async resubmit(group: string): Promise<number> {
-    const result = await this.client.request<{ created: unknown[]; failed: unknown[] }>(
+    const result = await this.client.request<Routes['POST /cloud/groups/:name/resubmit']>(
       `cloud/groups/${encodeURIComponent(group)}/resubmit`,
       { method: 'POST' }
     );
@@ -168,17 +171,24 @@ export class CloudModel {
     return result.created.length;
   }
 
+  get isDisposed(): boolean {
+    return this._poll.isDisposed;
+  }
+
   dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
     this._poll.dispose();
     this._socket?.close();
     Signal.clearData(this);
   }
 
-  private _follow(submission: ISubmission): void {
+  private _follow(submission: Submission): void {
     this._socket?.close();
     const socket = this.client.socket('cloud', 'submissions', submission.id, 'events');
     this._socket = socket;
-    socket.onmessage = event => this._apply(JSON.parse(String(event.data)) as SubmissionEvent);
+    socket.onmessage = event => this._apply(JSON.parse(String(event.data)) as SubmissionMessage);
     socket.onclose = () => {
       // A socket lost before the end: the jobs list still shows what was created.
       if (this._progress?.submission.state === 'running') {
@@ -189,7 +199,7 @@ export class CloudModel {
     };
   }
 
-  private _apply(event: SubmissionEvent): void {
+  private _apply(event: SubmissionMessage): void {
     const progress = this._progress;
     if (!progress) {
       return;
@@ -223,10 +233,7 @@ export class CloudModel {
         progress.submission = event.submission;
         progress.phase = phaseOf(event.submission);
         if (event.submission.state === 'failed' && event.submission.error) {
-          const { message, hint } = event.submission.error;
-          Notification.error(`Cloud experiment ${event.submission.group}: ${message}${hint ? ` ${hint}` : ''}`, {
-            autoClose: false
-          });
+          this._submissionFailed.emit({ group: event.submission.group, error: event.submission.error });
         }
         break;
     }
@@ -234,36 +241,19 @@ export class CloudModel {
     this._changed.emit();
   }
 
-  /** Notifies once per group that was seen unfinished and has now ended. */
-  private _notifyEnded(groups: ICloudGroup[]): void {
+  /** Signals once per group that was seen unfinished and has now ended. */
+  private _signalEnded(groups: CloudGroup[]): void {
     for (const group of groups) {
-      const ended = !group.submitting && group.jobs.length > 0 && group.jobs.every(job => job.final);
-      if (!ended) {
+      if (!groupEnded(group)) {
         this._seenRunning.add(group.name);
-        continue;
-      }
-      if (!this._seenRunning.delete(group.name)) {
-        continue;
-      }
-      const failed = group.jobs.filter(job => !SUCCEEDED.has(job.state));
-      const what = group.platform === 'local' ? 'Local run' : 'Cloud experiment';
-      if (failed.length === 0) {
-        Notification.success(`${what} ${group.name}: all ${group.jobs.length} job(s) succeeded.`, {
-          autoClose: 8000
-        });
-      } else {
-        Notification.error(
-          `${what} ${group.name} ended: ${failed.length} of ${group.jobs.length} job(s) did not succeed ` +
-            `(${failed.map(job => `#${job.experiment} ${stateLabel(job.state)}`).join(', ')}).` +
-            (group.platform === 'local' ? '' : ' Resubmit them from the jobs list.'),
-          { autoClose: false }
-        );
+      } else if (this._seenRunning.delete(group.name)) {
+        this._groupEnded.emit(group);
       }
     }
   }
 
-  private _catalog: ICloudCatalog | null = null;
-  private _groups: ICloudGroup[] = [];
+  private _catalog: CloudCatalog | null = null;
+  private _groups: CloudGroup[] = [];
   private _jobsError: string | null = null;
   private _progress: ISubmissionProgress | null = null;
   private _active = false;
@@ -271,6 +261,24 @@ export class CloudModel {
   private readonly _seenRunning = new Set<string>();
   private readonly _poll: Poll;
   private readonly _changed = new Signal<this, void>(this);
+  private readonly _groupEnded = new Signal<this, CloudGroup>(this);
+  private readonly _submissionFailed = new Signal<this, { group: string; error: ErrorBody }>(this);
+}
+
+/** What to tell the user about an ended group: whether all its jobs succeeded, and which did not. */
+export function endedMessage(group: CloudGroup): { ok: boolean; message: string } {
+  const failed = unsuccessfulJobs(group);
+  const what = group.platform === 'local' ? 'Local run' : 'Cloud experiment';
+  if (failed.length === 0) {
+    return { ok: true, message: `${what} ${group.name}: all ${group.jobs.length} job(s) succeeded.` };
+  }
+  return {
+    ok: false,
+    message:
+      `${what} ${group.name} ended: ${failed.length} of ${group.jobs.length} job(s) did not succeed ` +
+      `(${failed.map(job => `#${job.experiment} ${stateLabel(job.state)}`).join(', ')}).` +
+      (group.platform === 'local' ? '' : ' Resubmit them from the jobs list.')
+  };
 }
 
 /** `JOB_STATE_SUCCEEDED` → `succeeded`. */
@@ -281,7 +289,7 @@ export function stateLabel(state: string): string {
     .toLowerCase();
 }
 
-function phaseOf(submission: ISubmission): string {
+function phaseOf(submission: Submission): string {
   const outcome = submission.outcome;
   switch (submission.state) {
     case 'running':

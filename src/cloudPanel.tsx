@@ -1,8 +1,10 @@
+import type { ICloudModel } from './tokens';
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import type { ICloudPreview, ICloudRequest } from './api';
+import type { CloudPreview, CloudRequest } from './api';
 import { machinesIn } from './cloudCatalog';
-import { pushSummary, type CloudModel } from './cloudModel';
+import { splitArgs } from './format';
+import { pushSummary } from './cloudModel';
 import { ErrorText } from './components/Messages';
 import { describeError } from './request';
 
@@ -18,7 +20,7 @@ const TARGET_HELP = {
 };
 
 export interface ICloudFormProps {
-  model: CloudModel;
+  model: ICloudModel;
   /** The folder whose project is submitted, relative to Jupyter's root. */
   path: string;
   /** The project root, relative to Jupyter's root; null without a project. */
@@ -26,11 +28,6 @@ export interface ICloudFormProps {
   /** The open notebook's path relative to Jupyter's root, if any. */
   currentNotebook: () => string | null;
   onError: (message: string) => void;
-}
-
-/** Words as a shell would split them, with '…' and "…" quoting. */
-export function splitArgs(text: string): string[] {
-  return [...text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map(m => m[1] ?? m[2] ?? m[3]);
 }
 
 /** "Submit as cloud experiment": target, args, experiment config with its live expansion, machine, labels. */
@@ -48,7 +45,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
   const [repository, setRepository] = React.useState('');
   const [outputDir, setOutputDir] = React.useState('');
   const [serviceAccount, setServiceAccount] = React.useState('');
-  const [preview, setPreview] = React.useState<ICloudPreview | null>(null);
+  const [preview, setPreview] = React.useState<CloudPreview | null>(null);
   const [previewError, setPreviewError] = React.useState<string | null>(null);
   const [sending, setSending] = React.useState(false);
 
@@ -89,6 +86,8 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
     } else if (accelerator && !counts.includes(count)) {
       setCount(counts[0]);
     }
+    // machines, machine, accelerators and counts derive from these; listing them would run it every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [catalog, region, machineType, accelerator, count]);
 
   const running = model.progress?.submission.state === 'running';
@@ -100,7 +99,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
     !!catalog && !!target.trim() && !!projectId.trim() && !!preview && !blocked && !needsOutput && !running && !sending;
 
   const submit = async () => {
-    const request: ICloudRequest = {
+    const request: CloudRequest = {
       path,
       target: target.trim(),
       args: splitArgs(args),
@@ -352,7 +351,7 @@ function TextField(props: {
 }
 
 /** The live job count and each job's arguments, or what is wrong with the config. */
-function ExpansionView({ preview, error }: { preview: ICloudPreview | null; error: string | null }): JSX.Element {
+function ExpansionView({ preview, error }: { preview: CloudPreview | null; error: string | null }): JSX.Element {
   if (error) {
     return <p className="jp-Ariel-error">{error}</p>;
   }
@@ -386,7 +385,7 @@ function ExpansionView({ preview, error }: { preview: ICloudPreview | null; erro
 }
 
 /** The followed submission: its phase, the build's step, each job's creation. */
-function ProgressView({ model }: { model: CloudModel }): JSX.Element | null {
+function ProgressView({ model }: { model: ICloudModel }): JSX.Element | null {
   const progress = model.progress;
   if (!progress) {
     return null;

@@ -2,26 +2,34 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { terminalIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { KERNEL_NAMES, type Accelerator, type IPruneResult, type Mode } from './api';
-import type { BuildLog } from './buildLog';
+import { KERNEL_NAMES, type Accelerator, type PruneResult, type Mode } from './api';
 import { acceleratorIcons, arielIcon } from './icons';
 import { describeError } from './request';
-import { CommandIDs, type IArielModel } from './tokens';
+import { CommandIDs, type IArielModel, type IBuildLog } from './tokens';
 
 export interface ICommandOptions {
   model: IArielModel;
   /** The folder the file browser shows, relative to Jupyter's root. */
   cwd: () => string;
-  /** Brings the sidebar to the front. */
-  showSidebar: () => void;
+  /** What shows a build's log (the sidebar), or null when nothing can. */
+  showLog: () => (() => void) | null;
 }
 
-/** The launcher's and the palette's commands: new notebook on a container kernel, shell, build, prune. */
+/** The commands that act on the model: new notebook on a container kernel, shell, build, prune. */
 export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): void {
   const { commands } = app;
   const { model } = options;
 
   commands.addCommand(CommandIDs.newNotebook, {
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          accelerator: { type: 'string', enum: ['cpu', 'gpu'], description: 'The container kernel: CPU or GPU' },
+          isLauncher: { type: 'boolean', description: "Labelled as the launcher's card" }
+        }
+      }
+    },
     label: args =>
       args.isLauncher
         ? `Notebook (${accel(args).toUpperCase()} container)`
@@ -33,7 +41,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
       const accelerator = accel(args);
       const cwd = options.cwd();
       const ready = await buildWithProgress(model, 'notebook', accelerator, cwd, {
-        showLog: options.showSidebar,
+        showLog: options.showLog(),
         run: true,
         ...(accelerator === 'gpu'
           ? {
@@ -51,6 +59,12 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
   });
 
   commands.addCommand(CommandIDs.openShell, {
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: { isLauncher: { type: 'boolean', description: "Labelled as the launcher's card" } }
+      }
+    },
     label: args => (args.isLauncher ? 'Shell (container)' : 'Open a Shell in the Project Container'),
     caption: "A terminal with a shell in the project's shell-mode container, the project mounted",
     icon: terminalIcon,
@@ -70,6 +84,15 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
   });
 
   commands.addCommand(CommandIDs.buildImage, {
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          mode: { type: 'string', enum: ['notebook', 'shell', 'run', 'cloud'], description: 'The image mode' },
+          accelerator: { type: 'string', enum: ['cpu', 'gpu'], description: 'CPU or GPU (default: the setting)' }
+        }
+      }
+    },
     label: args => `Build the ${args.mode ?? 'notebook'} ${accel(args, model.defaultAccelerator).toUpperCase()} Image`,
     caption: "Build an image of the project the file browser shows, with its log in Ariel's sidebar",
     icon: arielIcon,
@@ -79,11 +102,12 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
         (args.mode as Mode | undefined) ?? 'notebook',
         accel(args, model.defaultAccelerator),
         options.cwd(),
-        { showLog: options.showSidebar }
+        { showLog: options.showLog() }
       )
   });
 
   commands.addCommand(CommandIDs.pruneImages, {
+    describedBy: { args: { type: 'object', properties: {} } },
     label: 'Remove Outdated Images of the Project',
     caption: "Remove the project's images whose content hash is no longer current",
     execute: async () => {
@@ -94,19 +118,13 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
       }
     }
   });
-
-  commands.addCommand(CommandIDs.showSidebar, {
-    label: 'Show the Ariel Sidebar',
-    icon: arielIcon,
-    execute: () => options.showSidebar()
-  });
 }
 
 /**
  * Says what prune removed. Images it had to keep (a container uses one, say) are a warning that
  * stays, with each image's reason behind "Show why": a toast cuts text longer than 140 characters.
  */
-function notifyPruned({ removed, failed }: IPruneResult): void {
+function notifyPruned({ removed, failed }: PruneResult): void {
   const images = (n: number) => `${n} outdated image${n === 1 ? '' : 's'}`;
   if (!failed.length) {
     Notification.success(removed.length ? `Removed ${images(removed.length)}.` : 'No outdated images.', {
@@ -156,13 +174,15 @@ export async function buildWithProgress(
   mode: Mode,
   accelerator: Accelerator,
   path: string,
-  options: { showLog: () => void; wayOut?: Notification.IAction; run?: boolean }
+  options: { showLog: (() => void) | null; wayOut?: Notification.IAction; run?: boolean }
 ): Promise<boolean> {
   const what = `the ${mode} image (${accelerator.toUpperCase()})`;
-  const showLog: Notification.IAction = { label: 'Show log', callback: options.showLog, displayType: 'link' };
-  const id = Notification.emit(`Preparing ${what}…`, 'in-progress', { autoClose: false, actions: [showLog] });
-  let log: BuildLog | null = null;
-  const onProgress = (sender: BuildLog) => {
+  const logActions: Notification.IAction[] = options.showLog
+    ? [{ label: 'Show log', callback: options.showLog, displayType: 'link' }]
+    : [];
+  const id = Notification.emit(`Preparing ${what}…`, 'in-progress', { autoClose: false, actions: logActions });
+  let log: IBuildLog | null = null;
+  const onProgress = (sender: IBuildLog) => {
     const progress = sender.progress;
     if (progress && !sender.finished) {
       Notification.update({
@@ -194,7 +214,7 @@ export async function buildWithProgress(
       type: 'error',
       message: `Could not prepare ${what}: ${reason}${tail && log?.state === 'failed' ? `\n${tail}` : ''}`,
       autoClose: false,
-      actions: options.wayOut ? [options.wayOut, showLog] : [showLog]
+      actions: options.wayOut ? [options.wayOut, ...logActions] : logActions
     });
     return false;
   } finally {

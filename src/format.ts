@@ -48,3 +48,8 @@ export function lineDiff(before: string, after: string): IDiffLine[] {
       .map(text => ({ kind: part.added ? 'added' : part.removed ? 'removed' : 'same', text }) as IDiffLine)
   );
 }
+
+/** Words as a shell would split them, with '…' and "…" quoting. */
+export function splitArgs(text: string): string[] {
+  return [...text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map(m => m[1] ?? m[2] ?? m[3]);
+}

@@ -6,29 +6,40 @@ import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { Accelerator } from './api';
+// The model, its commands and the cloud model are what the plugins provide at activation: loaded at
+// once. The sidebar, most of the code, loads when its tab is first shown (see SidebarHost).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { CloudModel, endedMessage } from './cloudModel';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 import { AcceleratorSwitchExtension, acceleratorOf, switchKernel } from './kernelSwitch';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ArielModel } from './model';
 import { ArielClient, ArielRequestError } from './request';
 import { SidebarHost } from './sidebarHost';
-import { CommandIDs, IArielModel } from './tokens';
+import { CommandIDs, IArielModel, ICloudModel } from './tokens';
 import { FRONTEND_VERSION } from './version';
-import { acceleratorIcons } from './icons';
+import { acceleratorIcons, arielIcon } from './icons';
 
 const PLUGIN_ID = 'jupyterlab-ariel:plugin';
 const CATEGORY = 'Ariel';
 
-/** Ariel's model, its settings, the version handshake and the "server side missing" notification. */
+/**
+ * Ariel's model, its settings, the version handshake and the "server side missing" notification;
+ * the commands that act on the model (new notebook, shell, build, prune), which the launcher and
+ * the palette offer.
+ */
 const modelPlugin: JupyterFrontEndPlugin<IArielModel> = {
   id: PLUGIN_ID,
   description: "Ariel's state for the folder the file browser shows, talking to the companion server.",
   autoStart: true,
   provides: IArielModel,
-  optional: [ISettingRegistry, IDefaultFileBrowser],
+  optional: [ISettingRegistry, IDefaultFileBrowser, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry | null,
-    browser: IDefaultFileBrowser | null
+    browser: IDefaultFileBrowser | null,
+    palette: ICommandPalette | null
   ): IArielModel => {
     const client = new ArielClient(app.serviceManager.serverSettings);
     const model = new ArielModel(client);
@@ -56,6 +67,23 @@ const modelPlugin: JupyterFrontEndPlugin<IArielModel> = {
         .catch(reason => console.error(`Ariel: could not load the settings of ${PLUGIN_ID}.`, reason));
     }
 
+    addCommands(app, {
+      model,
+      cwd: () => model.path,
+      // Build logs are in the sidebar, when its plugin is there.
+      showLog: () =>
+        app.commands.hasCommand(CommandIDs.showSidebar) ? () => void app.commands.execute(CommandIDs.showSidebar) : null
+    });
+    if (palette) {
+      for (const command of [CommandIDs.openShell, CommandIDs.pruneImages]) {
+        palette.addItem({ command, category: CATEGORY });
+      }
+      for (const accelerator of ['cpu', 'gpu']) {
+        palette.addItem({ command: CommandIDs.newNotebook, args: { accelerator }, category: CATEGORY });
+        palette.addItem({ command: CommandIDs.buildImage, args: { accelerator }, category: CATEGORY });
+      }
+    }
+
     void app.restored.then(() => checkVersions(model));
     return model;
   }
@@ -68,20 +96,21 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     'The Ariel sidebar: project, builds with live logs, the Dockerfile inspector, images, containers, cloud experiments.',
   autoStart: true,
   requires: [IArielModel, IEditorServices],
-  optional: [ILayoutRestorer, ICommandPalette, INotebookTracker],
+  optional: [ILayoutRestorer, ICommandPalette, INotebookTracker, ICloudModel],
   activate: (
     app: JupyterFrontEnd,
     model: IArielModel,
     editorServices: IEditorServices,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    cloud: ICloudModel | null
   ): void => {
     // The sidebar's code loads when its tab is first shown (see SidebarHost).
     const sidebar = new SidebarHost(async () => {
-      const [{ ArielSidebar }, { CloudModel }] = await Promise.all([import('./sidebar'), import('./cloudModel')]);
+      const { ArielSidebar } = await import('./sidebar');
       return new ArielSidebar({
-        cloud: new CloudModel(model.client),
+        cloud,
         currentNotebook: () => notebooks?.currentWidget?.context.path ?? null,
         model,
         editorServices,
@@ -93,20 +122,39 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
 
-    addCommands(app, {
-      model,
-      cwd: () => model.path,
-      showSidebar: () => app.shell.activateById(sidebar.id)
+    app.commands.addCommand(CommandIDs.showSidebar, {
+      describedBy: { args: { type: 'object', properties: {} } },
+      label: 'Show the Ariel Sidebar',
+      icon: arielIcon,
+      execute: () => app.shell.activateById(sidebar.id)
     });
-    if (palette) {
-      for (const command of [CommandIDs.showSidebar, CommandIDs.openShell, CommandIDs.pruneImages]) {
-        palette.addItem({ command, category: CATEGORY });
+    palette?.addItem({ command: CommandIDs.showSidebar, category: CATEGORY });
+  }
+};
+
+/** Cloud experiments' model; says in notifications when a group ends or a submission fails. */
+const cloudPlugin: JupyterFrontEndPlugin<ICloudModel> = {
+  id: 'jupyterlab-ariel:cloud',
+  description: 'Cloud experiments and local runs: submissions with their progress, job groups with their states.',
+  autoStart: true,
+  provides: ICloudModel,
+  requires: [IArielModel],
+  activate: (app: JupyterFrontEnd, model: IArielModel): ICloudModel => {
+    const cloud = new CloudModel(model.client);
+    cloud.groupEnded.connect((_, group) => {
+      const { ok, message } = endedMessage(group);
+      if (ok) {
+        Notification.success(message, { autoClose: 8000 });
+      } else {
+        Notification.error(message, { autoClose: false });
       }
-      for (const accelerator of ['cpu', 'gpu']) {
-        palette.addItem({ command: CommandIDs.newNotebook, args: { accelerator }, category: CATEGORY });
-        palette.addItem({ command: CommandIDs.buildImage, args: { accelerator }, category: CATEGORY });
-      }
-    }
+    });
+    cloud.submissionFailed.connect((_, { group, error }) => {
+      Notification.error(`Cloud experiment ${group}: ${error.message}${error.hint ? ` ${error.hint}` : ''}`, {
+        autoClose: false
+      });
+    });
+    return cloud;
   }
 };
 
@@ -149,6 +197,7 @@ const switchPlugin: JupyterFrontEndPlugin<void> = {
     const current = () => tracker.currentWidget?.sessionContext ?? null;
     const add = (id: string, target: (now: Accelerator | null) => Accelerator, label: string) => {
       app.commands.addCommand(id, {
+        describedBy: { args: { type: 'object', properties: {} } },
         label,
         caption: 'Restart the notebook on the other container kernel (its variables are lost)',
         icon: id === CommandIDs.toggleAccelerator ? undefined : acceleratorIcons[target(null)],
@@ -222,4 +271,4 @@ async function checkVersions(model: IArielModel): Promise<void> {
   }
 }
 
-export default [modelPlugin, sidebarPlugin, launcherPlugin, switchPlugin];
+export default [modelPlugin, cloudPlugin, sidebarPlugin, launcherPlugin, switchPlugin];

@@ -1,7 +1,8 @@
+import type { ICloudModel } from './tokens';
 import { Button, launchIcon, redoIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import type { ICloudGroup, ICloudJob } from './api';
-import { stateLabel, type CloudModel } from './cloudModel';
+import type { CloudGroup, CloudJob } from './api';
+import { stateLabel } from './cloudModel';
 import { Empty } from './components/Messages';
 import { formatAge } from './format';
 
@@ -14,7 +15,7 @@ export function JobsView({
   model,
   onAct
 }: {
-  model: CloudModel;
+  model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
 }): JSX.Element {
   if (!model.groups.length) {
@@ -36,7 +37,7 @@ export function JobsView({
 }
 
 /** "local", or "cloud · us-central1". */
-function platformOf(group: ICloudGroup): string {
+function platformOf(group: CloudGroup): string {
   return group.platform === 'local' ? 'local' : `cloud · ${group.region}`;
 }
 
@@ -47,8 +48,8 @@ function GroupView({
   model,
   onAct
 }: {
-  group: ICloudGroup;
-  model: CloudModel;
+  group: CloudGroup;
+  model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
 }): JSX.Element {
   const unfinished = group.jobs.some(job => !job.final);
@@ -101,10 +102,10 @@ function JobView({
   model,
   onAct
 }: {
-  job: ICloudJob;
+  job: CloudJob;
   /** A local run's job: cancelled by removing its container, with no console page. */
   local: boolean;
-  model: CloudModel;
+  model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
 }): JSX.Element {
   const state = stateLabel(job.state);

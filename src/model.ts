@@ -2,18 +2,19 @@ import { Poll } from '@lumino/polling';
 import { Signal, type ISignal } from '@lumino/signaling';
 import type {
   Accelerator,
-  IBuild,
-  IContainer,
-  IDockerfile,
-  IHandshake,
-  IImage,
-  IProjectSummary,
-  IPruneResult,
-  Mode
+  Build,
+  Container,
+  DockerfileResponse,
+  Handshake,
+  ImageSummary,
+  ProjectSummary,
+  PruneResult,
+  Mode,
+  Routes
 } from './api';
 import { BuildLog } from './buildLog';
-import { describeError, type ArielClient } from './request';
-import type { IArielModel, IListErrors } from './tokens';
+import { describeError } from './request';
+import type { IArielClient, IArielModel, IBuildLog, IListErrors } from './tokens';
 
 /** How often the lists of builds, images and containers are refreshed while the sidebar shows them. */
 const REFRESH_MS = 5_000;
@@ -25,7 +26,7 @@ const REFRESH_MS = 5_000;
  */
 export class ArielModel implements IArielModel {
   constructor(
-    readonly client: ArielClient,
+    readonly client: IArielClient,
     options: { maxLogLines?: number; defaultAccelerator?: Accelerator } = {}
   ) {
     this._maxLogLines = options.maxLogLines ?? 2000;
@@ -48,7 +49,7 @@ export class ArielModel implements IArielModel {
   }
 
   /** Emitted with each build started here, once its log is followed. */
-  get buildStarted(): ISignal<this, BuildLog> {
+  get buildStarted(): ISignal<this, IBuildLog> {
     return this._buildStarted;
   }
 
@@ -74,7 +75,7 @@ export class ArielModel implements IArielModel {
     }
   }
 
-  get project(): IProjectSummary | null {
+  get project(): ProjectSummary | null {
     return this._project;
   }
 
@@ -83,15 +84,15 @@ export class ArielModel implements IArielModel {
     return this._projectError;
   }
 
-  get builds(): readonly IBuild[] {
+  get builds(): readonly Build[] {
     return this._builds;
   }
 
-  get images(): readonly IImage[] {
+  get images(): readonly ImageSummary[] {
     return this._images;
   }
 
-  get containers(): readonly IContainer[] {
+  get containers(): readonly Container[] {
     return this._containers;
   }
 
@@ -124,15 +125,15 @@ export class ArielModel implements IArielModel {
     this._logs.forEach(log => (log.maxLines = value));
   }
 
-  handshake(): Promise<IHandshake> {
-    return this.client.request<IHandshake>('handshake');
+  handshake(): Promise<Handshake> {
+    return this.client.request<Handshake>('handshake');
   }
 
   async refreshProject(): Promise<void> {
     const path = this._path;
     this._projectStale = false;
     try {
-      const project = await this.client.request<IProjectSummary>('project', { query: { path } });
+      const project = await this.client.request<Routes['GET /project']>('project', { query: { path } });
       if (path === this._path) {
         this._project = project;
         this._projectError = null;
@@ -151,16 +152,16 @@ export class ArielModel implements IArielModel {
     return this._poll.refresh();
   }
 
-  dockerfile(mode: Mode, accelerator: Accelerator, path = this._path): Promise<IDockerfile> {
-    return this.client.request<IDockerfile>('dockerfile', { query: { path, mode, accelerator } });
+  dockerfile(mode: Mode, accelerator: Accelerator, path = this._path): Promise<DockerfileResponse> {
+    return this.client.request<Routes['GET /dockerfile']>('dockerfile', { query: { path, mode, accelerator } });
   }
 
   /**
    * Starts (or joins) the build of the image for `mode` and `accelerator`, and follows its log.
    * `run`: the image is to run on this machine, so a GPU image fails at once without a GPU.
    */
-  async build(mode: Mode, accelerator: Accelerator, path = this._path, run = false): Promise<BuildLog> {
-    const { build } = await this.client.request<{ build: IBuild }>('builds', {
+  async build(mode: Mode, accelerator: Accelerator, path = this._path, run = false): Promise<IBuildLog> {
+    const { build } = await this.client.request<Routes['POST /builds']>('builds', {
       method: 'POST',
       json: { path, mode, accelerator, run }
     });
@@ -182,12 +183,14 @@ export class ArielModel implements IArielModel {
   }
 
   async cancelBuild(id: string): Promise<void> {
-    await this.client.request<unknown>(`builds/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    await this.client.request<Routes['DELETE /builds/:id']>(`builds/${encodeURIComponent(id)}`, { method: 'DELETE' });
     await this.refresh();
   }
 
   async removeImage(reference: string): Promise<void> {
-    await this.client.request<unknown>(`images/${encodeURIComponent(reference)}`, { method: 'DELETE' });
+    await this.client.request<Routes['DELETE /images/:reference']>(`images/${encodeURIComponent(reference)}`, {
+      method: 'DELETE'
+    });
     await this.refresh();
   }
 
@@ -195,16 +198,21 @@ export class ArielModel implements IArielModel {
    * Removes the project's images whose content hash is no longer current; resolves with what was
    * removed and what was kept with why. The lists are refreshed whatever happened.
    */
-  async prune(): Promise<IPruneResult> {
+  async prune(): Promise<PruneResult> {
     try {
-      return await this.client.request<IPruneResult>('images/prune', { method: 'POST', json: { path: this._path } });
+      return await this.client.request<Routes['POST /images/prune']>('images/prune', {
+        method: 'POST',
+        json: { path: this._path }
+      });
     } finally {
       await this.refresh();
     }
   }
 
   async stopContainer(id: string): Promise<void> {
-    await this.client.request<unknown>(`containers/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    await this.client.request<Routes['DELETE /containers/:id']>(`containers/${encodeURIComponent(id)}`, {
+      method: 'DELETE'
+    });
     await this.refresh();
   }
 
@@ -225,9 +233,9 @@ export class ArielModel implements IArielModel {
   private async _refreshLists(): Promise<void> {
     // Each list on its own: one failing route does not blank the others.
     const [builds, images, containers] = await Promise.allSettled([
-      this.client.request<{ builds: IBuild[] }>('builds'),
-      this.client.request<{ images: IImage[] }>('images', { query: { path: this._path } }),
-      this.client.request<{ containers: IContainer[] }>('containers')
+      this.client.request<Routes['GET /builds']>('builds'),
+      this.client.request<Routes['GET /images']>('images', { query: { path: this._path } }),
+      this.client.request<Routes['GET /containers']>('containers')
     ]);
     const errors: IListErrors = {};
     if (builds.status === 'fulfilled') {
@@ -262,7 +270,7 @@ export class ArielModel implements IArielModel {
     }
   }
 
-  private _mergeBuild(build: IBuild): void {
+  private _mergeBuild(build: Build): void {
     this._builds = [build, ...this._builds.filter(other => other.id !== build.id)];
     this._changed.emit();
   }
@@ -281,13 +289,13 @@ export class ArielModel implements IArielModel {
   }
 
   private _path = '';
-  private _project: IProjectSummary | null = null;
+  private _project: ProjectSummary | null = null;
   private _projectError: string | null = null;
   /** The project shown is not (yet) the one of `path`. */
   private _projectStale = true;
-  private _builds: IBuild[] = [];
-  private _images: IImage[] = [];
-  private _containers: IContainer[] = [];
+  private _builds: Build[] = [];
+  private _images: ImageSummary[] = [];
+  private _containers: Container[] = [];
   private _listErrors: IListErrors = {};
   private _active = false;
   private _maxLogLines: number;
@@ -295,5 +303,5 @@ export class ArielModel implements IArielModel {
   private _ended = new Set<string>();
   private _poll: Poll;
   private _changed = new Signal<this, void>(this);
-  private _buildStarted = new Signal<this, BuildLog>(this);
+  private _buildStarted = new Signal<this, IBuildLog>(this);
 }

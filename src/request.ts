@@ -1,17 +1,18 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { Signal, type ISignal } from '@lumino/signaling';
-import type { IErrorBody } from './api';
+import type { ErrorBody, ErrorCode } from './api';
+import type { IArielClient } from './tokens';
 
-/** Codes the browser side adds to the server's own (see server/errors.ts). */
-export const UNAVAILABLE = 'companion-unavailable';
+/** The code of an answer that says the server extension or the companion behind it is not there. */
+export const UNAVAILABLE: ErrorCode = 'companion-unavailable';
 
 /** A non-2xx answer from `ariel/…`, with the server's stable code and the action to take. */
 export class ArielRequestError extends ServerConnection.ResponseError {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint?: string;
 
-  constructor(response: Response, body: Partial<IErrorBody>) {
+  constructor(response: Response, body: Partial<ErrorBody>) {
     super(response, body.message ?? `${response.status} ${response.statusText}`);
     this.name = 'ArielRequestError';
     // A 404 under ariel/ means no handler is there at all: the server extension is not loaded.
@@ -26,7 +27,7 @@ export class ArielRequestError extends ServerConnection.ResponseError {
 }
 
 /** The one way the frontend talks to the companion server: `{baseUrl}ariel/<path>` with Jupyter's auth. */
-export class ArielClient {
+export class ArielClient implements IArielClient {
   constructor(readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()) {}
 
   /** Emitted when the server extension or the companion server cannot be reached (404, 503, network). */
@@ -47,10 +48,7 @@ export class ArielClient {
     return params.length ? `${url}?${params.join('&')}` : url;
   }
 
-  async request<T>(
-    path: string,
-    init: RequestInit & { query?: Record<string, string | undefined>; json?: unknown } = {}
-  ): Promise<T> {
+  async request<T>(path: string, init: IArielClient.IRequestInit = {}): Promise<T> {
     const { query, json, ...rest } = init;
     if (json !== undefined) {
       rest.body = JSON.stringify(json);
@@ -72,7 +70,7 @@ export class ArielClient {
       // Not JSON: a proxy's or Jupyter's own HTML error page.
     }
     if (!response.ok) {
-      const error = new ArielRequestError(response, (data ?? {}) as Partial<IErrorBody>);
+      const error = new ArielRequestError(response, (data ?? {}) as Partial<ErrorBody>);
       if (error.unavailable) {
         this._fail(error);
       } else {

@@ -15,14 +15,13 @@ import * as React from 'react';
 import type { Accelerator, Mode } from './api';
 import { CloudForm } from './cloudPanel';
 import { JobsView } from './jobsPanel';
-import type { CloudModel } from './cloudModel';
 import { BuildsView } from './components/BuildsView';
 import { ImagesView } from './components/ImagesView';
 import { ProjectView } from './components/ProjectView';
 import { RunningView } from './components/RunningView';
 import { DockerfileInspector } from './dockerfileInspector';
 import { describeError } from './request';
-import type { IArielModel } from './tokens';
+import type { IArielModel, ICloudModel } from './tokens';
 
 export namespace ArielSidebar {
   export interface IOptions {
@@ -33,8 +32,8 @@ export namespace ArielSidebar {
     build: (mode: Mode, accelerator: Accelerator) => void;
     /** Removes the project's images that are no longer current. */
     prune: () => void;
-    /** Cloud experiments: the submit panel and the jobs list. */
-    cloud: CloudModel;
+    /** Cloud experiments: the submit panel and the jobs list; without it, the sidebar has no cloud sections. */
+    cloud: ICloudModel | null;
     /** The open notebook's path, relative to Jupyter's root, if any. */
     currentNotebook: () => string | null;
   }
@@ -104,6 +103,16 @@ export class ArielSidebar extends SidePanel {
 
     const { cloud } = options;
     this._cloud = cloud;
+    if (cloud) {
+      this._addCloudSections(cloud, options);
+    }
+    // The Dockerfile and the build log need the room.
+    (this.content as AccordionPanel).setRelativeSizes(cloud ? [0.8, 3, 2.6, 1, 1, 3, 2] : [0.8, 3, 2.6, 1, 1]);
+  }
+
+  /** The cloud experiments' sections: the submit form and the jobs list. */
+  private _addCloudSections(cloud: ICloudModel, options: ArielSidebar.IOptions): void {
+    const { model } = options;
     const onError = (message: string) => void Notification.error(message, { autoClose: false });
     const form = ReactWidget.create(
       <UseSignal signal={cloud.changed}>
@@ -141,20 +150,22 @@ export class ArielSidebar extends SidePanel {
       })
     );
     this.addWidget(jobs);
-    // The Dockerfile and the build log need the room.
-    (this.content as AccordionPanel).setRelativeSizes([0.8, 3, 2.6, 1, 1, 3, 2]);
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this._model.active = true;
-    this._cloud.active = true;
+    if (this._cloud) {
+      this._cloud.active = true;
+    }
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this._model.active = false;
-    this._cloud.active = false;
+    if (this._cloud) {
+      this._cloud.active = false;
+    }
   }
 
   private async _removeImage(reference: string): Promise<void> {
@@ -177,7 +188,7 @@ export class ArielSidebar extends SidePanel {
   }
 
   private _model: IArielModel;
-  private _cloud: CloudModel;
+  private _cloud: ICloudModel | null;
 }
 
 function section(title: string, content: Widget): PanelWithToolbar {

@@ -3,17 +3,23 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type {
   Accelerator,
-  IBuild,
-  IContainer,
-  IDockerfile,
-  IHandshake,
-  IImage,
-  IProjectSummary,
-  IPruneResult,
-  Mode
+  Build,
+  BuildState,
+  CloudCatalog,
+  CloudGroup,
+  CloudPreview,
+  CloudPreviewRequest,
+  CloudRequest,
+  Container,
+  DockerfileResponse,
+  ErrorBody,
+  Handshake,
+  ImageSummary,
+  ProjectSummary,
+  PruneResult,
+  Mode,
+  Submission
 } from './api';
-import type { BuildLog } from './buildLog';
-import type { ArielClient } from './request';
 
 /** The commands Ariel adds; each is in the command palette too. */
 export namespace CommandIDs {
@@ -35,6 +41,48 @@ export namespace CommandIDs {
   export const pruneImages = 'ariel:prune-images';
 }
 
+/** The one way the frontend talks to the companion server: `{baseUrl}ariel/<path>` with Jupyter's auth. */
+export interface IArielClient {
+  /** Emitted when the server extension or the companion server cannot be reached (404, 503, network). */
+  readonly connectionFailure: ISignal<IArielClient, Error>;
+  /** Emitted on the first answer after a failure. */
+  readonly connectionRestored: ISignal<IArielClient, void>;
+  /**
+   * The JSON answer of `ariel/<path>`; rejects with an ArielRequestError (the server's code and
+   * hint) for a non-2xx answer, with a NetworkError when Jupyter Server does not answer.
+   */
+  request<T>(path: string, init?: IArielClient.IRequestInit): Promise<T>;
+  /** A WebSocket under `ariel/`, authenticated as Jupyter's own sockets are. */
+  socket(...path: string[]): WebSocket;
+}
+
+export namespace IArielClient {
+  export interface IRequestInit extends RequestInit {
+    /** Query parameters; undefined ones are left out. */
+    query?: Record<string, string | undefined>;
+    /** A body sent as JSON. */
+    json?: unknown;
+  }
+}
+
+/** The live log of one build: the server's replay, then its stream, the last `maxLines` lines kept. */
+export interface IBuildLog extends IDisposable {
+  readonly id: string;
+  /** Emitted on every event (new lines, progress, state). */
+  readonly changed: ISignal<IBuildLog, void>;
+  readonly lines: readonly string[];
+  readonly state: BuildState;
+  /** Steps done and steps in all, once the first step began. */
+  readonly progress: { step: number; total: number } | null;
+  /** The build as the last state message described it. */
+  readonly build: Build | null;
+  readonly error: ErrorBody | null;
+  readonly finished: boolean;
+  /** Resolves when the build succeeds; rejects with its error when it fails or is cancelled. */
+  readonly done: Promise<void>;
+  maxLines: number;
+}
+
 /** Why the builds, images or containers could not be listed, each with what to do. */
 export interface IListErrors {
   builds?: string;
@@ -44,11 +92,11 @@ export interface IListErrors {
 
 /** Ariel's state for the folder the file browser shows, and the actions on it. */
 export interface IArielModel extends IDisposable {
-  readonly client: ArielClient;
+  readonly client: IArielClient;
   /** Emitted when anything shown changes. */
   readonly changed: ISignal<IArielModel, void>;
   /** Emitted with each build started through the model. */
-  readonly buildStarted: ISignal<IArielModel, BuildLog>;
+  readonly buildStarted: ISignal<IArielModel, IBuildLog>;
   /** The folder (relative to Jupyter's root) whose project is shown. */
   path: string;
   /** Whether something shows the model; polling stands by otherwise. */
@@ -57,22 +105,22 @@ export interface IArielModel extends IDisposable {
   defaultAccelerator: Accelerator;
   maxLogLines: number;
   shellCommand: string;
-  readonly project: IProjectSummary | null;
+  readonly project: ProjectSummary | null;
   readonly projectError: string | null;
-  readonly builds: readonly IBuild[];
-  readonly images: readonly IImage[];
-  readonly containers: readonly IContainer[];
+  readonly builds: readonly Build[];
+  readonly images: readonly ImageSummary[];
+  readonly containers: readonly Container[];
   /** Why lists could not be loaded, with what to do. */
   readonly listErrors: IListErrors;
-  handshake(): Promise<IHandshake>;
+  handshake(): Promise<Handshake>;
   refreshProject(): Promise<void>;
   refresh(): Promise<void>;
-  dockerfile(mode: Mode, accelerator: Accelerator, path?: string): Promise<IDockerfile>;
-  build(mode: Mode, accelerator: Accelerator, path?: string, run?: boolean): Promise<BuildLog>;
-  follow(id: string): BuildLog;
+  dockerfile(mode: Mode, accelerator: Accelerator, path?: string): Promise<DockerfileResponse>;
+  build(mode: Mode, accelerator: Accelerator, path?: string, run?: boolean): Promise<IBuildLog>;
+  follow(id: string): IBuildLog;
   cancelBuild(id: string): Promise<void>;
   removeImage(reference: string): Promise<void>;
-  prune(): Promise<IPruneResult>;
+  prune(): Promise<PruneResult>;
   stopContainer(id: string): Promise<void>;
 }
 
@@ -80,4 +128,59 @@ export interface IArielModel extends IDisposable {
 export const IArielModel = new Token<IArielModel>(
   'jupyterlab-ariel:IArielModel',
   'The state of Ariel for the folder the file browser shows: project, builds, images, containers.'
+);
+
+/** A job of the submission being followed, as its events describe it. */
+export interface ISubmittedJob {
+  index: number;
+  displayName: string;
+  args: string[];
+  /** waiting → created, or retrying → created | failed. */
+  status: 'waiting' | 'retrying' | 'created' | 'failed';
+  name?: string;
+  error?: string;
+}
+
+/** The submission being followed: its phase, build step and each job's creation. */
+export interface ISubmissionProgress {
+  submission: Submission;
+  phase: string;
+  step?: { index: number; total: number; instruction: string };
+  /** Layer → its push status. */
+  layers: Record<string, string>;
+  jobs: ISubmittedJob[];
+}
+
+/** Cloud experiments and local runs: the machine table, the submission being followed, the job groups. */
+export interface ICloudModel extends IDisposable {
+  readonly client: IArielClient;
+  /** Emitted when anything shown changes. */
+  readonly changed: ISignal<ICloudModel, void>;
+  /** Emitted once for a group that was seen unfinished and has now ended, with its jobs' final states. */
+  readonly groupEnded: ISignal<ICloudModel, CloudGroup>;
+  /** Emitted when the submission being followed fails, with the group it was for and why. */
+  readonly submissionFailed: ISignal<ICloudModel, { group: string; error: ErrorBody }>;
+  /** Whether the cloud section is shown: polling stands by otherwise. */
+  active: boolean;
+  readonly catalog: CloudCatalog | null;
+  readonly groups: readonly CloudGroup[];
+  /** Why the jobs could not be listed, or Vertex AI's warnings; with what to do. */
+  readonly jobsError: string | null;
+  readonly progress: ISubmissionProgress | null;
+  loadCatalog(): Promise<void>;
+  preview(request: CloudPreviewRequest): Promise<CloudPreview>;
+  /** Starts a submission and follows its events; rejects with the server's error when the request is invalid. */
+  submit(request: CloudRequest): Promise<Submission>;
+  cancelSubmission(): Promise<void>;
+  refresh(): Promise<void>;
+  /** Cancels a group's unfinished jobs, or one job (by its id). */
+  stop(which: { group: string } | { job: number }): Promise<void>;
+  /** Submits a group's failed, cancelled and unsubmitted jobs again; resolves with how many were created. */
+  resubmit(group: string): Promise<number>;
+}
+
+/** Cloud experiments' model, for the sidebar's cloud sections and for plugins that add to them. */
+export const ICloudModel = new Token<ICloudModel>(
+  'jupyterlab-ariel:ICloudModel',
+  'Cloud experiments and local runs: the machine table, the submission being followed, the job groups with their states.'
 );

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { ArielError } from '../errors.js';
-import { engineError, isNotFound } from '../docker/engine.js';
+import { engineError, enginePathPart, isNotFound } from '../docker/engine.js';
 import { ImageRef } from '../docker/imageRef.js';
 import { LABELS, labelFilter, ROLES, type Role } from '../docker/labels.js';
 import { SPARE_PREFIX } from '../kernels/container.js';
@@ -79,7 +79,7 @@ export async function listContainers(deps: AppDeps, filter: ContainerFilter = {}
  * An id that is not an Ariel container is refused, so nothing else can be stopped this way.
  */
 export async function stopContainer(deps: AppDeps, id: string): Promise<void> {
-  const container = deps.docker.getContainer(id);
+  const container = deps.docker.getContainer(enginePathPart(id));
   const notFound = new ArielError(
     'not-found',
     `No container of Ariel's has the id ${id}.`,

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { ArielError } from '../errors.js';
 import type { BuildResult, ResolvedImage } from '../docker/build.js';
-import { engineError, ensureEngine, isNotFound, reason } from '../docker/engine.js';
+import { engineError, enginePathPart, ensureEngine, isNotFound, reason } from '../docker/engine.js';
 import { ensureGpuAvailable } from '../docker/gpu.js';
 import { ImageRef } from '../docker/imageRef.js';
 import { LABELS, labelFilter } from '../docker/labels.js';
@@ -214,7 +214,7 @@ export async function removeImage(deps: AppDeps, name: string): Promise<void> {
   if (!ref) {
     throw notFound();
   }
-  const image = deps.docker.getImage(ref.name);
+  const image = deps.docker.getImage(enginePathPart(ref.name));
   try {
     const info = await image.inspect();
     if (!info.Config?.Labels?.[LABELS.project]) {

@@ -4,9 +4,12 @@ import { packageVersions } from '../cloud/packages.js';
 import { defaultGroupName } from '../cloud/labels.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
+import { resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import type { History } from '../history/store.js';
-import type { Accelerator } from '../project/config.js';
+import type { Accelerator, RunConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
+import { ArielError } from '../errors.js';
+import { gpuSlots, sweepDevices } from '../run/gpuSlots.js';
 import { planJobs, runJobs, type Job, type JobResult } from '../run/jobs.js';
 import { checkNotebookArgs, executedNotebookName, parametersWarnings } from '../run/notebook.js';
 import { groupNameFor, recordLocalRun, trackLocalRun } from '../run/record.js';
@@ -29,6 +32,10 @@ export interface ExperimentRequest {
   extras?: string[];
   /** The run's name in the history; its jobs are NAME-1, NAME-2, … (default: project and time). */
   group?: string;
+  /** Run-time settings over the project's and the user config's (the command line's flags). */
+  settings?: RunConfig;
+  /** A GPU sweep: jobs side by side, each on its own this many GPUs (see gpuSlots.ts). */
+  gpusPerJob?: number;
 }
 
 export interface ExperimentPlan {
@@ -37,6 +44,8 @@ export interface ExperimentPlan {
   jobs: Job[];
   /** The run's name (jobs are GROUP-1, GROUP-2, …). */
   group: string;
+  /** What each job's container gets. */
+  settings: ContainerSettings;
 }
 
 /** The target, checked, and the image request it needs (a notebook's image can execute notebooks). */
@@ -72,11 +81,24 @@ export function experimentWarnings(request: ExperimentRequest): string[] {
     : [];
 }
 
+/** The GPU slots of a sweep (`gpusPerJob`), checked before anything is built. */
+function sweepSlots(request: ExperimentRequest, settings: ContainerSettings): string[][] | undefined {
+  if (request.gpusPerJob === undefined) {
+    return undefined;
+  }
+  if (request.accelerator !== 'gpu') {
+    throw new ArielError('usage', '--gpus-per-job shares GPUs between jobs, and this run has none.', 'Add --gpu.');
+  }
+  return gpuSlots(sweepDevices(settings.gpus), request.gpusPerJob);
+}
+
 /** The jobs an experiment would run, and in which image; no engine needed. */
 export async function planExperiment(deps: AppDeps, request: ExperimentRequest): Promise<ExperimentPlan> {
   const { target, image: imageRequest, group } = resolveExperiment(request);
+  const settings = resolveSettings(request.project, { env: deps.env, overrides: request.settings });
+  sweepSlots(request, settings);
   const image = await imageFor(deps, imageRequest);
-  return { target, image, jobs: jobsOf(request, target, image, group), group };
+  return { target, image, jobs: jobsOf(request, target, image, group), group, settings };
 }
 
 export interface ExperimentResult {
@@ -109,7 +131,9 @@ export async function runExperiment(
   const { stdout, stderr, signal, history } = options;
   const resolved = resolveExperiment(request);
   const { target, image: imageRequest } = resolved;
-  // Before the build: a name in use is an error now.
+  // Before the build: a bad mount or size is an error now, as is a name in use.
+  const settings = resolveSettings(project, { env: deps.env, overrides: request.settings });
+  const gpuSlots = sweepSlots(request, settings);
   const group = history ? groupNameFor(history, resolved.group, request.group !== undefined) : resolved.group;
   const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
   let jobs = jobsOf(request, target, image, group);
@@ -139,6 +163,8 @@ export async function runExperiment(
       project,
       target,
       env: deps.env,
+      settings,
+      gpuSlots,
       io: { stdout, stderr, signal },
       onJobStart: tracker?.onJobStart,
       onJobEnd: tracker?.onJobEnd,

@@ -13,6 +13,7 @@ import {
   type ImageRequest,
   type Progress
 } from '../app/index.js';
+import { describeSettings } from '../docker/settings.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { DEFAULT_MAX_JOBS } from '../experiments/expand.js';
 import { loadExperimentArgs, type LoadedExperiments } from '../experiments/load.js';
@@ -27,6 +28,7 @@ import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
 import { registerLockCommand } from './drift.js';
 import { buildProgress } from './progress.js';
+import { parseGpusPerJob, runSettingsFrom, runSettingsOptions, type RunSettingsOptions } from './runSettings.js';
 
 interface ImageOptions {
   project?: string;
@@ -223,8 +225,7 @@ function createProgram(signal: AbortSignal): Command {
   });
 
   imageOptions(
-    program
-      .command('run')
+    runSettingsOptions(program.command('run'))
       .description('run a module, script or notebook in the run-mode image, one container per experiment')
       .argument('<target>', 'module (trainer.train), script path (trainer/train.py) or notebook (notebooks/x.ipynb)')
       .argument('[args...]', 'arguments after -- are passed to every job first (a notebook: --name value parameters)')
@@ -232,6 +233,7 @@ function createProgram(signal: AbortSignal): Command {
       .option('--name <name>', 'name of the run in the history; jobs are NAME-1, NAME-2, … (default: project and time)')
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
+      .option('--gpus-per-job <k>', 'with --gpu: run jobs side by side, each on its own K GPUs', parseGpusPerJob)
       .addOption(maxJobsOption())
   ).action(
     async (
@@ -243,7 +245,8 @@ function createProgram(signal: AbortSignal): Command {
         dryRun?: boolean;
         json?: boolean;
         maxJobs: number;
-      }
+        gpusPerJob?: number;
+      } & RunSettingsOptions
     ) => {
       const request = imageRequest('run', options);
       const experiments =
@@ -251,13 +254,21 @@ function createProgram(signal: AbortSignal): Command {
           ? undefined
           : jobArgsFor(target, await experimentJobs(options.experimentConfig, options.maxJobs));
       const group = options.name === undefined ? undefined : checkGroupName(options.name);
-      const experiment = { ...request, target, cwd: process.cwd(), args, experiments, group };
+      const settings = runSettingsFrom(options);
+      const { gpusPerJob } = options;
+      const experiment = { ...request, target, cwd: process.cwd(), args, experiments, group, settings, gpusPerJob };
       warn(experimentWarnings(experiment));
       if (options.dryRun) {
-        const { jobs } = await planExperiment(deps, experiment);
+        const plan = await planExperiment(deps, experiment);
+        const { jobs } = plan;
+        const container = describeSettings(plan.settings);
         process.stdout.write(
           options.json
-            ? `${JSON.stringify(jobs, null, 2)}\n`
+            ? `${JSON.stringify(
+                jobs.map(job => ({ ...job, container })),
+                null,
+                2
+              )}\n`
             : jobs
                 .map(j => `job ${j.index}: ${[target, ...j.args].join(' ')}${j.output ? ` → ${j.output}` : ''}\n`)
                 .join('')
@@ -311,13 +322,16 @@ function createProgram(signal: AbortSignal): Command {
   );
 
   imageOptions(
-    program.command('shell').description('open an interactive shell in the shell-mode image, project mounted')
-  ).action(async (options: ImageOptions) => {
+    runSettingsOptions(program.command('shell')).description(
+      'open an interactive shell in the shell-mode image, project mounted'
+    )
+  ).action(async (options: ImageOptions & RunSettingsOptions) => {
     const request = imageRequest('shell', options);
+    const settings = runSettingsFrom(options);
     try {
       // The spinner ends with the image's 'done' event, before the shell takes the terminal.
       process.exitCode = await withProgress(signal, progress =>
-        openShell(deps, { ...request, cwd: process.cwd() }, progress)
+        openShell(deps, { ...request, cwd: process.cwd(), settings }, progress)
       );
     } catch (error) {
       throw inCliWords(error, 'shell', request);

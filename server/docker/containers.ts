@@ -3,6 +3,23 @@ import type Docker from 'dockerode';
 import type { ProjectConfig } from '../project/config.js';
 import { isNotFound } from './engine.js';
 
+/** How many processes one of Ariel's containers may hold, unless the project's `run.pids_limit` says otherwise. */
+export const DEFAULT_PIDS_LIMIT = 4096;
+
+/**
+ * What every container Ariel starts gets (kernels, spares, runs, shells, probes): no Linux
+ * capabilities at all (none of Ariel's features needs one, so none is added back), no privilege
+ * gained through setuid or file-capability programs, and a bounded number of processes, so a fork
+ * bomb stops at the container instead of the host's limit.
+ */
+export function confinement(pidsLimit: number = DEFAULT_PIDS_LIMIT): {
+  CapDrop: string[];
+  SecurityOpt: string[];
+  PidsLimit: number;
+} {
+  return { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], PidsLimit: pidsLimit };
+}
+
 /** `NAME=value` for each configured variable the host has; values are read at run time only. */
 export function passthroughEnv(config: ProjectConfig, env: NodeJS.ProcessEnv = process.env): string[] {
   return config.env.filter(name => env[name] !== undefined).map(name => `${name}=${env[name]}`);
@@ -42,13 +59,17 @@ export interface RunIO {
 /**
  * Creates a container, streams its output, waits for it and removes it: on exit, on error
  * and on abort alike, so no container is left behind. Resolves to the exit code.
+ * The container is confined (see `confinement`) unless its HostConfig says otherwise.
  */
 export async function runToCompletion(
   docker: Docker,
   options: Docker.ContainerCreateOptions,
   io: RunIO
 ): Promise<number> {
-  const container = await docker.createContainer(options);
+  const container = await docker.createContainer({
+    ...options,
+    HostConfig: { ...confinement(), ...options.HostConfig }
+  });
   const remove = () =>
     container.remove({ force: true }).catch(error => (isNotFound(error) ? undefined : Promise.reject(error)));
   const onAbort = () => void remove();

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { ArielError } from '../errors.js';
+import { confinement } from './containers.js';
 import { reason } from './engine.js';
 import type { ImageRef } from './imageRef.js';
 import { LABELS } from './labels.js';
@@ -52,7 +53,7 @@ export async function ensureGpuAvailable(docker: Docker): Promise<void> {
     Entrypoint: ['true'],
     Cmd: [],
     Labels: { [LABELS.role]: 'gpu-probe' },
-    HostConfig: { DeviceRequests: ALL_GPUS, NetworkMode: 'none' }
+    HostConfig: { ...confinement(), DeviceRequests: ALL_GPUS, NetworkMode: 'none' }
   });
   try {
     await container.start();

@@ -39,6 +39,20 @@ describe('interactive containers', () => {
     );
   });
 
+  it('drop every capability, forbid privilege gain and limit processes, as the project may set', () => {
+    const create = interactiveContainer({ project, image: cpu, role: 'shell', cwd: project.root, cmd: ['bash'] });
+    assert.deepEqual(create.HostConfig.CapDrop, ['ALL']);
+    assert.equal(create.HostConfig.CapAdd, undefined);
+    assert.deepEqual(create.HostConfig.SecurityOpt, ['no-new-privileges']);
+    assert.equal(create.HostConfig.PidsLimit, 4096);
+    const limited = { ...project, config: { ...project.config, run: { pids_limit: 50 } } };
+    assert.equal(
+      interactiveContainer({ project: limited, image: cpu, role: 'kernel', cwd: project.root, cmd: ['x'] }).HostConfig
+        .PidsLimit,
+      50
+    );
+  });
+
   it('carry the role and project labels; kernels add their launcher', () => {
     const { create, cleanup } = kernelContainer({
       project,

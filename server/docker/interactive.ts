@@ -3,14 +3,15 @@ import type Docker from 'dockerode';
 import { hostUser } from '../dockerfile/plan.js';
 import type { Project } from '../project/project.js';
 import { passthroughEnv } from './containers.js';
-import { deviceRequestsFor } from './gpu.js';
 import type { ImageRef } from './imageRef.js';
 import { LABELS, type Role } from './labels.js';
+import { hostConfigOf, publishedPorts, resolveSettings, type ContainerSettings } from './settings.js';
 
 /**
  * What interactive containers (kernels and shells) share: the project live-mounted at its own
  * path, the host user's ids, the caller's folder as working directory, the interactive
- * environment, Ariel's labels and the GPU requests the image calls for.
+ * environment, Ariel's labels, and the run-time settings (settings.ts): confinement, shared
+ * memory, limits, mounts, the GPUs a GPU image gets, cloud credentials.
  */
 
 /** Where the project appears inside interactive containers: at its own path, like on the host. */
@@ -41,6 +42,8 @@ export interface InteractiveOptions {
   cwd: string;
   cmd: string[];
   env?: NodeJS.ProcessEnv;
+  /** Run-time settings; by default the project's and the user config's (see settings.ts). */
+  settings?: ContainerSettings;
 }
 
 /** Create options every interactive container starts from; callers add their I/O and extra mounts. */
@@ -50,18 +53,24 @@ export function interactiveContainer(options: InteractiveOptions): Docker.Contai
   HostConfig: Docker.HostConfig & { Mounts: Docker.MountSettings[] };
 } {
   const { project, image, role, cwd, cmd, env } = options;
+  const settings = options.settings ?? resolveSettings(project, { env });
   const { uid, gid } = hostUser();
+  const hostConfig = hostConfigOf(settings, image);
+  // Kernels use their own ports (kernelContainer); a shell publishes what it is asked to.
+  const published = role === 'shell' ? publishedPorts(settings) : undefined;
   return {
     Image: image.name,
     Cmd: cmd,
     WorkingDir: workingDirIn(project, cwd),
     User: `${uid}:${gid}`,
-    Env: interactiveEnv(project, env),
+    Env: [...interactiveEnv(project, env), ...settings.env],
     Labels: { [LABELS.role]: role, [LABELS.project]: project.root },
+    ...(published ? { ExposedPorts: published.exposed } : {}),
     HostConfig: {
       Init: true,
-      Mounts: [liveMount(project)],
-      DeviceRequests: deviceRequestsFor(image)
+      ...hostConfig,
+      ...(published ? { PortBindings: published.bindings } : {}),
+      Mounts: [liveMount(project), ...hostConfig.Mounts]
     }
   };
 }

@@ -7,7 +7,7 @@ import { expandBaseImage, shorten, type Accelerator } from '../project/config.js
 import { detectDependencies } from '../project/dependencies.js';
 import { imageNameOf, type Project } from '../project/project.js';
 import { loadUserConfig, type UserConfig } from '../project/user-config.js';
-import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from '../project/values.js';
+import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, maskCredentials, NETWORK_NAME, type Rule } from '../project/values.js';
 import { INDEX_BUILD_ARGS, renderDockerfile, type ImageSpec, type Mode } from './generate.js';
 
 /** Public images a user would pick; projects override them with `base_image`. */
@@ -116,7 +116,7 @@ function machineSetting(
   if (problem) {
     throw new ArielError(
       'config-invalid',
-      `Environment variable ${name} ${problem}: ${JSON.stringify(shorten(value))}`,
+      `Environment variable ${name} ${problem}: ${JSON.stringify(shorten(maskCredentials(value)))}`,
       `Expected ${rule.expected}.`
     );
   }

@@ -77,7 +77,15 @@ describe("the check of the native module's Node.js", () => {
     it("has a companion server that starts (kernels need no native module) and says so in Jupyter's log", async () => {
       const companion = spawn(
         process.execPath,
-        [join(install, 'dist', 'server', 'http', 'main.bundle.mjs'), '--root', install],
+        [
+          join(install, 'dist', 'server', 'http', 'main.bundle.mjs'),
+          '--root',
+          install,
+          '--runtime-dir',
+          install,
+          '--socket',
+          join(install, 'companion.sock')
+        ],
         {
           env: { ...process.env, ARIEL_COMPANION_SECRET: 'secret' }
         }
@@ -88,7 +96,7 @@ describe("the check of the native module's Node.js", () => {
       companion.stderr.on('data', chunk => (stderr += chunk));
       try {
         await eventually(
-          () => /ARIEL_COMPANION_LISTENING \d+/.test(stdout) && stderr.includes('\n[Ariel] Install'),
+          () => /ARIEL_COMPANION_LISTENING \//.test(stdout) && stderr.includes('\n[Ariel] Install'),
           'the warning'
         );
         assert.match(stderr, /^\[Ariel\] warning: Ariel's job history needs its native SQLite module/m);

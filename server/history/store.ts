@@ -3,21 +3,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ArielError } from '../errors.js';
+import { FINAL_JOB_STATES, NOT_SUBMITTED, SUBMITTING } from '../names.js';
 import { loadSqlite } from './native.js';
 
-/** A job that Ariel has not (yet) created on its platform. */
-export const SUBMITTING = 'SUBMITTING';
-/** Never created: the submission failed for good, or was interrupted before it. */
-export const NOT_SUBMITTED = 'NOT_SUBMITTED';
+export { NOT_SUBMITTED, SUBMITTING };
 /** States after which a job changes no more. */
-export const FINAL_STATES = new Set([
-  NOT_SUBMITTED,
-  'JOB_STATE_SUCCEEDED',
-  'JOB_STATE_FAILED',
-  'JOB_STATE_CANCELLED',
-  'JOB_STATE_EXPIRED',
-  'JOB_STATE_PARTIALLY_SUCCEEDED'
-]);
+export const FINAL_STATES: ReadonlySet<string> = new Set(FINAL_JOB_STATES);
 /** Final states that `resubmit` runs again. */
 export const RESUBMITTABLE_STATES = new Set([
   NOT_SUBMITTED,

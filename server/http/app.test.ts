@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { WebSocket } from 'ws';
 import { Companion, COMPANION_BUNDLE } from '../testing/companion.js';
 import { imageNameOf } from '../project/project.js';
 import { LABELS } from '../docker/labels.js';
 import { SPARE_PREFIX } from '../kernels/container.js';
-import { imagesOf, removeImagesOf } from '../testing/docker.js';
+import { containersOf, imagesOf, kernelContainers, removeImagesOf } from '../testing/docker.js';
+import { freePort } from '../testing/jupyter.js';
+import { listeningTcpPorts } from '../testing/ports.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
 import type { AppEvent } from '../app/index.js';
@@ -120,6 +122,16 @@ describe('companion server', () => {
       assert.deepEqual(await companion.request('GET', '/version'), { status: 200, body: { version } });
     });
 
+    it('refuses a wrong secret of the right length, on a route and on a WebSocket upgrade', async () => {
+      // The secret with its last character changed: only a comparison of every byte refuses it.
+      const last = companion.secret.at(-1) === 'a' ? 'b' : 'a';
+      const sameLength = { 'X-Ariel-Secret': `${companion.secret.slice(0, -1)}${last}` };
+      const { status, body } = await companion.request<ErrorJson>('POST', '/builds', { path: '' }, sameLength);
+      assert.equal(status, 403);
+      assert.equal(body.code, 'forbidden');
+      assert.equal(await refusedUpgrade(companion.socket('/builds/x/events', sameLength)), 403);
+    });
+
     it('refuses WebSocket upgrades without the secret', async () => {
       assert.equal(await refusedUpgrade(companion.socket('/builds/x/events', {})), 403);
       assert.equal(await refusedUpgrade(companion.socket('/builds/x/events', { 'X-Ariel-Secret': 'no' })), 403);
@@ -195,7 +207,8 @@ describe('companion server', () => {
       ['a "run" that is not a boolean', '/builds', { path: '', mode: 'run', run: 'yes' }, 400, 'usage'],
       ['a missing folder', '/project?path=nowhere', undefined, 404, 'project-not-found'],
       ['an unknown route', '/nothing', undefined, 404, 'not-found'],
-      ['an unknown build', '/builds/123', undefined, 404, 'not-found']
+      ['an unknown build', '/builds/0b7e3e0a-3c41-4a4e-9d6f-2d1f3a1b2c3d', undefined, 404, 'not-found'],
+      ['a malformed build id', '/builds/123', undefined, 400, 'usage']
     ];
     for (const [what, path, body, status, code] of cases) {
       it(`answers ${what} with ${status} ${code}`, async () => {
@@ -213,7 +226,7 @@ describe('companion server', () => {
         assert.equal(response.body.code, 'usage');
       }
       const wrongMethod = await companion.request<ErrorJson>('PUT', '/builds');
-      assert.equal(wrongMethod.status, 400);
+      assert.equal(wrongMethod.status, 405);
       assert.match(wrongMethod.body.hint ?? '', /GET or POST/);
     });
 
@@ -306,10 +319,77 @@ describe('companion server', () => {
     });
   });
 
+  describe("kernel starts (the provisioner's route)", () => {
+    it('refuses a connection file that is not a kernel-*.json file in the runtime folder, with 400', async () => {
+      const folder = project('kernel-files', { 'main.py': 'print(1)\n' });
+      const outside = join(jupyterRoot, folder, 'kernel-outside.json');
+      writeFileSync(outside, '{}');
+      symlinkSync(outside, join(companion.runtimeDir, 'kernel-link.json'));
+      mkdirSync(join(companion.runtimeDir, 'kernel-folder.json'));
+      writeFileSync(join(companion.runtimeDir, 'other.json'), '{}');
+      for (const connectionFile of [
+        '/var/run/docker.sock',
+        '/etc/passwd',
+        outside,
+        join(companion.runtimeDir, 'kernel-link.json'),
+        join(companion.runtimeDir, 'kernel-folder.json'),
+        join(companion.runtimeDir, 'other.json'),
+        join(companion.runtimeDir, 'kernel-missing.json'),
+        `${companion.runtimeDir}/../${basename(companion.runtimeDir)}/other.json`
+      ]) {
+        const { status, body } = await companion.request<ErrorJson>('POST', '/kernels', {
+          path: folder,
+          accelerator: 'cpu',
+          connectionFile,
+          env: {}
+        });
+        assert.equal(status, 400, `${connectionFile}: ${JSON.stringify(body)}`);
+        assert.equal(body.code, 'usage');
+        assert.match(body.message, /connection file/);
+        assert.doesNotMatch(body.message, /root:x:0:0/);
+      }
+      assert.deepEqual(containersOf('kernel', join(jupyterRoot, folder)), []);
+    });
+
+    it("takes build settings from its own environment; a request's env only fills the named variables", async () => {
+      const folder = project('kernel-env', {
+        '.ariel.json': '{ "env": ["CHANNEL_NAMED"], "kernel": { "network": "host" } }\n',
+        'requirements.txt': 'six\n'
+      });
+      const connectionFile = join(companion.runtimeDir, `kernel-${randomBytes(4).toString('hex')}.json`);
+      const connection: Record<string, unknown> = { ip: '127.0.0.1', transport: 'tcp', key: 'k' };
+      for (const port of ['shell_port', 'iopub_port', 'stdin_port', 'control_port', 'hb_port']) {
+        connection[port] = await freePort();
+      }
+      connection.signature_scheme = 'hmac-sha256';
+      writeFileSync(connectionFile, JSON.stringify(connection));
+      const { status, body } = await companion.request<{ kernel: { id: string } } & ErrorJson>('POST', '/kernels', {
+        path: folder,
+        accelerator: 'cpu',
+        connectionFile,
+        // Nothing listens there: a build that used it would fail.
+        env: { CHANNEL_NAMED: 'from-jupyter', CHANNEL_OTHER: 'x', ARIEL_PIP_INDEX_URL: 'http://127.0.0.1:9/simple' }
+      });
+      assert.equal(status, 201, JSON.stringify(body));
+      try {
+        const [container] = kernelContainers(join(jupyterRoot, folder));
+        const env = JSON.parse(
+          execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', container], {
+            encoding: 'utf8'
+          })
+        ) as string[];
+        assert.ok(env.includes('CHANNEL_NAMED=from-jupyter'), env.join(' '));
+        assert.ok(!env.some(line => line.startsWith('CHANNEL_OTHER=')), env.join(' '));
+      } finally {
+        await companion.request('DELETE', `/kernels/${body.kernel.id}`);
+      }
+    });
+  });
+
   describe('client (as kernel launchers use it)', () => {
     it('builds through the companion with an absolute folder; the build is listed with its events', async () => {
       const folder = project('client', { 'main.py': 'print(3)\n' });
-      const address = { url: `http://127.0.0.1:${companion.port}`, secret: companion.secret };
+      const address = companion.address;
       const events: AppEvent[] = [];
       const built = await buildThroughCompanion(
         address,
@@ -325,14 +405,12 @@ describe('companion server', () => {
     });
 
     it('says so when the companion cannot be reached or refuses, so the caller builds itself', async () => {
-      const closed = await hangingServer();
-      closed.close();
       const request = { path: jupyterRoot, mode: 'run', accelerator: 'cpu' } as const;
-      const unreachable = { url: `http://127.0.0.1:${closed.port}`, secret: companion.secret };
+      const unreachable = { socket: join(companion.folder, 'nobody.sock'), secret: companion.secret };
       assert.equal(await buildThroughCompanion(unreachable, request, () => undefined), false);
-      const wrongSecret = { url: `http://127.0.0.1:${companion.port}`, secret: 'wrong' };
+      const wrongSecret = { ...companion.address, secret: 'wrong' };
       assert.equal(await buildThroughCompanion(wrongSecret, request, () => undefined), false);
-      const outside = { url: `http://127.0.0.1:${companion.port}`, secret: companion.secret };
+      const outside = companion.address;
       assert.equal(await buildThroughCompanion(outside, { ...request, path: '/' }, () => undefined), false);
     });
   });
@@ -427,6 +505,49 @@ describe('companion server', () => {
       }
     });
 
+    it('keeps an outdated image that running Ariel kernel and run containers use, and the containers', async () => {
+      const folder = project('labelled', { 'main.py': 'print(1)\n' });
+      const root = join(jupyterRoot, folder);
+      const stale = staleImage(root, 'notebook');
+      // Labelled as a kernel's and a run's containers are, so prune's own lookup of containers sees them.
+      const kernel = docker(
+        'run',
+        '-d',
+        ...['--label', `${LABELS.role}=kernel`, '--label', `${LABELS.project}=${root}`],
+        ...['--label', `${LABELS.launcherPid}=${process.pid}`, '--label', `${LABELS.launcherHost}=here`],
+        stale,
+        'sleep',
+        '600'
+      );
+      const run = docker(
+        'run',
+        '-d',
+        ...['--label', `${LABELS.role}=run`, '--label', `${LABELS.project}=${root}`],
+        ...['--label', `${LABELS.job}=1`, '--label', `${LABELS.group}=g`, '--label', `${LABELS.request}=r`],
+        stale,
+        'sleep',
+        '600'
+      );
+      try {
+        const { status, body } = await companion.request<{
+          removed: string[];
+          failed: { reference: string; error: ErrorJson }[];
+        }>('POST', '/images/prune', { path: folder });
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.deepEqual(body.removed, []);
+        assert.deepEqual(
+          body.failed.map(f => [f.reference, f.error.code]),
+          [[stale, 'image-in-use']]
+        );
+        assert.deepEqual(imagesOf(root), [stale]);
+        for (const id of [kernel, run]) {
+          assert.equal(docker('inspect', '--format', '{{.State.Running}}', id), 'true');
+        }
+      } finally {
+        spawnSync('docker', ['rm', '-f', kernel, run], { stdio: 'ignore' });
+      }
+    });
+
     it('removes an outdated image that only a warm-pool spare uses, and the spare with it', async () => {
       const folder = project('spare', { 'main.py': 'print(1)\n' });
       const root = join(jupyterRoot, folder);
@@ -505,6 +626,19 @@ describe('companion server', () => {
 });
 
 describe('companion server process', () => {
+  it('listens only on its Unix socket, in a folder only its user can open; no TCP port', async () => {
+    const companion = new Companion(tempProject({}));
+    await companion.start();
+    try {
+      assert.equal(statSync(companion.folder).mode & 0o777, 0o700);
+      assert.ok(lstatSync(companion.socketPath).isSocket());
+      assert.deepEqual(listeningTcpPorts([companion.child!.pid!]), []);
+      assert.equal((await companion.request('GET', '/version')).status, 200);
+    } finally {
+      assert.equal(await companion.stop(), 0, companion.stderr);
+    }
+  });
+
   it('exits when its standard input closes, and on SIGTERM', async () => {
     const root = tempProject({});
     const first = new Companion(root);
@@ -553,12 +687,23 @@ describe('companion server process', () => {
     });
     assert.equal(noRoot.status, 2);
     assert.match(noRoot.stderr, /--root is required/);
-    const noSecret = spawnSync(process.execPath, [COMPANION_BUNDLE, '--root', '.'], {
-      env: { ...process.env, ARIEL_COMPANION_SECRET: '' },
-      encoding: 'utf8',
-      input: ''
-    });
+    const noSecret = spawnSync(
+      process.execPath,
+      [COMPANION_BUNDLE, '--root', '.', '--runtime-dir', '.', '--socket', '/x.sock'],
+      {
+        env: { ...process.env, ARIEL_COMPANION_SECRET: '' },
+        encoding: 'utf8',
+        input: ''
+      }
+    );
     assert.equal(noSecret.status, 2);
     assert.match(noSecret.stderr, /ARIEL_COMPANION_SECRET is not set/);
+    const relativeSocket = spawnSync(
+      process.execPath,
+      [COMPANION_BUNDLE, '--root', '.', '--runtime-dir', '.', '--socket', 'companion.sock'],
+      { env: { ...process.env, ARIEL_COMPANION_SECRET: 's' }, encoding: 'utf8', input: '' }
+    );
+    assert.equal(relativeSocket.status, 2);
+    assert.match(relativeSocket.stderr, /--socket must be the absolute path/);
   });
 });

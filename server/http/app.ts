@@ -16,21 +16,26 @@ import {
 import { ensureEngine } from '../docker/engine.js';
 import type { Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
+import { SECRET_HEADER } from '../names.js';
 import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
+import type { RouteKey, Routes } from './contract.js';
 import { cloudRoutes } from './cloud.js';
 import { driftRoutes } from './drift.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
+import { companionId, containerId, imageReference, pathPart } from './ids.js';
 import { KernelRegistry, kernelRoutes } from './kernels.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 
 /** The header every request must carry, with the secret the server was started with. */
-export const SECRET_HEADER = 'x-ariel-secret';
+export { SECRET_HEADER };
 
 export interface CompanionDeps {
   /** Jupyter's root folder: every path a request names is relative to it and must stay inside. */
   root: string;
+  /** Jupyter's runtime folder: kernel connection files must lie there. */
+  runtimeDir: string;
   /** The per-start secret; requests without it are refused. */
   secret: string;
   /** The application layer's dependencies: the Docker client, the build service, the environment. */
@@ -57,8 +62,19 @@ export interface RequestContext {
   params: string[];
 }
 
-type Handler = (context: RequestContext) => Promise<{ status?: number; body: unknown }>;
-export type Route = [method: string, pattern: RegExp, handler: Handler];
+/** A route's handler: the status (200 unless given) and the body the contract names for its route. */
+export type Handler<Body> = (context: RequestContext) => Promise<{ status?: number; body: Body }>;
+
+/**
+ * A route by its key in the wire contract (`'GET /builds/:id'`), the pattern of its path and its
+ * handler, which must answer the body the contract gives that key.
+ */
+export type Route = { [K in RouteKey]: [route: K, pattern: RegExp, handler: Handler<Routes[K]>] }[RouteKey];
+
+/** The method of a route key: `'GET /builds/:id'` → `'GET'`. */
+function methodOf(route: RouteKey): string {
+  return route.slice(0, route.indexOf(' '));
+}
 
 /**
  * The companion server's HTTP and WebSocket API, as json-server's createApp: built from its
@@ -74,7 +90,7 @@ export function createApp(deps: CompanionDeps): App {
   const cloud = cloudRoutes({ root, app, connect: deps.connectVertex });
 
   const authorized = (request: IncomingMessage) => {
-    const given = Buffer.from(String(request.headers[SECRET_HEADER] ?? ''));
+    const given = Buffer.from(String(request.headers[SECRET_HEADER.toLowerCase()] ?? ''));
     return given.length === secret.length && timingSafeEqual(given, secret);
   };
   const forbidden = () =>
@@ -90,16 +106,16 @@ export function createApp(deps: CompanionDeps): App {
     path === undefined || path === null ? undefined : findProject(resolveFolder(root, path)).root;
   const relative = (path: string | undefined) => (path === undefined ? undefined : relativeTo(root, path));
 
-  const kernels = new KernelRegistry({ app, root, builds });
+  const kernels = new KernelRegistry({ app, root, runtimeDir: deps.runtimeDir, builds });
   const routes: Route[] = [
-    ['GET', /^\/version$/, async () => ({ body: { version: deps.version } })],
+    ['GET /version', /^\/version$/, async () => ({ body: { version: deps.version } })],
     [
-      'GET',
+      'GET /project',
       /^\/project$/,
       async ({ url }) => ({ body: projectSummary(root, resolveFolder(root, url.searchParams.get('path'))) })
     ],
     [
-      'GET',
+      'GET /dockerfile',
       /^\/dockerfile$/,
       async ({ url }) => {
         const query = url.searchParams;
@@ -111,9 +127,9 @@ export function createApp(deps: CompanionDeps): App {
         };
       }
     ],
-    ['GET', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
+    ['GET /builds', /^\/builds$/, async () => ({ body: { builds: builds.list() } })],
     [
-      'POST',
+      'POST /builds',
       /^\/builds$/,
       async ({ request }) => {
         const body = await readJson(request);
@@ -134,10 +150,18 @@ export function createApp(deps: CompanionDeps): App {
         return { status: 202, body: { build } };
       }
     ],
-    ['GET', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: builds.get(params[0]) } })],
-    ['DELETE', /^\/builds\/([^/]+)$/, async ({ params }) => ({ body: { build: await builds.cancel(params[0]) } })],
     [
-      'GET',
+      'GET /builds/:id',
+      /^\/builds\/([^/]*)$/,
+      async ({ params }) => ({ body: { build: builds.get(companionId(params[0], 'build')) } })
+    ],
+    [
+      'DELETE /builds/:id',
+      /^\/builds\/([^/]*)$/,
+      async ({ params }) => ({ body: { build: await builds.cancel(companionId(params[0], 'build')) } })
+    ],
+    [
+      'GET /images',
       /^\/images$/,
       async ({ url }) => {
         const images = await listImages(app, {
@@ -165,7 +189,7 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'POST',
+      'POST /images/prune',
       /^\/images\/prune$/,
       async ({ request }) => {
         const { removed, failed } = await pruneImages(app, { project: projectOf((await readJson(request)).path) });
@@ -178,15 +202,16 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'DELETE',
-      /^\/images\/([^/]+)$/,
+      'DELETE /images/:reference',
+      /^\/images\/([^/]*)$/,
       async ({ params }) => {
-        await removeImage(app, params[0]);
-        return { body: { removed: [params[0]] } };
+        const name = imageReference(params[0]);
+        await removeImage(app, name);
+        return { body: { removed: [name] } };
       }
     ],
     [
-      'GET',
+      'GET /containers',
       /^\/containers$/,
       async () => {
         // The warm pool's spares are not kernels yet: the sidebar lists the kernels that run.
@@ -199,11 +224,12 @@ export function createApp(deps: CompanionDeps): App {
       }
     ],
     [
-      'DELETE',
-      /^\/containers\/([^/]+)$/,
+      'DELETE /containers/:id',
+      /^\/containers\/([^/]*)$/,
       async ({ params }) => {
-        await stopContainer(app, params[0]);
-        return { body: { stopped: params[0] } };
+        const id = containerId(params[0]);
+        await stopContainer(app, id);
+        return { body: { stopped: id } };
       }
     ],
     ...driftRoutes(app, root),
@@ -216,19 +242,26 @@ export function createApp(deps: CompanionDeps): App {
       if (!authorized(request)) {
         throw forbidden();
       }
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      const matching = routes.filter(([, pattern]) => pattern.test(url.pathname));
-      const route = matching.find(([method]) => method === request.method);
+      const { pathname, url } = requestTarget(request);
+      const matching = routes.filter(([, pattern]) => pattern.test(pathname));
+      const route = matching.find(([key]) => methodOf(key) === request.method);
       if (!route) {
-        throw matching.length > 0
-          ? new ArielError(
-              'usage',
-              `${request.method} is not allowed on ${url.pathname}.`,
-              `Use ${matching.map(([method]) => method).join(' or ')}.`
-            )
-          : notFound(url.pathname);
+        if (matching.length === 0) {
+          throw notFound(pathname);
+        }
+        const allowed = matching.map(([key]) => methodOf(key));
+        request.resume();
+        sendError(
+          response,
+          new ArielError('usage', `${request.method} is not allowed on ${pathname}.`, `Use ${allowed.join(' or ')}.`),
+          { status: 405, headers: { Allow: allowed.join(', ') } }
+        );
+        return;
       }
-      const params = route[1].exec(url.pathname)!.slice(1).map(decodeSegment);
+      const params = route[1]
+        .exec(pathname)!
+        .slice(1)
+        .map(segment => pathPart(decodeSegment(segment), 'path part'));
       const { status, body } = await route[2]({ request, url, params });
       sendJson(response, status ?? 200, body);
     } catch (error) {
@@ -239,14 +272,28 @@ export function createApp(deps: CompanionDeps): App {
     }
   };
 
-  const server = createServer((request, response) => void handle(request, response));
+  // A failure inside a handler is answered (500 with its message); nothing a request does ends the process.
+  const server = createServer((request, response) => {
+    request.on('error', () => undefined);
+    response.on('error', () => undefined);
+    handle(request, response).catch(error => {
+      process.stderr.write(`[Ariel] ${request.method} ${request.url} failed: ${(error as Error)?.stack ?? error}\n`);
+      response.destroy();
+    });
+  });
   server.on('upgrade', (request, socket, head) => {
     socket.on('error', () => socket.destroy());
     if (!authorized(request)) {
       refuseUpgrade(socket, forbidden());
       return;
     }
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    let pathname: string;
+    try {
+      pathname = requestTarget(request).pathname;
+    } catch (error) {
+      refuseUpgrade(socket, error instanceof ArielError ? error : notFound(String(request.url)));
+      return;
+    }
     const match = /^\/builds\/([^/]+)\/events$/.exec(pathname);
     try {
       const submission = cloud.subscription(pathname);
@@ -285,7 +332,27 @@ export function createApp(deps: CompanionDeps): App {
 }
 
 function notFound(pathname: string): ArielError {
-  return new ArielError('not-found', `No such route: ${pathname}.`, 'See "Companion server API" in Ariel\'s README.');
+  const shown = pathname.length > 200 ? `${pathname.slice(0, 200)}…` : pathname;
+  return new ArielError('not-found', `No such route: ${shown}.`, 'See "Companion server API" in Ariel\'s README.');
+}
+
+/**
+ * The request's path as sent and its URL (for the query). The path is not normalised: `//host/x`
+ * is a path here, not another host, and a `..` or `.` segment stays an id that routes refuse,
+ * rather than a step that leads to another route.
+ */
+function requestTarget(request: IncomingMessage): { pathname: string; url: URL } {
+  const target = request.url ?? '/';
+  const pathname = target.split(/[?#]/, 1)[0];
+  const url = URL.canParse(`http://localhost${target}`) ? new URL(`http://localhost${target}`) : undefined;
+  if (!pathname.startsWith('/') || !url) {
+    throw new ArielError(
+      'usage',
+      `The request target ${JSON.stringify(target.slice(0, 80))} is not a path.`,
+      'Send a path such as /version.'
+    );
+  }
+  return { pathname, url };
 }
 
 function decodeSegment(segment: string): string {

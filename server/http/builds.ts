@@ -1,41 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AppEvent, Progress } from '../app/index.js';
-import type { BuildEvent, BuildResult } from '../docker/build.js';
+import type { BuildResult } from '../docker/build.js';
 import type { ImageRef } from '../docker/imageRef.js';
-import type { Mode } from '../dockerfile/generate.js';
-import { ArielError, type ErrorCode } from '../errors.js';
-import type { Accelerator } from '../project/config.js';
+import { ArielError } from '../errors.js';
+import type { Build, BuildMessage, ErrorBody } from './contract.js';
 
-export type BuildState = 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-/** An error as the companion server sends it; `internal` marks a failure that is a bug. */
-export interface ErrorBody {
-  code: ErrorCode | 'internal';
-  message: string;
-  hint?: string;
-}
-
-export interface Build {
-  id: string;
-  /** The image reference the build produces (content-hashed tag). */
-  image: string;
-  /** The project root, relative to Jupyter's root. */
-  project: string;
-  mode: Mode;
-  accelerator: Accelerator;
-  state: BuildState;
-  step?: { index: number; total: number; instruction: string };
-  startedAt: string;
-  finishedAt?: string;
-  error?: ErrorBody;
-}
-
-/** What a build's subscribers receive: its events, its outcome, and its state at the end of a replay and at the end. */
-export type BuildMessage =
-  | Exclude<BuildEvent, { type: 'done' }>
-  | { type: 'done'; image: string; reused: boolean }
-  | { type: 'error'; error: ErrorBody }
-  | { type: 'state'; build: Build };
+export type { Build, BuildMessage, BuildState, ErrorBody } from './contract.js';
 
 /** Builds (or finds) an image, reporting progress; rejects with CancelledError on abort. */
 export type Prepare = (progress: Required<Progress>) => Promise<BuildResult>;

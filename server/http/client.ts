@@ -1,21 +1,72 @@
+import { request as httpRequest } from 'node:http';
 import { WebSocket } from 'ws';
 import type { AppListener } from '../app/index.js';
 import type { Mode } from '../dockerfile/generate.js';
 import { ArielError, CancelledError } from '../errors.js';
+import { SECRET_HEADER } from '../names.js';
 import type { Accelerator } from '../project/config.js';
 import type { Build, BuildMessage } from './builds.js';
 
-/** Where Jupyter's server extension says its companion server listens, with the secret to reach it. */
+/** Where a companion server listens (its Unix socket), with the secret to reach it. */
 export interface CompanionAddress {
-  url: string;
+  socket: string;
   secret: string;
 }
 
-/** The companion server of the Jupyter Server this process runs under, if any (the server extension sets both). */
+/**
+ * A companion server handed to this process explicitly (ARIEL_COMPANION_SOCKET and
+ * ARIEL_COMPANION_SECRET). Jupyter's server extension does not put them in Jupyter's environment:
+ * kernels and terminals must not inherit them; its own kernels start through the provisioner.
+ */
 export function companionFromEnv(env: NodeJS.ProcessEnv = process.env): CompanionAddress | undefined {
-  const url = env.ARIEL_COMPANION_URL;
+  const socket = env.ARIEL_COMPANION_SOCKET;
   const secret = env.ARIEL_COMPANION_SECRET;
-  return url && secret ? { url, secret } : undefined;
+  return socket && secret ? { socket, secret } : undefined;
+}
+
+/** One JSON request to the companion over its socket: status and parsed body. */
+export function companionRequest<T = Record<string, unknown>>(
+  companion: CompanionAddress,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = { [SECRET_HEADER]: companion.secret }
+): Promise<{ status: number; body: T }> {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        socketPath: companion.socket,
+        method,
+        path,
+        headers: { ...headers, ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }) }
+      },
+      response => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          try {
+            resolve({ status: response.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
+          } catch (error) {
+            reject(error);
+          }
+        });
+      }
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+/** A WebSocket to `path` on the companion's socket, with the secret unless other headers are given. */
+export function companionSocket(
+  companion: CompanionAddress,
+  path: string,
+  headers: Record<string, string> = { [SECRET_HEADER]: companion.secret }
+): WebSocket {
+  return new WebSocket(`ws+unix://${companion.socket}:${path}`, { headers });
 }
 
 export interface CompanionBuildRequest {
@@ -39,24 +90,19 @@ export async function buildThroughCompanion(
   request: CompanionBuildRequest,
   onEvent: AppListener
 ): Promise<boolean> {
-  const headers = { 'X-Ariel-Secret': companion.secret };
   let build: Build;
   try {
-    const response = await fetch(`${companion.url}/builds`, {
-      method: 'POST',
-      headers: { ...headers, 'Content-Type': 'application/json' },
-      body: JSON.stringify(request)
-    });
+    const response = await companionRequest<{ build: Build }>(companion, 'POST', '/builds', request);
     if (response.status !== 202) {
       // E.g. a folder outside Jupyter's root: the caller's own build says what is wrong, if anything.
       return false;
     }
-    build = ((await response.json()) as { build: Build }).build;
+    build = response.body.build;
   } catch {
     return false;
   }
   const final = await new Promise<Build | undefined>(resolve => {
-    const ws = new WebSocket(`${companion.url.replace(/^http/, 'ws')}/builds/${build.id}/events`, { headers });
+    const ws = companionSocket(companion, `/builds/${encodeURIComponent(build.id)}/events`);
     let last: Build | undefined;
     ws.on('message', data => {
       const message = JSON.parse(String(data)) as BuildMessage;

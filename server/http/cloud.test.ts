@@ -325,6 +325,25 @@ describe('cloud experiments through the companion server', () => {
     assert.equal(cells[2].text, "RESULT 0.5 'cnn' False 3 /app/notebooks\n");
   });
 
+  it('refuses with a conflict a group that is being submitted, and its resubmission', async () => {
+    const started = await companion.request<{ submission: Submission }>('POST', '/cloud/submissions', request('busy'));
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const ws = companion.socket(`/cloud/submissions/${started.body.submission.id}/events`);
+    const closed = once(ws, 'close');
+    try {
+      // The first submission is still building its image: nothing of it is in the history yet.
+      const again = await companion.request<ErrorJson>('POST', '/cloud/submissions', request('busy'));
+      assert.equal(again.status, 409, JSON.stringify(again.body));
+      assert.equal(again.body.code, 'conflict');
+      const resubmit = await companion.request<ErrorJson>('POST', '/cloud/groups/busy/resubmit');
+      assert.equal(resubmit.status, 409, JSON.stringify(resubmit.body));
+      assert.equal(resubmit.body.code, 'conflict');
+    } finally {
+      await companion.request('DELETE', `/cloud/submissions/${started.body.submission.id}`);
+      await closed;
+    }
+  });
+
   it('cancels a running job', async () => {
     await submit(request('long', { args: ['--sleep', '120'] }));
     const running = await until(async () => {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { AppDeps } from '../app/index.js';
 import { VERTEX_CATALOG } from '../cloud/catalog.js';
 import { refreshJobs, stopJobs, type JobSelection } from '../app/jobs.js';
@@ -10,16 +9,19 @@ import { ArielError } from '../errors.js';
 import { dataDir, FINAL_STATES, History, type JobRecord } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { resolveTarget, targetCommand } from '../run/target.js';
-import { errorBody, type ErrorBody } from './builds.js';
-import {
-  checkRequest,
-  expandConfigText,
-  jobArgs,
-  submitExperiment,
-  type CloudRequest,
-  type SubmissionEvent,
-  type SubmissionOutcome
-} from './cloudSubmit.js';
+import type { Route } from './app.js';
+import { errorBody } from './builds.js';
+import type {
+  CloudJob as CloudJobView,
+  CloudJobs,
+  CloudPreview,
+  ErrorBody,
+  StopResult,
+  Submission,
+  SubmissionMessage
+} from './contract.js';
+import { checkRequest, expandConfigText, jobArgs, submitExperiment, type CloudRequest } from './cloudSubmit.js';
+import { companionId } from './ids.js';
 import { resolveFolder } from './project.js';
 import { readJson } from './respond.js';
 
@@ -28,23 +30,7 @@ const PREVIEW_JOBS = 200;
 /** Job groups the jobs list shows, newest first. */
 const LISTED_GROUPS = 30;
 
-export type SubmissionState = 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface Submission {
-  id: string;
-  group: string;
-  state: SubmissionState;
-  /** Jobs the experiment expands to. */
-  jobs: number;
-  warnings: string[];
-  startedAt: string;
-  finishedAt?: string;
-  outcome?: SubmissionOutcome;
-  error?: ErrorBody;
-}
-
-/** What a submission's WebSocket sends: its events, then its final state (also at the end of a replay). */
-export type SubmissionMessage = SubmissionEvent | { type: 'state'; submission: Submission };
+export type { Submission, SubmissionMessage, SubmissionState } from './contract.js';
 
 export type Subscriber = (message: SubmissionMessage) => void;
 
@@ -63,18 +49,6 @@ export interface CloudDeps {
   /** Opens a region's JobService; Vertex AI's (or ARIEL_VERTEX_ENDPOINT's) by default. */
   connect?: Connect;
 }
-
-interface Context {
-  request: IncomingMessage;
-  url: URL;
-  params: string[];
-}
-
-type Route = [
-  method: string,
-  pattern: RegExp,
-  handler: (context: Context) => Promise<{ status?: number; body: unknown }>
-];
 
 /**
  * The cloud experiments' routes: the machine table, the expansion preview, submissions with
@@ -108,11 +82,7 @@ export function cloudRoutes(deps: CloudDeps): {
     const store = await history();
     const checked = await checkRequest(deps.app, store, cloudRequest(deps.root, body));
     if (busy.has(checked.group)) {
-      throw new ArielError(
-        'cloud-spec-invalid',
-        `Job group ${checked.group} is being submitted.`,
-        'Choose another name.'
-      );
+      throw new ArielError('conflict', `Job group ${checked.group} is being submitted.`, 'Choose another name.');
     }
     const submission: Submission = {
       id: randomUUID(),
@@ -158,7 +128,7 @@ export function cloudRoutes(deps: CloudDeps): {
     return { ...submission };
   };
 
-  const jobsList = async (only?: string) => {
+  const jobsList = async (only?: string): Promise<CloudJobs> => {
     const store = await history();
     const groups = store.groups().reverse().slice(0, LISTED_GROUPS);
     const shown = only ? groups.filter(g => g.name === only) : groups;
@@ -188,7 +158,7 @@ export function cloudRoutes(deps: CloudDeps): {
     };
   };
 
-  const stop = async (which: JobSelection) => {
+  const stop = async (which: JobSelection): Promise<StopResult> => {
     const { stopped, ended, submitting, warnings } = await stopJobs(
       { history: await history(), docker: deps.app.docker, connect },
       which
@@ -198,66 +168,66 @@ export function cloudRoutes(deps: CloudDeps): {
 
   const routes: Route[] = [
     [
-      'GET',
+      'GET /cloud/catalog',
       /^\/cloud\/catalog$/,
       async () => ({ body: { machineFamilies: VERTEX_CATALOG.machineFamilies, regions: VERTEX_CATALOG.regions } })
     ],
-    ['POST', /^\/cloud\/preview$/, async ({ request }) => ({ body: preview(deps.root, await readJson(request)) })],
     [
-      'GET',
+      'POST /cloud/preview',
+      /^\/cloud\/preview$/,
+      async ({ request }) => ({ body: preview(deps.root, await readJson(request)) })
+    ],
+    [
+      'GET /cloud/submissions',
       /^\/cloud\/submissions$/,
       async () => ({ body: { submissions: [...entries.values()].map(e => ({ ...e.submission })).reverse() } })
     ],
     [
-      'POST',
+      'POST /cloud/submissions',
       /^\/cloud\/submissions$/,
       async ({ request }) => ({ status: 202, body: { submission: await start(await readJson(request)) } })
     ],
     [
-      'GET',
+      'GET /cloud/submissions/:id',
       /^\/cloud\/submissions\/([^/]+)$/,
-      async ({ params }) => ({ body: { submission: { ...entry(params[0]).submission } } })
+      async ({ params }) => ({ body: { submission: { ...entry(companionId(params[0], 'submission')).submission } } })
     ],
     [
-      'DELETE',
+      'DELETE /cloud/submissions/:id',
       /^\/cloud\/submissions\/([^/]+)$/,
       async ({ params }) => {
-        const found = entry(params[0]);
+        const found = entry(companionId(params[0], 'submission'));
         found.abort.abort();
         await found.settled;
         return { body: { submission: { ...found.submission } } };
       }
     ],
     [
-      'GET',
+      'GET /cloud/jobs',
       /^\/cloud\/jobs$/,
       async ({ url }) => ({ body: await jobsList(url.searchParams.get('group') ?? undefined) })
     ],
     [
-      'POST',
+      'POST /cloud/groups/:name/stop',
       /^\/cloud\/groups\/([^/]+)\/stop$/,
       async ({ params }) => ({
         body: await stop({ group: params[0] })
       })
     ],
     [
-      'POST',
+      'POST /cloud/jobs/:id/stop',
       /^\/cloud\/jobs\/([^/]+)\/stop$/,
       async ({ params }) => ({
         body: await stop({ job: params[0] })
       })
     ],
     [
-      'POST',
+      'POST /cloud/groups/:name/resubmit',
       /^\/cloud\/groups\/([^/]+)\/resubmit$/,
       async ({ params }) => {
         const group = params[0];
         if (busy.has(group)) {
-          throw new ArielError(
-            'cloud-spec-invalid',
-            `Job group ${group} is being submitted.`,
-            'Wait until it is done.'
-          );
+          throw new ArielError('conflict', `Job group ${group} is being submitted.`, 'Wait until it is done.');
         }
         busy.add(group);
         try {
@@ -283,7 +253,17 @@ export function cloudRoutes(deps: CloudDeps): {
       if (!match) {
         return undefined;
       }
-      const found = entry(decodeURIComponent(match[1]));
+      let id: string;
+      try {
+        id = decodeURIComponent(match[1]);
+      } catch {
+        throw new ArielError(
+          'usage',
+          'Malformed URL encoding in the submission id.',
+          'Send a submission id as listed.'
+        );
+      }
+      const found = entry(companionId(id, 'submission'));
       return send => {
         const replay = [...found.log];
         if (found.submission.state === 'running') {
@@ -306,7 +286,7 @@ export function cloudRoutes(deps: CloudDeps): {
 }
 
 /** A job as the sidebar lists it. */
-function jobView(job: JobRecord) {
+function jobView(job: JobRecord): CloudJobView {
   const spec = job.spec as unknown as CloudJob;
   return {
     id: job.id,
@@ -325,7 +305,7 @@ function jobView(job: JobRecord) {
 }
 
 /** The config's expansion as the sidebar shows it while one types; a config error is data, not a failure. */
-function preview(root: string, body: Record<string, unknown>) {
+function preview(root: string, body: Record<string, unknown>): CloudPreview {
   const args = stringList(body.args, 'args');
   let command: string[] | undefined;
   let targetError: ErrorBody | undefined;

@@ -13,6 +13,7 @@ import { expandExperimentText, type LoadedExperiments } from '../experiments/loa
 import type { History } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { jobArgsFor } from '../run/notebook.js';
+import type { SubmissionOutcome } from './contract.js';
 
 /** What the sidebar sends to submit an experiment (the JSON body of POST /cloud/submissions). */
 export interface CloudRequest {
@@ -79,12 +80,7 @@ export type SubmissionEvent =
   | PushEvent
   | SubmitEvent;
 
-export interface SubmissionOutcome {
-  group: string;
-  created: number;
-  failed: number;
-  skipped: number;
-}
+export type { SubmissionOutcome } from './contract.js';
 
 /** Submits a checked request (see submitCloudExperiment), passing on the events the sidebar shows. */
 export async function submitExperiment(

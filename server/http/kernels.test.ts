@@ -32,7 +32,7 @@ describe("the companion's kernel starts", { timeout: 900_000 }, () => {
     Object.entries({ ...process.env, ARIEL_KERNEL_POOL: '1' }).filter(([, value]) => value !== undefined)
   ) as Record<string, string>;
   const app = { docker, builds: new BuildService(docker, counting), env };
-  const kernels = new KernelRegistry({ app, root, builds: new BuildRegistry({ logLines: 100 }) });
+  const kernels = new KernelRegistry({ app, root, runtimeDir: files, builds: new BuildRegistry({ logLines: 100 }) });
 
   after(async () => {
     await kernels.close();

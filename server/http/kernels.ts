@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { constants } from 'node:os';
 import {
   describeEvent,
@@ -16,6 +18,7 @@ import { parseAccelerator, relativeTo, resolveFolder } from './project.js';
 import { findProject } from '../project/project.js';
 import type { Route } from './app.js';
 import { errorBody, type Build, type BuildRegistry } from './builds.js';
+import { kernelId } from './ids.js';
 import { readJson } from './respond.js';
 import { statusOf } from './respond.js';
 
@@ -27,6 +30,10 @@ import { statusOf } from './respond.js';
  *   POST   /kernels/:id/signal  {signal: "SIGINT"}
  *   DELETE /kernels/:id         removes the container (also when it has exited)
  * A start that fails answers with the error and `explanation`, the lines Jupyter shows.
+ * Only Ariel's provisioner reaches these routes (Jupyter's proxy never forwards them): the
+ * connection file must be a `kernel-*.json` file in Jupyter's runtime folder, and `env` gives only
+ * the values of the variables the project config's `env` list names; image builds and the
+ * container's settings come from the companion's own environment.
  * The containers are labelled as this process's: when it dies without removing them, the next
  * kernel start (here or by a launcher) removes them; when it stops, `close` removes them.
  */
@@ -36,7 +43,7 @@ export class KernelRegistry {
   /** Spare containers, so that a kernel start is a hand-over rather than a container and Python start. */
   readonly pool: KernelPool;
 
-  constructor(private readonly deps: { app: AppDeps; root: string; builds: BuildRegistry }) {
+  constructor(private readonly deps: { app: AppDeps; root: string; runtimeDir: string; builds: BuildRegistry }) {
     this.pool = new KernelPool(deps.app.docker, poolLimits(deps.app.env ?? process.env), process.stderr);
     // What a companion killed before (its Jupyter still running) left behind goes at once,
     // not at the next kernel start. Best effort: an engine that does not answer is reported then.
@@ -45,18 +52,19 @@ export class KernelRegistry {
 
   async start(body: Record<string, unknown>): Promise<{ id: string; image: string }> {
     const accelerator = parseAccelerator(body.accelerator);
-    const { connectionFile, env } = body;
-    if (typeof connectionFile !== 'string' || !connectionFile) {
-      throw new ArielError('usage', '"connectionFile" must be the path of the kernel\'s connection file.', USAGE);
-    }
+    const { env } = body;
+    const connectionFile = checkedConnectionFile(this.deps.runtimeDir, body.connectionFile);
     if (typeof env !== 'object' || env === null || Object.values(env).some(value => typeof value !== 'string')) {
       throw new ArielError('usage', '"env" must be an object of strings: the kernel\'s environment.', USAGE);
     }
     const cwd = resolveFolder(this.deps.root, body.path);
     const project = findProject(cwd);
-    // The variables the config names take the values Jupyter gives this kernel.
-    const app = { ...this.deps.app, env: env as NodeJS.ProcessEnv };
-    const image = await this.prepare(app, project, accelerator);
+    const app = {
+      ...this.deps.app,
+      env: kernelEnv(this.deps.app.env ?? process.env, project.config.env, env as Record<string, string>)
+    };
+    // Built with the companion's own settings: a request cannot point pip at another index.
+    const image = await this.prepare(this.deps.app, project, accelerator);
     // The owner is this process, under Jupyter Server (its parent).
     const launcher = currentLauncher({});
     // The pool needs the kernel's ports known only at hand-over: host networking.
@@ -173,6 +181,57 @@ export class KernelRegistry {
 
 const USAGE = 'See "How kernels start" in Ariel\'s README.';
 
+/** The pattern of the connection files Jupyter writes: `kernel-<id>.json`. */
+const CONNECTION_FILE = /^kernel-[^/]+\.json$/;
+
+/**
+ * The real path of a kernel's connection file, which must be a regular file named `kernel-*.json`
+ * directly in Jupyter's runtime folder (links resolved): it is mounted into the container, so
+ * any other path would hand a host file (or the Docker socket) to the kernel.
+ */
+export function checkedConnectionFile(runtimeDir: string, given: unknown): string {
+  const hint = `Give the connection file Jupyter wrote for the kernel, a kernel-*.json file in ${runtimeDir}.`;
+  if (typeof given !== 'string' || !given) {
+    throw new ArielError('usage', '"connectionFile" must be the path of the kernel\'s connection file.', hint);
+  }
+  let real: string;
+  try {
+    real = realpathSync(given);
+  } catch {
+    throw new ArielError('usage', `The connection file ${JSON.stringify(given)} does not exist.`, hint);
+  }
+  if (dirname(real) !== realpathSync(runtimeDir) || !CONNECTION_FILE.test(basename(real))) {
+    throw new ArielError(
+      'usage',
+      `The connection file ${JSON.stringify(given)} is not a kernel-*.json file in Jupyter's runtime folder.`,
+      hint
+    );
+  }
+  if (!statSync(real).isFile()) {
+    throw new ArielError('usage', `The connection file ${JSON.stringify(given)} is not a regular file.`, hint);
+  }
+  return real;
+}
+
+/**
+ * The environment a kernel container is created from: the companion's own, with the values the
+ * request gives for the variables the project config's `env` list names (Jupyter's kernel
+ * environment). Ariel's own settings (`ARIEL_*`) are never taken from a request.
+ */
+export function kernelEnv(
+  own: NodeJS.ProcessEnv,
+  named: readonly string[],
+  requested: Record<string, string>
+): NodeJS.ProcessEnv {
+  const env = { ...own };
+  for (const name of named) {
+    if (!name.startsWith('ARIEL_') && Object.hasOwn(requested, name)) {
+      env[name] = requested[name];
+    }
+  }
+  return env;
+}
+
 /** Resolves with the build's final state. */
 function settled(builds: BuildRegistry, id: string): Promise<Build> {
   return new Promise(resolve => {
@@ -192,7 +251,7 @@ function settled(builds: BuildRegistry, id: string): Promise<Build> {
 export function kernelRoutes(kernels: KernelRegistry): Route[] {
   return [
     [
-      'POST',
+      'POST /kernels',
       /^\/kernels$/,
       async ({ request }) => {
         const body = await readJson(request);
@@ -203,21 +262,28 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
         }
       }
     ],
-    ['GET', /^\/kernels\/([^/]+)$/, async ({ params }) => ({ body: { kernel: kernels.state(params[0]) } })],
     [
-      'POST',
+      'GET /kernels/:id',
+      /^\/kernels\/([^/]+)$/,
+      async ({ params }) => ({ body: { kernel: kernels.state(kernelId(params[0])) } })
+    ],
+    [
+      'POST /kernels/:id/signal',
       /^\/kernels\/([^/]+)\/signal$/,
       async ({ request, params }) => {
-        await kernels.signal(params[0], (await readJson(request)).signal);
-        return { body: { signalled: params[0] } };
+        const id = kernelId(params[0]);
+        await kernels.signal(id, (await readJson(request)).signal);
+        return { body: { signalled: id } };
       }
     ],
     [
-      'DELETE',
+      'DELETE /kernels/:id',
       /^\/kernels\/([^/]+)$/,
       async ({ params }) => {
-        await kernels.remove(params[0]);
-        return { body: { removed: params[0] } };
+        // An unknown kernel is a 404, as on GET: state() throws for it.
+        const { id } = kernels.state(kernelId(params[0]));
+        await kernels.remove(id);
+        return { body: { removed: id } };
       }
     ]
   ];

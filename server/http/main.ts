@@ -1,33 +1,48 @@
 /**
  * Ariel's companion server, started by the Jupyter server extension:
- *   ARIEL_COMPANION_SECRET=<secret> node main.bundle.mjs --root <Jupyter's root> [--log-lines N]
- * It listens on a free loopback port, prints `ARIEL_COMPANION_LISTENING <port>` once ready,
- * and stops (cancelling what it started) when its standard input closes or on SIGTERM.
+ *   ARIEL_COMPANION_SECRET=<secret> node main.bundle.mjs --root <Jupyter's root>
+ *     --socket <path> --runtime-dir <Jupyter's runtime folder> [--log-lines N]
+ * It listens on the Unix socket at `--socket` (its folder is the caller's, mode 0700: no TCP port,
+ * nothing a container on the host's network can reach), prints `ARIEL_COMPANION_LISTENING <path>`
+ * once ready, and stops (cancelling what it started) when its standard input closes or on SIGTERM.
+ * Kernel connection files must lie in `--runtime-dir`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AddressInfo } from 'node:net';
 import { createAppDeps } from '../app/index.js';
 import { ArielError } from '../errors.js';
 import { nativeMismatch, readBuildInfo } from '../history/native.js';
+import { COMPANION_READY } from '../names.js';
 import { createApp } from './app.js';
 
 const version = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-function options(argv: string[]): { root: string; secret: string; logLines?: number } {
-  const usage = (message: string) =>
-    new ArielError(
-      'usage',
-      message,
-      'usage: ARIEL_COMPANION_SECRET=<secret> node main.bundle.mjs --root <folder> [--log-lines N]'
-    );
-  let values: { root?: string; 'log-lines'?: string };
+const USAGE =
+  'usage: ARIEL_COMPANION_SECRET=<secret> node main.bundle.mjs --root <folder> --socket <path> --runtime-dir <folder> [--log-lines N]';
+
+interface Options {
+  root: string;
+  socket: string;
+  runtimeDir: string;
+  secret: string;
+  logLines?: number;
+}
+
+function options(argv: string[]): Options {
+  const usage = (message: string) => new ArielError('usage', message, USAGE);
+  let values: { root?: string; socket?: string; 'runtime-dir'?: string; 'log-lines'?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { root: { type: 'string' }, 'log-lines': { type: 'string' } }
+      options: {
+        root: { type: 'string' },
+        socket: { type: 'string' },
+        'runtime-dir': { type: 'string' },
+        'log-lines': { type: 'string' }
+      }
     }));
   } catch (error) {
     throw usage((error as Error).message);
@@ -35,11 +50,19 @@ function options(argv: string[]): { root: string; secret: string; logLines?: num
   const secret = process.env.ARIEL_COMPANION_SECRET;
   // Containers started from here pass configured variables through; the secret is never one of them.
   delete process.env.ARIEL_COMPANION_SECRET;
-  if (!values.root) {
-    throw usage('--root is required.');
+  for (const [name, value] of [
+    ['--root', values.root],
+    ['--runtime-dir', values['runtime-dir']]
+  ] as const) {
+    if (!value) {
+      throw usage(`${name} is required.`);
+    }
+    if (!existsSync(value) || !statSync(value).isDirectory()) {
+      throw usage(`${name} ${value} is not a folder.`);
+    }
   }
-  if (!existsSync(values.root) || !statSync(values.root).isDirectory()) {
-    throw usage(`--root ${values.root} is not a folder.`);
+  if (!values.socket || !isAbsolute(values.socket)) {
+    throw usage(`--socket must be the absolute path of the Unix socket to listen on, not "${values.socket ?? ''}".`);
   }
   if (!secret) {
     throw usage('ARIEL_COMPANION_SECRET is not set.');
@@ -48,11 +71,30 @@ function options(argv: string[]): { root: string; secret: string; logLines?: num
   if (logLines !== undefined && !(Number.isInteger(logLines) && logLines > 0)) {
     throw usage(`--log-lines must be a positive whole number, not "${values['log-lines']}".`);
   }
-  return { root: values.root, secret, logLines };
+  return { root: values.root!, socket: values.socket, runtimeDir: values['runtime-dir']!, secret, logLines };
+}
+
+/** A socket left by a companion that was killed is removed; anything else at the path is not ours to remove. */
+function removeStaleSocket(path: string): void {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!stat.isSocket()) {
+    throw new ArielError(
+      'usage',
+      `--socket ${path} exists and is not a socket.`,
+      "Give the path of a socket in a folder only you can open, e.g. under Jupyter's runtime folder."
+    );
+  }
+  unlinkSync(path);
 }
 
 async function main(argv: string[]): Promise<void> {
-  const app = createApp({ ...options(argv), app: createAppDeps(), version });
+  const { socket, ...settings } = options(argv);
+  const app = createApp({ ...settings, app: createAppDeps(), version });
   let stopping = false;
   const stop = () => {
     if (stopping) {
@@ -71,8 +113,9 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`[Ariel] The companion server cannot listen: ${error.message}\n`);
     process.exit(1);
   });
-  app.server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`ARIEL_COMPANION_LISTENING ${(app.server.address() as AddressInfo).port}\n`);
+  removeStaleSocket(socket);
+  app.server.listen(socket, () => {
+    process.stdout.write(`${COMPANION_READY} ${socket}\n`);
     // Kernels and builds work without the native module; the job history does not: said once, at start.
     const mismatch = nativeMismatch(readBuildInfo());
     if (mismatch) {

@@ -1,8 +1,10 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { describeSettings, resolveSettings } from '../docker/settings.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { ArielError } from '../errors.js';
 import { ACCELERATORS, emptyConfig, type Accelerator, type ProjectConfig } from '../project/config.js';
+import { maskCredentials } from '../project/values.js';
 import { detectDependencies } from '../project/dependencies.js';
 import { findProject, locateProject, type Project } from '../project/project.js';
 import { errorBody, type ErrorBody } from './builds.js';
@@ -19,6 +21,8 @@ export interface ProjectSummary {
   /** The config as Ariel reads it (credentials in index URLs masked); the defaults when it is invalid. */
   config: ProjectConfig;
   warnings: string[];
+  /** The run-time settings its containers get (settings.ts `describeSettings`), for the sidebar to show. */
+  runSettings?: Record<string, unknown>;
   /** Why the project cannot be built as it is, e.g. an invalid config with its file and line. */
   error?: ErrorBody;
 }
@@ -111,8 +115,9 @@ export function projectSummary(root: string, folder: string): ProjectSummary {
   }
   try {
     const project = findProject(folder);
-    summary.config = maskCredentials(project.config);
+    summary.config = maskConfig(project.config);
     summary.dependencyFiles = dependencyFilesOf(project);
+    summary.runSettings = describeSettings(resolveSettings(project));
   } catch (error) {
     if (!(error instanceof ArielError)) {
       throw error;
@@ -134,8 +139,8 @@ function dependencyFilesOf(project: Project): string[] {
 }
 
 /** Index URLs may carry a user and token; the browser is shown them without. */
-function maskCredentials(config: ProjectConfig): ProjectConfig {
-  const mask = (url: string) => url.replace(/\/\/[^/@]+@/, '//***@');
+function maskConfig(config: ProjectConfig): ProjectConfig {
+  const mask = maskCredentials;
   return {
     ...config,
     build: {

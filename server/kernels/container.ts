@@ -84,7 +84,13 @@ export function kernelContainer(options: KernelContainerOptions): {
   Object.assign(create.Labels, launcherLabels(launcher));
   const hostConfig = create.HostConfig;
   hostConfig.AutoRemove = true;
-  hostConfig.Mounts.push({ Type: 'bind', Source: connectionFile, Target: connectionFile, ReadOnly: true });
+  const connectionMount: Docker.MountSettings = {
+    Type: 'bind',
+    Source: connectionFile,
+    Target: connectionFile,
+    ReadOnly: true
+  };
+  hostConfig.Mounts.push(connectionMount);
   if (network === 'host') {
     hostConfig.NetworkMode = 'host';
   } else {
@@ -93,7 +99,7 @@ export function kernelContainer(options: KernelContainerOptions): {
     const mountedFile = join(dir, 'connection.json');
     writeFileSync(mountedFile, JSON.stringify({ ...info, ip: '0.0.0.0' }), { mode: 0o644 });
     cleanup = () => rmSync(dir, { recursive: true, force: true });
-    hostConfig.Mounts[1].Source = mountedFile;
+    connectionMount.Source = mountedFile;
     const ports = PORT_KEYS.map(key => `${info[key]}/tcp`);
     create.ExposedPorts = Object.fromEntries(ports.map(port => [port, {}]));
     hostConfig.PortBindings = Object.fromEntries(

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,8 +18,26 @@ import { eventually } from '../testing/eventually.js';
 import { GpuEngine } from '../testing/gpuEngine.js';
 import { DEFAULT_BASE_IMAGES } from '../dockerfile/plan.js';
 import { containersOf, engineHasGpu, kernelContainers, removeImagesOf } from '../testing/docker.js';
+import { listeningTcpPorts, processTree } from '../testing/ports.js';
 import { withoutServerExtension } from './testing/extension.js';
 import { kernelTestProject } from './testing/project.js';
+
+/** The Unix socket of the companion server Jupyter started for `root` (from /proc; Linux). */
+function companionSocket(root: string): string {
+  for (const pid of readdirSync('/proc').filter(entry => /^\d+$/.test(entry))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const at = (flag: string) => argv[argv.indexOf(flag) + 1];
+    if (argv.some(arg => arg.endsWith('main.bundle.mjs')) && realpathSync(at('--root')) === realpathSync(root)) {
+      return at('--socket');
+    }
+  }
+  throw new Error(`no companion server runs for ${root}`);
+}
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -131,6 +158,72 @@ describe('containerized kernels through a real Jupyter Server', () => {
       assert.equal(kernelContainers(root).length, 1);
 
       // Shutdown removes the container.
+      assert.equal((await server.request('DELETE', `/api/kernels/${kernelId}`)).status, 204);
+      await eventually(() => kernelContainers(root).length === 0, 'the container to be removed after shutdown');
+    })
+  );
+
+  it(
+    'cannot reach the companion from inside a kernel container: no loopback port answers, no socket is visible',
+    withServerLog(async () => {
+      const socket = companionSocket(root);
+      const { kernelId, client } = await startSession('ariel-cpu');
+      await client.ready(300_000);
+      // The TCP ports this Jupyter Server and its processes (the companion among them) listen on.
+      const tree = listeningTcpPorts(processTree(server.pid));
+      assert.ok(tree.length > 0, 'Jupyter listens on a port');
+      // As root on the host's network, each of them is asked as the companion used to be asked (on
+      // its loopback port it answered 403 "lacks the companion server's secret"). Only this
+      // server's: other Jupyter Servers on the machine are not this test's.
+      const probe = await client.execute(
+        [
+          'import json, os, socket',
+          'listening = set()',
+          "for table in ('/proc/net/tcp', '/proc/net/tcp6'):",
+          '    try:',
+          '        lines = open(table).read().splitlines()[1:]',
+          '    except OSError:',
+          '        continue',
+          '    for line in lines:',
+          '        fields = line.split()',
+          "        if fields[3] == '0A':",
+          "            listening.add(int(fields[1].rsplit(':', 1)[1], 16))",
+          'answered = []',
+          `for port in ${JSON.stringify(tree)}:`,
+          '    try:',
+          "        with socket.create_connection(('127.0.0.1', port), timeout=2) as s:",
+          "            s.sendall(b'GET /version HTTP/1.0\\r\\nX-Ariel-Secret: x\\r\\n\\r\\n')",
+          "            data = b''",
+          '            while len(data) < 65536:',
+          '                chunk = s.recv(65536)',
+          '                if not chunk:',
+          '                    break',
+          '                data += chunk',
+          "        if b'companion server' in data:",
+          '            answered.append(port)',
+          '    except OSError:',
+          '        pass',
+          `path = ${JSON.stringify(socket)}`,
+          "print(json.dumps({'uid': os.getuid(), 'seen': sorted(listening), 'answered': answered,",
+          "                  'socket': os.path.exists(path), 'folder': os.path.exists(os.path.dirname(path))}))"
+        ].join('\n')
+      );
+      assert.equal(probe.status, 'ok', probe.stderr);
+      const seen = JSON.parse(probe.stdout) as {
+        uid: number;
+        seen: number[];
+        answered: number[];
+        socket: boolean;
+        folder: boolean;
+      };
+      assert.equal(seen.uid, process.getuid!(), 'the kernel runs as the host user (root here)');
+      assert.ok(
+        tree.every(port => seen.seen.includes(port)),
+        `the kernel is on the host's network: it sees ${tree.join(', ')} listening`
+      );
+      assert.deepEqual(seen.answered, [], 'ports that answered as the companion');
+      assert.equal(seen.socket, false, `${socket} is visible in the container`);
+      assert.equal(seen.folder, false, `the socket's folder is visible in the container`);
       assert.equal((await server.request('DELETE', `/api/kernels/${kernelId}`)).status, 204);
       await eventually(() => kernelContainers(root).length === 0, 'the container to be removed after shutdown');
     })

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { ArielError } from '../errors.js';
 import type { Accelerator } from '../project/config.js';
 import { ACCELERATORS } from '../project/config.js';
+import { KERNEL_NAMES } from '../names.js';
 import { kernelLogo } from './logos.js';
 
-export const KERNEL_NAMES: Record<Accelerator, string> = { cpu: 'ariel-cpu', gpu: 'ariel-gpu' };
+export { KERNEL_NAMES };
 
 /** Where kernelspecs go, as `jupyter kernelspec install` chooses. */
 export type KernelspecLocation = { kind: 'user' } | { kind: 'sys-prefix' } | { kind: 'prefix'; prefix: string };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { testUser } from '../testing/cli.js';
+import { assertConfined, PROBE, probeIn } from '../testing/confinement.js';
 import { kernelContainers, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { JUPYTER_ENV } from '../testing/jupyter.js';
@@ -57,7 +58,7 @@ describe('the kernel launcher of a non-root host user', () => {
   });
 
   it(
-    "runs the kernel with the user's uid and gid, so files it writes to the project are theirs",
+    "runs the kernel with the user's uid and gid, so files it writes to the project are theirs, and no capabilities",
     { skip: !user && 'needs root and the test user that scripts/lib/test-tools.sh creates' },
     async () => {
       const { name, uid, gid } = user!;
@@ -104,14 +105,16 @@ describe('the kernel launcher of a non-root host user', () => {
           '-c',
           CLIENT,
           connectionFile,
-          "import os; print(os.getuid(), os.getgid()); open('from-kernel.txt', 'w').write('x')"
+          `import os; print(os.getuid(), os.getgid()); open('from-kernel.txt', 'w').write('x')\n${PROBE}`
         ],
         { encoding: 'utf8' }
       );
       assert.equal(client.status, 0, `${client.stderr}\n--- launcher ---\n${stderr.slice(-4000)}`);
       const result = JSON.parse(client.stdout) as { status: string; stdout: string };
       assert.equal(result.status, 'ok', result.stdout);
-      assert.equal(result.stdout.trim(), `${uid} ${gid}`);
+      assert.equal(result.stdout.split('\n')[0], `${uid} ${gid}`);
+      // No capability to use or to gain: a raw socket sniffing loopback is out of reach.
+      assertConfined(probeIn(result.stdout), '4096');
       const written = statSync(join(root, 'from-kernel.txt'));
       assert.deepEqual([written.uid, written.gid], [uid, gid]);
 

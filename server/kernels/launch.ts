@@ -14,6 +14,7 @@ import {
   type KernelHandle
 } from '../app/index.js';
 import { buildThroughCompanion, companionFromEnv } from '../http/client.js';
+import { KERNEL_STARTED } from '../names.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
 import { currentLauncher } from './container.js';
@@ -82,7 +83,7 @@ async function launch(argv: string[]): Promise<number> {
   started.kernel = kernel;
   try {
     // The provisioner (jupyterlab_ariel/provisioner.py) waits for this line.
-    process.stderr.write(`[Ariel] Kernel container started (${kernel.image})\n`);
+    process.stderr.write(`${KERNEL_STARTED} (${kernel.image})\n`);
     return await kernel.exited;
   } finally {
     await kernel.remove();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -76,6 +76,26 @@ describe('the warm pool', () => {
     await pool.close();
   });
 
+  it('hands a spare only to a start with the same run-time settings', async () => {
+    const engine = new FakeEngine();
+    const pool = newPool(engine);
+    pool.fill(spec('a', 'one'));
+    await settle();
+    writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['TOKEN'], run: { shm_size: '2g' } }));
+    try {
+      assert.equal(await pool.take(spec('a', 'one'), connectionFile, root), undefined, 'other shared memory');
+      writeFileSync(
+        join(root, '.ariel.json'),
+        JSON.stringify({ env: ['TOKEN'], run: { mounts: [{ source: root, target: '/data' }] } })
+      );
+      assert.equal(await pool.take(spec('a', 'one'), connectionFile, root), undefined, 'a mount more');
+    } finally {
+      writeFileSync(join(root, '.ariel.json'), JSON.stringify({ env: ['TOKEN'] }));
+    }
+    assert.ok(await pool.take(spec('a', 'one'), connectionFile, root), 'the same settings again');
+    await pool.close();
+  });
+
   it("drops an image's spare when the same project's image changes, and all of them on close", async () => {
     const engine = new FakeEngine();
     const pool = newPool(engine);
@@ -107,6 +127,47 @@ describe('the warm pool', () => {
     await closed;
     assert.equal(engine.created.length, 1);
     assert.ok(engine.created[0].removed, 'created after close began, removed before it ended');
+  });
+
+  it('keeps spares for at most its limit of images: the least recently used project loses them', async () => {
+    const engine = new FakeEngine();
+    const pool = newPool(engine);
+    // One more project than the limit (3), each with its own image.
+    const projects = ['p1', 'p2', 'p3', 'p4'].map(name => {
+      const folder = join(root, name);
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, '.ariel.json'), '{}');
+      return {
+        name,
+        spec: {
+          project: findProject(folder),
+          image: ImageRef.of(`ariel/${name}`, 'notebook', 'cpu', 'a'.repeat(12)),
+          launcher: currentLauncher({})
+        } satisfies SpareSpec
+      };
+    });
+    const byProject = () =>
+      Object.fromEntries(
+        projects.map(({ name, spec }) => [
+          name,
+          engine.created.filter(c => !c.removed && c.create.Image === spec.image.name).length
+        ])
+      );
+    const [p1, p2, p3, p4] = projects.map(p => p.spec);
+    for (const spec of [p1, p2, p3]) {
+      pool.fill(spec);
+      await settle();
+    }
+    assert.deepEqual(byProject(), { p1: 1, p2: 1, p3: 1, p4: 0 });
+    // A kernel of p1 starts (and fills again): p2 is now the least recently used.
+    assert.ok(await pool.take(p1, connectionFile, root));
+    pool.fill(p1);
+    await settle();
+    pool.fill(p4);
+    await settle();
+    assert.deepEqual(byProject(), { p1: 2, p2: 0, p3: 1, p4: 1 }, "p1's kernel and new spare, p2's spare gone");
+    assert.equal(pool.spareIds().length, 3);
+    await pool.close();
   });
 
   it('reads its limits from the environment', () => {

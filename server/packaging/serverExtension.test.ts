@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { removeImagesOf } from '../testing/docker.js';
@@ -57,6 +66,26 @@ function openEvents(
   });
 }
 
+/** Runs `command` in a JupyterLab terminal (terminado's WebSocket); resolves with its output once it has printed `until`. */
+function terminalOutput(server: JupyterServer, name: string, command: string, until: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/terminals/websocket/${name}?token=${server.token}`);
+    let output = '';
+    ws.on('open', () => ws.send(JSON.stringify(['stdin', `${command}\r`])));
+    ws.on('message', data => {
+      const [kind, text] = JSON.parse(data.toString()) as [string, string];
+      if (kind === 'stdout') {
+        output += text;
+        if (output.includes(until)) {
+          ws.close();
+          resolve(output);
+        }
+      }
+    });
+    ws.on('error', reject);
+  });
+}
+
 describe('the server extension through a real Jupyter Server', () => {
   const root = tempRoot();
   const server = new JupyterServer(root);
@@ -73,12 +102,11 @@ describe('the server extension through a real Jupyter Server', () => {
   });
 
   it('forwards {base_url}ariel/ to the companion server only with Jupyter’s token', async () => {
-    const anonymous = await fetch(`${server.url}/ariel/version`);
+    const anonymous = await fetch(`${server.url}/ariel/builds`);
     assert.equal(anonymous.status, 403);
-    const version = await server.request<{ version: string }>('GET', '/ariel/version');
-    assert.equal(version.status, 200);
-    assert.equal(version.body.version, VERSION);
-    // The companion's own errors come back as it gave them.
+    const builds = await server.request<{ builds: unknown[] }>('GET', '/ariel/builds');
+    assert.equal(builds.status, 200);
+    assert.ok(Array.isArray(builds.body.builds));
     const unknown = await server.request<{ code: string }>('GET', '/ariel/no-such-route');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.code, 'not-found');
@@ -86,6 +114,86 @@ describe('the server extension through a real Jupyter Server', () => {
     const image = await server.request<{ message: string }>('DELETE', '/ariel/images/ariel%2Fno-such%3Ashell-cpu-0');
     assert.equal(image.status, 404);
     assert.match(image.body.message, /is not an image Ariel built/);
+  });
+
+  it('forwards only the routes the frontend uses: never the kernel routes, 405 for another method', async () => {
+    // What the companion answered 201 to before: a container with the Docker socket mounted.
+    const kernel = await server.request<{ code: string; message: string }>('POST', '/ariel/kernels', {
+      path: '',
+      accelerator: 'cpu',
+      connectionFile: '/var/run/docker.sock',
+      env: {}
+    });
+    assert.equal(kernel.status, 404, JSON.stringify(kernel.body));
+    assert.equal(kernel.body.code, 'not-found');
+    for (const [method, path, status] of [
+      ['GET', '/ariel/kernels/x', 404],
+      ['POST', '/ariel/kernels/x/signal', 404],
+      ['DELETE', '/ariel/kernels/x', 404],
+      ['GET', '/ariel/version', 404],
+      // Routes the frontend does not call, on paths it calls with another method.
+      ['GET', '/ariel/builds/x', 405],
+      ['GET', '/ariel/cloud/submissions', 405]
+    ] as const) {
+      assert.equal((await server.request(method, path, method === 'GET' ? undefined : {})).status, status, path);
+    }
+    const put = await fetch(`${server.url}/ariel/builds`, {
+      method: 'PUT',
+      headers: { Authorization: `token ${server.token}` }
+    });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get('Allow'), 'GET, POST');
+  });
+
+  it('keeps the companion’s secret out of Jupyter’s kernels and terminals; its socket’s folder is 0700', async () => {
+    const [pid] = await eventually(() => companions(root).length === 1 && companions(root), 'the companion');
+    const secret = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .find(entry => entry.startsWith('ARIEL_COMPANION_SECRET='))
+      ?.split('=')[1];
+    assert.ok(secret, 'the companion was given its secret');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const socket = argv[argv.indexOf('--socket') + 1];
+    assert.equal(statSync(dirname(socket)).mode & 0o777, 0o700);
+    assert.ok(lstatSync(socket).isSocket());
+    assert.equal(dirname(dirname(socket)), realpathSync(argv[argv.indexOf('--runtime-dir') + 1]));
+
+    // A local kernel's environment: Jupyter Server's own, as it started the kernel.
+    const session = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
+      path: 'env.ipynb',
+      name: 'env.ipynb',
+      type: 'notebook',
+      kernel: { name: 'python3' }
+    });
+    assert.equal(session.status, 201, JSON.stringify(session.body));
+    const client = await server.connect(session.body.kernel.id);
+    try {
+      await client.ready();
+      const result = await client.execute('import os, json; print(json.dumps(dict(os.environ)))');
+      assert.equal(result.status, 'ok', result.error);
+      const env = JSON.parse(result.stdout) as Record<string, string>;
+      assert.deepEqual(
+        Object.keys(env).filter(name => name.startsWith('ARIEL_COMPANION')),
+        []
+      );
+      assert.ok(!Object.values(env).some(value => value.includes(secret)), 'the secret is in the kernel');
+    } finally {
+      client.close();
+      await server.request('DELETE', `/api/kernels/${session.body.kernel.id}`);
+    }
+
+    // A JupyterLab terminal's environment.
+    const terminal = await server.request<{ name: string }>('POST', '/api/terminals');
+    assert.equal(terminal.status, 200, JSON.stringify(terminal.body));
+    try {
+      // The marker is computed, so the echo of the typed command does not hold it.
+      const output = await terminalOutput(server, terminal.body.name, 'env; echo ARIEL-ENV-$((40+2))', 'ARIEL-ENV-42');
+      assert.match(output, /PATH=/);
+      assert.doesNotMatch(output, /ARIEL_COMPANION/);
+      assert.ok(!output.includes(secret), 'the secret is in the terminal');
+    } finally {
+      await server.request('DELETE', `/api/terminals/${terminal.body.name}`);
+    }
   });
 
   it('answers the version handshake with the server extension’s and the companion’s versions', async () => {
@@ -96,7 +204,7 @@ describe('the server extension through a real Jupyter Server', () => {
 
   it('follows Jupyter’s XSRF rules for a cookie-authenticated browser session', async () => {
     const { cookie, xsrf } = await browserSession(server);
-    assert.equal((await fetch(`${server.url}/ariel/version`, { headers: { Cookie: cookie } })).status, 200);
+    assert.equal((await fetch(`${server.url}/ariel/builds`, { headers: { Cookie: cookie } })).status, 200);
     const post = (headers: Record<string, string>) =>
       fetch(`${server.url}/ariel/builds`, {
         method: 'POST',
@@ -123,6 +231,10 @@ describe('the server extension through a real Jupyter Server', () => {
     // A browser session's cookie works from JupyterLab's own page, not from another site's.
     const { cookie } = await browserSession(server);
     assert.equal((await openEvents(url, { Cookie: cookie, Origin: 'http://elsewhere.example' })).status, 403);
+    // Refused before the companion is asked: an id that does not exist gets the same answer.
+    const unknown = `${server.url.replace('http', 'ws')}/ariel/builds/no-such-build/events`;
+    assert.equal((await openEvents(unknown, { Cookie: cookie, Origin: 'http://elsewhere.example' })).status, 403);
+    assert.equal((await openEvents(unknown, { Cookie: cookie, Origin: server.url })).status, 404);
     const { messages, code } = await openEvents(url, { Cookie: cookie, Origin: server.url });
     const last = JSON.parse(messages.at(-1)!) as { type: string; build: { state: string } };
     // The companion closes the socket once the build has ended; the close passes through.
@@ -137,35 +249,6 @@ describe('the server extension through a real Jupyter Server', () => {
     assert.notEqual(last.build.state, 'running', messages.join('\n'));
   });
 
-  it('lets kernels started by this Jupyter Server reach the companion server', async () => {
-    // Kernels started once it listens: Jupyter answers requests before its extension has started it.
-    assert.equal((await server.request('GET', '/ariel/version')).status, 200);
-    const session = await server.request<{ kernel: { id: string } }>('POST', '/api/sessions', {
-      path: 'env.ipynb',
-      name: 'env.ipynb',
-      type: 'notebook',
-      kernel: { name: 'python3' }
-    });
-    assert.equal(session.status, 201, JSON.stringify(session.body));
-    const client = await server.connect(session.body.kernel.id);
-    try {
-      await client.ready();
-      const result = await client.execute(
-        [
-          'import os, urllib.request',
-          "request = urllib.request.Request(os.environ['ARIEL_COMPANION_URL'] + '/version',",
-          "    headers={'X-Ariel-Secret': os.environ['ARIEL_COMPANION_SECRET']})",
-          'print(urllib.request.urlopen(request).read().decode())'
-        ].join('\n')
-      );
-      assert.equal(result.status, 'ok', result.error);
-      assert.deepEqual(JSON.parse(result.stdout), { version: VERSION });
-    } finally {
-      client.close();
-      await server.request('DELETE', `/api/kernels/${session.body.kernel.id}`);
-    }
-  });
-
   it('restarts the companion server when it dies', async () => {
     const [first] = await eventually(() => companions(root).length === 1 && companions(root), 'the companion');
     process.kill(first, 'SIGKILL');
@@ -176,7 +259,7 @@ describe('the server extension through a real Jupyter Server', () => {
     assert.notEqual(second, first);
     // Requests during the restart wait for it, or get 503 while it backs off; none hangs.
     for (;;) {
-      const { status, body } = await server.request<{ code?: string }>('GET', '/ariel/version');
+      const { status, body } = await server.request<{ code?: string }>('GET', '/ariel/handshake');
       if (status === 200) {
         break;
       }
@@ -197,7 +280,7 @@ describe('the server extension without a working companion server', () => {
   });
 
   it('answers 503 companion-unavailable with what to do', async () => {
-    for (const path of ['/ariel/version', '/ariel/handshake']) {
+    for (const path of ['/ariel/handshake', '/ariel/builds']) {
       const { status, body } = await server.request<{ code: string; message: string; hint: string }>('GET', path);
       assert.equal(status, 503);
       assert.equal(body.code, 'companion-unavailable');
@@ -210,7 +293,7 @@ describe('the server extension without a working companion server', () => {
 
 /**
  * A Jupyter config folder (for JUPYTER_CONFIG_PATH) whose Authorizer refuses the actions listed in
- * ARIEL_TEST_DENIED on the resource "ariel" and allows everything else, as a deployment's would.
+ * ARIEL_TEST_DENIED on the resource ARIEL_TEST_RESOURCE and allows everything else, as a deployment's would.
  */
 function denyingAuthorizer(dir: string): NodeJS.ProcessEnv {
   writeFileSync(
@@ -221,7 +304,8 @@ function denyingAuthorizer(dir: string): NodeJS.ProcessEnv {
       '',
       'class DenyAriel(Authorizer):',
       '    def is_authorized(self, handler, user, action, resource):',
-      '        return not (resource == "ariel" and action in os.environ["ARIEL_TEST_DENIED"].split(","))',
+      '        denied = os.environ["ARIEL_TEST_DENIED"].split(",")',
+      '        return not (resource == os.environ["ARIEL_TEST_RESOURCE"] and action in denied)',
       ''
     ].join('\n')
   );
@@ -235,7 +319,11 @@ function denyingAuthorizer(dir: string): NodeJS.ProcessEnv {
 for (const denied of ['read,write', 'write']) {
   describe(`the server extension under an Authorizer that denies ${denied} on "ariel"`, () => {
     const root = tempRoot();
-    const server = new JupyterServer(root, { ...denyingAuthorizer(root), ARIEL_TEST_DENIED: denied });
+    const server = new JupyterServer(root, {
+      ...denyingAuthorizer(root),
+      ARIEL_TEST_DENIED: denied,
+      ARIEL_TEST_RESOURCE: 'ariel'
+    });
     before(() => server.start());
     after(async () => {
       await server.stop();
@@ -246,7 +334,7 @@ for (const denied of ['read,write', 'write']) {
       // Authenticated: Jupyter's own API answers.
       assert.equal((await server.request('GET', '/api/status')).status, 200);
       const reads = denied.includes('read') ? 403 : 200;
-      assert.equal((await server.request('GET', '/ariel/version')).status, reads);
+      assert.equal((await server.request('GET', '/ariel/builds')).status, reads);
       assert.equal((await server.request('GET', '/ariel/handshake')).status, reads);
       // Refused before it reaches the companion, which would answer 400 for this mode.
       const build = await server.request('POST', '/ariel/builds', { path: '', mode: 'no-such-mode' });
@@ -262,6 +350,27 @@ for (const denied of ['read,write', 'write']) {
   });
 }
 
+describe('the server extension under an Authorizer that denies read and write on "kernels"', () => {
+  const root = tempRoot();
+  const server = new JupyterServer(root, {
+    ...denyingAuthorizer(root),
+    ARIEL_TEST_DENIED: 'read,write',
+    ARIEL_TEST_RESOURCE: 'kernels'
+  });
+  before(() => server.start());
+  after(async () => {
+    await server.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses what lists or stops kernel containers, as Jupyter’s kernels API does', async () => {
+    assert.equal((await server.request('GET', '/api/kernels')).status, 403);
+    assert.equal((await server.request('GET', '/ariel/builds')).status, 200);
+    assert.equal((await server.request('GET', '/ariel/containers')).status, 403);
+    assert.equal((await server.request('DELETE', '/ariel/containers/0123456789ab')).status, 403);
+  });
+});
+
 for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
   describe(`Jupyter Server stopped with ${signal}`, () => {
     const root = tempRoot();
@@ -271,7 +380,7 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       const server = new JupyterServer(root);
       await server.start();
       try {
-        assert.equal((await server.request('GET', '/ariel/version')).status, 200);
+        assert.equal((await server.request('GET', '/ariel/handshake')).status, 200);
         assert.equal(companions(root).length, 1);
       } finally {
         await server.stop(signal);

@@ -108,6 +108,22 @@ describe('the wheel, installed into a fresh virtual environment', () => {
     assert.equal(loaded.trim(), 'function');
   });
 
+  it('ships no build leftovers: no installed file names the folder the wheel was built in', () => {
+    const installed = join(sitePackages, 'jupyterlab_ariel');
+    const files = readdirSync(installed, { recursive: true, withFileTypes: true }).filter(entry => entry.isFile());
+    const named = files
+      .map(entry => join(entry.parentPath, entry.name))
+      .filter(file => readFileSync(file).includes(REPO.replace(/\/$/, '')));
+    assert.deepEqual(named, []);
+    // node-gyp's Makefiles and dependency files stay out; the compiled module is there.
+    const names = files.map(entry => entry.name);
+    const leftovers = names.filter(name =>
+      /\.mk$|^binding\.Makefile$|\.(o|a|node|intermediate)\.d$|^config\.gypi$/.test(name)
+    );
+    assert.deepEqual(leftovers, []);
+    assert.ok(names.includes('better_sqlite3.node'));
+  });
+
   it('starts a container kernel through its Jupyter Server, with the companion server behind it', async () => {
     mkdirSync(project);
     writeFileSync(join(project, 'requirements.txt'), '');
@@ -160,7 +176,9 @@ describe('building the wheel without the JavaScript built first', () => {
     ]) {
       cpSync(join(REPO, path), join(checkout, path), { recursive: true });
     }
-    cpSync(join(REPO, 'scripts', 'hatch_build.py'), join(checkout, 'scripts', 'hatch_build.py'));
+    for (const script of ['hatch_build.py', 'version.py']) {
+      cpSync(join(REPO, 'scripts', script), join(checkout, 'scripts', script));
+    }
     cpSync(join(REPO, 'jupyterlab_ariel'), join(checkout, 'jupyterlab_ariel'), {
       recursive: true,
       filter: source => !source.includes('labextension') && !source.includes('__pycache__')

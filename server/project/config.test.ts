@@ -87,7 +87,8 @@ describe('loadConfig: .calibanconfig.json', () => {
       extras: [],
       env: [],
       build: { network: undefined, pipIndexUrl: undefined, pipExtraIndexUrls: [] },
-      kernel: { network: undefined }
+      kernel: { network: undefined },
+      run: {}
     });
   });
 });
@@ -155,6 +156,32 @@ describe('loadConfig: .ariel.json', () => {
     const network = errorOf('.ariel.json', '{ "kernel": { "network": "bridge" } }');
     assert.ok(network.error.message.includes('key "kernel.network"'), network.error.message);
     assert.equal(network.error.hint, 'Expected one of "host", "ports".');
+  });
+
+  it('reads the "run" settings and names what is wrong in them', () => {
+    const run = {
+      shm_size: '8g',
+      ipc: 'host',
+      mounts: [{ source: '~/data', target: '/data', readonly: false }],
+      memory: '16g',
+      cpus: 1.5,
+      pids_limit: 2048,
+      gpus: ['0', '1'],
+      cloud_credentials: false,
+      docker_run_args: '--shm-size 2g'
+    };
+    assert.deepEqual(load('.ariel.json', JSON.stringify({ run })).config().run, run);
+    const size = errorOf('.ariel.json', '{ "run": { "shm_size": "lots" } }').error;
+    assert.ok(size.message.includes('key "run.shm_size"'), size.message);
+    assert.ok(size.hint?.includes('a size as Docker writes it'), size.hint);
+    const unknown = errorOf('.ariel.json', '{ "run": { "privileged": true } }').error;
+    assert.ok(unknown.message.includes('unknown key "run.privileged"'), unknown.message);
+    assert.ok(unknown.hint?.includes('shm_size, ipc, mounts, memory, cpus, pids_limit, gpus'), unknown.hint);
+    const target = errorOf('.ariel.json', '{ "run": { "mounts": [{ "source": "/x" }] } }').error;
+    assert.ok(target.message.includes('key "run.mounts[0]"'), target.message);
+    assert.ok(target.message.includes('target'), target.message);
+    const gpus = errorOf('.ariel.json', '{ "run": { "gpus": 0 } }').error;
+    assert.ok(gpus.message.includes('key "run.gpus"'), gpus.message);
   });
 
   it('rejects malformed JSON with file:line:column', () => {

@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ArielError } from '../errors.js';
 import { locate, parseJsoncWithWarnings } from './jsonc.js';
 import { readTextFile } from './read.js';
-import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, NETWORK_NAME, type Rule } from './values.js';
+import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, maskCredentials, NETWORK_NAME, type Rule } from './values.js';
 
 export type Accelerator = 'cpu' | 'gpu';
 export const ACCELERATORS: readonly Accelerator[] = ['cpu', 'gpu'];
@@ -22,11 +22,28 @@ export interface ProjectConfig {
     pipExtraIndexUrls: string[];
   };
   kernel: { network?: 'host' | 'ports' };
+  /** Run-time settings of local containers, as written (see server/docker/settings.ts). */
+  run: RunConfig;
+  /** The user config's run-time settings by project root (the user config only). */
+  projects?: Record<string, RunConfig>;
+}
+
+/** The `run` key: settings given to local containers at run time, never to an image. */
+export interface RunConfig {
+  shm_size?: string;
+  ipc?: 'host' | 'private';
+  mounts?: { source: string; target: string; readonly?: boolean }[];
+  memory?: string;
+  cpus?: number;
+  pids_limit?: number;
+  gpus?: 'all' | number | string[];
+  cloud_credentials?: boolean;
+  docker_run_args?: string;
 }
 
 export const CONFIG_FILES = ['.ariel.json', '.calibanconfig.json'] as const;
 export type ConfigFileName = (typeof CONFIG_FILES)[number];
-/** A project's config file, or the per-user config (`user`), which takes only the `build` keys. */
+/** A project's config file, or the per-user config (`user`), which takes the `build` keys and per-project `run` keys. */
 export type ConfigKind = ConfigFileName | 'user';
 
 interface RawConfig {
@@ -36,6 +53,8 @@ interface RawConfig {
   env?: string[];
   build?: { network?: string; pip_index_url?: string; pip_extra_index_url?: string | string[] };
   kernel?: { network?: 'host' | 'ports' };
+  run?: RunConfig;
+  projects?: Record<string, { run?: RunConfig }>;
 }
 
 const schema = JSON.parse(
@@ -69,7 +88,19 @@ function schemaFor(kind: ConfigKind): Record<string, unknown> {
       return {
         ...schema,
         $id: 'ariel-user-config',
-        properties: { $schema: properties.$schema, build: properties.build }
+        properties: {
+          $schema: properties.$schema,
+          build: properties.build,
+          projects: {
+            description: 'Settings for one machine, by project root (an absolute path).',
+            type: 'object',
+            additionalProperties: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { run: properties.run }
+            }
+          }
+        }
       };
   }
 }
@@ -81,7 +112,8 @@ export function emptyConfig(): ProjectConfig {
     extras: [],
     env: [],
     build: { pipExtraIndexUrls: [] },
-    kernel: {}
+    kernel: {},
+    run: {}
   };
 }
 
@@ -145,7 +177,7 @@ function checkValues(raw: RawConfig, config: ProjectConfig, text: string, file: 
       if (problem) {
         throw new ArielError(
           'config-invalid',
-          `${locate(text, file, path)}: key "${keyName(path)}" ${problem}: ${JSON.stringify(shorten(value!))}`,
+          `${locate(text, file, path)}: key "${keyName(path)}" ${problem}: ${JSON.stringify(shorten(maskCredentials(value!)))}`,
           `Expected ${rule.expected}.`
         );
       }
@@ -164,6 +196,15 @@ function checkValues(raw: RawConfig, config: ProjectConfig, text: string, file: 
     extra?.forEach((url, i) => check(['build', 'pip_extra_index_url', i], url, INDEX_URL));
   }
   check(['build', 'network'], build.network, NETWORK_NAME);
+  for (const root of Object.keys(raw.projects ?? {})) {
+    if (!root.startsWith('/')) {
+      throw new ArielError(
+        'config-invalid',
+        `${locate(text, file, ['projects', root])}: key "projects" has ${JSON.stringify(shorten(root))}, which is not an absolute path`,
+        'Key each project by the absolute path of its root folder, e.g. "/home/me/digits".'
+      );
+    }
+  }
 }
 
 /** A value short enough to quote in a message. */
@@ -200,6 +241,10 @@ function normalize(raw: RawConfig): ProjectConfig {
     pipExtraIndexUrls: extra === undefined ? [] : typeof extra === 'string' ? extra.split(/\s+/).filter(Boolean) : extra
   };
   config.kernel = { network: raw.kernel?.network };
+  config.run = { ...raw.run };
+  if (raw.projects) {
+    config.projects = Object.fromEntries(Object.entries(raw.projects).map(([root, entry]) => [root, { ...entry.run }]));
+  }
   return config;
 }
 

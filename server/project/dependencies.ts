@@ -2,8 +2,8 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ArielError } from '../errors.js';
 import type { Accelerator } from './config.js';
-import { entryExists, readTextFile } from './read.js';
-import { EXTRA_NAME } from './values.js';
+import { entryExists, readProjectFile } from './read.js';
+import { EXTRA_NAME, maskCredentials } from './values.js';
 
 /**
  * What the image must install from the project's own files. Paths are relative
@@ -47,8 +47,8 @@ export function detectDependencies(root: string, options: DependencyOptions): De
   if (has('pyproject.toml')) {
     deps.package = fromPyproject(root, options, has('setup.py'));
   } else if (has('setup.py')) {
-    const source = readTextFile(join(root, 'setup.py'));
-    const setupCfg = has('setup.cfg') ? readTextFile(join(root, 'setup.cfg')) : '';
+    const source = readProjectFile(root, join(root, 'setup.py'));
+    const setupCfg = has('setup.cfg') ? readProjectFile(root, join(root, 'setup.cfg')) : '';
     if (options.extras.length > 0 && !source.includes('extras_require') && !setupCfg.includes('extras_require')) {
       throw new ArielError(
         'dependencies-invalid',
@@ -94,8 +94,10 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
   seen.add(file);
   const path = join(root, file);
   const includes: string[] = [];
-  logicalLines(readTextFile(path)).forEach(({ text, line }) => {
+  logicalLines(readProjectFile(root, path)).forEach(({ text, line }) => {
     const where = `${path}:${line}`;
+    // Lines are quoted with the credentials of their URLs masked.
+    const quoted = maskCredentials(text);
     const include = /^(?:-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+|(?<=^-[rc]))(\S+)$/.exec(text);
     const local = /^(?:(?:-e|--editable)(?:\s*=\s*|\s+))?(\.{1,2}(?:[/\\]\S*)?|\/\S*|file:\S*)$/.exec(text);
     if (include) {
@@ -108,14 +110,14 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
       if (inProject.startsWith('..') || isAbsolute(inProject)) {
         throw new ArielError(
           'dependencies-invalid',
-          `${where}: "${text}" includes ${absolute}, which is outside the project.`,
+          `${where}: "${quoted}" includes ${absolute}, which is outside the project.`,
           'Only files inside the project are sent to the build; move the included file into the project.'
         );
       }
       if (!entryExists(absolute)) {
         throw new ArielError(
           'dependencies-invalid',
-          `${where}: "${text}" includes ${absolute}, which does not exist.`,
+          `${where}: "${quoted}" includes ${absolute}, which does not exist.`,
           'Fix the path, or remove the line.'
         );
       }
@@ -133,7 +135,7 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
     } else if (local) {
       throw new ArielError(
         'dependencies-invalid',
-        `${where}: "${text}" installs from a path on this machine, which the image's dependency stage does not have (only requirements files are copied there).`,
+        `${where}: "${quoted}" installs from a path on this machine, which the image's dependency stage does not have (only requirements files are copied there).`,
         resolve(dirname(path), local[1].replace(/^file:(\/\/)?/, '')) !== root
           ? 'Install that package from an index, or list its dependencies here instead.'
           : hasPackage
@@ -191,7 +193,7 @@ interface PyprojectProject {
 
 function fromPyproject(root: string, options: DependencyOptions, hasSetupPy: boolean): PythonPackage {
   const file = join(root, 'pyproject.toml');
-  const text = readTextFile(file);
+  const text = readProjectFile(root, file);
   let parsed: Record<string, unknown>;
   try {
     parsed = parseToml(text);

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArielError } from '../errors.js';
 import { CONFIG_FILES, emptyConfig, loadConfig, type ConfigFileName, type ProjectConfig } from './config.js';
-import { entryExists } from './read.js';
+import { entryExists, refuseLinkOut } from './read.js';
 import { userConfigPath } from './user-config.js';
 import { passwordOf } from './values.js';
 
@@ -28,6 +28,7 @@ export function findProject(start: string): Project {
     return { ...located, config: emptyConfig(), warnings: [] };
   }
   const warnings: string[] = [];
+  refuseLinkOut(located.root, configFile, 'config-invalid');
   const config = loadConfig(configFile, basename(configFile) as ConfigFileName, warnings);
   return { ...located, config, warnings: [...warnings, ...credentialWarnings(configFile, config)] };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ArielError } from '../errors.js';
-import { readTextFile } from './read.js';
+import { linkOutOf, readTextFile } from './read.js';
 
 describe('readTextFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ariel-read-'));
@@ -38,5 +38,38 @@ describe('readTextFile', () => {
     assert.match(failure(join(dir, 'latin1.txt')), /not valid UTF-8/);
     writeFileSync(join(dir, 'big.txt'), 'x'.repeat(100));
     assert.match(failure(join(dir, 'big.txt'), 10), /100 bytes; Ariel reads at most 10 bytes/);
+  });
+});
+
+describe('linkOutOf', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ariel-links-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const project = join(dir, 'project');
+  const outside = join(dir, 'outside');
+  mkdirSync(join(project, 'sub'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'secret.txt'), 'x\n');
+  writeFileSync(join(project, 'sub', 'inside.txt'), 'x\n');
+  symlinkSync(join(outside, 'secret.txt'), join(project, 'out.txt'));
+  symlinkSync(join(outside, 'missing.txt'), join(project, 'gone.txt'));
+  symlinkSync('../outside/missing.txt', join(project, 'gone-relative.txt'));
+  symlinkSync(outside, join(project, 'outdir'));
+  symlinkSync('sub/inside.txt', join(project, 'in.txt'));
+  symlinkSync('sub/nothing.txt', join(project, 'dangling-in.txt'));
+
+  it('names the link that leads out of the project, whether its target exists or not', () => {
+    for (const [path, link] of [
+      ['out.txt', 'out.txt'],
+      ['gone.txt', 'gone.txt'],
+      ['gone-relative.txt', 'gone-relative.txt'],
+      ['outdir/secret.txt', 'outdir'],
+      ['outdir/missing.txt', 'outdir'],
+      ['in.txt', undefined],
+      ['dangling-in.txt', undefined],
+      ['sub/inside.txt', undefined],
+      ['nothing.txt', undefined]
+    ] as const) {
+      assert.equal(linkOutOf(project, join(project, path)), link && join(project, link), path);
+    }
   });
 });

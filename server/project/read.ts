@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
-import { ArielError } from '../errors.js';
+import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ArielError, type ErrorCode } from '../errors.js';
 
 /** Project files Ariel reads are small; anything larger is a mistake, not a config. */
 export const MAX_TEXT_FILE_BYTES = 1024 * 1024;
@@ -124,4 +125,76 @@ function danglingTarget(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The symbolic link that leads `path` out of the folder `root` (`path` itself, or a folder on the
+ * way), dangling or not; undefined when every link on the way stays inside. Only the links are
+ * judged, never whether what they point at exists, so the answer tells nothing about files
+ * outside `root`.
+ */
+export function linkOutOf(root: string, path: string): string | undefined {
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    return undefined;
+  }
+  const inRoot = relative(root, path);
+  if (inRoot.startsWith('..') || isAbsolute(inRoot)) {
+    return undefined;
+  }
+  let current = root;
+  for (const part of inRoot.split(sep).filter(Boolean)) {
+    current = join(current, part);
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(current).isSymbolicLink();
+    } catch {
+      return undefined;
+    }
+    if (isLink && !isInside(realRoot, linkTarget(current))) {
+      return current;
+    }
+  }
+  return undefined;
+}
+
+/** Where a link leads: its real path, or for a dangling one, where its (last) text points. */
+function linkTarget(link: string): string {
+  try {
+    return realpathSync(link);
+  } catch {
+    try {
+      return resolve(realpathSync(dirname(link)), readlinkSync(link));
+    } catch {
+      return link;
+    }
+  }
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Refuses a project file that a symbolic link takes out of the project, as folder links out of
+ * Jupyter's root are refused: its content would be echoed in errors and built into images.
+ */
+export function refuseLinkOut(root: string, path: string, code: ErrorCode = 'file-unreadable'): void {
+  const link = linkOutOf(root, path);
+  if (link !== undefined) {
+    throw new ArielError(
+      code,
+      `${link} is a symbolic link that leads out of the project ${root}; Ariel reads only files inside it.`,
+      'Copy the file into the project instead of linking to it, or point the link at a file inside the project.'
+    );
+  }
+}
+
+/** readTextFile for a file of the project at `root`, refused when a link takes it out of the project. */
+export function readProjectFile(root: string, path: string): string {
+  refuseLinkOut(root, path);
+  return readTextFile(path);
 }

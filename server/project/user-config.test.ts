@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ArielError } from '../errors.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
-import { loadUserConfig, userConfigPath } from './user-config.js';
+import { loadUserConfig, loadUserRunConfig, userConfigPath } from './user-config.js';
 
 after(removeTempProjects);
 
@@ -39,13 +39,35 @@ describe('the user config', () => {
         error instanceof ArielError &&
         error.message.includes(join(dir, 'config.json')) &&
         error.message.includes('unknown key "base_image"') &&
-        error.hint === 'Allowed keys here: build.'
+        error.hint === 'Allowed keys here: build, projects.'
     );
     const folder = tempProject({});
     mkdirSync(join(folder, 'config.json'));
     assert.throws(
       () => loadUserConfig({ ARIEL_CONFIG_DIR: folder }),
       (error: unknown) => error instanceof ArielError && error.message.includes('is a folder')
+    );
+  });
+
+  it('gives the run-time settings of one project root, and refuses a root that is not absolute', () => {
+    const dir = tempProject({
+      'config.json': JSON.stringify({
+        projects: { '/home/me/digits': { run: { shm_size: '8g', mounts: [{ source: '~/d', target: '/data' }] } } }
+      })
+    });
+    assert.deepEqual(loadUserRunConfig('/home/me/digits', { ARIEL_CONFIG_DIR: dir }), {
+      shm_size: '8g',
+      mounts: [{ source: '~/d', target: '/data' }]
+    });
+    assert.equal(loadUserRunConfig('/home/me/other', { ARIEL_CONFIG_DIR: dir }), undefined);
+    assert.equal(loadUserRunConfig('/home/me/digits', { ARIEL_CONFIG_DIR: tempProject({}) }), undefined);
+    const relative = tempProject({ 'config.json': JSON.stringify({ projects: { digits: { run: {} } } }) });
+    assert.throws(
+      () => loadUserRunConfig('/home/me/digits', { ARIEL_CONFIG_DIR: relative }),
+      (error: unknown) =>
+        error instanceof ArielError &&
+        error.code === 'config-invalid' &&
+        error.message.includes('"digits", which is not an absolute path')
     );
   });
 });

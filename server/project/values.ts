@@ -106,6 +106,18 @@ export function passwordOf(url: string): string | undefined {
   }
 }
 
+/**
+ * `text` with the credentials of every URL in it masked, valid URL or not:
+ * `ftp://carol:S3CRET@bad host/simple` becomes `ftp://***@bad host/simple`, and so does a
+ * `user:password@host` without a scheme. For every message that quotes a value which may be an
+ * index URL (config keys, the user config, ARIEL_* variables, requirements lines).
+ */
+export function maskCredentials(text: string): string {
+  return text
+    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)(?:[^\s"'@]*@)+/g, '$1***@')
+    .replace(/(^|[\s"'=(,])[^\s"'@:/=(,]+:(?!\/\/)[^\s"'@]*@(?=[^\s"'@])/g, '$1***@');
+}
+
 /** A rule that is a pattern, for names: what breaks it is a control character, a space, or else the pattern. */
 function namePattern(pattern: RegExp, what: string, expected: string): Rule {
   return {

@@ -5,9 +5,10 @@ import { CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
 import type { Project } from '../project/project.js';
 import { passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
-import { deviceRequestsFor, translateGpuError } from '../docker/gpu.js';
+import { translateGpuError } from '../docker/gpu.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
+import { hostConfigOf, publishedPorts, resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import { targetCommand, type Target } from './target.js';
 
 export interface Job {
@@ -40,47 +41,61 @@ export interface RunJobsOptions {
   target: Target;
   io: RunIO;
   env?: NodeJS.ProcessEnv;
+  /** Run-time settings; by default the project's and the user config's (see settings.ts). */
+  settings?: ContainerSettings;
   /** Called as each job's container is about to start, and once it has exited. */
   onJobStart?: (job: Job) => void;
   onJobEnd?: (result: JobResult) => void;
   /** Whether a job was stopped from elsewhere: before its start (it is skipped) or while it ran. */
   stopped?: (job: Job) => boolean;
+  /** GPU device ids per slot: jobs run side by side, one per slot, each on its slot's GPUs only. */
+  gpuSlots?: string[][];
 }
 
-/** Create options for a job's container: the target run from the code folder, GPUs if the image wants them. */
+/** Create options for a job's container: the target run from the code folder, with the run-time settings (settings.ts). */
 export function jobContainer(
   job: Job,
-  options: Pick<RunJobsOptions, 'project' | 'target' | 'env'>
+  options: Pick<RunJobsOptions, 'project' | 'target' | 'env' | 'settings'>
 ): Docker.ContainerCreateOptions {
   const { project, target, env } = options;
+  const settings = options.settings ?? resolveSettings(project, { env });
   // The executed notebook's folder, at the same path inside, so the job writes it where the user looks.
   const binds = job.output ? { Binds: [`${dirname(job.output)}:${dirname(job.output)}`] } : {};
+  const published = publishedPorts(settings);
   return {
     Image: job.image.name,
     Cmd: [...targetCommand(target, job.output), ...job.args],
     WorkingDir: CODE_DIR,
-    Env: passthroughEnv(project.config, env),
+    Env: [...passthroughEnv(project.config, env), ...settings.env],
+    ...(published ? { ExposedPorts: published.exposed } : {}),
     Labels: {
       ...job.labels,
       [LABELS.role]: 'run',
       [LABELS.project]: project.root,
       [LABELS.job]: String(job.index)
     },
-    HostConfig: { Init: true, DeviceRequests: deviceRequestsFor(job.image), ...binds }
+    HostConfig: {
+      Init: true,
+      ...hostConfigOf(settings, job.image),
+      ...(published ? { PortBindings: published.bindings } : {}),
+      ...binds
+    }
   };
 }
 
-/** Runs jobs one after another, each in its own container, with output prefixed by job. */
+/**
+ * Runs jobs each in its own container, with output prefixed by job: one after another, or, with
+ * `gpuSlots`, side by side, one job per slot, each job given only its slot's GPUs (the rest wait
+ * for a slot to free). Results come in job order.
+ */
 export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptions): Promise<JobResult[]> {
   const { project, target, io, env, onJobStart, onJobEnd, stopped } = options;
+  const settings = options.settings ?? resolveSettings(project, { env });
   const results: JobResult[] = [];
-  for (const job of jobs) {
-    if (io.signal?.aborted) {
-      break;
-    }
-    if (stopped?.(job)) {
-      continue;
-    }
+  let failure: { error: unknown } | undefined;
+
+  /** Runs one job; undefined when the run was interrupted. */
+  const runOne = async (job: Job, jobSettings: ContainerSettings): Promise<JobResult | undefined> => {
     const prefix = `[job ${job.index}/${jobs.length}] `;
     const stdout = prefixLines(prefix, io.stdout);
     const stderr = prefixLines(prefix, io.stderr);
@@ -90,7 +105,7 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
     }
     onJobStart?.(job);
     try {
-      exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env }), {
+      exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env, settings: jobSettings }), {
         stdout,
         stderr,
         signal: io.signal,
@@ -99,7 +114,7 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
       });
     } catch (error) {
       if (io.signal?.aborted) {
-        break;
+        return undefined;
       }
       if (!stopped?.(job)) {
         throw translateGpuError(error);
@@ -112,9 +127,36 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
     const result = stopped?.(job) ? { job, exitCode, stopped: true } : { job, exitCode };
     results.push(result);
     onJobEnd?.(result);
+    return result;
+  };
+
+  const queue = [...jobs];
+  /** Takes jobs from the queue until it is empty, the run is interrupted or a job fails to start. */
+  const worker = async (jobSettings: ContainerSettings): Promise<void> => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      if (io.signal?.aborted || failure) {
+        return;
+      }
+      if (stopped?.(job)) {
+        continue;
+      }
+      try {
+        if (!(await runOne(job, jobSettings))) {
+          return;
+        }
+      } catch (error) {
+        failure ??= { error };
+        return;
+      }
+    }
+  };
+  const slots = options.gpuSlots?.length ? options.gpuSlots : undefined;
+  await Promise.all(slots ? slots.map(gpus => worker({ ...settings, gpus })) : [worker(settings)]);
+  if (failure) {
+    throw failure.error;
   }
   if (io.signal?.aborted) {
     throw new CancelledError('Interrupted: the running job was stopped and its container removed.');
   }
-  return results;
+  return results.sort((a, b) => a.job.index - b.job.index);
 }

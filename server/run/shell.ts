@@ -4,6 +4,7 @@ import { runToCompletion } from '../docker/containers.js';
 import { translateGpuError } from '../docker/gpu.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { interactiveContainer } from '../docker/interactive.js';
+import type { ContainerSettings } from '../docker/settings.js';
 
 export interface ShellOptions {
   project: Project;
@@ -12,6 +13,8 @@ export interface ShellOptions {
   cwd: string;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** Run-time settings; by default the project's and the user config's (see settings.ts). */
+  settings?: ContainerSettings;
 }
 
 /**
@@ -20,9 +23,9 @@ export interface ShellOptions {
  * standard input through. Resolves to the shell's exit code.
  */
 export async function openShell(docker: Docker, options: ShellOptions): Promise<number> {
-  const { project, image, cwd, signal, env = process.env } = options;
+  const { project, image, cwd, signal, env = process.env, settings } = options;
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const create = interactiveContainer({ project, image, role: 'shell', cwd, cmd: ['/bin/bash'], env });
+  const create = interactiveContainer({ project, image, role: 'shell', cwd, cmd: ['/bin/bash'], env, settings });
   Object.assign(create, { Tty: tty, OpenStdin: true, StdinOnce: true, AttachStdin: true });
   if (tty) {
     create.Env.push(`TERM=${env.TERM ?? 'xterm'}`);

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ArielError } from '../errors.js';
 import type { Project } from '../project/project.js';
+import { refuseLinkOut } from '../project/read.js';
 import { isNotebookPath, notebookCommand } from './notebook.js';
 
 /** What a job runs: a module (`python -m trainer.train`), a script or a notebook (paths inside the project). */
@@ -24,6 +25,7 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
   if (!looksLikePath && MODULE.test(target)) {
     const parts = target.split('.');
     const candidates = [join(...parts) + '.py', join(...parts, '__main__.py')];
+    candidates.forEach(file => refuseLinkOut(project.root, join(project.root, file), 'target-invalid'));
     if (candidates.some(file => existsSync(join(project.root, file)))) {
       return { kind: 'module', module: target };
     }
@@ -37,6 +39,7 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
   const base = isInside(project.root, resolve(cwd)) ? cwd : project.root;
   const absolute = resolve(base, target);
   const inProject = relative(project.root, absolute);
+  refuseLinkOut(project.root, absolute, 'target-invalid');
   if (!isInside(project.root, absolute) || !existsSync(absolute) || !statSync(absolute).isFile()) {
     throw new ArielError(
       'target-invalid',

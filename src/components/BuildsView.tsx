@@ -1,10 +1,9 @@
 import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { Empty, ErrorText } from './Messages';
-import type { IBuild } from '../api';
-import type { BuildLog } from '../buildLog';
+import type { Build } from '../api';
 import { formatAge } from '../format';
-import type { IArielModel } from '../tokens';
+import type { IArielModel, IBuildLog } from '../tokens';
 
 /** The machine's builds, newest first; the selected one (by default the newest) with its live log. */
 export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
@@ -39,7 +38,7 @@ export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
   );
 }
 
-function BuildDetail({ build, log, model }: { build: IBuild; log: BuildLog; model: IArielModel }): JSX.Element {
+function BuildDetail({ build, log, model }: { build: Build; log: IBuildLog; model: IArielModel }): JSX.Element {
   const pre = React.useRef<HTMLPreElement>(null);
   // Follows the end of the log until the user scrolls up, and again once they scroll back down.
   const follow = React.useRef(true);
@@ -99,6 +98,8 @@ function AutoScroll({
     if (element && follow.current) {
       element.scrollTop = element.scrollHeight;
     }
+    // The refs are stable; only a longer log is a reason to scroll.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [dependency]);
   return null;
 }

@@ -23,7 +23,8 @@ export function ImagesView({
           <span className="jp-Ariel-grow jp-Ariel-imageKind">
             {image.mode} · {image.accelerator.toUpperCase()}
           </span>
-          {!image.current && (
+          {/* null: whether it is current cannot be told (the project folder is gone, its config invalid). */}
+          {image.current === false && (
             <span
               className="jp-Ariel-state"
               title="Its content hash is not the project's current one: prune removes it"

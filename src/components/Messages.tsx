@@ -1,5 +1,5 @@
 import * as React from 'react';
-import type { IErrorBody } from '../api';
+import type { ErrorBody } from '../api';
 
 /** What an empty list says: why it could not be loaded (with what to do), or that there is nothing yet. */
 export function Empty({ error, text }: { error?: string; text: string }): JSX.Element {
@@ -7,7 +7,7 @@ export function Empty({ error, text }: { error?: string; text: string }): JSX.El
 }
 
 /** An error from the server: what went wrong, then what to do. */
-export function ErrorText({ error }: { error: IErrorBody }): JSX.Element {
+export function ErrorText({ error }: { error: ErrorBody }): JSX.Element {
   return (
     <p className="jp-Ariel-error">
       {error.message}

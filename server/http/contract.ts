@@ -1,0 +1,403 @@
+/**
+ * The companion server's HTTP and WebSocket contract, as the browser sees it under
+ * `{baseUrl}ariel/`: requests, responses, events and error codes. Types only, and no imports,
+ * so that the frontend (`src/`) can import it with `import type` without pulling server code into
+ * its bundle, and the route handlers (`server/http/`) are typed against it: a change on one side
+ * that breaks the other fails `tsc`. `contract.test.ts` checks that the server's own vocabulary
+ * (error codes, modes, accelerators, kernel names, job states) equals the one spelled here.
+ */
+
+/** The stable codes of errors on the wire: the server's ArielError codes and the ones the edges add. */
+export type ErrorCode =
+  | 'usage'
+  | 'forbidden'
+  | 'cancelled'
+  | 'conflict'
+  | 'file-unreadable'
+  | 'project-not-found'
+  | 'config-invalid'
+  | 'dockerfile-unsafe'
+  | 'dependencies-invalid'
+  | 'unsupported'
+  | 'experiment-config-invalid'
+  | 'too-many-jobs'
+  | 'target-invalid'
+  | 'engine-unreachable'
+  | 'gpu-unavailable'
+  | 'base-image-unavailable'
+  | 'build-failed'
+  | 'jobs-failed'
+  | 'kernels-install-failed'
+  | 'not-found'
+  | 'image-in-use'
+  | 'cloud-spec-invalid'
+  | 'cloud-spec-unknown'
+  | 'cloud-output-missing'
+  | 'push-failed'
+  | 'cloud-request-failed'
+  | 'cloud-submit-incomplete'
+  | 'history-not-found'
+  | 'node-version-mismatch'
+  | 'internal'
+  | 'companion-unavailable'
+  | 'http-error';
+
+/** The body of every non-2xx answer, and an error inside a 2xx one (a build's, a preview's). */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** What to do about it. */
+  hint?: string;
+}
+
+export type Accelerator = 'cpu' | 'gpu';
+export type Mode = 'shell' | 'notebook' | 'run' | 'cloud';
+
+/** The kernelspec names `ariel kernels install` writes, by accelerator. */
+export interface KernelNames {
+  cpu: 'ariel-cpu';
+  gpu: 'ariel-gpu';
+}
+
+/** A job Ariel has not (yet) created on its platform. */
+export type SubmittingState = 'SUBMITTING';
+/** A job never created: its submission failed for good or was interrupted. */
+export type NotSubmittedState = 'NOT_SUBMITTED';
+/** States after which a job changes no more. */
+export type FinalJobState =
+  | NotSubmittedState
+  | 'JOB_STATE_SUCCEEDED'
+  | 'JOB_STATE_FAILED'
+  | 'JOB_STATE_CANCELLED'
+  | 'JOB_STATE_EXPIRED'
+  | 'JOB_STATE_PARTIALLY_SUCCEEDED';
+/**
+ * A job's state: Ariel's own before creation, then Vertex AI's `JOB_STATE_…` (local runs use the
+ * same names). Vertex AI may add states, so any other string may come too.
+ */
+export type JobState = SubmittingState | FinalJobState | 'JOB_STATE_QUEUED' | 'JOB_STATE_RUNNING' | (string & {});
+
+/** `GET ariel/handshake` (answered by the server extension itself). */
+export interface Handshake {
+  /** The Python package (server extension) version. */
+  python: string;
+  /** The Node companion server version; null when the companion answered without one. */
+  companion: string | null;
+}
+
+/** `GET /project?path=`: what Ariel makes of the project a folder belongs to. */
+export interface ProjectSummary {
+  /** The project root, relative to Jupyter's root ("" for the root itself). */
+  root: string;
+  name: string;
+  /** The config file, relative to Jupyter's root. */
+  configFile?: string;
+  /** Dependency files the images install from, relative to the project root. */
+  dependencyFiles: string[];
+  /**
+   * The config as Ariel reads it (credentials in index URLs masked); the defaults when it is
+   * invalid. Its shape is schema/project-config.schema.json's.
+   */
+  config: object;
+  warnings: string[];
+  /** Why the project cannot be built as it is, e.g. an invalid config with its file and line. */
+  error?: ErrorBody;
+}
+
+/** `GET /dockerfile?path=&mode=&accelerator=`. */
+export interface DockerfileResponse {
+  dockerfile: string;
+  /** The image reference (content-hashed tag) it builds. */
+  image: string;
+  mode: Mode;
+  accelerator: Accelerator;
+}
+
+/** The body of `POST /builds`. */
+export interface BuildRequest {
+  /** The project's folder, relative to Jupyter's root (or absolute, inside it). */
+  path?: string;
+  mode: Mode;
+  accelerator?: Accelerator;
+  /** The image is to run on this machine, so a GPU image first checks for a GPU. */
+  run?: boolean;
+}
+
+export type BuildState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface Build {
+  id: string;
+  /** The image reference the build produces (content-hashed tag). */
+  image: string;
+  /** The project root, relative to Jupyter's root. */
+  project: string;
+  mode: Mode;
+  accelerator: Accelerator;
+  state: BuildState;
+  step?: { index: number; total: number; instruction: string };
+  startedAt: string;
+  finishedAt?: string;
+  error?: ErrorBody;
+}
+
+/**
+ * One message of the WebSocket `/builds/:id/events`: the replay of the (bounded) log so far, the
+ * outcome if there is one and the build's state; then, while it runs, live messages up to the
+ * final state.
+ */
+export type BuildMessage =
+  | { type: 'step'; index: number; total: number; instruction: string }
+  | { type: 'cached' }
+  | { type: 'output'; line: string }
+  | { type: 'done'; image: string; reused: boolean }
+  | { type: 'error'; error: ErrorBody }
+  | { type: 'state'; build: Build };
+
+/** One of `GET /images`. */
+export interface ImageSummary {
+  reference: string;
+  id: string;
+  /** The project root, relative to Jupyter's root, where it is known. */
+  project?: string;
+  mode: Mode;
+  accelerator: Accelerator;
+  /** Extras it was built with besides the config's. */
+  extras: string[];
+  /** Bytes, shared layers counted in full. */
+  size: number;
+  created: string;
+  /**
+   * Whether its content hash is the project's current one (old ones are what prune removes);
+   * null when that cannot be told (the project folder is gone or its config is invalid).
+   */
+  current: boolean | null;
+}
+
+/** `POST /images/prune`: the tags it removed, and the outdated ones it kept with why (e.g. a container uses one). */
+export interface PruneResult {
+  removed: string[];
+  failed: { reference: string; error: ErrorBody }[];
+}
+
+/** One of `GET /containers` (the warm pool's spares are not listed). */
+export interface Container {
+  id: string;
+  /** The engine's name, without the leading slash. */
+  name: string;
+  /** What it is for: a kernel, a shell, a job. */
+  role: string;
+  /** The project root, relative to Jupyter's root, where the container has one. */
+  project?: string;
+  image: string;
+  mode?: Mode;
+  accelerator?: Accelerator;
+  /** The engine's state: created, running, exited, ... */
+  state: string;
+  /** The engine's words, e.g. "Up 3 minutes". */
+  status: string;
+  created: string;
+}
+
+/** A kernel container the companion started (`POST /kernels`, `GET /kernels/:id`). */
+export interface Kernel {
+  id: string;
+  image: string;
+}
+
+/** The error body of a failed `POST /kernels`: the lines Jupyter shows come with it. */
+export interface KernelStartError extends ErrorBody {
+  explanation: string[];
+}
+
+/** One row of Vertex AI's machine table: machine types that take the same accelerators in the same counts. */
+export interface MachineFamily {
+  family: string;
+  machineTypes: string[];
+  /** Accelerator type → the counts a machine of this row may carry. */
+  accelerators: Record<string, number[]>;
+  /** a2, a3 and g2 machines come with their GPUs attached. */
+  acceleratorRequired: boolean;
+}
+
+/** `GET /cloud/catalog`: the table the server validates submissions against. */
+export interface CloudCatalog {
+  machineFamilies: MachineFamily[];
+  /** Region → the accelerator types it has; CPU machines run in every region listed. */
+  regions: Record<string, string[]>;
+}
+
+/** The body of `POST /cloud/preview`. */
+export interface CloudPreviewRequest {
+  path?: string;
+  target?: string;
+  args?: string[];
+  experimentConfig?: string;
+}
+
+/** `POST /cloud/preview`: the experiment config's expansion; a config error is data, not a failure. */
+export interface CloudPreview {
+  count: number;
+  /** The first jobs (at most 200) with their args: the common args first, then the experiment's flags. */
+  jobs: { index: number; args: string[] }[];
+  warnings: string[];
+  /** The command the target runs with, when it was given and found (none for a notebook). */
+  command?: string[];
+  targetError?: ErrorBody;
+  error?: ErrorBody;
+}
+
+/** The body of `POST /cloud/submissions`. */
+export interface CloudRequest {
+  /** The folder whose project is submitted, relative to Jupyter's root. */
+  path: string;
+  /** A module (trainer.train), a script or a notebook path from the project root. */
+  target: string;
+  /** Arguments every job gets first, as after `--` on the command line. */
+  args: string[];
+  /** The experiment config's text (JSON with # and // comments); empty for one job. */
+  experimentConfig: string;
+  projectId: string;
+  region: string;
+  machineType: string;
+  acceleratorType?: string;
+  acceleratorCount?: number;
+  /** `key=value` pairs. */
+  labels: string[];
+  name?: string;
+  serviceAccount?: string;
+  /** Required for a notebook: its executed copy goes there. */
+  outputDir?: string;
+  /** Where the image is pushed; Artifact Registry's REGION-docker.pkg.dev/PROJECT/ariel by default. */
+  imageRepository?: string;
+}
+
+export type SubmissionState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** How many jobs a submission created, and how many it did not. */
+export interface SubmissionOutcome {
+  group: string;
+  created: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface Submission {
+  id: string;
+  group: string;
+  state: SubmissionState;
+  /** Jobs the experiment expands to. */
+  jobs: number;
+  warnings: string[];
+  startedAt: string;
+  finishedAt?: string;
+  outcome?: SubmissionOutcome;
+  error?: ErrorBody;
+}
+
+/** One message of the WebSocket `/cloud/submissions/:id/events`, replayed from the start for late subscribers. */
+export type SubmissionMessage =
+  | { type: 'phase'; phase: 'build' | 'push' | 'submit'; detail: string }
+  | { type: 'step'; index: number; total: number; instruction: string }
+  /** A layer's push status when it changes (Preparing, Pushing, Pushed, Layer already exists). */
+  | { type: 'push'; layer: string; status: string; current?: number; total?: number }
+  /** The image is pushed and the group recorded with these jobs; their creation starts. */
+  | { type: 'planned'; group: string; image: string; jobs: { index: number; displayName: string; args: string[] }[] }
+  | { type: 'created'; index: number; name: string; adopted: boolean }
+  | { type: 'retry'; index: number; attempt: number; delayMs: number; error: string }
+  | { type: 'failed'; index: number; error: string }
+  | { type: 'state'; submission: Submission };
+
+/** A job of the history as the jobs list shows it (its latest attempt). */
+export interface CloudJob {
+  id: number;
+  group: string;
+  experiment: number;
+  attempt: number;
+  displayName: string;
+  args: string[];
+  state: JobState;
+  /** Whether the state is final. */
+  final: boolean;
+  remoteName: string | null;
+  /** The job's page in the Cloud console. */
+  console: string | null;
+  error: string | null;
+  updatedAt: string;
+}
+
+export type Platform = 'vertex' | 'local';
+
+export interface CloudGroup {
+  name: string;
+  platform: Platform;
+  target: string;
+  cloudProject: string | null;
+  region: string | null;
+  image: string;
+  createdAt: string;
+  /** Jobs are being created right now. */
+  submitting: boolean;
+  /** The latest attempt of each experiment. */
+  jobs: CloudJob[];
+}
+
+/** `GET /cloud/jobs[?group=]`: recent job groups, newest first, with states just asked of Vertex AI. */
+export interface CloudJobs {
+  groups: CloudGroup[];
+  warnings: string[];
+}
+
+/** `POST /cloud/groups/:name/stop`, `POST /cloud/jobs/:id/stop`. */
+export interface StopResult {
+  /** The jobs this request stopped. */
+  stopped: CloudJob[];
+  /** The selected jobs that had already ended. */
+  ended: CloudJob[];
+  /** Selected jobs still being created by a submission: they are recorded as cancelled once it gets to them. */
+  submitting: CloudJob[];
+  warnings: string[];
+}
+
+/** `POST /cloud/groups/:name/resubmit`: the group's failed, cancelled and unsubmitted jobs, submitted again. */
+export interface ResubmitResult {
+  created: CloudJob[];
+  failed: CloudJob[];
+  skipped: CloudJob[];
+}
+
+/**
+ * Every route of the companion server, by `METHOD /path` (`:name` a URL-encoded segment), with
+ * the body of its 2xx answer. The server's route table is typed by these keys, so each handler
+ * must answer what is written here; the frontend reads its answers as these types.
+ */
+export interface Routes {
+  'GET /version': { version: string };
+  'GET /project': ProjectSummary;
+  'GET /dockerfile': DockerfileResponse;
+  'GET /builds': { builds: Build[] };
+  'POST /builds': { build: Build };
+  'GET /builds/:id': { build: Build };
+  'DELETE /builds/:id': { build: Build };
+  'GET /images': { images: ImageSummary[] };
+  'POST /images/prune': PruneResult;
+  'DELETE /images/:reference': { removed: string[] };
+  'GET /containers': { containers: Container[] };
+  'DELETE /containers/:id': { stopped: string };
+  /** A failure answers KernelStartError with the error's status. */
+  'POST /kernels': { kernel: Kernel } | KernelStartError;
+  'GET /kernels/:id': { kernel: Kernel & { exitCode: number | null } };
+  'POST /kernels/:id/signal': { signalled: string };
+  'DELETE /kernels/:id': { removed: string };
+  'GET /cloud/catalog': CloudCatalog;
+  'POST /cloud/preview': CloudPreview;
+  'GET /cloud/submissions': { submissions: Submission[] };
+  'POST /cloud/submissions': { submission: Submission };
+  'GET /cloud/submissions/:id': { submission: Submission };
+  'DELETE /cloud/submissions/:id': { submission: Submission };
+  'GET /cloud/jobs': CloudJobs;
+  'POST /cloud/groups/:name/stop': StopResult;
+  'POST /cloud/jobs/:id/stop': StopResult;
+  'POST /cloud/groups/:name/resubmit': ResubmitResult;
+}
+
+export type RouteKey = keyof Routes;
