@@ -234,7 +234,7 @@ describe('image records, ariel lock and kernel drift', () => {
     assert.match(text, new RegExp(`1 package installed here not in the project: ${EXTRA} 0\\.3`), text);
 
     // The companion answers the same.
-    const app = createApp({ root, secret: 'drift-test', app: createAppDeps(), version: 'test' });
+    const app = createApp({ root, runtimeDir: tmpdir(), secret: 'drift-test', app: createAppDeps(), version: 'test' });
     app.server.listen(0, '127.0.0.1');
     await once(app.server, 'listening');
     try {

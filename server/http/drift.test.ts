@@ -32,7 +32,7 @@ describe('drift routes', () => {
   let base: string;
 
   before(async () => {
-    app = createApp({ root, secret: 's', app: deps, version: 'test' });
+    app = createApp({ root, runtimeDir: root, secret: 's', app: deps, version: 'test' });
     app.server.listen(0, '127.0.0.1');
     await once(app.server, 'listening');
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

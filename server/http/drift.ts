@@ -3,6 +3,7 @@ import { ArielError } from '../errors.js';
 import { findProject } from '../project/project.js';
 import type { Route } from './app.js';
 import { relativeTo, resolveFolder } from './project.js';
+import { imageReference } from './ids.js';
 import { readJson } from './respond.js';
 
 /**
@@ -18,15 +19,15 @@ export function driftRoutes(app: AppDeps, root: string): Route[] {
   const relative = (path: string | undefined) => (path === undefined ? undefined : relativeTo(root, path));
   return [
     [
-      'GET',
-      /^\/images\/([^/]+)\/record$/,
+      'GET /images/:reference/record',
+      /^\/images\/([^/]*)\/record$/,
       async ({ params }) => {
-        const record = await imageRecord(app, params[0]);
+        const record = await imageRecord(app, imageReference(params[0]));
         return { body: { ...record, packageCount: record.packages.length } };
       }
     ],
     [
-      'GET',
+      'GET /kernels/drift',
       /^\/kernels\/drift$/,
       async ({ url }) => {
         const path = url.searchParams.get('path');
@@ -36,7 +37,7 @@ export function driftRoutes(app: AppDeps, root: string): Route[] {
       }
     ],
     [
-      'POST',
+      'POST /kernels/drift/add',
       /^\/kernels\/drift\/add$/,
       async ({ request }) => {
         const body = await readJson(request);
