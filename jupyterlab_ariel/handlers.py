@@ -1,8 +1,8 @@
 """Forwards ``{base_url}ariel/...`` to the companion server, behind Jupyter's own authentication.
 
 Only the routes the frontend uses are forwarded (``ROUTES``, read from ``src/``); the
-companion's kernel routes never are: only Ariel's provisioner reaches them, over the
-companion's own socket. HTTP requests go through ``APIHandler`` with
+companion's kernel routes never are (but for the drift report, which starts nothing): only
+Ariel's provisioner reaches them, over the companion's own socket. HTTP requests go through ``APIHandler`` with
 ``@web.authenticated``, so Jupyter's token and cookie authentication and its XSRF rules
 apply before anything is forwarded. WebSockets (``.../events``) authenticate as
 Jupyter's kernel WebSocket does, and their origin is checked before the companion is
@@ -55,6 +55,10 @@ ROUTES: tuple[tuple[str, re.Pattern[str], tuple[tuple[str, str], ...]], ...] = t
         ("GET", r"images", _READ),
         ("POST", r"images/prune", _WRITE),
         ("DELETE", rf"images/{_ID}", _WRITE),
+        ("GET", rf"images/{_ID}/record", _READ),
+        # What running kernels installed, and pinning it into the project's requirements.txt.
+        ("GET", r"kernels/drift", (*_READ, ("read", "kernels"))),
+        ("POST", r"kernels/drift/add", (*_WRITE, ("read", "kernels"), ("write", "contents"))),
         # Kernel containers are among Ariel's containers: what Jupyter's kernels API asks too.
         ("GET", r"containers", (*_READ, ("read", "kernels"))),
         ("DELETE", rf"containers/{_ID}", (*_WRITE, ("write", "kernels"))),

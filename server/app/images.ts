@@ -9,6 +9,7 @@ import type { Mode } from '../dockerfile/generate.js';
 import { planImage, type ImagePlan } from '../dockerfile/plan.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject, imageNameOf, type Project } from '../project/project.js';
+import { readImageRecord, type Distribution } from '../drift/record.js';
 import { listContainers } from './containers.js';
 import type { AppDeps, Progress } from './deps.js';
 
@@ -91,6 +92,11 @@ export interface ImageInfo {
    * today; null when that cannot be told (the project folder is gone or its config invalid).
    */
   current: boolean | null;
+  /**
+   * The distributions the image records (see RECORD_DIR), when asked for (`withPackages`);
+   * null for an image built before images recorded them.
+   */
+  packages?: Distribution[] | null;
 }
 
 export interface ImageFilter {
@@ -98,8 +104,13 @@ export interface ImageFilter {
   project?: string;
 }
 
+export interface ListOptions extends ImageFilter {
+  /** Read each image's record of its distributions (one cheap read per image, cached by id). */
+  withPackages?: boolean;
+}
+
 /** Ariel's images (by their labels and tags), each tag once, with whether it is current. */
-export async function listImages(deps: AppDeps, filter: ImageFilter = {}): Promise<ImageInfo[]> {
+export async function listImages(deps: AppDeps, filter: ListOptions = {}): Promise<ImageInfo[]> {
   let summaries: Docker.ImageInfo[];
   try {
     summaries = await deps.docker.listImages({
@@ -120,7 +131,12 @@ export async function listImages(deps: AppDeps, filter: ImageFilter = {}): Promi
   const images = await Promise.all(
     found.map(async image => {
       const current = await currentName(image);
-      return { ...image, current: current === null ? null : current === image.name };
+      const info: ImageInfo = { ...image, current: current === null ? null : current === image.name };
+      if (filter.withPackages) {
+        // A record that cannot be read (the image went meanwhile) leaves the list whole.
+        info.packages = (await readImageRecord(deps.docker, image.id).catch(() => null))?.packages ?? null;
+      }
+      return info;
     })
   );
   return images.sort(

@@ -15,6 +15,7 @@
  * Results are plain data, fit for JSON (`ImageRef` serialises as `repository:tag`).
  *
  * Images:     planFor, resolveImage / imageFor (no engine), prepareImage, listImages, removeImage, pruneImages
+ * Records:    imageRecord, lockProject, checkLock, kernelDrift, addDriftToProject
  * Containers: listContainers, stopContainer
  * Runs:       planExperiment, experimentWarnings (no engine), runExperiment
  * Shells:     openShell (on this process's terminal)
@@ -36,8 +37,24 @@ export {
   type ImageFilter,
   type ImageInfo,
   type ImageRequest,
+  type ListOptions,
   type PruneResult
 } from './images.js';
+export {
+  addDriftToProject,
+  checkEnvironment,
+  checkLock,
+  describeEnvironmentCheck,
+  imageRecord,
+  kernelDrift,
+  lockProject,
+  type AddToProjectResult,
+  type EnvironmentCheck,
+  type ImageRecordInfo,
+  type KernelDrift,
+  type LockCheck,
+  type LockResult
+} from './drift.js';
 export { listContainers, stopContainer, type ContainerFilter, type ContainerInfo } from './containers.js';
 export {
   experimentWarnings,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { collectContext, packContext } from '../docker/context.js';
-import { DOCKERFILE_NAME, INDEX_BUILD_ARGS } from '../dockerfile/generate.js';
+import { DOCKERFILE_BUILD_ARG, DOCKERFILE_NAME, INDEX_BUILD_ARGS } from '../dockerfile/generate.js';
 import { planImage, type ImagePlan } from '../dockerfile/plan.js';
 import { findProject } from '../project/project.js';
 import { median } from './figures.js';
@@ -49,7 +49,7 @@ export async function coldBuild(docker: Docker, given: ImagePlan, tag: string): 
   const stream = await docker.buildImage(packContext(plan, context), {
     t: tag,
     dockerfile: DOCKERFILE_NAME,
-    buildargs: plan.buildArgs,
+    buildargs: { ...plan.buildArgs, [DOCKERFILE_BUILD_ARG]: plan.dockerfile },
     networkmode: plan.network,
     rm: true,
     forcerm: true

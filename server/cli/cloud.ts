@@ -3,8 +3,11 @@ import {
   createAppDeps,
   refreshJobs,
   stopJobs,
+  checkEnvironment,
+  describeEnvironmentCheck,
   planCloudExperiment,
   rebuildGroupImage,
+  prepareImage,
   submitCloudExperiment,
   type CloudEvent,
   type CloudExperimentRequest,
@@ -242,9 +245,28 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     const plan = await inCliWords(() => planCloudExperiment({ ...app, history }, request));
     warn(plan.warnings);
     const { group } = plan;
-    const outcome = await withProgress(progress =>
-      submitCloudExperiment({ ...app, history, connect }, plan, { onEvent: progress, signal })
-    );
+    const outcome = await withProgress(async progress => {
+      if (request.imageTag) {
+        // An image given as it is: nothing is built, so there is no record to compare here.
+        return submitCloudExperiment({ ...app, history, connect }, plan, { onEvent: progress, signal });
+      }
+      // The image is built first and compared with the notebook's; the submission then finds it,
+      // also after --no-cache, which has just rebuilt it.
+      const built = await prepareImage(app, plan.image, { onEvent: progress, signal });
+      const environment = describeEnvironmentCheck(
+        await checkEnvironment(app, {
+          project: request.project,
+          cloudImage: built.image.name,
+          accelerator: plan.image.accelerator
+        })
+      );
+      warn(environment.warnings);
+      if (environment.ok) {
+        process.stderr.write(`${environment.ok}\n`);
+      }
+      const found = { ...plan, image: { ...plan.image, noCache: false } };
+      return submitCloudExperiment({ ...app, history, connect }, found, { onEvent: progress, signal });
+    });
     if (options.json) {
       printJobs(history.jobs({ group }), true);
     } else {
@@ -378,7 +400,20 @@ export function registerCloudCommands(program: Command): void {
           history.requireGroup(options.group);
         }
         warn(await refreshJobs({ history, docker: connectDocker(), connect }, options.group));
-        printJobs(history.jobs({ group: options.group, latestOnly: !options.all }), options.json);
+        const jobs = history.jobs({ group: options.group, latestOnly: !options.all });
+        if (options.json) {
+          // Each job with the packages its image holds, as recorded when its group was submitted.
+          const packages = (group: string) => history.group(group)?.packages ?? null;
+          process.stdout.write(
+            `${JSON.stringify(
+              jobs.map(job => ({ ...jobView(job), packages: packages(job.group) })),
+              null,
+              2
+            )}\n`
+          );
+          return;
+        }
+        printJobs(jobs, false);
       });
     });
 

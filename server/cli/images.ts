@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listImages, pruneImages, type AppDeps, type ImageInfo } from '../app/index.js';
+import { imageRecord, listImages, pruneImages, type AppDeps, type ImageInfo } from '../app/index.js';
 import { findProject } from '../project/project.js';
 
 export interface ProjectOption {
@@ -66,9 +66,27 @@ export function registerImageCommands(program: Command, deps: AppDeps): void {
     .command('images')
     .description('list the images Ariel built: mode, accelerator, size, age, and whether each is current')
     .option('--project <dir>', 'only the images of this project (default: all projects)')
-    .option('--json', 'print the list as JSON')
-    .action(async (options: ProjectOption & { json?: boolean }) => {
-      const images = await listImages(deps, { project: projectRoot(options) });
+    .option('--json', 'print the list as JSON, with the packages each image records')
+    .option('--dockerfile <image>', 'print the Dockerfile an image was built from, and nothing else')
+    .option('--packages <image>', 'print the packages an image records (pip freeze format), and nothing else')
+    .action(async (options: ProjectOption & { json?: boolean; dockerfile?: string; packages?: string }) => {
+      if (options.dockerfile !== undefined || options.packages !== undefined) {
+        const record = await imageRecord(deps, (options.dockerfile ?? options.packages)!);
+        if (options.dockerfile !== undefined) {
+          process.stdout.write(record.dockerfile);
+          if (record.current) {
+            process.stderr.write(
+              record.current.diff
+                ? `${record.image} is outdated; its request builds ${record.current.image} now, from this Dockerfile:\n${record.current.diff}`
+                : `${record.image} is outdated: its request builds ${record.current.image} now, from the same Dockerfile but other files (requirements, requirements.lock or code).\n`
+            );
+          }
+        } else {
+          process.stdout.write(record.packages.map(p => `${p.name}==${p.version}\n`).join(''));
+        }
+        return;
+      }
+      const images = await listImages(deps, { project: projectRoot(options), withPackages: options.json });
       if (options.json) {
         process.stdout.write(`${JSON.stringify(images, null, 2)}\n`);
         return;

@@ -1,4 +1,6 @@
 import { type Command, Option } from 'commander';
+import type { AppDeps } from '../app/index.js';
+import { registerDriftCommand } from './drift.js';
 import { installKernelspecs, uninstallKernelspecs, type KernelspecLocation } from '../kernels/kernelspec.js';
 
 interface LocationOptions {
@@ -24,8 +26,9 @@ function location(options: LocationOptions): KernelspecLocation {
   return options.sysPrefix ? { kind: 'sys-prefix' } : { kind: 'user' };
 }
 
-export function registerKernelCommands(program: Command): void {
+export function registerKernelCommands(program: Command, deps: AppDeps): void {
   const kernels = program.command('kernels').description('Jupyter kernels that run in the project image');
+  registerDriftCommand(kernels, deps);
   withLocation(kernels.command('install').description('install the ariel-cpu and ariel-gpu kernelspecs'))
     .option('--python <path>', "the Jupyter environment's Python (default: found from the location)")
     .action((options: LocationOptions) => {

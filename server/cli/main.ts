@@ -28,6 +28,7 @@ import { registerImageCommands } from './images.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerKernelCommands } from './kernels.js';
 import { registerLogCommands } from './logs.js';
+import { registerLockCommand } from './drift.js';
 import { buildProgress } from './progress.js';
 import { parseGpusPerJob, runSettingsFrom, runSettingsOptions, type RunSettingsOptions } from './runSettings.js';
 
@@ -380,7 +381,8 @@ function createProgram(signal: AbortSignal): Command {
 
   registerImageCommands(program, deps);
   registerContainerCommands(program, deps);
-  registerKernelCommands(program);
+  registerKernelCommands(program, deps);
+  registerLockCommand(program, deps, signal);
   registerCloudCommands(program);
   registerLogCommands(program, signal);
   return program;

@@ -8,7 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
+import { LABELS } from '../docker/labels.js';
 import { runCli, startCli } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
@@ -295,5 +297,59 @@ describe('ariel cloud', () => {
 
   it('stops submitting on Ctrl-C, exits 130 and records what was not created', async () => {
     assert.equal(await interruptSubmission('interrupted', 'SIGINT'), 130);
+  });
+  it("compares the cloud image with the notebook's, and warns about a kernel that installed packages", async () => {
+    const built = await cli(['build', '--mode', 'notebook']);
+    assert.equal(built.code, 0, built.stderr);
+    const same = await cli(submitArgs('same-env'));
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stderr, /Same \d+ packages as the notebook's image\./);
+    assert.doesNotMatch(same.stderr, /warning: (the cloud image|kernel)/);
+    // The history keeps the cloud image's packages, and ariel status --json shows them with each job.
+    const shown = await cli(['status', '--group', 'same-env', '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const [job] = JSON.parse(shown.stdout) as { packages: Record<string, string> | null }[];
+    assert.ok(job.packages?.six, shown.stdout);
+
+    // A kernel of the notebook image in which `%pip install toolz` ran.
+    const kernel = execFileSync(
+      'docker',
+      [
+        'run',
+        '-d',
+        '--network',
+        'host',
+        '--label',
+        `${LABELS.role}=kernel`,
+        '--label',
+        `${LABELS.project}=${project}`,
+        '--entrypoint',
+        'sleep',
+        built.stdout.trim(),
+        'infinity'
+      ],
+      { encoding: 'utf8' }
+    ).trim();
+    try {
+      const index = process.env.ARIEL_PIP_INDEX_URL;
+      execFileSync('docker', [
+        'exec',
+        kernel,
+        'pip',
+        'install',
+        '--retries',
+        '0',
+        ...(index ? ['--index-url', index] : []),
+        'toolz'
+      ]);
+      const drifted = await cli(submitArgs('drifted-env'));
+      assert.equal(drifted.code, 0, drifted.stderr);
+      assert.match(
+        drifted.stderr,
+        /ariel: warning: kernel \S+ installed packages the cloud image does not have: toolz \S+\. Add them to the project/
+      );
+    } finally {
+      execFileSync('docker', ['rm', '--force', kernel], { stdio: 'ignore' });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { ArielError, CancelledError } from '../errors.js';
-import { DOCKERFILE_NAME } from '../dockerfile/generate.js';
+import { DOCKERFILE_BUILD_ARG, DOCKERFILE_NAME } from '../dockerfile/generate.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
 import { collectContext, packContext, type BuildContext } from './context.js';
 import { engineError, isNotFound } from './engine.js';
@@ -129,7 +129,8 @@ export class BuildService {
     const stream = await this.docker.buildImage(packContext(plan, context), {
       t: image.name,
       dockerfile: DOCKERFILE_NAME,
-      buildargs: plan.buildArgs,
+      // The Dockerfile for the image's own record of it (see DOCKERFILE_BUILD_ARG); not a secret.
+      buildargs: { ...plan.buildArgs, [DOCKERFILE_BUILD_ARG]: plan.dockerfile },
       networkmode: plan.network,
       labels: {
         [LABELS.project]: plan.project.root,

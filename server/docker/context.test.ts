@@ -127,6 +127,19 @@ describe('collectContext', () => {
     assert.notEqual(notebook2.hash, notebook.hash);
   });
 
+  it('sends requirements.lock and hashes it: writing or changing the lock makes another image', async () => {
+    const root = tempProject(PROJECT);
+    const unlocked = await contextOf(root, 'notebook');
+    assert.ok(!unlocked.files.includes('requirements.lock'));
+    writeFiles(root, { 'requirements.lock': 'numpy==1.26.4\n' });
+    const locked = await contextOf(root, 'notebook');
+    assert.ok(locked.files.includes('requirements.lock'), locked.files.join(' '));
+    assert.notEqual(locked.hash, unlocked.hash);
+    writeFiles(root, { 'requirements.lock': 'numpy==2.0.0\n' });
+    const relocked = await contextOf(root, 'notebook');
+    assert.notEqual(relocked.hash, locked.hash);
+  });
+
   it('changes the hash when a file is added, renamed or made executable in run mode', async () => {
     const root = tempProject(PROJECT);
     const base = (await contextOf(root, 'run')).hash;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pack } from 'tar-fs';
 import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
-import { copiesCode, DOCKERFILE_NAME } from '../dockerfile/generate.js';
+import { copiesCode, DOCKERFILE_NAME, LOCK_FILE } from '../dockerfile/generate.js';
 import type { ImagePlan } from '../dockerfile/plan.js';
 import { ArielError } from '../errors.js';
 import { CONFIG_FILES } from '../project/config.js';
@@ -72,9 +72,13 @@ export async function collectContext(plan: ImagePlan): Promise<BuildContext> {
 
 function dependencyFiles(plan: ImagePlan): string[] {
   const { requirements, requirementIncludes = [], package: pkg } = plan.spec.dependencies;
+  // requirements.txt may name the lock itself (`-c requirements.lock`): each file once.
   return [
-    ...(requirements ? [requirements, ...requirementIncludes] : []),
-    ...(pkg?.kind === 'source' ? pkg.files : [])
+    ...new Set([
+      ...(plan.spec.locked ? [LOCK_FILE] : []),
+      ...(requirements ? [requirements, ...requirementIncludes] : []),
+      ...(pkg?.kind === 'source' ? pkg.files : [])
+    ])
   ].sort();
 }
 

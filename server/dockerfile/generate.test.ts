@@ -153,6 +153,47 @@ describe('Dockerfile snapshots', () => {
     );
   });
 
+  it('with requirements.lock, every pip step installs within it as constraints', () => {
+    const files = { ...REQUIREMENTS_ONLY, 'requirements.lock': 'numpy==1.26.4\ntorch==2.13.0\n' };
+    const notebook = dockerfile(files, 'notebook', 'cpu');
+    const run = dockerfile({ ...files, 'nb.ipynb': '{}' }, 'run', 'cpu');
+    matchSnapshot('locked-notebook-cpu', notebook);
+    assert.ok(
+      notebook.includes(
+        [
+          'COPY requirements.lock /tmp/ariel/requirements.lock',
+          'COPY requirements.txt /tmp/ariel/requirements.txt',
+          'RUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt", "-c", "/tmp/ariel/requirements.lock"]',
+          'RUN ["pip", "install", "ipykernel", "-c", "/tmp/ariel/requirements.lock"]'
+        ].join('\n')
+      ),
+      notebook
+    );
+    assert.ok(run.includes('"-c", "/tmp/ariel/requirements.lock"'), run);
+    // Without the file, no constraints.
+    assert.ok(!dockerfile(REQUIREMENTS_ONLY, 'notebook', 'cpu').includes('requirements.lock'));
+    // A requirements.txt that names the lock itself copies it once.
+    const named = dockerfile({ ...files, 'requirements.txt': '-c requirements.lock\nnumpy\n' }, 'notebook', 'cpu');
+    assert.equal(named.split('COPY requirements.lock ').length, 2, named);
+  });
+
+  it('every image records its packages and its Dockerfile after the last pip step, before the code', () => {
+    for (const mode of MODES) {
+      const text = dockerfile(REQUIREMENTS_ONLY, mode, 'cpu');
+      const lines = text.trimEnd().split('\n');
+      const record = lines.findIndex(line => line.includes('pip list --format=freeze > /opt/ariel/packages.txt'));
+      assert.ok(record > 0, text);
+      assert.equal(lines[record - 1], 'ARG ARIEL_DOCKERFILE', text);
+      assert.ok(lines[record].includes('printf \'%s\' \\"$ARIEL_DOCKERFILE\\" > /opt/ariel/Dockerfile'), text);
+      const lastPip = lines.reduce((last, line, i) => (line.startsWith('RUN ["pip"') ? i : last), -1);
+      assert.ok(lastPip < record, `${mode}: the record comes after every pip step\n${text}`);
+      const code = lines.findIndex(line => line.startsWith('COPY --chown=1000:1000 . /app'));
+      assert.ok(code === -1 || code > record, `${mode}: the code comes after the record\n${text}`);
+      // The record's folder belongs to the user who writes it.
+      assert.ok(text.includes('chown -R 1000:1000 /app /opt/venv /opt/ariel'), text);
+    }
+  });
+
   it('apt_packages as a list goes into both images', () => {
     const files = { ...REQUIREMENTS_ONLY, '.ariel.json': '{ "apt_packages": ["git", "libsndfile1"] }' };
     const cpu = dockerfile(files, 'run', 'cpu');
@@ -205,8 +246,9 @@ describe('Dockerfile snapshots', () => {
     assert.ok(!text.includes('s3cret') && !text.includes('internal.example'), text);
     assert.ok(!p.dockerfile.includes('s3cret'));
     assert.deepEqual(p.buildArgs, { FTP_PROXY: secret, ftp_proxy: extra });
-    // An ARG line would write the values into the history of every later RUN step.
-    assert.ok(!/^ARG /m.test(text), text);
+    // An ARG line would write the values into the history of every later RUN step. The only
+    // one is the image's Dockerfile, for its record; it carries no index setting.
+    assert.ok(!/^ARG (?!ARIEL_DOCKERFILE$)/m.test(text), text);
     assert.ok(
       text.includes(
         'RUN ["sh", "-c", "PIP_INDEX_URL=\\"$FTP_PROXY\\" PIP_EXTRA_INDEX_URL=\\"$ftp_proxy\\" exec pip \\"$@\\"", "pip", "install", "-r", "/tmp/ariel/requirements.txt"]\n'
@@ -241,7 +283,8 @@ describe('renderDockerfile', () => {
   it('starts every mode with the same steps up to the dependencies, so modes share those layers', () => {
     const instructions = (text: string) => text.replace(/^#.*\n/gm, '');
     for (const accelerator of ACCELERATORS) {
-      const shell = instructions(dockerfile(REQUIREMENTS_ONLY, 'shell', accelerator));
+      // Up to its record of itself, which differs with the Dockerfile.
+      const shell = instructions(dockerfile(REQUIREMENTS_ONLY, 'shell', accelerator)).split('ARG ARIEL_DOCKERFILE')[0];
       assert.ok(shell.trimEnd().endsWith('"/tmp/ariel/requirements.txt"]'), shell);
       for (const mode of ['notebook', 'run', 'cloud'] as const) {
         const text = instructions(dockerfile(REQUIREMENTS_ONLY, mode, accelerator));
@@ -289,7 +332,7 @@ describe('renderDockerfile', () => {
     const spec = { ...plan(REQUIREMENTS_ONLY, 'run', 'cpu').spec, user: { uid: 1234, gid: 4321 } };
     const text = renderDockerfile(spec);
     assert.ok(text.includes('useradd --no-log-init --create-home --uid 1234 --gid 4321'), text);
-    assert.ok(text.includes('python3 -m venv /opt/venv && chown -R 1234:4321 /app /opt/venv\n'), text);
+    assert.ok(text.includes('python3 -m venv /opt/venv && chown -R 1234:4321 /app /opt/venv /opt/ariel\n'), text);
     assert.ok(/\nUSER 1234:4321\nCOPY requirements.txt .*\nRUN \["pip", "install"/.test(text), text);
     assert.ok(!text.includes('--from'), text);
   });

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { LOCK_FILE } from './generate.js';
 import { ArielError } from '../errors.js';
 import { expandBaseImage, shorten, type Accelerator } from '../project/config.js';
 import { detectDependencies } from '../project/dependencies.js';
@@ -73,6 +76,7 @@ export function planImage(project: Project, options: PlanOptions): ImagePlan {
       accelerator,
       extras: [...new Set([...config.extras, ...(options.extras ?? [])])]
     }),
+    ...(existsSync(join(project.root, LOCK_FILE)) ? { locked: true } : {}),
     pipIndex: { index: pipIndexUrl !== undefined, extraIndex: extraIndexUrls.length > 0 },
     ...(options.notebookRunner ? { notebookRunner: true } : {})
   };

@@ -21,6 +21,7 @@ import { findProject } from '../project/project.js';
 import { BuildRegistry } from './builds.js';
 import type { RouteKey, Routes } from './contract.js';
 import { cloudRoutes } from './cloud.js';
+import { driftRoutes } from './drift.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { companionId, containerId, imageReference, pathPart } from './ids.js';
 import { KernelRegistry, kernelRoutes } from './kernels.js';
@@ -163,7 +164,12 @@ export function createApp(deps: CompanionDeps): App {
       'GET /images',
       /^\/images$/,
       async ({ url }) => {
-        const images = await listImages(app, { project: projectOf(url.searchParams.get('path') ?? undefined) });
+        const images = await listImages(app, {
+          project: projectOf(url.searchParams.get('path') ?? undefined),
+          withPackages: true
+        });
+        // null: built before images recorded their packages. The list: GET /images/{reference}/record.
+        const packageCount = (name: string) => images.find(image => image.name === name)?.packages?.length ?? null;
         return {
           body: {
             images: images.map(({ name, id, project, mode, accelerator, extras, size, created, current }) => ({
@@ -175,7 +181,8 @@ export function createApp(deps: CompanionDeps): App {
               extras,
               size,
               created,
-              current
+              current,
+              packageCount: packageCount(name)
             }))
           }
         };
@@ -225,6 +232,7 @@ export function createApp(deps: CompanionDeps): App {
         return { body: { stopped: id } };
       }
     ],
+    ...driftRoutes(app, root),
     ...cloud.routes,
     ...kernelRoutes(kernels)
   ];

@@ -171,6 +171,52 @@ export interface ImageSummary {
    * null when that cannot be told (the project folder is gone or its config is invalid).
    */
   current: boolean | null;
+  /** How many distributions the image records; null for one built before images recorded them. */
+  packageCount: number | null;
+}
+
+/** One installed Python distribution, as `pip list --format=freeze` names it. */
+export interface Distribution {
+  name: string;
+  version: string;
+}
+
+/** `GET /images/:reference/record`: what an image holds and the Dockerfile it was built from. */
+export interface ImageRecord {
+  image: string;
+  packages: Distribution[];
+  packageCount: number;
+  dockerfile: string;
+  /**
+   * For an outdated image, the image its request builds now, that Dockerfile and a unified diff
+   * from this one's (empty when only the copied files changed); null when current or unknown.
+   */
+  current: { image: string; dockerfile: string; diff: string } | null;
+}
+
+/** One running container kernel of `GET /kernels/drift`: what differs from its image's record. */
+export interface KernelDrift {
+  container: string;
+  name: string;
+  /** The project root, relative to Jupyter's root, where it is known. */
+  project?: string;
+  image: string;
+  /** False for an image without a record: its drift cannot be told. */
+  recorded: boolean;
+  drift: {
+    added: Distribution[];
+    removed: Distribution[];
+    changed: (Distribution & { recorded: string; direction: 'upgraded' | 'downgraded' })[];
+  };
+}
+
+/** `POST /kernels/drift/add`: the pinned lines written, or for a pyproject-only project, where to add them. */
+export interface AddToProjectResult {
+  file: string;
+  written: boolean;
+  lines: string[];
+  where?: string;
+  notWritten: { name: string; version: string | null; recorded: string; reason: 'removed' | 'downgraded' }[];
 }
 
 /** `POST /images/prune`: the tags it removed, and the outdated ones it kept with why (e.g. a container uses one). */
@@ -381,6 +427,9 @@ export interface Routes {
   'GET /images': { images: ImageSummary[] };
   'POST /images/prune': PruneResult;
   'DELETE /images/:reference': { removed: string[] };
+  'GET /images/:reference/record': ImageRecord;
+  'GET /kernels/drift': { kernels: KernelDrift[] };
+  'POST /kernels/drift/add': AddToProjectResult;
   'GET /containers': { containers: Container[] };
   'DELETE /containers/:id': { stopped: string };
   /** A failure answers KernelStartError with the error's status. */

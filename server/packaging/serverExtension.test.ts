@@ -116,6 +116,24 @@ describe('the server extension through a real Jupyter Server', () => {
     assert.match(image.body.message, /is not an image Ariel built/);
   });
 
+  it('forwards the drift report, its add and image records, which start nothing', async () => {
+    const drift = await server.request<{ kernels: unknown[] }>('GET', '/ariel/kernels/drift?path=');
+    assert.equal(drift.status, 200, JSON.stringify(drift.body));
+    assert.ok(Array.isArray(drift.body.kernels));
+    const add = await server.request<{ message: string }>('POST', '/ariel/kernels/drift/add', {
+      path: '',
+      container: 'no-such-kernel'
+    });
+    assert.equal(add.status, 404);
+    assert.match(add.body.message, /^No running kernel container no-such-kernel/);
+    const record = await server.request<{ message: string }>(
+      'GET',
+      '/ariel/images/ariel%2Fno-such%3Ashell-cpu-0/record'
+    );
+    assert.equal(record.status, 404);
+    assert.match(record.body.message, /is not an image Ariel built/);
+  });
+
   it('forwards only the routes the frontend uses: never the kernel routes, 405 for another method', async () => {
     // What the companion answered 201 to before: a container with the Docker socket mounted.
     const kernel = await server.request<{ code: string; message: string }>('POST', '/ariel/kernels', {
@@ -368,6 +386,7 @@ describe('the server extension under an Authorizer that denies read and write on
     assert.equal((await server.request('GET', '/ariel/builds')).status, 200);
     assert.equal((await server.request('GET', '/ariel/containers')).status, 403);
     assert.equal((await server.request('DELETE', '/ariel/containers/0123456789ab')).status, 403);
+    assert.equal((await server.request('GET', '/ariel/kernels/drift')).status, 403);
   });
 });
 

@@ -16,7 +16,8 @@ const image = (tag: string, current: boolean | null): ImageSummary => ({
   extras: [],
   size: 312_000_000,
   created: '2026-12-04T10:00:00Z',
-  current
+  current,
+  packageCount: 140
 });
 
 describe('ImagesView', () => {

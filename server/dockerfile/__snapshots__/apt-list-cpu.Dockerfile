@@ -8,10 +8,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN (getent group 1000 >/dev/null || groupadd --gid 1000 ariel) \
  && (getent passwd 1000 >/dev/null || useradd --no-log-init --create-home --uid 1000 --gid 1000 --shell /bin/bash ariel) \
- && mkdir -p /app && python3 -m venv /opt/venv && chown -R 1000:1000 /app /opt/venv
+ && mkdir -p /app /opt/ariel && python3 -m venv /opt/venv && chown -R 1000:1000 /app /opt/venv /opt/ariel
 ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 USER 1000:1000
 COPY requirements.txt /tmp/ariel/requirements.txt
 RUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]
+ARG ARIEL_DOCKERFILE
+RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt && printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]
 WORKDIR /app
 COPY --chown=1000:1000 . /app
