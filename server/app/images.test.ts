@@ -23,21 +23,25 @@ function fakeEngine(summaries: Partial<Docker.ImageInfo>[], inUse: string[] = []
       filters.push(options.filters);
       return summaries.map(s => ({ Size: 1000, Created: 1_700_000_000, Labels: {}, ...s }));
     },
-    getImage: (name: string) => ({
-      inspect: async () => {
-        const found = find(name);
-        if (!found) {
-          throw Object.assign(new Error('no such image'), { statusCode: 404 });
+    // Ariel encodes path parts (enginePathPart); the engine decodes them, as this fake does.
+    getImage: (part: string) => {
+      const name = decodeURIComponent(part);
+      return {
+        inspect: async () => {
+          const found = find(name);
+          if (!found) {
+            throw Object.assign(new Error('no such image'), { statusCode: 404 });
+          }
+          return { Config: { Labels: found.Labels ?? {} } };
+        },
+        remove: async () => {
+          if (inUse.includes(name)) {
+            throw Object.assign(new Error('conflict'), { statusCode: 409, json: { message: 'image is being used' } });
+          }
+          removed.push(name);
         }
-        return { Config: { Labels: found.Labels ?? {} } };
-      },
-      remove: async () => {
-        if (inUse.includes(name)) {
-          throw Object.assign(new Error('conflict'), { statusCode: 409, json: { message: 'image is being used' } });
-        }
-        removed.push(name);
-      }
-    })
+      };
+    }
   } as unknown as Docker;
   const deps: AppDeps = { docker, builds: new BuildService(docker), env: {} };
   return { deps, removed, filters };
