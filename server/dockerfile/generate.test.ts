@@ -177,18 +177,19 @@ describe('Dockerfile snapshots', () => {
     assert.equal(named.split('COPY requirements.lock ').length, 2, named);
   });
 
-  it('every image records its packages and its Dockerfile after the last pip step, before the code', () => {
+  it('every image records its packages after the last pip step, before the code, and its Dockerfile last', () => {
     for (const mode of MODES) {
       const text = dockerfile(REQUIREMENTS_ONLY, mode, 'cpu');
       const lines = text.trimEnd().split('\n');
       const record = lines.findIndex(line => line.includes('pip list --format=freeze > /opt/ariel/packages.txt'));
       assert.ok(record > 0, text);
-      assert.equal(lines[record - 1], 'ARG ARIEL_DOCKERFILE', text);
-      assert.ok(lines[record].includes('printf \'%s\' \\"$ARIEL_DOCKERFILE\\" > /opt/ariel/Dockerfile'), text);
       const lastPip = lines.reduce((last, line, i) => (line.startsWith('RUN ["pip"') ? i : last), -1);
       assert.ok(lastPip < record, `${mode}: the record comes after every pip step\n${text}`);
       const code = lines.findIndex(line => line.startsWith('COPY --chown=1000:1000 . /app'));
       assert.ok(code === -1 || code > record, `${mode}: the code comes after the record\n${text}`);
+      // The Dockerfile as built, last: the steps before it are the same whatever the mode.
+      assert.equal(lines.at(-2), 'ARG ARIEL_DOCKERFILE', text);
+      assert.ok(lines.at(-1)!.includes('printf \'%s\' \\"$ARIEL_DOCKERFILE\\" > /opt/ariel/Dockerfile'), text);
       // The record's folder belongs to the user who writes it.
       assert.ok(text.includes('chown -R 1000:1000 /app /opt/venv /opt/ariel'), text);
     }
@@ -283,8 +284,10 @@ describe('renderDockerfile', () => {
   it('starts every mode with the same steps up to the dependencies, so modes share those layers', () => {
     const instructions = (text: string) => text.replace(/^#.*\n/gm, '');
     for (const accelerator of ACCELERATORS) {
-      // Up to its record of itself, which differs with the Dockerfile.
-      const shell = instructions(dockerfile(REQUIREMENTS_ONLY, 'shell', accelerator)).split('ARG ARIEL_DOCKERFILE')[0];
+      // Up to its packages record, which notebook images write after their kernel.
+      const shell = instructions(dockerfile(REQUIREMENTS_ONLY, 'shell', accelerator)).split(
+        'RUN ["sh", "-c", "pip list'
+      )[0];
       assert.ok(shell.trimEnd().endsWith('"/tmp/ariel/requirements.txt"]'), shell);
       for (const mode of ['notebook', 'run', 'cloud'] as const) {
         const text = instructions(dockerfile(REQUIREMENTS_ONLY, mode, accelerator));
@@ -293,7 +296,7 @@ describe('renderDockerfile', () => {
     }
   });
 
-  it('copies the code only in batch modes, as the last step', () => {
+  it('copies the code only in batch modes, as the last step before the record of the Dockerfile', () => {
     for (const accelerator of ACCELERATORS) {
       for (const mode of ['shell', 'notebook'] as const) {
         const text = dockerfile(REQUIREMENTS_ONLY, mode, accelerator);
@@ -302,7 +305,10 @@ describe('renderDockerfile', () => {
       }
       for (const mode of ['run', 'cloud'] as const) {
         const text = dockerfile(REQUIREMENTS_ONLY, mode, accelerator);
-        assert.ok(text.endsWith('WORKDIR /app\nCOPY --chown=1000:1000 . /app\n'), `${mode}: ${text}`);
+        assert.ok(
+          text.endsWith('WORKDIR /app\nCOPY --chown=1000:1000 . /app\nARG ARIEL_DOCKERFILE\n', text.lastIndexOf('RUN')),
+          `${mode}: ${text}`
+        );
       }
     }
   });

@@ -39,17 +39,19 @@ export const DOCKERFILE_NAME = '.ariel.Dockerfile';
 const DEPS_DIR = '/tmp/ariel';
 
 /**
- * What every image records about itself, written by its build right after the dependency
- * layers, so that the record is cached with them and travels with a pushed image: the
- * distributions its Python holds (`pip list --format=freeze`) and the Dockerfile it was built from.
+ * What every image records about itself, so that the record travels with a pushed image: the
+ * distributions its Python holds (`pip list --format=freeze`), written right after the
+ * dependency layers and cached with them (the same step in every mode, so modes still share
+ * those layers and the shell image is where the run image starts), and the Dockerfile it was
+ * built from, written last.
  */
 export const RECORD_DIR = '/opt/ariel';
 export const RECORD_FILES = { packages: 'packages.txt', dockerfile: 'Dockerfile' } as const;
 /**
  * The Dockerfile reaches its own record as a build argument: a file in the context would be
  * copied into the code folder by batch modes' `COPY .`, and a Dockerfile cannot hold itself.
- * The argument's value (the Dockerfile, no secrets) is part of the record step's cache key,
- * so the record is rewritten exactly when the Dockerfile changes.
+ * The argument's value (the Dockerfile, no secrets) is part of the last step's cache key, so
+ * that step is rewritten exactly when the Dockerfile (or, in batch modes, the code) changes.
  */
 export const DOCKERFILE_BUILD_ARG = 'ARIEL_DOCKERFILE';
 /** Ariel's name for a pip constraints file at the project root: see `ariel lock`. */
@@ -94,26 +96,17 @@ export function renderDockerfile(spec: ImageSpec): string {
     ...pipInstall(spec.dependencies, owner, pip, spec.locked ? [LOCK_FILE] : []),
     ...(spec.mode === 'notebook' ? [pip(['install', 'ipykernel'])] : []),
     ...notebookRunner(spec, pip),
-    ...record()
+    // The image's record (see RECORD_DIR): its packages after every pip step, before the code.
+    exec(['sh', '-c', `pip list --format=freeze > ${RECORD_DIR}/${RECORD_FILES.packages}`])
   ];
   if (copiesCode(spec.mode)) {
     lines.push(`WORKDIR ${CODE_DIR}`, `COPY --chown=${owner} . ${CODE_DIR}`);
   }
-  return lines.join('\n') + '\n';
-}
-
-/** The image's record (see RECORD_DIR), after every pip step and before the code. */
-function record(): string[] {
-  const packages = `${RECORD_DIR}/${RECORD_FILES.packages}`;
-  const dockerfile = `${RECORD_DIR}/${RECORD_FILES.dockerfile}`;
-  return [
+  lines.push(
     `ARG ${DOCKERFILE_BUILD_ARG}`,
-    exec([
-      'sh',
-      '-c',
-      `pip list --format=freeze > ${packages} && printf '%s' "$${DOCKERFILE_BUILD_ARG}" > ${dockerfile}`
-    ])
-  ];
+    exec(['sh', '-c', `printf '%s' "$${DOCKERFILE_BUILD_ARG}" > ${RECORD_DIR}/${RECORD_FILES.dockerfile}`])
+  );
+  return lines.join('\n') + '\n';
 }
 
 /** What executes notebooks headless: a kernel and nbclient. */

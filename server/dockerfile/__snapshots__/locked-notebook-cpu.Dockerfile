@@ -12,5 +12,6 @@ COPY requirements.lock /tmp/ariel/requirements.lock
 COPY requirements.txt /tmp/ariel/requirements.txt
 RUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt", "-c", "/tmp/ariel/requirements.lock"]
 RUN ["pip", "install", "ipykernel", "-c", "/tmp/ariel/requirements.lock"]
+RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt"]
 ARG ARIEL_DOCKERFILE
-RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt && printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]
+RUN ["sh", "-c", "printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]

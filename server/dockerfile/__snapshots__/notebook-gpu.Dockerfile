@@ -14,5 +14,6 @@ USER 1000:1000
 COPY requirements.txt /tmp/ariel/requirements.txt
 RUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]
 RUN ["pip", "install", "ipykernel"]
+RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt"]
 ARG ARIEL_DOCKERFILE
-RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt && printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]
+RUN ["sh", "-c", "printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]

@@ -12,7 +12,8 @@ RUN (getent group 1000 >/dev/null || groupadd --gid 1000 ariel) \
 ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 USER 1000:1000
 RUN ["pip", "install", "numpy>=1.26", "pandas", "jax[cuda12]>=0.4"]
-ARG ARIEL_DOCKERFILE
-RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt && printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]
+RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt"]
 WORKDIR /app
 COPY --chown=1000:1000 . /app
+ARG ARIEL_DOCKERFILE
+RUN ["sh", "-c", "printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]

@@ -12,7 +12,8 @@ COPY requirements.txt /tmp/ariel/requirements.txt
 COPY reqs/base.txt /tmp/ariel/reqs/base.txt
 COPY constraints.txt /tmp/ariel/constraints.txt
 RUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]
-ARG ARIEL_DOCKERFILE
-RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt && printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]
+RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt"]
 WORKDIR /app
 COPY --chown=1000:1000 . /app
+ARG ARIEL_DOCKERFILE
+RUN ["sh", "-c", "printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]

@@ -10,7 +10,8 @@ ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PIP_NO_CAC
 USER 1000:1000
 COPY --chown=1000:1000 setup.py setup.cfg /tmp/ariel/package/
 RUN ["pip", "install", "/tmp/ariel/package"]
-ARG ARIEL_DOCKERFILE
-RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt && printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]
+RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt"]
 WORKDIR /app
 COPY --chown=1000:1000 . /app
+ARG ARIEL_DOCKERFILE
+RUN ["sh", "-c", "printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]

@@ -13,5 +13,6 @@ ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PIP_NO_CAC
 USER 1000:1000
 COPY requirements.txt /tmp/ariel/requirements.txt
 RUN ["pip", "install", "-r", "/tmp/ariel/requirements.txt"]
+RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt"]
 ARG ARIEL_DOCKERFILE
-RUN ["sh", "-c", "pip list --format=freeze > /opt/ariel/packages.txt && printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]
+RUN ["sh", "-c", "printf '%s' \"$ARIEL_DOCKERFILE\" > /opt/ariel/Dockerfile"]
