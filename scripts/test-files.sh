@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run test:files -- server/http/app.test.ts [more files] [node --test options]`:
+# `npm run test:files -- server/http/app.test.ts [more files] [--test-name-pattern=REGEX]`:
 # some of the node test files, with the same set-up as `npm test` (the engine, the
 # base image, the pip index, the test tools). Names are the TypeScript sources;
 # the compiled files under dist/ are run.
@@ -15,12 +15,15 @@ ARIEL_DATA_DIR="$(mktemp -d)"
 export ARIEL_DATA_DIR
 trap 'stop_local_pip_index; rm -rf "$ARIEL_DATA_DIR"' EXIT
 
-args=()
+# Options first (node reads what follows the first file as that file's arguments); give
+# an option's value in the same word: --test-name-pattern='^prune'.
+options=()
+files=()
 for arg in "$@"; do
   case "$arg" in
-    -*) args+=("$arg") ;;
-    *.ts) source="${arg#./}" && args+=("dist/${source%.ts}.js") ;;
-    *) args+=("$arg") ;;
+    -*) options+=("$arg") ;;
+    *.ts) source="${arg#./}" && files+=("dist/${source%.ts}.js") ;;
+    *) files+=("$arg") ;;
   esac
 done
-node --test --test-concurrency=1 --test-timeout=900000 "${args[@]}"
+node --test --test-concurrency=1 --test-timeout=900000 "${options[@]}" "${files[@]}"
