@@ -26,7 +26,9 @@ export const LABELS = {
   launcherUid: 'org.ariel.launcher.uid',
   /** The Jupyter Server (or other client) that started a kernel's launcher: pid and start time. */
   serverPid: 'org.ariel.server.pid',
-  serverStarted: 'org.ariel.server.started'
+  serverStarted: 'org.ariel.server.started',
+  /** Set to "companion" on the kernels a companion server starts: the next companion of the same Jupyter Server adopts them. */
+  launcherKind: 'org.ariel.launcher.kind'
 } as const;
 
 /** What a container Ariel started is for. */

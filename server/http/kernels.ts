@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { constants } from 'node:os';
 import {
+  adoptKernelContainer,
   describeEvent,
   prepareImage,
   resolveImage,
@@ -9,7 +9,7 @@ import {
   type KernelHandle
 } from '../app/index.js';
 import { ArielError } from '../errors.js';
-import { currentLauncher, defaultKernelNetwork, removeOrphanKernels } from '../kernels/container.js';
+import { adoptableKernels, currentLauncher, defaultKernelNetwork, removeOrphanKernels } from '../kernels/container.js';
 import { KernelPool, poolLimits } from '../kernels/pool.js';
 import { explainKernelFailure } from '../kernels/explain.js';
 import { parseAccelerator, relativeTo, resolveFolder } from './project.js';
@@ -23,24 +23,60 @@ import { statusOf } from './respond.js';
  * Kernels the companion server starts for Jupyter's kernel provisioner
  * (jupyterlab_ariel/provisioner.py), so no launcher process runs per kernel:
  *   POST   /kernels             {path, accelerator, connectionFile, env} -> 201 {kernel: {id, image}}
+ *                                (the id is the container's, so it outlives this process)
  *   GET    /kernels/:id         -> {kernel: {id, image, exitCode}}; exitCode is null while it runs
  *   POST   /kernels/:id/signal  {signal: "SIGINT"}
  *   DELETE /kernels/:id         removes the container (also when it has exited)
  * A start that fails answers with the error and `explanation`, the lines Jupyter shows.
- * The containers are labelled as this process's: when it dies without removing them, the next
- * kernel start (here or by a launcher) removes them; when it stops, `close` removes them.
+ * The containers are labelled as this process's and its Jupyter Server's. When this process dies
+ * (killed, crashed) while Jupyter runs, its kernels run on and the companion Jupyter starts next
+ * adopts them under the same ids; its spares are removed as orphans. When it stops, `close`
+ * removes them all; what is left of a Jupyter Server that is gone, the next kernel start removes.
  */
 export class KernelRegistry {
   private readonly kernels = new Map<string, { handle: KernelHandle; exitCode: number | null }>();
   private closed = false;
   /** Spare containers, so that a kernel start is a hand-over rather than a container and Python start. */
   readonly pool: KernelPool;
+  /** Settles once the kernels of this Jupyter Server's previous companion are taken over. */
+  readonly adopted: Promise<void>;
 
   constructor(private readonly deps: { app: AppDeps; root: string; builds: BuildRegistry }) {
     this.pool = new KernelPool(deps.app.docker, poolLimits(deps.app.env ?? process.env), process.stderr);
-    // What a companion killed before (its Jupyter still running) left behind goes at once,
-    // not at the next kernel start. Best effort: an engine that does not answer is reported then.
+    this.adopted = this.adopt();
+    // What a companion killed before left that holds no state (its spares), or what a Jupyter
+    // Server that is gone left, goes at once, not at the next kernel start. Best effort: an
+    // engine that does not answer is reported then.
     removeOrphanKernels(deps.app.docker).catch(() => undefined);
+  }
+
+  /**
+   * Takes over the running kernels of the companion that ran before this one under the same
+   * Jupyter Server: the provisioner asks about them by the same ids. Best effort: a kernel that
+   * cannot be taken over is unknown here, which the provisioner reports as its end.
+   */
+  private async adopt(): Promise<void> {
+    const { docker } = this.deps.app;
+    const ids = await adoptableKernels(docker, launcherHere()).catch(() => []);
+    await Promise.all(
+      ids.map(async id => {
+        try {
+          this.track(await adoptKernelContainer(docker, id, { stdout: process.stderr, stderr: process.stderr }));
+          process.stderr.write(`[Ariel] Took over kernel container ${id.slice(0, 12)} from the previous companion.\n`);
+        } catch (error) {
+          process.stderr.write(`[Ariel] Could not take over kernel container ${id.slice(0, 12)}: ${String(error)}\n`);
+        }
+      })
+    );
+  }
+
+  private track(handle: KernelHandle): void {
+    const entry = { handle, exitCode: null as number | null };
+    this.kernels.set(handle.id, entry);
+    void handle.exited.then(
+      code => (entry.exitCode = code),
+      () => (entry.exitCode = -1)
+    );
   }
 
   async start(body: Record<string, unknown>): Promise<{ id: string; image: string }> {
@@ -57,8 +93,7 @@ export class KernelRegistry {
     // The variables the config names take the values Jupyter gives this kernel.
     const app = { ...this.deps.app, env: env as NodeJS.ProcessEnv };
     const image = await this.prepare(app, project, accelerator);
-    // The owner is this process, under Jupyter Server (its parent).
-    const launcher = currentLauncher({});
+    const launcher = launcherHere();
     // The pool needs the kernel's ports known only at hand-over: host networking.
     const pooled = (project.config.kernel.network ?? defaultKernelNetwork()) === 'host';
     const spec = { project, image, launcher, env: app.env };
@@ -81,14 +116,8 @@ export class KernelRegistry {
       await handle.remove();
       throw new ArielError('cancelled', 'The companion server is stopping.', 'Start the kernel again.');
     }
-    const id = randomUUID();
-    const entry = { handle, exitCode: null as number | null };
-    this.kernels.set(id, entry);
-    void handle.exited.then(
-      code => (entry.exitCode = code),
-      () => (entry.exitCode = -1)
-    );
-    return { id, image: handle.image.name };
+    this.track(handle);
+    return { id: handle.id, image: handle.image.name };
   }
 
   /**
@@ -155,6 +184,7 @@ export class KernelRegistry {
    */
   async close(): Promise<void> {
     this.closed = true;
+    await this.adopted;
     await Promise.all([
       this.pool.close(),
       ...[...this.kernels.keys()].map(id => this.remove(id)),
@@ -172,6 +202,11 @@ export class KernelRegistry {
 }
 
 const USAGE = 'See "How kernels start" in Ariel\'s README.';
+
+/** The owner of the kernels started here: this process, a companion under Jupyter Server (its parent). */
+function launcherHere() {
+  return { ...currentLauncher({}), companion: true };
+}
 
 /** Resolves with the build's final state. */
 function settled(builds: BuildRegistry, id: string): Promise<Build> {
@@ -203,11 +238,20 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
         }
       }
     ],
-    ['GET', /^\/kernels\/([^/]+)$/, async ({ params }) => ({ body: { kernel: kernels.state(params[0]) } })],
+    // Kernels of the previous companion are known once taken over.
+    [
+      'GET',
+      /^\/kernels\/([^/]+)$/,
+      async ({ params }) => {
+        await kernels.adopted;
+        return { body: { kernel: kernels.state(params[0]) } };
+      }
+    ],
     [
       'POST',
       /^\/kernels\/([^/]+)\/signal$/,
       async ({ request, params }) => {
+        await kernels.adopted;
         await kernels.signal(params[0], (await readJson(request)).signal);
         return { body: { signalled: params[0] } };
       }
@@ -216,6 +260,7 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
       'DELETE',
       /^\/kernels\/([^/]+)$/,
       async ({ params }) => {
+        await kernels.adopted;
         await kernels.remove(params[0]);
         return { body: { removed: params[0] } };
       }

@@ -6,6 +6,11 @@
  * of stdin says nothing about the server. The launcher watches its parent instead: when the
  * parent dies, the launcher is re-parented (its ppid changes). A launcher killed outright
  * cannot clean up; the labels below let the next kernel start find what it left.
+ *
+ * A companion server is the launcher of many kernels, and Jupyter Server restarts it when it
+ * dies. Its kernels outlive it: the next companion of the same Jupyter Server adopts them
+ * (`isAdoptable`), so a companion crash loses no kernel's state. Only its spares, which hold no
+ * state, are orphans at once.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -17,6 +22,10 @@ const LAUNCHER_STARTED = LABELS.launcherStarted;
 const LAUNCHER_UID = LABELS.launcherUid;
 const SERVER_PID = LABELS.serverPid;
 const SERVER_STARTED = LABELS.serverStarted;
+const LAUNCHER_KIND = LABELS.launcherKind;
+
+/** The name prefix of spare kernel containers, until one is handed out (and renamed after its kernel). */
+export const SPARE_PREFIX = 'ariel-spare-';
 
 /** A process, told apart from a later one that reuses its pid by its start time. */
 export interface ProcessIdentity {
@@ -30,6 +39,8 @@ export interface LauncherIdentity extends ProcessIdentity {
   host: string;
   uid: number;
   server?: ProcessIdentity;
+  /** A companion server: its kernels are adopted by the next companion of the same server. */
+  companion?: boolean;
 }
 
 export function processStartTime(pid: number): string {
@@ -75,7 +86,10 @@ export function launcherLabels(launcher: LauncherIdentity): Record<string, strin
     [LAUNCHER_HOST]: launcher.host,
     [LAUNCHER_STARTED]: launcher.started,
     [LAUNCHER_UID]: String(launcher.uid),
-    ...(launcher.server ? { [SERVER_PID]: String(launcher.server.pid), [SERVER_STARTED]: launcher.server.started } : {})
+    ...(launcher.server
+      ? { [SERVER_PID]: String(launcher.server.pid), [SERVER_STARTED]: launcher.server.started }
+      : {}),
+    ...(launcher.companion ? { [LAUNCHER_KIND]: 'companion' } : {})
   };
 }
 
@@ -87,18 +101,73 @@ export interface Here {
 
 const HERE: Here = { host: hostname(), uid: process.getuid?.() ?? -1, isRunning };
 
+/** A kernel container as the engine lists it: its labels, and its name (with or without the leading slash). */
+export interface KernelContainerSummary {
+  labels: Record<string, string>;
+  name: string;
+}
+
+function isSpare(name: string): boolean {
+  return name.replace(/^\//, '').startsWith(SPARE_PREFIX);
+}
+
+function launcherOf(labels: Record<string, string>): ProcessIdentity {
+  return { pid: Number(labels[LAUNCHER_PID]), started: labels[LAUNCHER_STARTED] ?? '' };
+}
+
+function serverOf(labels: Record<string, string>): ProcessIdentity | undefined {
+  return labels[SERVER_PID] ? { pid: Number(labels[SERVER_PID]), started: labels[SERVER_STARTED] ?? '' } : undefined;
+}
+
+function isMine(labels: Record<string, string>, here: Here): boolean {
+  return labels[LAUNCHER_HOST] === here.host && labels[LAUNCHER_UID] === String(here.uid);
+}
+
+/**
+ * A kernel (not a spare) that a companion server started, whose companion is gone while its
+ * Jupyter Server still runs: it waits for that server's next companion to adopt it.
+ */
+function awaitsAdoption(kernel: KernelContainerSummary, here: Here): boolean {
+  const server = serverOf(kernel.labels);
+  return (
+    kernel.labels[LAUNCHER_KIND] === 'companion' &&
+    !isSpare(kernel.name) &&
+    !!server &&
+    here.isRunning(server) &&
+    !here.isRunning(launcherOf(kernel.labels))
+  );
+}
+
 /**
  * A kernel container left behind: started on this host by this user, and its launcher or the
  * server that started the launcher is gone. Containers of other hosts sharing the engine, of
- * other users, and of live launchers under live servers are never orphans.
+ * other users, and of live launchers under live servers are never orphans; nor are the kernels
+ * of a dead companion whose Jupyter Server runs (its next companion adopts them), but its
+ * spares are.
  */
-export function isOrphanKernel(labels: Record<string, string>, here: Here = HERE): boolean {
-  if (labels[LAUNCHER_HOST] !== here.host || labels[LAUNCHER_UID] !== String(here.uid)) {
+export function isOrphanKernel(kernel: KernelContainerSummary, here: Here = HERE): boolean {
+  const { labels } = kernel;
+  if (!isMine(labels, here) || awaitsAdoption(kernel, here)) {
     return false;
   }
-  const launcher = { pid: Number(labels[LAUNCHER_PID]), started: labels[LAUNCHER_STARTED] ?? '' };
-  const server = labels[SERVER_PID] && { pid: Number(labels[SERVER_PID]), started: labels[SERVER_STARTED] ?? '' };
-  return !here.isRunning(launcher) || (!!server && !here.isRunning(server));
+  const server = serverOf(labels);
+  return !here.isRunning(launcherOf(labels)) || (!!server && !here.isRunning(server));
+}
+
+/**
+ * A kernel container the companion server `launcher` takes over: started on this host by this
+ * user by an earlier companion of the same Jupyter Server (same pid and start time), which is gone.
+ */
+export function isAdoptable(kernel: KernelContainerSummary, launcher: LauncherIdentity, here: Here = HERE): boolean {
+  const server = serverOf(kernel.labels);
+  return (
+    isMine(kernel.labels, here) &&
+    !!launcher.server &&
+    !!server &&
+    server.pid === launcher.server.pid &&
+    server.started === launcher.server.started &&
+    awaitsAdoption(kernel, here)
+  );
 }
 
 /**
