@@ -6,6 +6,7 @@ from jupyter_server.extension.application import ExtensionApp
 
 from .companion import Companion
 from .handlers import HANDLERS, SETTING
+from .shutdown import guard_shutdown_all
 
 
 class ArielExtension(ExtensionApp):  # type: ignore[misc]
@@ -18,6 +19,8 @@ class ArielExtension(ExtensionApp):  # type: ignore[misc]
     def initialize_settings(self) -> None:
         self.companion = Companion(self.serverapp.root_dir, self.log)
         self.settings[SETTING] = self.companion
+        # One SIGTERM must stop Jupyter also after a container kernel failed to start.
+        guard_shutdown_all(self.serverapp.kernel_manager, self.log)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(HANDLERS)
