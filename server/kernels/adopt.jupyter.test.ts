@@ -66,7 +66,7 @@ describe('a companion killed mid-cell', { timeout: 900_000 }, () => {
     assert.equal((await client.execute('answer = 41')).status, 'ok');
     const container = containerOfKernel(root, id);
     assert.ok(container, 'the kernel has no running container');
-    const firstCompanion = Number(labelOf(container, 'org.ariel.launcher.pid'));
+    const firstCompanion = Number(labelOf(container, 'org.ariel.companion.pid'));
 
     const started = client.waitFor(
       m => m.header.msg_type === 'stream' && /started/.test(String(m.content.text)),

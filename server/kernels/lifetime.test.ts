@@ -79,6 +79,13 @@ describe('a companion killed while its Jupyter Server runs', () => {
     assert.equal(isAdoptable(kernel, NEXT, here(SERVER, NEXT)), true);
   });
 
+  it('labels its kernels as launched by Jupyter Server, so no sweep that knows only launchers takes them', () => {
+    assert.equal(kernel.labels['org.ariel.launcher.pid'], String(SERVER.pid));
+    assert.equal(kernel.labels['org.ariel.launcher.started'], SERVER.started);
+    assert.equal(kernel.labels['org.ariel.companion.pid'], String(LIVE.pid));
+    assert.equal(kernel.labels['org.ariel.companion.started'], LIVE.started);
+  });
+
   it('has its spares removed: they hold no state', () => {
     assert.equal(isOrphan(spare, here(SERVER, NEXT)), true);
     assert.equal(isAdoptable(spare, NEXT, here(SERVER, NEXT)), false);

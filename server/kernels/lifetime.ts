@@ -7,10 +7,12 @@
  * parent dies, the launcher is re-parented (its ppid changes). A launcher killed outright
  * cannot clean up; the labels below let the next kernel start find what it left.
  *
- * A companion server is the launcher of many kernels, and Jupyter Server restarts it when it
- * dies. Its kernels outlive it: the next companion of the same Jupyter Server adopts them
- * (`isAdoptable`), so a companion crash loses no kernel's state. Only its spares, which hold no
- * state, are orphans at once.
+ * A companion server starts many kernels, and Jupyter Server restarts it when it dies. Its
+ * kernels outlive it: their launcher labels name Jupyter Server itself (so that no sweep, not
+ * even an older Ariel's, takes them while Jupyter runs), the companion labels name the
+ * companion, and the next companion of the same Jupyter Server adopts them (`isAdoptable`), so
+ * a companion crash loses no kernel's state. Only its spares, which hold no state, are orphans
+ * once it is gone.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -22,7 +24,8 @@ const LAUNCHER_STARTED = LABELS.launcherStarted;
 const LAUNCHER_UID = LABELS.launcherUid;
 const SERVER_PID = LABELS.serverPid;
 const SERVER_STARTED = LABELS.serverStarted;
-const LAUNCHER_KIND = LABELS.launcherKind;
+const COMPANION_PID = LABELS.companionPid;
+const COMPANION_STARTED = LABELS.companionStarted;
 
 /** The name prefix of spare kernel containers, until one is handed out (and renamed after its kernel). */
 export const SPARE_PREFIX = 'ariel-spare-';
@@ -39,7 +42,7 @@ export interface LauncherIdentity extends ProcessIdentity {
   host: string;
   uid: number;
   server?: ProcessIdentity;
-  /** A companion server: its kernels are adopted by the next companion of the same server. */
+  /** A companion server: its kernels live as long as its server, and the server's next companion adopts them. */
   companion?: boolean;
 }
 
@@ -81,15 +84,16 @@ export function currentLauncher(env: NodeJS.ProcessEnv = process.env): LauncherI
 }
 
 export function launcherLabels(launcher: LauncherIdentity): Record<string, string> {
+  const { server } = launcher;
+  // A companion's kernels end with Jupyter Server, not with the companion: it is their launcher.
+  const owner = launcher.companion && server ? server : launcher;
   return {
-    [LAUNCHER_PID]: String(launcher.pid),
+    [LAUNCHER_PID]: String(owner.pid),
     [LAUNCHER_HOST]: launcher.host,
-    [LAUNCHER_STARTED]: launcher.started,
+    [LAUNCHER_STARTED]: owner.started,
     [LAUNCHER_UID]: String(launcher.uid),
-    ...(launcher.server
-      ? { [SERVER_PID]: String(launcher.server.pid), [SERVER_STARTED]: launcher.server.started }
-      : {}),
-    ...(launcher.companion ? { [LAUNCHER_KIND]: 'companion' } : {})
+    ...(server ? { [SERVER_PID]: String(server.pid), [SERVER_STARTED]: server.started } : {}),
+    ...(launcher.companion ? { [COMPANION_PID]: String(launcher.pid), [COMPANION_STARTED]: launcher.started } : {})
   };
 }
 
@@ -123,35 +127,41 @@ function isMine(labels: Record<string, string>, here: Here): boolean {
   return labels[LAUNCHER_HOST] === here.host && labels[LAUNCHER_UID] === String(here.uid);
 }
 
+function companionOf(labels: Record<string, string>): ProcessIdentity | undefined {
+  return labels[COMPANION_PID]
+    ? { pid: Number(labels[COMPANION_PID]), started: labels[COMPANION_STARTED] ?? '' }
+    : undefined;
+}
+
 /**
  * A kernel (not a spare) that a companion server started, whose companion is gone while its
  * Jupyter Server still runs: it waits for that server's next companion to adopt it.
  */
 function awaitsAdoption(kernel: KernelContainerSummary, here: Here): boolean {
   const server = serverOf(kernel.labels);
-  return (
-    kernel.labels[LAUNCHER_KIND] === 'companion' &&
-    !isSpare(kernel.name) &&
-    !!server &&
-    here.isRunning(server) &&
-    !here.isRunning(launcherOf(kernel.labels))
-  );
+  const companion = companionOf(kernel.labels);
+  return !!companion && !isSpare(kernel.name) && !!server && here.isRunning(server) && !here.isRunning(companion);
 }
 
 /**
  * A kernel container left behind: started on this host by this user, and its launcher or the
  * server that started the launcher is gone. Containers of other hosts sharing the engine, of
- * other users, and of live launchers under live servers are never orphans; nor are the kernels
- * of a dead companion whose Jupyter Server runs (its next companion adopts them), but its
- * spares are.
+ * other users, and of live launchers under live servers are never orphans. A companion's
+ * kernels are launched by its Jupyter Server (see `launcherLabels`): they outlive the companion
+ * for the server's next companion to adopt, but its spares go with it.
  */
 export function isOrphanKernel(kernel: KernelContainerSummary, here: Here = HERE): boolean {
   const { labels } = kernel;
-  if (!isMine(labels, here) || awaitsAdoption(kernel, here)) {
+  if (!isMine(labels, here)) {
     return false;
   }
   const server = serverOf(labels);
-  return !here.isRunning(launcherOf(labels)) || (!!server && !here.isRunning(server));
+  const companion = companionOf(labels);
+  return (
+    !here.isRunning(launcherOf(labels)) ||
+    (!!server && !here.isRunning(server)) ||
+    (!!companion && isSpare(kernel.name) && !here.isRunning(companion))
+  );
 }
 
 /**
