@@ -4,10 +4,11 @@ On SIGTERM, Jupyter Server shuts its kernels down with ``shutdown_all`` and only
 its event loop. jupyter_client's ``MultiKernelManager`` shuts down every id in
 ``_pending_kernels`` too, but a start that failed stays there (``_add_kernel_when_ready``
 logs the error and never forgets the id), and jupyter_server's ``shutdown_kernel`` refuses
-an id it does not hold (``Kernel does not exist``). So ``shutdown_all`` raised, the loop was
-never stopped, and Jupyter kept running until a second SIGTERM. A container kernel start
-fails whenever its image does not build or its companion is being restarted, so Ariel makes
-the kernel manager forget such starts before it shuts the kernels down.
+an id it does not hold (``Kernel does not exist``). So ``shutdown_all`` can raise, which
+aborts Jupyter's cleanup before it stops the loop; it was seen to leave Jupyter running until
+a second SIGTERM (not on every try). A container kernel start fails whenever its image does
+not build or its companion is being restarted, so Ariel makes the kernel manager forget such
+starts before it shuts the kernels down.
 """
 
 from __future__ import annotations
