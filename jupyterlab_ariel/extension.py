@@ -6,6 +6,7 @@ from jupyter_server.extension.application import ExtensionApp
 
 from .companion import Companion
 from .handlers import HANDLERS, SETTING
+from .shutdown import guard_shutdown_all
 
 
 class ArielExtension(ExtensionApp):  # type: ignore[misc]
@@ -19,6 +20,8 @@ class ArielExtension(ExtensionApp):  # type: ignore[misc]
         # Jupyter's kernel manager writes connection files to the server's runtime folder.
         self.companion = Companion(self.serverapp.root_dir, self.log, runtime_dir=self.serverapp.runtime_dir)
         self.settings[SETTING] = self.companion
+        # One SIGTERM must stop Jupyter also after a container kernel failed to start.
+        guard_shutdown_all(self.serverapp.kernel_manager, self.log)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(HANDLERS)

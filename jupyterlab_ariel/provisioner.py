@@ -3,7 +3,9 @@
 Under a Jupyter Server with Ariel's server extension, the companion server starts the
 kernel container (``POST /kernels``, see server/http/kernels.ts): no process runs per
 kernel here, and the companion keeps its Docker connection. Polls, signals and the
-removal go to the companion too.
+removal go to the companion too. A companion that dies is restarted by the extension and
+takes its predecessor's kernels over under the same ids; meanwhile the kernel is not dead
+(its container runs on), signals and the removal wait for the new companion.
 
 Without the extension (``jupyter console``, nbclient), the kernelspec's launcher
 prepares the image and runs ipykernel in a container; this provisioner waits until
@@ -22,7 +24,7 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
@@ -32,13 +34,16 @@ from . import companion
 from .names import KERNEL_STARTED as READY
 from .names import LAUNCHER_PREFIX as ARIEL
 
+#: What ``_ask`` answers while the companion is being restarted.
+RESTARTING = -1
+
 
 class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
     """Starts the kernel through the companion server when there is one, else through the launcher."""
 
     #: The companion's id of the kernel it started; None with a launcher.
     _remote: str | None = None
-    #: The companion that started it: a restarted companion no longer knows the kernel.
+    #: The companion that started it (restarted when it dies; the next one takes the kernel over).
     _companion: companion.Companion | None = None
     _exit_code: int | None = None
 
@@ -69,21 +74,12 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
     async def _start_through_companion(self, request: dict[str, Any]) -> tuple[int, Any]:
         """``POST /kernels``, again while a companion that died is restarted.
 
-        Jupyter restarts a kernel whose companion died (it died with it) at once; a start that
-        failed then would stop Jupyter's restarter for good, leaving a dead kernel shown as idle.
-        The new companion removes whatever the dead one had started.
+        A start that failed while the companion is restarted would stop Jupyter's restarter for
+        good, leaving a dead kernel shown as idle.
         """
-        assert self._companion is not None
-        loop = asyncio.get_running_loop()
-        # A companion that keeps dying is restarted after a growing delay, up to BACKOFF[-1].
-        deadline = loop.time() + companion.BACKOFF[-1] + companion.START_WAIT
-        while True:
-            try:
-                return await self._companion.request("POST", "kernels", request)
-            except companion.CompanionUnavailable as problem:
-                if not problem.restarting or loop.time() > deadline:
-                    raise KernelStartFailed(f"{problem.message} {problem.hint}") from None
-            await asyncio.sleep(0.5)
+        peer = self._companion
+        assert peer is not None
+        return await _patiently(lambda: peer.request("POST", "kernels", request), KernelStartFailed)
 
     async def _launch_through_launcher(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         kwargs["stderr"] = subprocess.PIPE
@@ -115,17 +111,28 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
             )
         return info
 
-    async def _ask(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        """A request about this kernel; (0, None) when its companion is gone (and the kernel with it)."""
+    async def _ask(self, method: str, path: str, body: Any = None, patient: bool = False) -> tuple[int, Any]:
+        """A request about this kernel.
+
+        ``(RESTARTING, None)`` while its companion is being restarted (the kernel's container runs
+        on, and the next companion takes it over), after waiting for that if ``patient``;
+        ``(0, None)`` when the companion has stopped for good (and removed the kernel).
+        """
         if self._companion is None or companion.running() is not self._companion:
             return 0, None
+        target = f"kernels/{self._remote}{path}"
+
+        async def send() -> tuple[int, Any]:
+            assert self._companion is not None
+            return await self._companion.request(method, target, body)
+
         try:
-            status, answer = await self._companion.request(method, f"kernels/{self._remote}{path}", body)
+            status, answer = await (_patiently(send) if patient else send())
         except companion.CompanionUnavailable as problem:
-            self.log.info("Ariel: %s kernels/%s%s not sent: %s", method, self._remote, path, problem.message)
-            return 0, None
+            self.log.info("Ariel: %s %s not sent: %s", method, target, problem.message)
+            return (RESTARTING if problem.restarting else 0), None
         if status >= 400:
-            self.log.info("Ariel: %s kernels/%s%s answered %s: %s", method, self._remote, path, status, answer)
+            self.log.info("Ariel: %s %s answered %s: %s", method, target, status, answer)
         return status, answer
 
     async def poll(self) -> int | None:
@@ -133,8 +140,13 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
             return await super().poll()
         if self._exit_code is None:
             status, answer = await self._ask("GET", "")
-            # A kernel the companion does not know (it was restarted) has died with it.
+            if status == RESTARTING:
+                # Its container runs on without the companion: not dead, so Jupyter keeps it.
+                return None
+            # A kernel the companion does not know (404) has ended; so has one of a stopped companion.
             self._exit_code = answer["kernel"]["exitCode"] if status == 200 else 1
+            if self._exit_code is not None:
+                self.log.info("Ariel: kernel container %s ended (%s, exit code %s).", self._remote, status, self._exit_code)
         return self._exit_code
 
     async def wait(self) -> int | None:
@@ -147,7 +159,7 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
     async def send_signal(self, signum: int) -> None:
         if self._remote is None:
             return await super().send_signal(signum)
-        await self._ask("POST", "/signal", {"signal": signal.Signals(signum).name})
+        await self._ask("POST", "/signal", {"signal": signal.Signals(signum).name}, patient=True)
 
     async def kill(self, restart: bool = False) -> None:
         if self._remote is None:
@@ -166,9 +178,29 @@ class ContainerProvisioner(LocalProvisioner):  # type: ignore[misc]
         await super().cleanup(restart)
 
     async def _remove(self) -> None:
-        await self._ask("DELETE", "")
+        await self._ask("DELETE", "", patient=True)
         if self._exit_code is None:
             self._exit_code = -signal.SIGKILL
+
+
+async def _patiently(
+    send: Callable[[], Awaitable[tuple[int, Any]]],
+    failure: Callable[[str], Exception] | None = None,
+) -> tuple[int, Any]:
+    """``send()``, again while a companion that died is restarted (it may be restarted after a
+    growing delay, up to ``BACKOFF[-1]``). Then, or when it is not being restarted, raises its
+    ``CompanionUnavailable``, or ``failure`` of its message and hint."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + companion.BACKOFF[-1] + companion.START_WAIT
+    while True:
+        try:
+            return await send()
+        except companion.CompanionUnavailable as problem:
+            if not problem.restarting or loop.time() > deadline:
+                if failure is None:
+                    raise
+                raise failure(f"{problem.message} {problem.hint}") from None
+        await asyncio.sleep(0.5)
 
 
 class KernelStartFailed(HTTPError, RuntimeError):  # type: ignore[misc]

@@ -77,6 +77,6 @@ export {
   type CloudPlan
 } from './cloud.js';
 export { refreshJobs, selectJobs, stopJobs, type JobSelection, type JobsDeps, type StopOutcome } from './jobs.js';
-export { startKernelContainer, type KernelHandle, type KernelRequest } from './kernel.js';
+export { adoptKernelContainer, startKernelContainer, type KernelHandle, type KernelRequest } from './kernel.js';
 export { ImageRef } from '../docker/imageRef.js';
 export { LABELS, type Role } from '../docker/labels.js';

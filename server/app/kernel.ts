@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { CancelledError } from '../errors.js';
 import { translateGpuError } from '../docker/gpu.js';
-import type { ImageRef } from '../docker/imageRef.js';
+import { ImageRef } from '../docker/imageRef.js';
 import type { Accelerator } from '../project/config.js';
 import type { Project } from '../project/project.js';
 import {
@@ -28,6 +28,8 @@ export interface KernelRequest {
 
 /** A running kernel container. */
 export interface KernelHandle {
+  /** The container's id: stable for the container's life, so a restarted companion finds the kernel by it. */
+  id: string;
   image: ImageRef;
   /** Resolves to the kernel's exit code when the container exits. */
   exited: Promise<number>;
@@ -71,6 +73,7 @@ export async function startKernelContainer(
     if (options.signal?.aborted) {
       throw new CancelledError('The kernel start was cancelled.');
     }
+    // Output only: the kernel has no stdin, so it runs on when this stream breaks (its companion died).
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     docker.modem.demuxStream(stream, options.stdout, options.stderr);
     // Asked before the start, so a kernel that exits at once is still seen exiting.
@@ -85,6 +88,7 @@ export async function startKernelContainer(
       throw translateGpuError(error);
     }
     return {
+      id: container.id,
       image,
       exited,
       kill: signal => container.kill({ signal }).catch(() => undefined),
@@ -94,4 +98,36 @@ export async function startKernelContainer(
     await remove();
     throw error;
   }
+}
+
+/**
+ * Takes over a running kernel container that an earlier companion server started (see
+ * `adoptableKernels`): its output is streamed to `stdout`/`stderr` again, its exit is waited
+ * for, and it can be signalled and removed as one started here.
+ */
+export async function adoptKernelContainer(
+  docker: AppDeps['docker'],
+  id: string,
+  output: { stdout: Writable; stderr: Writable }
+): Promise<KernelHandle> {
+  const container = docker.getContainer(id);
+  const info = await container.inspect();
+  const image = ImageRef.parse(info.Config.Image);
+  if (!image) {
+    throw new Error(`Kernel container ${id} runs ${info.Config.Image}, which is not an image Ariel built.`);
+  }
+  // Asked first, so that an exit while the output is attached is still seen.
+  const exited = (container.wait({ condition: 'not-running' }) as Promise<{ StatusCode: number }>).then(
+    result => result.StatusCode
+  );
+  exited.catch(() => undefined);
+  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+  docker.modem.demuxStream(stream, output.stdout, output.stderr);
+  return {
+    id,
+    image,
+    exited,
+    kill: signal => container.kill({ signal }).catch(() => undefined),
+    remove: () => container.remove({ force: true }).catch(() => undefined)
+  };
 }

@@ -26,7 +26,14 @@ export const LABELS = {
   launcherUid: 'org.ariel.launcher.uid',
   /** The Jupyter Server (or other client) that started a kernel's launcher: pid and start time. */
   serverPid: 'org.ariel.server.pid',
-  serverStarted: 'org.ariel.server.started'
+  serverStarted: 'org.ariel.server.started',
+  /**
+   * The companion server that started a kernel (or spare): pid and start time. Its launcher
+   * labels then name the Jupyter Server, the process whose end ends the kernel; the next
+   * companion of that server adopts the kernels of a dead one.
+   */
+  companionPid: 'org.ariel.companion.pid',
+  companionStarted: 'org.ariel.companion.started'
 } as const;
 
 /** What a container Ariel started is for. */

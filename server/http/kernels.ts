@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { constants } from 'node:os';
 import {
+  adoptKernelContainer,
   describeEvent,
   prepareImage,
   resolveImage,
@@ -11,7 +11,7 @@ import {
   type KernelHandle
 } from '../app/index.js';
 import { ArielError } from '../errors.js';
-import { currentLauncher, defaultKernelNetwork, removeOrphanKernels } from '../kernels/container.js';
+import { adoptableKernels, currentLauncher, defaultKernelNetwork, removeOrphanKernels } from '../kernels/container.js';
 import { KernelPool, poolLimits } from '../kernels/pool.js';
 import { explainKernelFailure } from '../kernels/explain.js';
 import { parseAccelerator, relativeTo, resolveFolder } from './project.js';
@@ -26,28 +26,64 @@ import { statusOf } from './respond.js';
  * Kernels the companion server starts for Jupyter's kernel provisioner
  * (jupyterlab_ariel/provisioner.py), so no launcher process runs per kernel:
  *   POST   /kernels             {path, accelerator, connectionFile, env} -> 201 {kernel: {id, image}}
+ *                                (the id is the container's, so it outlives this process)
  *   GET    /kernels/:id         -> {kernel: {id, image, exitCode}}; exitCode is null while it runs
  *   POST   /kernels/:id/signal  {signal: "SIGINT"}
  *   DELETE /kernels/:id         removes the container (also when it has exited)
  * A start that fails answers with the error and `explanation`, the lines Jupyter shows.
+ * The containers are labelled as this process's and its Jupyter Server's. When this process dies
+ * (killed, crashed) while Jupyter runs, its kernels run on and the companion Jupyter starts next
+ * adopts them under the same ids; its spares are removed as orphans. When it stops, `close`
+ * removes them all; what is left of a Jupyter Server that is gone, the next kernel start removes.
  * Only Ariel's provisioner reaches these routes (Jupyter's proxy never forwards them): the
  * connection file must be a `kernel-*.json` file in Jupyter's runtime folder, and `env` gives only
  * the values of the variables the project config's `env` list names; image builds and the
  * container's settings come from the companion's own environment.
- * The containers are labelled as this process's: when it dies without removing them, the next
- * kernel start (here or by a launcher) removes them; when it stops, `close` removes them.
  */
 export class KernelRegistry {
   private readonly kernels = new Map<string, { handle: KernelHandle; exitCode: number | null }>();
   private closed = false;
   /** Spare containers, so that a kernel start is a hand-over rather than a container and Python start. */
   readonly pool: KernelPool;
+  /** Settles once the kernels of this Jupyter Server's previous companion are taken over. */
+  readonly adopted: Promise<void>;
 
   constructor(private readonly deps: { app: AppDeps; root: string; runtimeDir: string; builds: BuildRegistry }) {
     this.pool = new KernelPool(deps.app.docker, poolLimits(deps.app.env ?? process.env), process.stderr);
-    // What a companion killed before (its Jupyter still running) left behind goes at once,
-    // not at the next kernel start. Best effort: an engine that does not answer is reported then.
+    this.adopted = this.adopt();
+    // What a companion killed before left that holds no state (its spares), or what a Jupyter
+    // Server that is gone left, goes at once, not at the next kernel start. Best effort: an
+    // engine that does not answer is reported then.
     removeOrphanKernels(deps.app.docker).catch(() => undefined);
+  }
+
+  /**
+   * Takes over the running kernels of the companion that ran before this one under the same
+   * Jupyter Server: the provisioner asks about them by the same ids. Best effort: a kernel that
+   * cannot be taken over is unknown here, which the provisioner reports as its end.
+   */
+  private async adopt(): Promise<void> {
+    const { docker } = this.deps.app;
+    const ids = await adoptableKernels(docker, launcherHere()).catch(() => []);
+    await Promise.all(
+      ids.map(async id => {
+        try {
+          this.track(await adoptKernelContainer(docker, id, { stdout: process.stderr, stderr: process.stderr }));
+          process.stderr.write(`[Ariel] Took over kernel container ${id.slice(0, 12)} from the previous companion.\n`);
+        } catch (error) {
+          process.stderr.write(`[Ariel] Could not take over kernel container ${id.slice(0, 12)}: ${String(error)}\n`);
+        }
+      })
+    );
+  }
+
+  private track(handle: KernelHandle): void {
+    const entry = { handle, exitCode: null as number | null };
+    this.kernels.set(handle.id, entry);
+    void handle.exited.then(
+      code => (entry.exitCode = code),
+      () => (entry.exitCode = -1)
+    );
   }
 
   async start(body: Record<string, unknown>): Promise<{ id: string; image: string }> {
@@ -65,8 +101,7 @@ export class KernelRegistry {
     };
     // Built with the companion's own settings: a request cannot point pip at another index.
     const image = await this.prepare(this.deps.app, project, accelerator);
-    // The owner is this process, under Jupyter Server (its parent).
-    const launcher = currentLauncher({});
+    const launcher = launcherHere();
     // The pool needs the kernel's ports known only at hand-over: host networking.
     const pooled = (project.config.kernel.network ?? defaultKernelNetwork()) === 'host';
     const spec = { project, image, launcher, env: app.env };
@@ -89,14 +124,8 @@ export class KernelRegistry {
       await handle.remove();
       throw new ArielError('cancelled', 'The companion server is stopping.', 'Start the kernel again.');
     }
-    const id = randomUUID();
-    const entry = { handle, exitCode: null as number | null };
-    this.kernels.set(id, entry);
-    void handle.exited.then(
-      code => (entry.exitCode = code),
-      () => (entry.exitCode = -1)
-    );
-    return { id, image: handle.image.name };
+    this.track(handle);
+    return { id: handle.id, image: handle.image.name };
   }
 
   /**
@@ -163,6 +192,7 @@ export class KernelRegistry {
    */
   async close(): Promise<void> {
     this.closed = true;
+    await this.adopted;
     await Promise.all([
       this.pool.close(),
       ...[...this.kernels.keys()].map(id => this.remove(id)),
@@ -232,6 +262,11 @@ export function kernelEnv(
   return env;
 }
 
+/** The owner of the kernels started here: this process, a companion under Jupyter Server (its parent). */
+function launcherHere() {
+  return { ...currentLauncher({}), companion: true };
+}
+
 /** Resolves with the build's final state. */
 function settled(builds: BuildRegistry, id: string): Promise<Build> {
   return new Promise(resolve => {
@@ -265,12 +300,17 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
     [
       'GET /kernels/:id',
       /^\/kernels\/([^/]+)$/,
-      async ({ params }) => ({ body: { kernel: kernels.state(kernelId(params[0])) } })
+      // Kernels of the previous companion are known once taken over.
+      async ({ params }) => {
+        await kernels.adopted;
+        return { body: { kernel: kernels.state(kernelId(params[0])) } };
+      }
     ],
     [
       'POST /kernels/:id/signal',
       /^\/kernels\/([^/]+)\/signal$/,
       async ({ request, params }) => {
+        await kernels.adopted;
         const id = kernelId(params[0]);
         await kernels.signal(id, (await readJson(request)).signal);
         return { body: { signalled: id } };
@@ -280,6 +320,7 @@ export function kernelRoutes(kernels: KernelRegistry): Route[] {
       'DELETE /kernels/:id',
       /^\/kernels\/([^/]+)$/,
       async ({ params }) => {
+        await kernels.adopted;
         // An unknown kernel is a 404, as on GET: state() throws for it.
         const { id } = kernels.state(kernelId(params[0]));
         await kernels.remove(id);

@@ -7,20 +7,22 @@ import type { Project } from '../project/project.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { interactiveContainer, workingDirIn } from '../docker/interactive.js';
 import { LABELS, labelFilter } from '../docker/labels.js';
-import { isOrphanKernel, launcherLabels, type LauncherIdentity } from './lifetime.js';
+import { isAdoptable, isOrphanKernel, launcherLabels, SPARE_PREFIX, type LauncherIdentity } from './lifetime.js';
 
-export { currentLauncher, type LauncherIdentity } from './lifetime.js';
+export { currentLauncher, SPARE_PREFIX, type LauncherIdentity } from './lifetime.js';
+
+async function kernelContainers(docker: Docker): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [labelFilter(LABELS.role, 'kernel')] } });
+}
+
+const summary = (c: Docker.ContainerInfo) => ({ labels: c.Labels, name: c.Names[0] ?? '' });
 
 /**
  * Removes kernel containers whose launcher or Jupyter Server is gone (killed outright, so
  * nothing could clean up). The rule, in lifetime.ts, leaves other hosts' and users' alone.
  */
 export async function removeOrphanKernels(docker: Docker): Promise<string[]> {
-  const containers = await docker.listContainers({
-    all: true,
-    filters: { label: [labelFilter(LABELS.role, 'kernel')] }
-  });
-  const orphans = containers.filter(({ Labels }) => isOrphanKernel(Labels));
+  const orphans = (await kernelContainers(docker)).filter(c => isOrphanKernel(summary(c)));
   await Promise.all(
     orphans.map(c =>
       docker
@@ -30,6 +32,16 @@ export async function removeOrphanKernels(docker: Docker): Promise<string[]> {
     )
   );
   return orphans.map(c => c.Id);
+}
+
+/**
+ * The running kernel containers that the companion server `launcher` takes over from an earlier
+ * companion of the same Jupyter Server (see `isAdoptable`): their ids.
+ */
+export async function adoptableKernels(docker: Docker, launcher: LauncherIdentity): Promise<string[]> {
+  return (await kernelContainers(docker))
+    .filter(c => c.State === 'running' && isAdoptable(summary(c), launcher))
+    .map(c => c.Id);
 }
 
 export type KernelNetwork = 'host' | 'ports';
@@ -129,9 +141,6 @@ sys.path[0] = request['cwd']
 sys.argv = [sys.argv[0], '-f', path]
 kernelapp.launch_new_instance()
 `;
-
-/** The name prefix of spare kernel containers, until one is handed out (and renamed after its kernel). */
-export const SPARE_PREFIX = 'ariel-spare-';
 
 /**
  * Create options for a spare kernel container (the warm pool, host networking only): a kernel

@@ -15,6 +15,7 @@ import {
 import { runCli } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
 import { installArielKernels, interruptSleep, JupyterServer, type KernelClient } from '../testing/jupyter.js';
+import { killCompanion } from './testing/companion.js';
 import { containerOfKernel as findContainerOfKernel } from './testing/containers.js';
 import { withoutServerExtension } from './testing/extension.js';
 
@@ -82,10 +83,16 @@ async function startKernel(server: JupyterServer): Promise<{ id: string; contain
   return { id: body.id, container, client };
 }
 
+/** The process that started a kernel's container: its companion server, or its launcher. */
+function ownerOf(container: string): number {
+  const companion = labelOf(container, 'org.ariel.companion.pid');
+  return Number(/^\d+$/.test(companion) ? companion : labelOf(container, 'org.ariel.launcher.pid'));
+}
+
 /** How many processes own the kernels' containers: one companion server, or a launcher each. */
 function launchers(server: JupyterServer, kernels: { container: string }[]): number {
-  const owners = new Set(kernels.map(kernel => labelOf(kernel.container, 'org.ariel.launcher.pid')));
-  assert.ok(!owners.has(String(server.pid)), 'a kernel container is owned by Jupyter Server itself');
+  const owners = new Set(kernels.map(kernel => ownerOf(kernel.container)));
+  assert.ok(!owners.has(server.pid), 'a kernel container was started by Jupyter Server itself');
   return owners.size;
 }
 
@@ -104,7 +111,7 @@ async function gone(server: JupyterServer, containers: string[], what: string, t
 }
 
 const INSPECT_LEFT =
-  '{{.Name}} {{.State.Status}} created {{.Created}} owner {{index .Config.Labels "org.ariel.launcher.pid"}}';
+  '{{.Name}} {{.State.Status}} created {{.Created}} owner {{index .Config.Labels "org.ariel.launcher.pid"}} companion {{index .Config.Labels "org.ariel.companion.pid"}}';
 
 describe('no kernel container outlives Jupyter Server', { timeout: 1_200_000 }, () => {
   const ways: [string, { terminal?: boolean }, (server: JupyterServer) => Promise<void>][] = [
@@ -163,7 +170,7 @@ describe('no kernel container outlives Jupyter Server', { timeout: 1_200_000 }, 
       const kept = await startKernel(survivor);
       const victim = await startServer({}, path);
       const orphan = await startKernel(victim);
-      const launcher = Number(labelOf(orphan.container, 'org.ariel.launcher.pid'));
+      const launcher = ownerOf(orphan.container);
       // Launcher and server die together: nothing is left to clean up.
       process.kill(launcher, 'SIGKILL');
       process.kill(victim.pid, 'SIGKILL');
@@ -194,26 +201,31 @@ describe('no kernel container outlives Jupyter Server', { timeout: 1_200_000 }, 
 });
 
 describe('a kernel whose companion server was killed', { timeout: 1_200_000 }, () => {
-  it('is restarted by Jupyter, answers interrupts, and leaves no container when shut down', async () => {
+  it('runs on in its container, answers interrupts and restarts, and leaves no container when shut down', async () => {
     const server = await startServer();
     const { id, container, client } = await startKernel(server);
     let current = container;
-    // Each kill finds the kernel restarted after the previous one (its companion's back-off grows).
+    assert.equal((await client.execute('kept = 1')).status, 'ok');
+    // Each kill finds the next companion (its back-off grows), which took the kernel over.
     for (let kill = 1; kill <= 3; kill++) {
-      process.kill(Number(labelOf(current, 'org.ariel.launcher.pid')), 'SIGKILL');
-      await gone(server, [current], "the killed companion's container to be removed", 120_000);
-      // Interrupted once as Jupyter restarted it, once more after a restart asked for (from the pool).
-      for (const step of ['restarted by Jupyter', 'restarted on request']) {
+      await killCompanion(server);
+      assert.equal(containerOfKernel(id), current, `after kill ${kill}, the kernel left its container`);
+      // Interrupted as the next companion took it over, once more after a restart asked for (from the pool).
+      for (const step of ['taken over', 'restarted on request']) {
         if (step === 'restarted on request') {
           assert.equal((await server.request('POST', `/api/kernels/${id}/restart`)).status, 200);
         }
         await client.ready(300_000);
+        if (step === 'taken over') {
+          assert.equal((await client.execute('print(kept)')).stdout.trim(), '1', `after kill ${kill}`);
+        }
         const ran = await interruptSleep(server, id, client).catch((error: Error) => {
           const state = kernelState(root, id);
           throw new Error(`after kill ${kill}, ${step}: ${error.message}; ${state}\n${server.log.slice(-8000)}`);
         });
         assert.equal(ran.error, 'KeyboardInterrupt');
       }
+      assert.equal((await client.execute('kept = 1')).status, 'ok');
       current = containerOfKernel(id)!;
       assert.ok(current, `after kill ${kill}, the kernel has no running container`);
     }
@@ -248,16 +260,22 @@ describe(
     it('ends with no kernel container', async () => {
       const server = await startServer({}, CHURN_PATH);
       // Every (CYCLES / KILLS)-th cycle SIGKILLs its kernel's owner, at a different step each time.
-      // Jupyter restarts the dead kernel; the new owner removes the old container.
       const every = Math.floor(CYCLES / KILLS);
       let killed = 0;
       let cycle = 0;
       let kernel = '';
       const killOwner = async (container: string, client: KernelClient) => {
-        process.kill(Number(labelOf(container, 'org.ariel.launcher.pid')), 'SIGKILL');
         killed++;
-        // A companion killed again and again is restarted after up to 30 s (its crash back-off).
-        await gone(server, [container], "the killed owner's container to be removed", 120_000);
+        if (CHURN_PATH === 'companion') {
+          // The kernel runs on; the next companion takes it over.
+          await killCompanion(server);
+          assert.ok(containerExists(container), 'the kernel container did not outlive its companion');
+        } else {
+          // The kernel's launcher dies, and the kernel with it: Jupyter restarts it, the new
+          // launcher removes the old container.
+          process.kill(Number(labelOf(container, 'org.ariel.launcher.pid')), 'SIGKILL');
+          await gone(server, [container], "the killed owner's container to be removed", 120_000);
+        }
         await client.ready(300_000);
       };
       try {

@@ -6,7 +6,16 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually } from '../testing/eventually.js';
-import { currentLauncher, isOrphanKernel, isRunning, launcherLabels, processStartTime, type Here } from './lifetime.js';
+import {
+  currentLauncher,
+  isAdoptable,
+  isOrphanKernel as isOrphan,
+  isRunning,
+  launcherLabels,
+  processStartTime,
+  SPARE_PREFIX,
+  type Here
+} from './lifetime.js';
 
 const LIVE = { pid: 100, started: '5000' };
 const SERVER = { pid: 90, started: '4000' };
@@ -19,6 +28,10 @@ function here(...running: { pid: number; started: string }[]): Here {
     isRunning: identity => running.some(p => p.pid === identity.pid && p.started === identity.started)
   };
 }
+
+/** A kernel container (not a spare) with these labels. */
+const isOrphanKernel = (labels: Record<string, string>, where?: Here) =>
+  isOrphan({ labels, name: '/ariel-kernel-1' }, where);
 
 function labels(overrides: Partial<Parameters<typeof launcherLabels>[0]> = {}): Record<string, string> {
   return launcherLabels({ ...LIVE, host: 'workstation', uid: 1000, server: SERVER, ...overrides });
@@ -52,6 +65,57 @@ describe('isOrphanKernel', () => {
     const unowned = labels();
     delete unowned['org.ariel.launcher.uid'];
     assert.equal(isOrphanKernel(unowned, here()), false);
+  });
+});
+
+describe('a companion killed while its Jupyter Server runs', () => {
+  const COMPANION = { ...LIVE, host: 'workstation', uid: 1000, server: SERVER, companion: true };
+  const NEXT = { ...COMPANION, pid: 200, started: '6000' };
+  const kernel = { labels: launcherLabels(COMPANION), name: '/ariel-kernel-abc-12345678' };
+  const spare = { labels: launcherLabels(COMPANION), name: `/${SPARE_PREFIX}0000` };
+
+  it("leaves its kernels running, for the server's next companion to adopt", () => {
+    assert.equal(isOrphan(kernel, here(SERVER, NEXT)), false);
+    assert.equal(isAdoptable(kernel, NEXT, here(SERVER, NEXT)), true);
+  });
+
+  it('labels its kernels as launched by Jupyter Server, so no sweep that knows only launchers takes them', () => {
+    assert.equal(kernel.labels['org.ariel.launcher.pid'], String(SERVER.pid));
+    assert.equal(kernel.labels['org.ariel.launcher.started'], SERVER.started);
+    assert.equal(kernel.labels['org.ariel.companion.pid'], String(LIVE.pid));
+    assert.equal(kernel.labels['org.ariel.companion.started'], LIVE.started);
+  });
+
+  it('has its spares removed: they hold no state', () => {
+    assert.equal(isOrphan(spare, here(SERVER, NEXT)), true);
+    assert.equal(isAdoptable(spare, NEXT, here(SERVER, NEXT)), false);
+  });
+
+  it('has its kernels removed once its Jupyter Server is gone too, and adopted by no other server', () => {
+    assert.equal(isOrphan(kernel, here(NEXT)), true);
+    assert.equal(isAdoptable(kernel, NEXT, here(NEXT)), false);
+    const other = { ...NEXT, server: { pid: 91, started: '4100' } };
+    assert.equal(isAdoptable(kernel, other, here(SERVER, other.server, other)), false);
+    const reused = { ...NEXT, server: { pid: SERVER.pid, started: '1' } };
+    assert.equal(isAdoptable(kernel, reused, here(reused.server, reused)), false);
+  });
+
+  it('is not adopted from while it runs, nor from another host or user', () => {
+    assert.equal(isAdoptable(kernel, NEXT, here(SERVER, NEXT, LIVE)), false);
+    assert.equal(
+      isAdoptable({ ...kernel, labels: launcherLabels({ ...COMPANION, host: 'laptop' }) }, NEXT, here(SERVER)),
+      false
+    );
+    assert.equal(
+      isAdoptable({ ...kernel, labels: launcherLabels({ ...COMPANION, uid: 1001 }) }, NEXT, here(SERVER)),
+      false
+    );
+  });
+
+  it("leaves a kernelspec launcher's kernels to the orphan sweep: only a companion's are adopted", () => {
+    const launched = { ...kernel, labels: launcherLabels({ ...COMPANION, companion: undefined }) };
+    assert.equal(isOrphan(launched, here(SERVER, NEXT)), true);
+    assert.equal(isAdoptable(launched, NEXT, here(SERVER, NEXT)), false);
   });
 });
 

@@ -90,6 +90,7 @@ export class KernelPool {
       return undefined;
     }
     return {
+      id: spare.container.id,
       image: spec.image,
       exited: spare.exited,
       kill: signal => spare.container.kill({ signal }).catch(() => undefined),
