@@ -7,13 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 source scripts/lib/test-tools.sh
-ariel_setup
-ensure_test_tools
-ensure_test_user
-
-ARIEL_DATA_DIR="$(mktemp -d)"
-export ARIEL_DATA_DIR
-trap 'stop_local_pip_index; rm -rf "$ARIEL_DATA_DIR"' EXIT
+ariel_test_setup
 
 # Options first (node reads what follows the first file as that file's arguments); give
 # an option's value in the same word: --test-name-pattern='^prune'.

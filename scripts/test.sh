@@ -9,14 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 source scripts/lib/test-tools.sh
-ariel_setup
-ensure_test_tools
-ensure_test_user
-
-# Jobs that tests run are recorded in a history of their own, not the user's.
-ARIEL_DATA_DIR="$(mktemp -d)"
-export ARIEL_DATA_DIR
-trap 'stop_local_pip_index; rm -rf "$ARIEL_DATA_DIR"' EXIT
+ariel_test_setup
 
 # Lint and the frontend's unit tests first: they need no Docker, and fail in seconds.
 npm run --silent lint

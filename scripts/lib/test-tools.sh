@@ -64,3 +64,14 @@ ensure_test_user() {
     return 1
   }
 }
+
+# Everything a test run needs (ariel_setup, the test tools and user), and a job history
+# of its own in ARIEL_DATA_DIR, not the user's; both are cleaned up when the caller exits.
+ariel_test_setup() {
+  ariel_setup || return 1
+  ensure_test_tools || return 1
+  ensure_test_user || return 1
+  ARIEL_DATA_DIR="$(mktemp -d)" || return 1
+  export ARIEL_DATA_DIR
+  trap 'stop_local_pip_index; rm -rf "$ARIEL_DATA_DIR"' EXIT
+}
