@@ -13,32 +13,16 @@ import { expandExperimentText, type LoadedExperiments } from '../experiments/loa
 import type { History } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { jobArgsFor } from '../run/notebook.js';
-import type { SubmissionOutcome } from './contract.js';
+import type { CloudRequest as CloudRequestBody, SubmissionOutcome } from './contract.js';
 
-/** What the sidebar sends to submit an experiment (the JSON body of POST /cloud/submissions). */
-export interface CloudRequest {
+/**
+ * What the sidebar sends to submit an experiment (the contract's body of POST /cloud/submissions),
+ * with its `path` resolved by the caller to the project's folder inside Jupyter's root.
+ */
+export type CloudRequest = Omit<CloudRequestBody, 'path'> & {
   /** The project's folder, resolved by the caller inside Jupyter's root. */
   folder: string;
-  /** A module (trainer.train), a script or a notebook path from the project root. */
-  target: string;
-  /** Arguments every job gets first, as after `--` on the command line. */
-  args: string[];
-  /** The experiment config's text (JSON with # and // comments); empty for one job. */
-  experimentConfig: string;
-  projectId: string;
-  region: string;
-  machineType: string;
-  acceleratorType?: string;
-  acceleratorCount?: number;
-  /** `key=value` pairs, sanitised to Vertex AI's rules (changes come back as warnings). */
-  labels: string[];
-  name?: string;
-  serviceAccount?: string;
-  /** Required for a notebook: its executed copy goes there. */
-  outputDir?: string;
-  /** Where the image is pushed; Artifact Registry's REGION-docker.pkg.dev/PROJECT/ariel by default. */
-  imageRepository?: string;
-}
+};
 
 /** Experiment configs are expanded in the browser's name for them. */
 const CONFIG_NAME = 'the experiment config';
