@@ -807,7 +807,9 @@ describe('ariel CLI on a real Docker engine', { timeout: 1_200_000 }, () => {
     const user = testUser();
     it(
       "runs jobs and shells with that user's uid and gid, so files written to the project are theirs",
-      { skip: !user && 'needs root and the test user that scripts/lib/test-tools.sh creates' },
+      {
+        skip: !user && 'needs root, and the test user that scripts/lib/test-tools.sh creates able to read this checkout'
+      },
       async () => {
         const { name, uid, gid } = user!;
         const root = project('owner', {

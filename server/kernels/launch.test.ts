@@ -59,7 +59,9 @@ describe('the kernel launcher of a non-root host user', () => {
 
   it(
     "runs the kernel with the user's uid and gid, so files it writes to the project are theirs, and no capabilities",
-    { skip: !user && 'needs root and the test user that scripts/lib/test-tools.sh creates' },
+    {
+      skip: !user && 'needs root, and the test user that scripts/lib/test-tools.sh creates able to read this checkout'
+    },
     async () => {
       const { name, uid, gid } = user!;
       // The repo's launcher may live where the user cannot read it (a checkout under /root):

@@ -93,7 +93,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return startCli(args, options).result;
 }
 
-/** The non-root user the test set-up creates (scripts/lib/test-tools.sh), if it exists and we may switch to it. */
+/** The non-root user the test set-up creates (scripts/lib/test-tools.sh), if it exists, we may switch to it, and it can read this checkout. */
 export function testUser(): { name: string; uid: number; gid: number } | undefined {
   const name = process.env.ARIEL_TEST_USER ?? 'ariel-test';
   if (process.getuid?.() !== 0) {
@@ -101,5 +101,14 @@ export function testUser(): { name: string; uid: number; gid: number } | undefin
   }
   const ids = spawnSync('id', [name], { encoding: 'utf8' });
   const match = /uid=(\d+).*gid=(\d+)/.exec(ids.stdout);
-  return ids.status === 0 && match ? { name, uid: Number(match[1]), gid: Number(match[2]) } : undefined;
+  if (ids.status !== 0 || !match) {
+    return undefined;
+  }
+  const user = { name, uid: Number(match[1]), gid: Number(match[2]) };
+  // A checkout in a folder only root may enter (mktemp -d) cannot run Ariel as that user.
+  const reads = spawnSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1])', ARIEL_BIN], {
+    uid: user.uid,
+    gid: user.gid
+  });
+  return reads.status === 0 ? user : undefined;
 }
