@@ -69,9 +69,14 @@ writeFileSync(
 );
 
 await build({
-  entryPoints: ['server/cli/main.ts', 'server/kernels/launch.ts', 'server/http/main.ts'],
+  entryPoints: [
+    { in: 'server/cli/main.ts', out: 'cli/main' },
+    // Installed kernelspecs name this bundle by its path: it keeps the name it had before the
+    // launcher's source moved beside the other entry points.
+    { in: 'server/launcher/main.ts', out: 'kernels/launch' },
+    { in: 'server/http/main.ts', out: 'http/main' }
+  ],
   outdir: 'dist/server',
-  outbase: 'server',
   outExtension: { '.js': '.bundle.mjs' },
   bundle: true,
   platform: 'node',

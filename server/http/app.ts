@@ -18,13 +18,13 @@ import type { Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
 import { SECRET_HEADER } from '../names.js';
 import { findProject } from '../project/project.js';
-import { BuildRegistry } from './builds.js';
+import { BuildRegistry } from '../app/builds.js';
 import type { RouteKey, Routes } from './contract.js';
 import { cloudRoutes } from './cloud.js';
 import { driftRoutes } from './drift.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { companionId, containerId, imageReference, pathPart } from './ids.js';
-import { KernelRegistry, kernelRoutes } from './kernels.js';
+import { KernelRegistry, kernelRoutes } from '../app/kernelRegistry.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
 

@@ -5,7 +5,7 @@ import type { Mode } from '../dockerfile/generate.js';
 import { ArielError, CancelledError } from '../errors.js';
 import { SECRET_HEADER } from '../names.js';
 import type { Accelerator } from '../project/config.js';
-import type { Build, BuildMessage } from './builds.js';
+import type { Build, BuildMessage } from '../app/builds.js';
 
 /** Where a companion server listens (its Unix socket), with the secret to reach it. */
 export interface CompanionAddress {

@@ -10,7 +10,7 @@ import { dataDir, FINAL_STATES, History, type JobRecord } from '../history/store
 import { findProject } from '../project/project.js';
 import { resolveTarget, targetCommand } from '../run/target.js';
 import type { Route } from './app.js';
-import { errorBody } from './builds.js';
+import { errorBody } from '../app/builds.js';
 import type {
   CloudJob as CloudJobView,
   CloudJobs,
@@ -20,7 +20,7 @@ import type {
   Submission,
   SubmissionMessage
 } from './contract.js';
-import { checkRequest, expandConfigText, jobArgs, submitExperiment, type CloudRequest } from './cloudSubmit.js';
+import { checkRequest, expandConfigText, jobArgs, submitExperiment, type CloudRequest } from '../app/submissions.js';
 import { companionId } from './ids.js';
 import { resolveFolder } from './project.js';
 import { readJson } from './respond.js';

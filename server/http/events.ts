@@ -1,5 +1,5 @@
 import { WebSocket, WebSocketServer } from 'ws';
-import type { BuildMessage, BuildRegistry } from './builds.js';
+import type { BuildMessage, BuildRegistry } from '../app/builds.js';
 
 /** A subscriber that lets this much pile up unsent is too slow to follow a build; it is dropped. */
 const MAX_BUFFERED = 4 * 1024 * 1024;

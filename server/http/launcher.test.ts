@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { removeImagesOf } from '../testing/docker.js';
 import { installArielKernels, JupyterServer } from '../testing/jupyter.js';
-import type { Build } from './builds.js';
+import type { Build } from '../app/builds.js';
 
 // A kernel start under a Jupyter Server with Ariel's server extension: its image is built by the
 // companion server, so the sidebar's list of builds (under {base_url}ariel/) shows it.

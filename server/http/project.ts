@@ -7,7 +7,7 @@ import { ACCELERATORS, emptyConfig, type Accelerator, type ProjectConfig } from 
 import { maskCredentials } from '../project/values.js';
 import { detectDependencies } from '../project/dependencies.js';
 import { findProject, locateProject, type Project } from '../project/project.js';
-import { errorBody, type ErrorBody } from './builds.js';
+import { errorBody, type ErrorBody } from '../app/builds.js';
 
 /** What the sidebar shows about the project a folder belongs to. */
 export interface ProjectSummary {

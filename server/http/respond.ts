@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ArielError, type ErrorCode } from '../errors.js';
-import { errorBody } from './builds.js';
+import { errorBody } from '../app/builds.js';
 
 /**
  * The HTTP status of every error code: 4xx for what the request, the project or the machine's

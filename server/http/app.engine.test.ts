@@ -18,7 +18,7 @@ import { listeningTcpPorts } from '../testing/ports.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
 import type { AppEvent } from '../app/index.js';
-import type { Build, BuildMessage } from './builds.js';
+import type { Build, BuildMessage } from '../app/builds.js';
 import { buildThroughCompanion } from './client.js';
 
 // The companion server as Jupyter's server extension starts it (the bundle, a secret, a root),

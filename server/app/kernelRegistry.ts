@@ -9,18 +9,18 @@ import {
   startKernelContainer,
   type AppDeps,
   type KernelHandle
-} from '../app/index.js';
+} from './index.js';
 import { ArielError } from '../errors.js';
 import { adoptableKernels, currentLauncher, defaultKernelNetwork, removeOrphanKernels } from '../kernels/container.js';
 import { KernelPool, poolLimits } from '../kernels/pool.js';
 import { explainKernelFailure } from '../kernels/explain.js';
-import { parseAccelerator, relativeTo, resolveFolder } from './project.js';
+import { parseAccelerator, relativeTo, resolveFolder } from '../http/project.js';
 import { findProject } from '../project/project.js';
-import type { Route } from './app.js';
+import type { Route } from '../http/app.js';
 import { errorBody, type Build, type BuildRegistry } from './builds.js';
-import { kernelId } from './ids.js';
-import { readJson } from './respond.js';
-import { statusOf } from './respond.js';
+import { kernelId } from '../http/ids.js';
+import { readJson } from '../http/respond.js';
+import { statusOf } from '../http/respond.js';
 
 /**
  * Kernels the companion server starts for Jupyter's kernel provisioner

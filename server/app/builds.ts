@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { AppEvent, Progress } from '../app/index.js';
+import type { AppEvent, Progress } from './index.js';
 import type { BuildResult } from '../docker/build.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { ArielError } from '../errors.js';
-import type { Build, BuildMessage, ErrorBody } from './contract.js';
+import type { Build, BuildMessage, ErrorBody } from '../http/contract.js';
 
-export type { Build, BuildMessage, BuildState, ErrorBody } from './contract.js';
+export type { Build, BuildMessage, BuildState, ErrorBody } from '../http/contract.js';
 
 /** Builds (or finds) an image, reporting progress; rejects with CancelledError on abort. */
 export type Prepare = (progress: Required<Progress>) => Promise<BuildResult>;

@@ -11,7 +11,7 @@ import { kernelContainers, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { JUPYTER_ENV } from '../testing/jupyter.js';
 
-/** The package's root; a kernelspec's argv (kernelspec.ts) runs its dist/server/kernels/launch.bundle.mjs. */
+/** The package's root; a kernelspec's argv (kernelspec.ts) runs its dist/server/kernels/launch.bundle.mjs (built from server/launcher/main.ts). */
 const PACKAGE = fileURLToPath(new URL('../../../', import.meta.url));
 /** What of the package the launcher's bundle reads: itself and the config's schema. */
 const LAUNCHER_FILES = ['dist/server/kernels/launch.bundle.mjs', 'schema'];

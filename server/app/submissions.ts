@@ -4,7 +4,7 @@ import {
   type AppDeps,
   type CloudEvent,
   type CloudPlan
-} from '../app/index.js';
+} from './index.js';
 import type { Connect } from '../cloud/jobs.js';
 import type { PushEvent } from '../cloud/registry.js';
 import type { SubmitEvent } from '../cloud/submit.js';
@@ -13,7 +13,7 @@ import { expandExperimentText, type LoadedExperiments } from '../experiments/loa
 import type { History } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { jobArgsFor } from '../run/notebook.js';
-import type { CloudRequest as CloudRequestBody, SubmissionOutcome } from './contract.js';
+import type { CloudRequest as CloudRequestBody, SubmissionOutcome } from '../http/contract.js';
 
 /**
  * What the sidebar sends to submit an experiment (the contract's body of POST /cloud/submissions),
@@ -64,7 +64,7 @@ export type SubmissionEvent =
   | PushEvent
   | SubmitEvent;
 
-export type { SubmissionOutcome } from './contract.js';
+export type { SubmissionOutcome } from '../http/contract.js';
 
 /** Submits a checked request (see submitCloudExperiment), passing on the events the sidebar shows. */
 export async function submitExperiment(

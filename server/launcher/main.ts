@@ -17,9 +17,9 @@ import { buildThroughCompanion, companionFromEnv } from '../http/client.js';
 import { KERNEL_STARTED } from '../names.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
-import { currentLauncher } from './container.js';
-import { explainKernelFailure } from './explain.js';
-import { watchParent } from './lifetime.js';
+import { currentLauncher } from '../kernels/container.js';
+import { explainKernelFailure } from '../kernels/explain.js';
+import { watchParent } from '../kernels/lifetime.js';
 
 function parseArgs(argv: string[]): { accelerator: Accelerator; connectionFile: string } {
   const index = argv.indexOf('--accelerator');

@@ -12,7 +12,7 @@ import { containersOf, removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { freePort } from '../testing/jupyter.js';
 import { BuildRegistry } from './builds.js';
-import { KernelRegistry } from './kernels.js';
+import { KernelRegistry } from './kernelRegistry.js';
 
 // The companion server's kernel starts, in process with the real engine: each start reads and
 // hashes the project's dependency files once, whether the image exists, is built, or comes with
