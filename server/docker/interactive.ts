@@ -1,5 +1,6 @@
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type Docker from 'dockerode';
+import { isInside } from '../paths.js';
 import { hostUser } from '../dockerfile/plan.js';
 import type { Project } from '../project/project.js';
 import { passthroughEnv } from './containers.js';
@@ -30,7 +31,7 @@ export function interactiveEnv(project: Project, env: NodeJS.ProcessEnv = proces
 
 /** The working directory inside the container: the caller's, when it is inside the project. */
 export function workingDirIn(project: Project, cwd: string): string {
-  const inside = !relative(project.root, resolve(cwd)).startsWith('..');
+  const inside = isInside(project.root, resolve(cwd));
   return inside ? resolve(cwd) : project.root;
 }
 

@@ -4,6 +4,7 @@ import { isAbsolute, join, posix, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { VENV_DIR, CODE_DIR } from '../dockerfile/generate.js';
 import { ArielError } from '../errors.js';
+import { isInside } from '../paths.js';
 import type { RunConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
 import { loadUserRunConfig, userConfigPath } from '../project/user-config.js';
@@ -113,10 +114,9 @@ export function expandPath(text: string, env: NodeJS.ProcessEnv, origin: string)
 /** Folders a mount must not hide: the system's, the image's Python environment and code. */
 const SYSTEM_FOLDERS = ['/', '/bin', '/sbin', '/lib', '/lib64', '/usr', '/etc', '/dev', '/proc', '/sys', '/run'];
 
-/** Whether `inner` is `outer` or inside it. */
+/** Whether `inner` is `outer` or inside it (container paths). */
 function within(inner: string, outer: string): boolean {
-  const rel = posix.relative(outer, inner);
-  return rel === '' || (!rel.startsWith('..') && !posix.isAbsolute(rel));
+  return isInside(outer, inner, posix);
 }
 
 /** The engine's socket on the host: DOCKER_HOST's unix path, or the default one. */

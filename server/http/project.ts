@@ -8,6 +8,7 @@ import { maskCredentials } from '../project/values.js';
 import { detectDependencies } from '../project/dependencies.js';
 import { findProject, locateProject, type Project } from '../project/project.js';
 import { errorBody, type ErrorBody } from '../app/builds.js';
+import { isInside } from '../paths.js';
 
 /** What the sidebar shows about the project a folder belongs to. */
 export interface ProjectSummary {
@@ -69,11 +70,6 @@ export function resolveFolder(root: string, path: unknown): string {
     throw outside();
   }
   return real;
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 export function parseMode(value: unknown): Mode {

@@ -1,6 +1,7 @@
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ArielError } from '../errors.js';
+import { isInside } from '../paths.js';
 import type { Accelerator } from './config.js';
 import { entryExists, readProjectFile } from './read.js';
 import { EXTRA_NAME, maskCredentials } from './values.js';
@@ -107,7 +108,7 @@ function requirementIncludes(root: string, file: string, hasPackage: boolean, se
       }
       const absolute = resolve(dirname(path), target);
       const inProject = relative(root, absolute);
-      if (inProject.startsWith('..') || isAbsolute(inProject)) {
+      if (!isInside(root, absolute)) {
         throw new ArielError(
           'dependencies-invalid',
           `${where}: "${quoted}" includes ${absolute}, which is outside the project.`,

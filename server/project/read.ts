@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ArielError, type ErrorCode } from '../errors.js';
+import { isInside } from '../paths.js';
 
 /** Project files Ariel reads are small; anything larger is a mistake, not a config. */
 export const MAX_TEXT_FILE_BYTES = 1024 * 1024;
@@ -140,10 +141,10 @@ export function linkOutOf(root: string, path: string): string | undefined {
   } catch {
     return undefined;
   }
-  const inRoot = relative(root, path);
-  if (inRoot.startsWith('..') || isAbsolute(inRoot)) {
+  if (!isInside(root, path)) {
     return undefined;
   }
+  const inRoot = relative(root, path);
   let current = root;
   for (const part of inRoot.split(sep).filter(Boolean)) {
     current = join(current, part);
@@ -171,11 +172,6 @@ function linkTarget(link: string): string {
       return link;
     }
   }
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /**

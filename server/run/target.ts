@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { ArielError } from '../errors.js';
+import { isInside } from '../paths.js';
 import type { Project } from '../project/project.js';
 import { refuseLinkOut } from '../project/read.js';
 import { isNotebookPath, notebookCommand } from './notebook.js';
@@ -49,11 +50,6 @@ export function resolveTarget(project: Project, target: string, cwd: string): Ta
   }
   const path = inProject.split(sep).join('/');
   return isNotebookPath(target) ? { kind: 'notebook', path } : { kind: 'script', path };
-}
-
-function isInside(root: string, path: string): boolean {
-  const inRoot = relative(root, path);
-  return !inRoot.startsWith('..') && !isAbsolute(inRoot);
 }
 
 /** The command that starts a target, relative to the code folder; a notebook's writes the executed notebook to `output`. */

@@ -1,0 +1,16 @@
+import type { posix } from 'node:path';
+import * as native from 'node:path';
+
+type PathApi = Pick<typeof posix, 'relative' | 'isAbsolute' | 'sep'>;
+
+/**
+ * Whether `path` is `root` itself or lies inside it, judged by the names alone: links are not
+ * followed (give real paths where a link could lead out). A name that only begins with two dots
+ * (`..data`) is inside. `paths` is `node:path` by default; `posix` for paths inside a container.
+ * The one check of its kind: the companion's request paths, project files, includes, targets
+ * and mounts all go through it.
+ */
+export function isInside(root: string, path: string, paths: PathApi = native): boolean {
+  const rel = paths.relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${paths.sep}`) && !paths.isAbsolute(rel));
+}
