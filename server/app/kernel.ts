@@ -8,8 +8,11 @@ import {
   defaultKernelNetwork,
   kernelContainer,
   removeOrphanKernels,
+  type KernelHandle,
   type LauncherIdentity
 } from '../kernels/container.js';
+
+export type { KernelHandle };
 import type { AppDeps, Progress } from './deps.js';
 import { prepareImage } from './images.js';
 
@@ -24,19 +27,6 @@ export interface KernelRequest {
   launcher: LauncherIdentity;
   /** The image, when the caller has already prepared it (the companion server, through its builds). */
   image?: ImageRef;
-}
-
-/** A running kernel container. */
-export interface KernelHandle {
-  /** The container's id: stable for the container's life, so a restarted companion finds the kernel by it. */
-  id: string;
-  image: ImageRef;
-  /** Resolves to the kernel's exit code when the container exits. */
-  exited: Promise<number>;
-  /** Passes a signal (SIGINT for an interrupt) to the kernel. */
-  kill(signal: string): Promise<void>;
-  /** Removes the container and what was made for it; safe to call more than once. */
-  remove(): Promise<void>;
 }
 
 /**

@@ -11,6 +11,19 @@ import { isAdoptable, isOrphanKernel, launcherLabels, SPARE_PREFIX, type Launche
 
 export { currentLauncher, SPARE_PREFIX, type LauncherIdentity } from './lifetime.js';
 
+/** A running kernel container. */
+export interface KernelHandle {
+  /** The container's id: stable for the container's life, so a restarted companion finds the kernel by it. */
+  id: string;
+  image: ImageRef;
+  /** Resolves to the kernel's exit code when the container exits. */
+  exited: Promise<number>;
+  /** Passes a signal (SIGINT for an interrupt) to the kernel. */
+  kill(signal: string): Promise<void>;
+  /** Removes the container and what was made for it; safe to call more than once. */
+  remove(): Promise<void>;
+}
+
 async function kernelContainers(docker: Docker): Promise<Docker.ContainerInfo[]> {
   return docker.listContainers({ all: true, filters: { label: [labelFilter(LABELS.role, 'kernel')] } });
 }

@@ -1,9 +1,14 @@
 import type { Duplex, Writable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { KernelHandle } from '../app/index.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import type { Project } from '../project/project.js';
-import { handedOutName, spareKernelContainer, spareRequest, type LauncherIdentity } from './container.js';
+import {
+  handedOutName,
+  spareKernelContainer,
+  spareRequest,
+  type KernelHandle,
+  type LauncherIdentity
+} from './container.js';
 
 /**
  * The warm pool: for each recently used notebook image, spare kernel containers whose Python has
