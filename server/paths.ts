@@ -1,5 +1,6 @@
 import type { posix } from 'node:path';
 import * as native from 'node:path';
+import { relative, sep } from 'node:path';
 
 type PathApi = Pick<typeof posix, 'relative' | 'isAbsolute' | 'sep'>;
 
@@ -13,4 +14,9 @@ type PathApi = Pick<typeof posix, 'relative' | 'isAbsolute' | 'sep'>;
 export function isInside(root: string, path: string, paths: PathApi = native): boolean {
   const rel = paths.relative(root, path);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${paths.sep}`) && !paths.isAbsolute(rel));
+}
+
+/** `path` relative to `root` with forward slashes, as the wire and the sidebar show paths ("" for the root). */
+export function relativeTo(root: string, path: string): string {
+  return relative(root, path).split(sep).join('/');
 }

@@ -52,7 +52,7 @@ describe("the companion's kernel starts", { timeout: 900_000 }, () => {
     }
     writeFileSync(connectionFile, JSON.stringify(connection));
     const before = hashes;
-    const kernel = await kernels.start({ accelerator: 'cpu', path: '', connectionFile, env });
+    const kernel = await kernels.start({ accelerator: 'cpu', cwd: root, connectionFile, env });
     return { ...kernel, hashes: hashes - before };
   }
 

@@ -1,26 +1,23 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { constants } from 'node:os';
-import {
-  adoptKernelContainer,
-  describeEvent,
-  prepareImage,
-  resolveImage,
-  startKernelContainer,
-  type AppDeps,
-  type KernelHandle
-} from './index.js';
 import { ArielError } from '../errors.js';
-import { adoptableKernels, currentLauncher, defaultKernelNetwork, removeOrphanKernels } from '../kernels/container.js';
+import {
+  adoptableKernels,
+  currentLauncher,
+  defaultKernelNetwork,
+  removeOrphanKernels,
+  type KernelHandle
+} from '../kernels/container.js';
 import { KernelPool, poolLimits } from '../kernels/pool.js';
-import { explainKernelFailure } from '../kernels/explain.js';
-import { parseAccelerator, relativeTo, resolveFolder } from '../http/project.js';
+import { relativeTo } from '../paths.js';
+import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';
-import type { Route } from '../http/app.js';
-import { errorBody, type Build, type BuildRegistry } from './builds.js';
-import { kernelId } from '../http/ids.js';
-import { readJson } from '../http/respond.js';
-import { statusOf } from '../http/respond.js';
+import type { Build, BuildRegistry } from './builds.js';
+import type { AppDeps } from './deps.js';
+import { describeEvent } from './events.js';
+import { prepareImage, resolveImage } from './images.js';
+import { adoptKernelContainer, startKernelContainer } from './kernel.js';
 
 /**
  * Kernels the companion server starts for Jupyter's kernel provisioner
@@ -40,6 +37,15 @@ import { statusOf } from '../http/respond.js';
  * the values of the variables the project config's `env` list names; image builds and the
  * container's settings come from the companion's own environment.
  */
+/** A kernel start as the companion's route hands it over; `connectionFile` and `env` are checked by `start`. */
+export interface KernelStart {
+  accelerator: Accelerator;
+  /** The notebook's folder, inside Jupyter's root. */
+  cwd: string;
+  connectionFile: unknown;
+  env: unknown;
+}
+
 export class KernelRegistry {
   private readonly kernels = new Map<string, { handle: KernelHandle; exitCode: number | null }>();
   private closed = false;
@@ -86,14 +92,16 @@ export class KernelRegistry {
     );
   }
 
-  async start(body: Record<string, unknown>): Promise<{ id: string; image: string }> {
-    const accelerator = parseAccelerator(body.accelerator);
-    const { env } = body;
-    const connectionFile = checkedConnectionFile(this.deps.runtimeDir, body.connectionFile);
+  /**
+   * Starts a kernel for a notebook in `cwd` (a folder inside Jupyter's root, resolved by the
+   * caller); the connection file and the environment are checked here.
+   */
+  async start(request: KernelStart): Promise<{ id: string; image: string }> {
+    const { accelerator, cwd, env } = request;
+    const connectionFile = checkedConnectionFile(this.deps.runtimeDir, request.connectionFile);
     if (typeof env !== 'object' || env === null || Object.values(env).some(value => typeof value !== 'string')) {
       throw new ArielError('usage', '"env" must be an object of strings: the kernel\'s environment.', USAGE);
     }
-    const cwd = resolveFolder(this.deps.root, body.path);
     const project = findProject(cwd);
     const app = {
       ...this.deps.app,
@@ -280,52 +288,4 @@ function settled(builds: BuildRegistry, id: string): Promise<Build> {
       resolve(last.build);
     }
   });
-}
-
-/** The routes of the kernels API, for the companion server's app. */
-export function kernelRoutes(kernels: KernelRegistry): Route[] {
-  return [
-    [
-      'POST /kernels',
-      /^\/kernels$/,
-      async ({ request }) => {
-        const body = await readJson(request);
-        try {
-          return { status: 201, body: { kernel: await kernels.start(body) } };
-        } catch (error) {
-          return { status: statusOf(error), body: { ...errorBody(error), explanation: explainKernelFailure(error) } };
-        }
-      }
-    ],
-    [
-      'GET /kernels/:id',
-      /^\/kernels\/([^/]+)$/,
-      // Kernels of the previous companion are known once taken over.
-      async ({ params }) => {
-        await kernels.adopted;
-        return { body: { kernel: kernels.state(kernelId(params[0])) } };
-      }
-    ],
-    [
-      'POST /kernels/:id/signal',
-      /^\/kernels\/([^/]+)\/signal$/,
-      async ({ request, params }) => {
-        await kernels.adopted;
-        const id = kernelId(params[0]);
-        await kernels.signal(id, (await readJson(request)).signal);
-        return { body: { signalled: id } };
-      }
-    ],
-    [
-      'DELETE /kernels/:id',
-      /^\/kernels\/([^/]+)$/,
-      async ({ params }) => {
-        await kernels.adopted;
-        // An unknown kernel is a 404, as on GET: state() throws for it.
-        const { id } = kernels.state(kernelId(params[0]));
-        await kernels.remove(id);
-        return { body: { removed: id } };
-      }
-    ]
-  ];
 }

@@ -1,10 +1,4 @@
-import {
-  planCloudExperiment,
-  submitCloudExperiment,
-  type AppDeps,
-  type CloudEvent,
-  type CloudPlan
-} from './index.js';
+import { planCloudExperiment, submitCloudExperiment, type AppDeps, type CloudEvent, type CloudPlan } from './index.js';
 import type { Connect } from '../cloud/jobs.js';
 import type { PushEvent } from '../cloud/registry.js';
 import type { SubmitEvent } from '../cloud/submit.js';

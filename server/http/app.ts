@@ -19,14 +19,15 @@ import { ArielError } from '../errors.js';
 import { SECRET_HEADER } from '../names.js';
 import { findProject } from '../project/project.js';
 import { BuildRegistry } from '../app/builds.js';
-import type { RouteKey, Routes } from './contract.js';
 import { cloudRoutes } from './cloud.js';
 import { driftRoutes } from './drift.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { companionId, containerId, imageReference, pathPart } from './ids.js';
-import { KernelRegistry, kernelRoutes } from '../app/kernelRegistry.js';
+import { KernelRegistry } from '../app/kernelRegistry.js';
+import { kernelRoutes } from './kernels.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';
+import { methodOf, type Route } from './routes.js';
 
 /** The header every request must carry, with the secret the server was started with. */
 export { SECRET_HEADER };
@@ -54,26 +55,6 @@ export interface App {
   server: Server;
   /** Cancels running builds, closes sockets and stops the server. */
   close(): Promise<void>;
-}
-
-export interface RequestContext {
-  request: IncomingMessage;
-  url: URL;
-  params: string[];
-}
-
-/** A route's handler: the status (200 unless given) and the body the contract names for its route. */
-export type Handler<Body> = (context: RequestContext) => Promise<{ status?: number; body: Body }>;
-
-/**
- * A route by its key in the wire contract (`'GET /builds/:id'`), the pattern of its path and its
- * handler, which must answer the body the contract gives that key.
- */
-export type Route = { [K in RouteKey]: [route: K, pattern: RegExp, handler: Handler<Routes[K]>] }[RouteKey];
-
-/** The method of a route key: `'GET /builds/:id'` → `'GET'`. */
-function methodOf(route: RouteKey): string {
-  return route.slice(0, route.indexOf(' '));
 }
 
 /**
@@ -234,7 +215,7 @@ export function createApp(deps: CompanionDeps): App {
     ],
     ...driftRoutes(app, root),
     ...cloud.routes,
-    ...kernelRoutes(kernels)
+    ...kernelRoutes(kernels, root)
   ];
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {

@@ -9,7 +9,7 @@ import { ArielError } from '../errors.js';
 import { dataDir, FINAL_STATES, History, type JobRecord } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { resolveTarget, targetCommand } from '../run/target.js';
-import type { Route } from './app.js';
+import type { Route } from './routes.js';
 import { errorBody } from '../app/builds.js';
 import type {
   CloudJob as CloudJobView,

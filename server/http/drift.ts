@@ -1,7 +1,7 @@
 import { addDriftToProject, imageRecord, kernelDrift, type AppDeps } from '../app/index.js';
 import { ArielError } from '../errors.js';
 import { findProject } from '../project/project.js';
-import type { Route } from './app.js';
+import type { Route } from './routes.js';
 import { relativeTo, resolveFolder } from './project.js';
 import { imageReference } from './ids.js';
 import { readJson } from './respond.js';

@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { describeSettings, resolveSettings } from '../docker/settings.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { ArielError } from '../errors.js';
@@ -8,7 +8,9 @@ import { maskCredentials } from '../project/values.js';
 import { detectDependencies } from '../project/dependencies.js';
 import { findProject, locateProject, type Project } from '../project/project.js';
 import { errorBody, type ErrorBody } from '../app/builds.js';
-import { isInside } from '../paths.js';
+import { isInside, relativeTo } from '../paths.js';
+
+export { relativeTo };
 
 /** What the sidebar shows about the project a folder belongs to. */
 export interface ProjectSummary {
@@ -26,11 +28,6 @@ export interface ProjectSummary {
   runSettings?: Record<string, unknown>;
   /** Why the project cannot be built as it is, e.g. an invalid config with its file and line. */
   error?: ErrorBody;
-}
-
-/** A path relative to Jupyter's root, with forward slashes. */
-export function relativeTo(root: string, path: string): string {
-  return relative(root, path).split(sep).join('/');
 }
 
 /**
