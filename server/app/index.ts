@@ -21,7 +21,8 @@
  * Shells:     openShell (on this process's terminal)
  * Kernels:    startKernelContainer
  * Cloud:      planCloudExperiment (no engine), submitCloudExperiment
- * Job history: refreshJobs, stopJobs (local and cloud jobs alike)
+ * Job history: openHistory, listJobGroups, refreshJobs, stopJobs (local and cloud jobs alike), jobSummary
+ * Companion:   BuildRegistry, KernelRegistry (warm pool, orphan sweeps), CloudSubmissions (bounded event logs)
  */
 export { createAppDeps, type AppDeps, type Progress } from './deps.js';
 export { describeEvent, type AppEvent, type AppListener } from './events.js';
@@ -76,7 +77,26 @@ export {
   type CloudOutcome,
   type CloudPlan
 } from './cloud.js';
-export { refreshJobs, selectJobs, stopJobs, type JobSelection, type JobsDeps, type StopOutcome } from './jobs.js';
+export {
+  jobSummary,
+  listJobGroups,
+  openHistory,
+  refreshJobs,
+  selectJobs,
+  stopJobs,
+  type JobGroupView,
+  type JobSelection,
+  type JobsDeps,
+  type StopOutcome
+} from './jobs.js';
+export { CloudSubmissions, type SubmissionsOptions } from './submissions.js';
+export { BuildRegistry, errorBody, type Prepare } from './builds.js';
+export { KernelRegistry } from './kernelRegistry.js';
+// The cloud and history vocabulary the entry points name; they reach those modules through here.
+export { VERTEX_CATALOG as cloudCatalog } from '../cloud/catalog.js';
+export { connectVertex } from '../cloud/vertex.js';
+export type { Connect } from '../cloud/jobs.js';
+export type { GroupRecord, History, JobRecord } from '../history/store.js';
 export { adoptKernelContainer, startKernelContainer, type KernelHandle, type KernelRequest } from './kernel.js';
 export { ImageRef } from '../docker/imageRef.js';
 export { LABELS, type Role } from '../docker/labels.js';

@@ -1,7 +1,10 @@
 import type Docker from 'dockerode';
 import { cancelCloudJobs, lostSubmission, refreshCloudJobs, refreshStates, type Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
-import { FINAL_STATES, SUBMITTING, type History, type JobRecord } from '../history/store.js';
+import type { CloudJob } from '../cloud/spec.js';
+import { consoleUrl } from '../cloud/vertex.js';
+import { dataDir, FINAL_STATES, History, SUBMITTING, type GroupRecord, type JobRecord } from '../history/store.js';
+import type { CloudJob as JobSummary } from '../http/contract.js';
 import { reconcileLocalJobs, stopLocalJobs } from '../run/settle.js';
 
 /** What the job history's operations need: the history, the engine (local jobs), Vertex AI (cloud jobs). */
@@ -132,5 +135,64 @@ export async function stopJobs(
     ended: now.filter(job => FINAL_STATES.has(job.state)),
     submitting: now.filter(job => job.state === SUBMITTING && !job.remoteName),
     warnings
+  };
+}
+
+/** A group of the job history with its jobs' latest attempts, as job lists show them. */
+export interface JobGroupView {
+  group: GroupRecord;
+  jobs: JobRecord[];
+}
+
+/**
+ * The newest job groups (at most `limit`, or only the one named `only`), each with its jobs'
+ * latest attempts, after their unfinished jobs' states are brought up to date; groups for which
+ * `busy` answers true (being submitted here) are listed as recorded. Resolves with warnings
+ * about what could not be asked about.
+ */
+export async function listJobGroups(
+  deps: JobsDeps,
+  { limit, only, busy = () => false }: { limit: number; only?: string; busy?: (group: string) => boolean }
+): Promise<{ groups: JobGroupView[]; warnings: string[] }> {
+  const { history } = deps;
+  const newest = history.groups().reverse().slice(0, limit);
+  const shown = only ? newest.filter(g => g.name === only) : newest;
+  const unfinished = new Set(
+    history
+      .jobs()
+      .filter(job => !FINAL_STATES.has(job.state))
+      .map(job => job.group)
+  );
+  const warnings: string[] = [];
+  for (const group of shown.filter(g => unfinished.has(g.name) && !busy(g.name))) {
+    warnings.push(...(await refreshJobs(deps, group.name)));
+  }
+  return {
+    groups: shown.map(group => ({ group, jobs: history.jobs({ group: group.name, latestOnly: true }) })),
+    warnings
+  };
+}
+
+/** Opens the job history in Ariel's data folder (ARIEL_DATA_DIR's, or the user's). */
+export async function openHistory(env: NodeJS.ProcessEnv = process.env): Promise<History> {
+  return History.open(await dataDir(env));
+}
+
+/** A job's latest attempt as job lists show it: its display name, whether it ended, its console page. */
+export function jobSummary(job: JobRecord): JobSummary {
+  const spec = job.spec as unknown as CloudJob;
+  return {
+    id: job.id,
+    group: job.group,
+    experiment: job.experiment,
+    attempt: job.attempt,
+    displayName: spec.displayName,
+    args: job.args,
+    state: job.state,
+    final: FINAL_STATES.has(job.state),
+    remoteName: job.remoteName,
+    console: job.remoteName ? (consoleUrl(job.remoteName) ?? null) : null,
+    error: job.error,
+    updatedAt: job.updatedAt
   };
 }

@@ -1,29 +1,26 @@
-import { randomUUID } from 'node:crypto';
-import type { AppDeps } from '../app/index.js';
-import { VERTEX_CATALOG } from '../cloud/catalog.js';
-import { refreshJobs, stopJobs, type JobSelection } from '../app/jobs.js';
-import { resubmitGroup, type Connect } from '../cloud/jobs.js';
-import type { CloudJob } from '../cloud/spec.js';
-import { connectVertex, consoleUrl } from '../cloud/vertex.js';
+import {
+  cloudCatalog,
+  CloudSubmissions,
+  connectVertex,
+  errorBody,
+  jobSummary,
+  listJobGroups,
+  openHistory,
+  stopJobs,
+  type AppDeps,
+  type Connect,
+  type History,
+  type JobSelection
+} from '../app/index.js';
+import { expandConfigText, jobArgs, type CloudRequest } from '../app/submissions.js';
 import { ArielError } from '../errors.js';
-import { dataDir, FINAL_STATES, History, type JobRecord } from '../history/store.js';
 import { findProject } from '../project/project.js';
 import { resolveTarget, targetCommand } from '../run/target.js';
-import type { Route } from './routes.js';
-import { errorBody } from '../app/builds.js';
-import type {
-  CloudJob as CloudJobView,
-  CloudJobs,
-  CloudPreview,
-  ErrorBody,
-  StopResult,
-  Submission,
-  SubmissionMessage
-} from './contract.js';
-import { checkRequest, expandConfigText, jobArgs, submitExperiment, type CloudRequest } from '../app/submissions.js';
+import type { CloudJobs, CloudPreview, ErrorBody, StopResult, SubmissionMessage } from './contract.js';
 import { companionId } from './ids.js';
 import { resolveFolder } from './project.js';
 import { readJson } from './respond.js';
+import type { Route } from './routes.js';
 
 /** Jobs listed per preview; the count says how many there are in all. */
 const PREVIEW_JOBS = 200;
@@ -33,14 +30,6 @@ const LISTED_GROUPS = 30;
 export type { Submission, SubmissionMessage, SubmissionState } from './contract.js';
 
 export type Subscriber = (message: SubmissionMessage) => void;
-
-interface Entry {
-  submission: Submission;
-  log: SubmissionMessage[];
-  subscribers: Set<Subscriber>;
-  abort: AbortController;
-  settled: Promise<void>;
-}
 
 export interface CloudDeps {
   /** Jupyter's root folder (real path): requests name folders inside it. */
@@ -52,7 +41,8 @@ export interface CloudDeps {
 
 /**
  * The cloud experiments' routes: the machine table, the expansion preview, submissions with
- * their progress, and the job history with live states, cancel and resubmit.
+ * their progress, and the job history with live states, cancel and resubmit. They translate;
+ * the submissions and the history's operations are the application layer's (server/app).
  */
 export function cloudRoutes(deps: CloudDeps): {
   routes: Route[];
@@ -65,85 +55,15 @@ export function cloudRoutes(deps: CloudDeps): {
   const env = deps.app.env ?? process.env;
   const connect: Connect = deps.connect ?? (region => connectVertex(region, env));
   let opened: Promise<History> | undefined;
-  const history = () => (opened ??= dataDir(env).then(dir => History.open(dir)));
-  const entries = new Map<string, Entry>();
-  /** Groups this server is creating jobs in: their SUBMITTING jobs are not someone's leftovers. */
-  const busy = new Set<string>();
-
-  const entry = (id: string) => {
-    const found = entries.get(id);
-    if (!found) {
-      throw new ArielError('not-found', `No submission with id "${id}".`, 'List them with GET /cloud/submissions.');
-    }
-    return found;
-  };
-
-  const start = async (body: Record<string, unknown>): Promise<Submission> => {
-    const store = await history();
-    const checked = await checkRequest(deps.app, store, cloudRequest(deps.root, body));
-    if (busy.has(checked.group)) {
-      throw new ArielError('conflict', `Job group ${checked.group} is being submitted.`, 'Choose another name.');
-    }
-    const submission: Submission = {
-      id: randomUUID(),
-      group: checked.group,
-      state: 'running',
-      jobs: checked.jobs.length,
-      warnings: checked.warnings,
-      startedAt: new Date().toISOString()
-    };
-    const abort = new AbortController();
-    const item: Entry = { submission, log: [], subscribers: new Set(), abort, settled: Promise.resolve() };
-    const publish = (message: SubmissionMessage) => {
-      // Build steps are many and only the latest matters; the job events are kept for the replay.
-      if (message.type !== 'step' || item.log.at(-1)?.type !== 'step') {
-        item.log.push(message);
-      } else {
-        item.log[item.log.length - 1] = message;
-      }
-      item.subscribers.forEach(subscriber => subscriber(message));
-    };
-    busy.add(checked.group);
-    item.settled = submitExperiment({ app: deps.app, history: store, connect }, checked, {
-      onEvent: publish,
-      signal: abort.signal
-    })
-      .then(
-        outcome => {
-          submission.outcome = outcome;
-          submission.state = abort.signal.aborted ? 'cancelled' : outcome.failed > 0 ? 'failed' : 'succeeded';
-        },
-        error => {
-          submission.state = abort.signal.aborted ? 'cancelled' : 'failed';
-          submission.error = errorBody(error);
-        }
-      )
-      .then(() => {
-        busy.delete(checked.group);
-        submission.finishedAt = new Date().toISOString();
-        publish({ type: 'state', submission: { ...submission } });
-        item.subscribers.clear();
-      });
-    entries.set(submission.id, item);
-    return { ...submission };
-  };
+  const history = () => (opened ??= openHistory(env));
+  const submissions = new CloudSubmissions({ app: deps.app, history, connect });
+  const jobsDeps = async () => ({ history: await history(), docker: deps.app.docker, connect });
 
   const jobsList = async (only?: string): Promise<CloudJobs> => {
-    const store = await history();
-    const groups = store.groups().reverse().slice(0, LISTED_GROUPS);
-    const shown = only ? groups.filter(g => g.name === only) : groups;
-    const unfinished = new Set(
-      store
-        .jobs()
-        .filter(job => !FINAL_STATES.has(job.state))
-        .map(job => job.group)
-    );
-    const warnings: string[] = [];
-    for (const group of shown.filter(g => unfinished.has(g.name) && !busy.has(g.name))) {
-      warnings.push(...(await refreshJobs({ history: store, docker: deps.app.docker, connect }, group.name)));
-    }
+    const busy = (group: string) => submissions.submitting(group);
+    const { groups, warnings } = await listJobGroups(await jobsDeps(), { limit: LISTED_GROUPS, only, busy });
     return {
-      groups: shown.map(group => ({
+      groups: groups.map(({ group, jobs }) => ({
         name: group.name,
         platform: group.platform,
         target: group.target,
@@ -151,56 +71,52 @@ export function cloudRoutes(deps: CloudDeps): {
         region: group.region,
         image: group.image,
         createdAt: group.createdAt,
-        submitting: busy.has(group.name),
-        jobs: store.jobs({ group: group.name, latestOnly: true }).map(jobView)
+        submitting: busy(group.name),
+        jobs: jobs.map(jobSummary)
       })),
       warnings
     };
   };
 
   const stop = async (which: JobSelection): Promise<StopResult> => {
-    const { stopped, ended, submitting, warnings } = await stopJobs(
-      { history: await history(), docker: deps.app.docker, connect },
-      which
-    );
-    return { stopped: stopped.map(jobView), ended: ended.map(jobView), submitting: submitting.map(jobView), warnings };
+    const { stopped, ended, submitting, warnings } = await stopJobs(await jobsDeps(), which);
+    return {
+      stopped: stopped.map(jobSummary),
+      ended: ended.map(jobSummary),
+      submitting: submitting.map(jobSummary),
+      warnings
+    };
   };
 
   const routes: Route[] = [
     [
       'GET /cloud/catalog',
       /^\/cloud\/catalog$/,
-      async () => ({ body: { machineFamilies: VERTEX_CATALOG.machineFamilies, regions: VERTEX_CATALOG.regions } })
+      async () => ({ body: { machineFamilies: cloudCatalog.machineFamilies, regions: cloudCatalog.regions } })
     ],
     [
       'POST /cloud/preview',
       /^\/cloud\/preview$/,
       async ({ request }) => ({ body: preview(deps.root, await readJson(request)) })
     ],
-    [
-      'GET /cloud/submissions',
-      /^\/cloud\/submissions$/,
-      async () => ({ body: { submissions: [...entries.values()].map(e => ({ ...e.submission })).reverse() } })
-    ],
+    ['GET /cloud/submissions', /^\/cloud\/submissions$/, async () => ({ body: { submissions: submissions.list() } })],
     [
       'POST /cloud/submissions',
       /^\/cloud\/submissions$/,
-      async ({ request }) => ({ status: 202, body: { submission: await start(await readJson(request)) } })
+      async ({ request }) => ({
+        status: 202,
+        body: { submission: await submissions.start(cloudRequest(deps.root, await readJson(request))) }
+      })
     ],
     [
       'GET /cloud/submissions/:id',
       /^\/cloud\/submissions\/([^/]+)$/,
-      async ({ params }) => ({ body: { submission: { ...entry(companionId(params[0], 'submission')).submission } } })
+      async ({ params }) => ({ body: { submission: submissions.get(companionId(params[0], 'submission')) } })
     ],
     [
       'DELETE /cloud/submissions/:id',
       /^\/cloud\/submissions\/([^/]+)$/,
-      async ({ params }) => {
-        const found = entry(companionId(params[0], 'submission'));
-        found.abort.abort();
-        await found.settled;
-        return { body: { submission: { ...found.submission } } };
-      }
+      async ({ params }) => ({ body: { submission: await submissions.cancel(companionId(params[0], 'submission')) } })
     ],
     [
       'GET /cloud/jobs',
@@ -225,23 +141,14 @@ export function cloudRoutes(deps: CloudDeps): {
       'POST /cloud/groups/:name/resubmit',
       /^\/cloud\/groups\/([^/]+)\/resubmit$/,
       async ({ params }) => {
-        const group = params[0];
-        if (busy.has(group)) {
-          throw new ArielError('conflict', `Job group ${group} is being submitted.`, 'Wait until it is done.');
-        }
-        busy.add(group);
-        try {
-          const result = await resubmitGroup(await history(), connect, group);
-          return {
-            body: {
-              created: result.created.map(jobView),
-              failed: result.failed.map(jobView),
-              skipped: result.skipped.map(jobView)
-            }
-          };
-        } finally {
-          busy.delete(group);
-        }
+        const result = await submissions.resubmit(params[0]);
+        return {
+          body: {
+            created: result.created.map(jobSummary),
+            failed: result.failed.map(jobSummary),
+            skipped: result.skipped.map(jobSummary)
+          }
+        };
       }
     ]
   ];
@@ -263,44 +170,16 @@ export function cloudRoutes(deps: CloudDeps): {
           'Send a submission id as listed.'
         );
       }
-      const found = entry(companionId(id, 'submission'));
-      return send => {
-        const replay = [...found.log];
-        if (found.submission.state === 'running') {
-          found.subscribers.add(send);
-        } else if (replay.at(-1)?.type !== 'state') {
-          replay.push({ type: 'state', submission: { ...found.submission } });
-        }
-        return { replay, unsubscribe: () => found.subscribers.delete(send) };
-      };
+      const found = companionId(id, 'submission');
+      submissions.get(found); // An unknown id is refused before the upgrade.
+      return send => submissions.subscribe(found, send);
     },
     async close() {
-      const all = [...entries.values()];
-      all.forEach(e => e.abort.abort());
-      await Promise.all(all.map(e => e.settled));
+      await submissions.close();
       if (opened) {
         (await opened).close();
       }
     }
-  };
-}
-
-/** A job as the sidebar lists it. */
-function jobView(job: JobRecord): CloudJobView {
-  const spec = job.spec as unknown as CloudJob;
-  return {
-    id: job.id,
-    group: job.group,
-    experiment: job.experiment,
-    attempt: job.attempt,
-    displayName: spec.displayName,
-    args: job.args,
-    state: job.state,
-    final: FINAL_STATES.has(job.state),
-    remoteName: job.remoteName,
-    console: job.remoteName ? (consoleUrl(job.remoteName) ?? null) : null,
-    error: job.error,
-    updatedAt: job.updatedAt
   };
 }
 
