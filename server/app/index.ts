@@ -94,9 +94,14 @@ export { BuildRegistry, errorBody, type Prepare } from './builds.js';
 export { KernelRegistry } from './kernelRegistry.js';
 // The cloud and history vocabulary the entry points name; they reach those modules through here.
 export { VERTEX_CATALOG as cloudCatalog } from '../cloud/catalog.js';
-export { connectVertex } from '../cloud/vertex.js';
-export type { Connect } from '../cloud/jobs.js';
-export type { GroupRecord, History, JobRecord } from '../history/store.js';
+export { tpuMachine } from '../cloud/catalog.js';
+export { resolveCloudTarget } from '../cloud/defaults.js';
+export { exportJob, jobsToResubmit, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
+export { checkGroupName } from '../cloud/labels.js';
+export type { CloudJob } from '../cloud/spec.js';
+export type { SubmitEvent, SubmitResult } from '../cloud/submit.js';
+export { connectVertex, consoleUrl } from '../cloud/vertex.js';
+export { NOT_SUBMITTED, type GroupRecord, type History, type JobRecord } from '../history/store.js';
 export { adoptKernelContainer, startKernelContainer, type KernelHandle, type KernelRequest } from './kernel.js';
 export { ImageRef } from '../docker/imageRef.js';
 export { LABELS, type Role } from '../docker/labels.js';

@@ -114,6 +114,29 @@ describe('ariel cloud --dry-run', () => {
     assert.match(forced.stderr, /ariel: warning: region mars-1 is not in Ariel's table/);
   });
 
+  it('names --max-jobs when the experiment config expands to more jobs than it allows', async () => {
+    const result = await runCli(
+      [
+        'cloud',
+        'trainer.train',
+        '--project-id',
+        'p',
+        '--region',
+        'us-central1',
+        '--dry-run',
+        '--experiment-config',
+        'stdin',
+        '--max-jobs',
+        '1'
+      ],
+      { cwd: project, stdin: '{"lr": [0.1, 0.01]}' }
+    );
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /2 jobs, more than the limit of 1/);
+    assert.match(result.stderr, /\n {2}.*pass --max-jobs N/);
+    assert.equal(result.stdout, '');
+  });
+
   it("plans TPU jobs from a TPU machine type or Caliban's 8xV3, on the CPU image, checked against the table", async () => {
     const [v5e] = await dryRun('--tpu-spec', 'ct5lp-hightpu-4t', '--region', 'us-west1');
     assert.deepEqual(

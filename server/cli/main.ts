@@ -1,24 +1,24 @@
-import { CommanderError, Command, InvalidArgumentError, Option } from 'commander';
+import { CommanderError, Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ArielError, CancelledError, type ErrorCode } from '../errors.js';
+import { ArielError, CancelledError } from '../errors.js';
 import {
+  checkGroupName,
   createAppDeps,
   experimentWarnings,
+  openHistory as openJobHistory,
   openShell,
   planExperiment,
   planFor,
   prepareImage,
   runExperiment,
   type AppDeps,
+  type History,
   type ImageRequest,
   type Progress
 } from '../app/index.js';
 import { describeSettings } from '../docker/settings.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
-import { DEFAULT_MAX_JOBS } from '../experiments/expand.js';
 import { loadExperimentArgs, type LoadedExperiments } from '../experiments/load.js';
-import { checkGroupName } from '../cloud/labels.js';
-import { History } from '../history/store.js';
 import { jobArgsFor } from '../run/notebook.js';
 import { SHELLS, type ShellName } from '../run/shell.js';
 import type { Accelerator } from '../project/config.js';
@@ -26,9 +26,12 @@ import { findProject } from '../project/project.js';
 import { registerContainerCommands } from './containers.js';
 import { registerImageCommands } from './images.js';
 import { registerCloudCommands } from './cloud.js';
+import { withCliHint, type ErrorContext } from './hints.js';
+import { registerJobCommands } from './jobs.js';
 import { registerKernelCommands } from './kernels.js';
 import { registerLogCommands } from './logs.js';
 import { registerLockCommand } from './drift.js';
+import { maxJobsOption, repeatable, warn } from './options.js';
 import { buildProgress } from './progress.js';
 import { parseGpusPerJob, runSettingsFrom, runSettingsOptions, type RunSettingsOptions } from './runSettings.js';
 
@@ -56,24 +59,25 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  const context: ErrorContext = {};
   try {
-    await createProgram(abort.signal).parseAsync(argv);
+    await createProgram(abort.signal, context).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    return report(error);
+    return report(error, context);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
 }
 
-function report(error: unknown): number {
+function report(error: unknown, context: ErrorContext): number {
   if (error instanceof CommanderError) {
     return error.exitCode;
   }
   if (error instanceof ArielError) {
     process.stderr.write(`ariel: ${error.message}\n`);
-    const hint = error.hint ?? CLI_HINTS[error.code];
+    const hint = withCliHint(error, context);
     if (hint) {
       process.stderr.write(`  ${hint}\n`);
     }
@@ -88,12 +92,6 @@ function report(error: unknown): number {
   return 1;
 }
 
-/** What to do, in commands, for errors whose engine hint cannot name one. */
-const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
-  'history-not-found': 'List the recorded jobs and groups with: ariel status',
-  'project-not-found': 'Pass --project with an existing folder.'
-};
-
 /** 130 for a cancellation, as shells report Ctrl-C; 1 for every other failure. */
 function exitCodeOf(error: ArielError): number {
   return error instanceof CancelledError ? 130 : 1;
@@ -104,11 +102,7 @@ function imageOptions(command: Command): Command {
     .option('--project <dir>', 'project folder (default: found from the working directory)')
     .addOption(new Option('--cpu', 'CPU image (default)').conflicts('gpu'))
     .addOption(new Option('--gpu', 'GPU image (CUDA base, GPUs requested at run time)').conflicts('cpu'))
-    .option(
-      '--extras <name>',
-      "an extra of the project's package to install (repeatable)",
-      (v: string, all: string[] = []) => [...all, v]
-    );
+    .option('--extras <name>', "an extra of the project's package to install (repeatable)", repeatable);
 }
 
 /** Caliban's `--no-cache`: the options of commands that build an image to use it. */
@@ -126,13 +120,6 @@ function imageRequest(mode: Mode, options: ImageOptions): ImageRequest {
   return { project, mode, accelerator: accelerator(options), extras: options.extras, noCache: options.cache === false };
 }
 
-/** Warnings are data from the layers below; the CLI prints them on stderr. */
-function warn(warnings: string[]): void {
-  for (const warning of warnings) {
-    process.stderr.write(`ariel: warning: ${warning}\n`);
-  }
-}
-
 /** Runs an operation with build progress shown on stderr. */
 async function withProgress<T>(signal: AbortSignal, operation: (progress: Progress) => Promise<T>): Promise<T> {
   const display = await buildProgress();
@@ -143,49 +130,11 @@ async function withProgress<T>(signal: AbortSignal, operation: (progress: Progre
   }
 }
 
-/** The CLI's own way out for errors whose fix is a command: the engine code does not know the commands. */
-function inCliWords(error: unknown, command: 'build' | 'run' | 'shell', request: ImageRequest): unknown {
-  if (!(error instanceof ArielError)) {
-    return error;
-  }
-  switch (error.code) {
-    case 'gpu-unavailable':
-      // The way out first: narrow terminals and dialogs cut the line off.
-      return new ArielError(error.code, error.message, `Use ariel ${command} --cpu instead; ${error.hint}`);
-    case 'build-failed':
-      return new ArielError(
-        error.code,
-        error.message,
-        `Fix the cause above, then run: ariel build --mode ${request.mode} --${request.accelerator}`
-      );
-    default:
-      return error;
-  }
-}
-
-function maxJobsOption(): Option {
-  return new Option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs')
-    .default(DEFAULT_MAX_JOBS)
-    .argParser((value: string) => {
-      if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) {
-        throw new InvalidArgumentError('Expected a whole number of at least 1.');
-      }
-      return Number(value);
-    });
-}
-
 /** The jobs of an experiment config, its warnings printed. */
 async function experimentJobs(file: string, maxJobs: number): Promise<LoadedExperiments> {
-  try {
-    const loaded = await loadExperimentArgs(file, { maxJobs });
-    warn(loaded.warnings);
-    return loaded;
-  } catch (error) {
-    if (error instanceof ArielError && error.code === 'too-many-jobs') {
-      throw new ArielError(error.code, error.message, 'Shorten its lists, or pass --max-jobs N to allow up to N jobs.');
-    }
-    throw error;
-  }
+  const loaded = await loadExperimentArgs(file, { maxJobs });
+  warn(loaded.warnings);
+  return loaded;
 }
 
 /**
@@ -194,20 +143,27 @@ async function experimentJobs(file: string, maxJobs: number): Promise<LoadedExpe
  */
 async function openHistory(): Promise<History | undefined> {
   try {
-    return await History.open();
+    return await openJobHistory();
   } catch (error) {
     warn([`this run is not recorded in the job history: ${(error as Error).message}`]);
     return undefined;
   }
 }
 
-function createProgram(signal: AbortSignal): Command {
+function createProgram(signal: AbortSignal, context: ErrorContext): Command {
   const deps: AppDeps = createAppDeps();
   const program = new Command('ariel')
     .description('Reproducible containers for research code: notebooks, local runs and cloud jobs.')
     .version(version)
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // What the error hints may name: the command, and the image it builds (hints.ts).
+    .hook('preAction', (_program, action) => {
+      const options = action.opts<{ mode?: string; gpu?: boolean }>();
+      context.command = action.name();
+      context.mode = options.mode ?? (['run', 'shell'].includes(action.name()) ? action.name() : undefined);
+      context.accelerator = options.gpu ? 'gpu' : 'cpu';
+    });
 
   imageOptions(
     program
@@ -227,12 +183,8 @@ function createProgram(signal: AbortSignal): Command {
     )
   ).action(async (options: ImageOptions & { mode: Mode }) => {
     const request = imageRequest(options.mode, options);
-    try {
-      const { image } = await withProgress(signal, progress => prepareImage(deps, request, progress));
-      process.stdout.write(`${image}\n`);
-    } catch (error) {
-      throw inCliWords(error, 'build', request);
-    }
+    const { image } = await withProgress(signal, progress => prepareImage(deps, request, progress));
+    process.stdout.write(`${image}\n`);
   });
 
   const run = imageOptions(
@@ -318,8 +270,6 @@ function createProgram(signal: AbortSignal): Command {
         ({ results } = await withProgress(signal, progress =>
           runExperiment(deps, experiment, { ...progress, stdout: logs, stderr: process.stderr, history })
         ));
-      } catch (error) {
-        throw inCliWords(error, 'run', request);
       } finally {
         history?.close();
       }
@@ -360,14 +310,10 @@ function createProgram(signal: AbortSignal): Command {
   buildOptions(shell).action(async (options: ImageOptions & RunSettingsOptions & { shell: ShellName }) => {
     const request = imageRequest('shell', options);
     const settings = runSettingsFrom(options);
-    try {
-      // The spinner ends with the image's 'done' event, before the shell takes the terminal.
-      process.exitCode = await withProgress(signal, progress =>
-        openShell(deps, { ...request, cwd: process.cwd(), settings, shell: options.shell }, progress)
-      );
-    } catch (error) {
-      throw inCliWords(error, 'shell', request);
-    }
+    // The spinner ends with the image's 'done' event, before the shell takes the terminal.
+    process.exitCode = await withProgress(signal, progress =>
+      openShell(deps, { ...request, cwd: process.cwd(), settings, shell: options.shell }, progress)
+    );
   });
 
   program
@@ -383,7 +329,8 @@ function createProgram(signal: AbortSignal): Command {
   registerContainerCommands(program, deps);
   registerKernelCommands(program, deps);
   registerLockCommand(program, deps, signal);
-  registerCloudCommands(program);
+  registerCloudCommands(program, signal);
+  registerJobCommands(program, signal);
   registerLogCommands(program, signal);
   return program;
 }

@@ -1,4 +1,4 @@
-import { describeEvent, type AppEvent, type AppListener } from '../app/index.js';
+import { describeEvent, type AppEvent, type AppListener, type CloudEvent, type SubmitEvent } from '../app/index.js';
 import { describePush, layerDone, type PushEvent } from '../cloud/registry.js';
 
 export interface ProgressDisplay {
@@ -88,4 +88,44 @@ export async function pushProgress(stream: NodeJS.WriteStream = process.stderr):
       }
     }
   };
+}
+
+/** A job creation's news as one line. */
+export function progressLine(event: SubmitEvent): string {
+  switch (event.type) {
+    case 'created':
+      return `Created job ${event.index}: ${event.name}${event.adopted ? ' (found after a lost response)' : ''}\n`;
+    case 'retry':
+      return `Job ${event.index}: ${event.error}; trying again in ${(event.delayMs / 1000).toFixed(1)} s (try ${event.attempt + 1})\n`;
+    case 'failed':
+      return `Job ${event.index} was not created: ${event.error}\n`;
+  }
+}
+
+/** A submission's events on stderr: a spinner (or lines) for the build, then the push, then a line per job. */
+export async function withCloudProgress<T>(work: (onEvent: (event: CloudEvent) => void) => Promise<T>): Promise<T> {
+  const building = await buildProgress();
+  const pushing = await pushProgress();
+  try {
+    return await work(event => {
+      if (event.type === 'phase') {
+        if (event.phase === 'push') {
+          building.stop();
+          process.stderr.write(`${event.detail}\n`);
+        }
+      } else if (event.type === 'planned') {
+        pushing.stop();
+        process.stderr.write(`Pushed ${event.image}\n`);
+      } else if (event.type === 'push') {
+        pushing.listener(event);
+      } else if (event.type === 'created' || event.type === 'retry' || event.type === 'failed') {
+        process.stderr.write(progressLine(event));
+      } else {
+        building.listener(event);
+      }
+    });
+  } finally {
+    building.stop();
+    pushing.stop();
+  }
 }
