@@ -1,8 +1,13 @@
 import { ArielError } from '../errors.js';
-import type { Job } from '../run/jobs.js';
-import { targetCommand, type Target } from '../run/target.js';
+import { targetCommand, type Target } from '../target/target.js';
 import type { MachineSpec } from './catalog.js';
 import { ARIEL_LABELS, argLabels, labelRoom, sanitizeLabel } from './labels.js';
+
+/** A job of an expanded experiment: its 1-based position and every argument after the target. */
+export interface PlannedJob {
+  index: number;
+  args: string[];
+}
 
 /** One Vertex AI CustomJob as Ariel plans it: what `--dry-run --json` prints, and what the history keeps. */
 export interface CloudJob {
@@ -37,7 +42,7 @@ export interface CloudJobOptions {
 }
 
 /** Vertex AI jobs for the jobs `ariel run` would run, one per expanded experiment. */
-export function planCloudJobs(jobs: Pick<Job, 'index' | 'args'>[], options: CloudJobOptions): CloudJob[] {
+export function planCloudJobs(jobs: PlannedJob[], options: CloudJobOptions): CloudJob[] {
   const { target } = options;
   if (target.kind === 'notebook' && !options.outputDirectory) {
     throw new ArielError(
@@ -60,7 +65,7 @@ export function planCloudJobs(jobs: Pick<Job, 'index' | 'args'>[], options: Clou
 }
 
 function cloudJob(
-  job: Pick<Job, 'index' | 'args'>,
+  job: PlannedJob,
   options: CloudJobOptions,
   outputDirectory: string | null,
   notebook: CloudJob['notebook']

@@ -7,7 +7,7 @@ import type { ArielError } from '../errors.js';
 import { expandExperiments } from '../experiments/expand.js';
 import { parseJsoncExact } from '../project/jsonc.js';
 import { checkNotebookArgs, executedNotebookName, jobArgsFor, notebookArgs, parametersWarnings } from './notebook.js';
-import { notebookJson } from './testing/notebook.js';
+import { notebookJson } from '../run/testing/notebook.js';
 
 const experiments = (json: string) => expandExperiments(parseJsoncExact(json, 'config').value);
 
