@@ -4,6 +4,66 @@ import jupyter from '@jupyter/eslint-plugin';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
+/**
+ * server/'s layers, top to bottom, as imports they may not make (relative import paths, as
+ * written in a file one folder below server/). Arrows point down only; the wire contract
+ * (http/contract.ts, types only) is the one file of an upper folder that every layer may name.
+ */
+const ENTRY_POINTS = 'cli|http|launcher|bench';
+const LAYERS = [
+  {
+    folders: ['cli', 'http'],
+    // The job history and the cloud modules are the application layer's to orchestrate.
+    forbidden: '^\\.\\./(history|cloud)/',
+    message: 'The CLI and the HTTP edge reach the job history and the cloud modules through server/app.'
+  },
+  {
+    folders: ['app'],
+    forbidden: `^\\.\\./(${ENTRY_POINTS.replace('|http', '')})/|^\\.\\./http/(?!contract\\.js$)`,
+    message: 'server/app is below the entry points: it may not import them (the wire contract excepted).'
+  },
+  {
+    folders: ['kernels', 'run', 'cloud', 'drift'],
+    forbidden: `^\\.\\./(app|${ENTRY_POINTS.replace('|http', '')})/|^\\.\\./http/(?!contract\\.js$)`,
+    message: 'Services are below server/app and the entry points: they may not import them.'
+  },
+  {
+    folders: ['cloud'],
+    forbidden: '^\\.\\./run/',
+    message: 'cloud/ does not reach sideways into run/: what both need lives below them (e.g. server/target).'
+  },
+  {
+    folders: ['run', 'kernels'],
+    forbidden: '^\\.\\./cloud/',
+    message: 'run/ and kernels/ do not reach sideways into cloud/.'
+  },
+  {
+    folders: ['docker', 'dockerfile', 'experiments', 'target', 'project', 'history'],
+    forbidden: `^\\.\\./(app|kernels|run|cloud|drift|${ENTRY_POINTS.replace('|http', '')})/|^\\.\\./http/(?!contract\\.js$)`,
+    message: 'The engine, generation, inputs and records are below the services: they may not import them.'
+  }
+];
+
+/** One no-restricted-imports rule per folder with all its layers' patterns (a later config of the same rule would replace, not add). */
+function layerRules() {
+  const folders = [...new Set(LAYERS.flatMap(layer => layer.folders))];
+  return folders.map(folder => ({
+    files: [`server/${folder}/**/*.ts`],
+    ignores: ['server/**/*.test.ts', 'server/**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: LAYERS.filter(layer => layer.folders.includes(folder)).map(layer => ({
+            regex: layer.forbidden,
+            message: layer.message
+          }))
+        }
+      ]
+    }
+  }));
+}
+
 /** The JupyterLab extension's own code: the frontend and its Galata tests. */
 const FRONTEND = ['src/**/*.{ts,tsx}', 'ui-tests/**/*.ts'];
 
@@ -63,6 +123,9 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' }
   },
+  // The layers of server/ (ARCHITECTURE.md), kept by the imports each folder may not make. Tests
+  // and their helpers may reach across (fixtures, fakes); the code they test may not.
+  ...layerRules(),
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } }

@@ -2,8 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { ArielError } from '../errors.js';
-import { logFile } from '../history/logs.js';
-import { FINAL_STATES, History, ownerGone, type JobRecord } from '../history/store.js';
+import { FINAL_STATES, History, logFile, ownerGone, type JobRecord } from '../app/index.js';
 
 const POLL_MS = 300;
 

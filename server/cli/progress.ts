@@ -1,5 +1,13 @@
-import { describeEvent, type AppEvent, type AppListener, type CloudEvent, type SubmitEvent } from '../app/index.js';
-import { describePush, layerDone, type PushEvent } from '../cloud/registry.js';
+import {
+  describeEvent,
+  describePush,
+  layerDone,
+  type AppEvent,
+  type AppListener,
+  type CloudEvent,
+  type PushEvent,
+  type SubmitEvent
+} from '../app/index.js';
 
 export interface ProgressDisplay {
   listener: AppListener;

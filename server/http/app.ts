@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
+  BuildRegistry,
+  KernelRegistry,
   listContainers,
   listImages,
   planFor,
@@ -11,19 +13,17 @@ import {
   resolveImage,
   stopContainer,
   type AppDeps,
+  type Connect,
   type ImageRequest
 } from '../app/index.js';
 import { ensureEngine } from '../docker/engine.js';
-import type { Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
 import { SECRET_HEADER } from '../names.js';
 import { findProject } from '../project/project.js';
-import { BuildRegistry } from '../app/builds.js';
 import { cloudRoutes } from './cloud.js';
 import { driftRoutes } from './drift.js';
 import { buildEventsServer, streamBuild, streamMessages } from './events.js';
 import { companionId, containerId, imageReference, pathPart } from './ids.js';
-import { KernelRegistry } from '../app/kernelRegistry.js';
 import { kernelRoutes } from './kernels.js';
 import { parseAccelerator, parseMode, projectSummary, relativeTo, resolveFolder } from './project.js';
 import { readJson, refuseUpgrade, sendError, sendJson } from './respond.js';

@@ -10,9 +10,8 @@
 import { existsSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createAppDeps } from '../app/index.js';
+import { createAppDeps, nativeMismatch, readBuildInfo } from '../app/index.js';
 import { ArielError } from '../errors.js';
-import { nativeMismatch, readBuildInfo } from '../history/native.js';
 import { COMPANION_READY } from '../names.js';
 import { createApp } from './app.js';
 
