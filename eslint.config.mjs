@@ -30,7 +30,7 @@ const LAYERS = [
   {
     folders: ['cloud'],
     forbidden: '^\\.\\./run/',
-    message: 'cloud/ does not reach sideways into run/: what both need lives below them (e.g. server/target).'
+    message: 'cloud/ does not reach sideways into run/: what both need lives below them (e.g. server/targets).'
   },
   {
     folders: ['run', 'kernels'],
@@ -38,7 +38,7 @@ const LAYERS = [
     message: 'run/ and kernels/ do not reach sideways into cloud/.'
   },
   {
-    folders: ['docker', 'dockerfile', 'experiments', 'target', 'project', 'history'],
+    folders: ['docker', 'dockerfile', 'experiments', 'targets', 'project', 'history'],
     forbidden: `^\\.\\./(app|kernels|run|cloud|drift|${ENTRY_POINTS.replace('|http', '')})/|^\\.\\./http/(?!contract\\.js$)`,
     message: 'The engine, generation, inputs and records are below the services: they may not import them.'
   }

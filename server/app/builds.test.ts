@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AppListener } from './index.js';
+import type { AppListener } from './events.js';
 import type { BuildResult } from '../docker/build.js';
 import { ImageRef } from '../docker/imageRef.js';
 import { CancelledError } from '../errors.js';

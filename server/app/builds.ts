@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AppEvent, Progress } from './index.js';
+import type { Progress } from './deps.js';
+import type { AppEvent } from './events.js';
 import type { BuildResult } from '../docker/build.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { ArielError } from '../errors.js';

@@ -12,9 +12,9 @@ import type { Project } from '../project/project.js';
 import { ArielError } from '../errors.js';
 import { gpuSlots, sweepDevices } from '../run/gpuSlots.js';
 import { planJobs, runJobs, type Job, type JobResult } from '../run/jobs.js';
-import { checkNotebookArgs, executedNotebookName, parametersWarnings } from '../target/notebook.js';
+import { checkNotebookArgs, executedNotebookName, parametersWarnings } from '../targets/notebook.js';
 import { groupNameFor, recordLocalRun, trackLocalRun } from '../run/record.js';
-import { resolveTarget, type Target } from '../target/target.js';
+import { resolveTarget, type Target } from '../targets/target.js';
 import type { AppDeps, Progress } from './deps.js';
 import { imageFor, planFor, prepareImage, type ImageRequest } from './images.js';
 

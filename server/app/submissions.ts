@@ -6,7 +6,7 @@ import type { BuildEvent } from '../docker/build.js';
 import { expandExperimentText, type LoadedExperiments } from '../experiments/load.js';
 import type { History } from '../history/store.js';
 import { findProject } from '../project/project.js';
-import { jobArgsFor } from '../target/notebook.js';
+import { jobArgsFor } from '../targets/notebook.js';
 import { ArielError } from '../errors.js';
 import type {
   CloudRequest as CloudRequestBody,

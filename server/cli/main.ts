@@ -19,7 +19,7 @@ import {
 import { describeSettings } from '../docker/settings.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { loadExperimentArgs, type LoadedExperiments } from '../experiments/load.js';
-import { jobArgsFor } from '../target/notebook.js';
+import { jobArgsFor } from '../targets/notebook.js';
 import { SHELLS, type ShellName } from '../run/shell.js';
 import type { Accelerator } from '../project/config.js';
 import { findProject } from '../project/project.js';

@@ -1,5 +1,5 @@
 import { ArielError } from '../errors.js';
-import { targetCommand, type Target } from '../target/target.js';
+import { targetCommand, type Target } from '../targets/target.js';
 import type { MachineSpec } from './catalog.js';
 import { ARIEL_LABELS, argLabels, labelRoom, sanitizeLabel } from './labels.js';
 

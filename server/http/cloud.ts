@@ -15,7 +15,7 @@ import {
 import { expandConfigText, jobArgs, type CloudRequest } from '../app/submissions.js';
 import { ArielError } from '../errors.js';
 import { findProject } from '../project/project.js';
-import { resolveTarget, targetCommand } from '../target/target.js';
+import { resolveTarget, targetCommand } from '../targets/target.js';
 import type { CloudJobs, CloudPreview, ErrorBody, StopResult, SubmissionMessage } from './contract.js';
 import { companionId } from './ids.js';
 import { resolveFolder } from './project.js';

@@ -9,7 +9,7 @@ import { translateGpuError } from '../docker/gpu.js';
 import type { ImageRef } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
 import { hostConfigOf, publishedPorts, resolveSettings, type ContainerSettings } from '../docker/settings.js';
-import { targetCommand, type Target } from '../target/target.js';
+import { targetCommand, type Target } from '../targets/target.js';
 
 export interface Job {
   /** 1-based position among the expanded experiments. */

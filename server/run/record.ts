@@ -3,7 +3,7 @@ import { CancelledError } from '../errors.js';
 import { checkAppendable, groupExists, NOT_SUBMITTED, type History, type JobRecord } from '../history/store.js';
 import type { Project } from '../project/project.js';
 import type { Job, JobResult } from './jobs.js';
-import { targetCommand, type Target } from '../target/target.js';
+import { targetCommand, type Target } from '../targets/target.js';
 
 /** Local jobs use Vertex AI's state names, so `ariel status` lists both kinds alike. */
 export const LOCAL_STATES = {
