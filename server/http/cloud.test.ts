@@ -17,7 +17,7 @@ import { Companion } from '../testing/companion.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { removeRegistryImages } from '../testing/registryImages.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
-import type { Submission, SubmissionMessage } from './cloud.js';
+import type { Submission, SubmissionMessage } from './contract.js';
 
 const TRAIN = `import sys, time
 args = sys.argv[1:]

@@ -27,11 +27,8 @@ const PREVIEW_JOBS = 200;
 /** Job groups the jobs list shows, newest first. */
 const LISTED_GROUPS = 30;
 
-export type { Submission, SubmissionMessage, SubmissionState } from './contract.js';
-
-export type Subscriber = (message: SubmissionMessage) => void;
-
-export interface CloudDeps {
+/** What the cloud routes need: Jupyter's root, the application's deps and (in tests) a JobService. */
+export interface CloudRoutesDeps {
   /** Jupyter's root folder (real path): requests name folders inside it. */
   root: string;
   app: AppDeps;
@@ -44,12 +41,14 @@ export interface CloudDeps {
  * their progress, and the job history with live states, cancel and resubmit. They translate;
  * the submissions and the history's operations are the application layer's (server/app).
  */
-export function cloudRoutes(deps: CloudDeps): {
+export function cloudRoutes(deps: CloudRoutesDeps): {
   routes: Route[];
   /** The subscription of a submission's events socket, or undefined for another path. */
   subscription(
     pathname: string
-  ): ((send: Subscriber) => { replay: SubmissionMessage[]; unsubscribe: () => void }) | undefined;
+  ):
+    | ((send: (message: SubmissionMessage) => void) => { replay: SubmissionMessage[]; unsubscribe: () => void })
+    | undefined;
   close(): Promise<void>;
 } {
   const env = deps.app.env ?? process.env;
