@@ -19,9 +19,19 @@ import { describeEvent } from './events.js';
 import { prepareImage, resolveImage } from './images.js';
 import { adoptKernelContainer, startKernelContainer } from './kernel.js';
 
+/** A kernel start as the companion's route hands it over; `connectionFile` and `env` are checked by `start`. */
+export interface KernelStart {
+  accelerator: Accelerator;
+  /** The notebook's folder, inside Jupyter's root. */
+  cwd: string;
+  connectionFile: unknown;
+  env: unknown;
+}
+
 /**
  * Kernels the companion server starts for Jupyter's kernel provisioner
- * (jupyterlab_ariel/provisioner.py), so no launcher process runs per kernel:
+ * (jupyterlab_ariel/provisioner.py) through the routes of server/http/kernels.ts, so no launcher
+ * process runs per kernel:
  *   POST   /kernels             {path, accelerator, connectionFile, env} -> 201 {kernel: {id, image}}
  *                                (the id is the container's, so it outlives this process)
  *   GET    /kernels/:id         -> {kernel: {id, image, exitCode}}; exitCode is null while it runs
@@ -37,15 +47,6 @@ import { adoptKernelContainer, startKernelContainer } from './kernel.js';
  * the values of the variables the project config's `env` list names; image builds and the
  * container's settings come from the companion's own environment.
  */
-/** A kernel start as the companion's route hands it over; `connectionFile` and `env` are checked by `start`. */
-export interface KernelStart {
-  accelerator: Accelerator;
-  /** The notebook's folder, inside Jupyter's root. */
-  cwd: string;
-  connectionFile: unknown;
-  env: unknown;
-}
-
 export class KernelRegistry {
   private readonly kernels = new Map<string, { handle: KernelHandle; exitCode: number | null }>();
   private closed = false;
