@@ -154,6 +154,12 @@ describe('Caliban flags on a real Docker engine', { timeout: 1_200_000 }, () => 
         { cwd: root, env, stdin: '{"seed": [1, 2]}' }
       );
       assert.equal(more.code, 0, show(more));
+      // Each line names its job among the group's three, not among the two just added.
+      assert.deepEqual(
+        more.stdout.split('\n').flatMap(line => /^(\[job \S+\]) trained with six/.exec(line)?.[1] ?? []),
+        ['[job 2/3]', '[job 3/3]'],
+        show(more)
+      );
       const status = await runCli(['status', '--group', 'grow', '--json'], { cwd: root, env });
       assert.equal(status.code, 0, show(status));
       const jobs = JSON.parse(status.stdout) as {

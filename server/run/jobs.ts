@@ -92,11 +92,13 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
   const { project, target, io, env, onJobStart, onJobEnd, stopped } = options;
   const settings = options.settings ?? resolveSettings(project, { env });
   const results: JobResult[] = [];
+  // Appended jobs are numbered after the group's last: the prefix names a job of the whole group.
+  const total = Math.max(jobs.length, ...jobs.map(job => job.index));
   let failure: { error: unknown } | undefined;
 
   /** Runs one job; undefined when the run was interrupted. */
   const runOne = async (job: Job, jobSettings: ContainerSettings): Promise<JobResult | undefined> => {
-    const prefix = `[job ${job.index}/${jobs.length}] `;
+    const prefix = `[job ${job.index}/${total}] `;
     const stdout = prefixLines(prefix, io.stdout);
     const stderr = prefixLines(prefix, io.stderr);
     let exitCode: number;
