@@ -18,6 +18,7 @@ import { parentOf } from '../cloud/vertex.js';
 import { ArielError, CancelledError } from '../errors.js';
 import type { LoadedExperiments } from '../experiments/load.js';
 import { checkAppendable, groupExists, type GroupRecord, type History, type JobRecord } from '../history/store.js';
+import { mlflowSettings } from '../project/mlflow.js';
 import { findProject } from '../project/project.js';
 import type { Project } from '../project/project.js';
 import { checkNotebookArgs, jobArgsFor, parametersWarnings } from '../run/notebook.js';
@@ -170,7 +171,8 @@ export async function planCloudExperiment(
     machine: machine.spec,
     userLabels: labels.labels,
     serviceAccount: request.serviceAccount,
-    outputDirectory: request.outputDir
+    outputDirectory: request.outputDir,
+    mlflow: mlflowSettings(project, deps.env)
   });
   const dropped = new Set(
     jobs.flatMap(job => argLabels(job.args, labelRoom(Object.keys(labels.labels).length)).dropped)

@@ -8,6 +8,7 @@ import { resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import { MAX_LOGS_BYTES, pruneLogs, teeJobLogs } from '../history/logs.js';
 import type { History } from '../history/store.js';
 import type { Accelerator, RunConfig } from '../project/config.js';
+import { mlflowRun, mlflowSettings, type MlflowSettings } from '../project/mlflow.js';
 import type { Project } from '../project/project.js';
 import { ArielError } from '../errors.js';
 import { gpuSlots, sweepDevices } from '../run/gpuSlots.js';
@@ -69,8 +70,18 @@ function resolveExperiment(request: ExperimentRequest): { target: Target; image:
  * Jobs in `image`, numbered after `after`; a notebook job writes its executed notebook to
  * `outputs/` beside the notebook.
  */
-function jobsOf(request: ExperimentRequest, target: Target, image: ImageRef, group: string, after = 0): Job[] {
-  const jobs = planJobs(image, request.args, request.experiments).map(job => ({ ...job, index: job.index + after }));
+function jobsOf(
+  request: ExperimentRequest,
+  target: Target,
+  image: ImageRef,
+  group: string,
+  after = 0,
+  mlflow?: MlflowSettings
+): Job[] {
+  const jobs = planJobs(image, request.args, request.experiments).map(job => {
+    const index = job.index + after;
+    return { ...job, index, ...(mlflow ? { mlflow: mlflowRun(mlflow, group, index) } : {}) };
+  });
   if (target.kind !== 'notebook') {
     return jobs;
   }
@@ -106,8 +117,9 @@ export async function planExperiment(deps: AppDeps, request: ExperimentRequest):
   const { target, image: imageRequest, group } = resolveExperiment(request);
   const settings = resolveSettings(request.project, { env: deps.env, overrides: request.settings });
   sweepSlots(request, settings);
+  const mlflow = mlflowSettings(request.project, deps.env);
   const image = await imageFor(deps, imageRequest);
-  return { target, image, jobs: jobsOf(request, target, image, group), group, settings };
+  return { target, image, jobs: jobsOf(request, target, image, group, 0, mlflow), group, settings };
 }
 
 export interface ExperimentResult {
@@ -143,11 +155,12 @@ export async function runExperiment(
   // Before the build: a bad mount or size is an error now, as is a name in use.
   const settings = resolveSettings(project, { env: deps.env, overrides: request.settings });
   const gpuSlots = sweepSlots(request, settings);
+  const mlflow = mlflowSettings(project, deps.env);
   const group = history
     ? groupNameFor(history, resolved.group, request.group !== undefined, request.append)
     : resolved.group;
   const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
-  let jobs = jobsOf(request, target, image, group, request.append ? history?.lastExperiment(group) : 0);
+  let jobs = jobsOf(request, target, image, group, request.append ? history?.lastExperiment(group) : 0, mlflow);
   let tracker: ReturnType<typeof trackLocalRun> | undefined;
   if (history && jobs.length > 0) {
     const imageId = (await deps.docker.getImage(image.name).inspect()).Id;

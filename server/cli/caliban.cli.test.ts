@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { History } from '../history/store.js';
 import { runCli, startCli, type CliResult } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
 import { danglingImages, removeDanglingSince, removeImagesOf } from '../testing/docker.js';
@@ -254,6 +255,47 @@ describe('Caliban flags on a real Docker engine', { timeout: 1_200_000 }, () => 
       assert.equal(kept.code, 0, show(kept));
       assert.deepEqual(unordered(kept.stdout), unordered('hello from --wait\nto stderr'));
       go('killed');
+    });
+  });
+
+  describe('"mlflow"', () => {
+    it('gives each job its MLflow variables, run named GROUP-INDEX, and the history keeps them', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'ariel-data-'));
+      const env = { ARIEL_DATA_DIR: dataDir, ARIEL_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'ariel-config-')) };
+      const configFile = join(root, '.ariel.json');
+      const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as object) : {};
+      writeFileSync(
+        configFile,
+        JSON.stringify({ ...config, mlflow: { tracking_uri: 'file:///tmp/mlruns', experiment: 'digits' } })
+      );
+      writeFileSync(
+        join(root, 'mlflow_env.py'),
+        'import os\nfor name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_NAME"):\n    print(f"{name}={os.environ.get(name)}")\n'
+      );
+      const run = await runCli(['run', 'mlflow_env.py', '--name', 'tracked', '--experiment-config', 'stdin'], {
+        cwd: root,
+        env,
+        stdin: '{"seed": [1, 2]}'
+      });
+      assert.equal(run.code, 0, show(run));
+      assert.deepEqual(
+        run.stdout.split('\n').filter(line => line.includes('MLFLOW_')),
+        [1, 2].flatMap(n => [
+          `[job ${n}/2] MLFLOW_TRACKING_URI=file:///tmp/mlruns`,
+          `[job ${n}/2] MLFLOW_EXPERIMENT_NAME=digits`,
+          `[job ${n}/2] MLFLOW_RUN_NAME=tracked-${n}`
+        ]),
+        show(run)
+      );
+      const history = await History.open(dataDir);
+      try {
+        assert.deepEqual(
+          history.jobs({ group: 'tracked' }).map(job => (job.spec as { mlflow?: unknown }).mlflow),
+          [1, 2].map(n => ({ trackingUri: 'file:///tmp/mlruns', experiment: 'digits', runName: `tracked-${n}` }))
+        );
+      } finally {
+        history.close();
+      }
     });
   });
 });

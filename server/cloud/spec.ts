@@ -1,4 +1,5 @@
 import { ArielError } from '../errors.js';
+import { mlflowEnv, mlflowRun, type MlflowSettings } from '../project/mlflow.js';
 import type { Job } from '../run/jobs.js';
 import { targetCommand, type Target } from '../run/target.js';
 import type { MachineSpec } from './catalog.js';
@@ -22,6 +23,8 @@ export interface CloudJob {
   outputDirectory: string | null;
   /** A notebook job: the notebook it executes and where the executed notebook goes. */
   notebook?: { path: string; output: string };
+  /** The container's environment (the MLFLOW_* variables of its MLflow run). */
+  env?: Record<string, string>;
 }
 
 export interface CloudJobOptions {
@@ -34,6 +37,8 @@ export interface CloudJobOptions {
   userLabels: Record<string, string>;
   serviceAccount?: string;
   outputDirectory?: string;
+  /** The MLflow tracking server the jobs log to; each job is a run named GROUP-INDEX. */
+  mlflow?: MlflowSettings;
 }
 
 /** Vertex AI jobs for the jobs `ariel run` would run, one per expanded experiment. */
@@ -84,7 +89,8 @@ function cloudJob(
     },
     serviceAccount: options.serviceAccount ?? null,
     outputDirectory,
-    ...(notebook ? { notebook } : {})
+    ...(notebook ? { notebook } : {}),
+    ...(options.mlflow ? { env: mlflowEnv(mlflowRun(options.mlflow, options.group, job.index)) } : {})
   };
 }
 
@@ -103,7 +109,12 @@ export function customJobMessage(job: CloudJob, requestId: string): Record<strin
               ? { acceleratorType: job.acceleratorType, acceleratorCount: job.acceleratorCount }
               : {})
           },
-          containerSpec: { imageUri: job.image, command: job.command, args: job.args }
+          containerSpec: {
+            imageUri: job.image,
+            command: job.command,
+            args: job.args,
+            ...(job.env ? { env: Object.entries(job.env).map(([name, value]) => ({ name, value })) } : {})
+          }
         }
       ],
       ...(job.serviceAccount ? { serviceAccount: job.serviceAccount } : {}),

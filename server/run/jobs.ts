@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type Docker from 'dockerode';
 import { CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
+import { mlflowEnv, type MlflowRun } from '../project/mlflow.js';
 import type { Project } from '../project/project.js';
 import { passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
 import { translateGpuError } from '../docker/gpu.js';
@@ -22,6 +23,8 @@ export interface Job {
   output?: string;
   /** Labels that tie its container to the job history (see LABELS.group and LABELS.request). */
   labels?: Record<string, string>;
+  /** The MLflow run it logs to, given to it as MLFLOW_* variables (see project/mlflow.ts). */
+  mlflow?: MlflowRun;
 }
 
 /** One job per expanded experiment; arguments after `--` come first, then the experiment's flags. */
@@ -66,7 +69,11 @@ export function jobContainer(
     Image: job.image.name,
     Cmd: [...targetCommand(target, job.output), ...job.args],
     WorkingDir: CODE_DIR,
-    Env: [...passthroughEnv(project.config, env), ...settings.env],
+    Env: [
+      ...passthroughEnv(project.config, env),
+      ...settings.env,
+      ...Object.entries(job.mlflow ? mlflowEnv(job.mlflow) : {}).map(([name, value]) => `${name}=${value}`)
+    ],
     ...(published ? { ExposedPorts: published.exposed } : {}),
     Labels: {
       ...job.labels,
