@@ -2,7 +2,8 @@ import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { packageVersions } from '../cloud/packages.js';
 import { defaultGroupName } from '../cloud/labels.js';
-import type { ImageRef } from '../docker/imageRef.js';
+import { givenImage } from '../docker/existing.js';
+import type { RunnableImage } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
 import { resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import { MAX_LOGS_BYTES, pruneLogs, teeJobLogs } from '../history/logs.js';
@@ -17,7 +18,7 @@ import { checkNotebookArgs, executedNotebookName, parametersWarnings } from '../
 import { groupNameFor, recordLocalRun, trackLocalRun } from '../run/record.js';
 import { resolveTarget, type Target } from '../run/target.js';
 import type { AppDeps, Progress } from './deps.js';
-import { imageFor, planFor, prepareImage, type ImageRequest } from './images.js';
+import { imageFor, planFor, prepareImage, useGivenImage, type ImageRequest } from './images.js';
 
 /** An experiment: a module, script or notebook of the project, run once per expanded experiment. */
 export interface ExperimentRequest {
@@ -42,11 +43,13 @@ export interface ExperimentRequest {
   gpusPerJob?: number;
   /** Add the jobs to the existing local group `group`, numbered after its last (Caliban's `--xgroup`). */
   append?: boolean;
+  /** An existing image to run instead of the project's (`--image`): nothing is built. */
+  image?: string;
 }
 
 export interface ExperimentPlan {
   target: Target;
-  image: ImageRef;
+  image: RunnableImage;
   jobs: Job[];
   /** The run's name (jobs are GROUP-1, GROUP-2, …). */
   group: string;
@@ -73,7 +76,7 @@ function resolveExperiment(request: ExperimentRequest): { target: Target; image:
 function jobsOf(
   request: ExperimentRequest,
   target: Target,
-  image: ImageRef,
+  image: RunnableImage,
   group: string,
   after = 0,
   mlflow?: MlflowSettings
@@ -118,12 +121,12 @@ export async function planExperiment(deps: AppDeps, request: ExperimentRequest):
   const settings = resolveSettings(request.project, { env: deps.env, overrides: request.settings });
   sweepSlots(request, settings);
   const mlflow = mlflowSettings(request.project, deps.env);
-  const image = await imageFor(deps, imageRequest);
+  const image = request.image ? givenImage(request.image, request.accelerator) : await imageFor(deps, imageRequest);
   return { target, image, jobs: jobsOf(request, target, image, group, 0, mlflow), group, settings };
 }
 
 export interface ExperimentResult {
-  image: ImageRef;
+  image: RunnableImage;
   results: JobResult[];
   group: string;
 }
@@ -159,7 +162,10 @@ export async function runExperiment(
   const group = history
     ? groupNameFor(history, resolved.group, request.group !== undefined, request.append)
     : resolved.group;
-  const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
+  const given = request.image ? givenImage(request.image, request.accelerator) : undefined;
+  const image = given
+    ? await useGivenImage(deps, given, options)
+    : (await prepareImage(deps, { ...imageRequest, willRun: true }, options)).image;
   let jobs = jobsOf(request, target, image, group, request.append ? history?.lastExperiment(group) : 0, mlflow);
   let tracker: ReturnType<typeof trackLocalRun> | undefined;
   if (history && jobs.length > 0) {
@@ -173,7 +179,8 @@ export async function runExperiment(
         targetText: request.target,
         target,
         imageId,
-        dockerfile: planFor(deps, imageRequest).dockerfile,
+        // An image given with --image was not built from this project's Dockerfile.
+        dockerfile: given ? '' : planFor(deps, imageRequest).dockerfile,
         packages,
         jobs
       },

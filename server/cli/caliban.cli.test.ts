@@ -258,6 +258,70 @@ describe('Caliban flags on a real Docker engine', { timeout: 1_200_000 }, () => 
     });
   });
 
+  describe('--image', () => {
+    it('runs and opens a shell in an existing image, by name or id, building nothing; the history keeps the name given', async () => {
+      const env = { ARIEL_DATA_DIR: mkdtempSync(join(tmpdir(), 'ariel-data-')) };
+      writeFileSync(join(root, 'version.py'), 'print("version 1")\n');
+      const built = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assert.equal(built.code, 0, show(built));
+      const image = built.stdout.trim().split('\n').pop()!;
+      // The project moves on: its own image would now print version 2.
+      writeFileSync(join(root, 'version.py'), 'print("version 2")\n');
+
+      for (const given of [image, imageId(image)]) {
+        const run = await runCli(['run', 'version.py', '--image', given, '--name', `given-${given.length}`], {
+          cwd: root,
+          env
+        });
+        assert.equal(run.code, 0, show(run));
+        assert.match(run.stdout, /^\[job 1\/1\] version 1$/m, show(run));
+        assert.match(
+          run.stderr,
+          new RegExp(`^Using the image given: ${given.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm')
+        );
+        assert.doesNotMatch(run.stderr, /^(Built|Step) /m, show(run));
+        const status = await runCli(['status', '--group', `given-${given.length}`, '--json'], { cwd: root, env });
+        assert.equal(status.code, 0, show(status));
+        assert.deepEqual(
+          (JSON.parse(status.stdout) as { image: string }[]).map(job => job.image),
+          [given]
+        );
+      }
+
+      // The run image has the code it was built with in /app; the project is live-mounted as always.
+      const shell = await runCli(['shell', '--image', image], {
+        cwd: root,
+        stdin: `python3 /app/version.py; python3 ${join(root, 'version.py')}\n`
+      });
+      assert.equal(shell.code, 0, show(shell));
+      assert.deepEqual(shell.stdout.split('\n').filter(Boolean), ['version 1', 'version 2'], show(shell));
+      assert.doesNotMatch(shell.stderr, /^(Built|Step) /m, show(shell));
+    });
+
+    it('says so when the image is not on the engine and cannot be pulled, and refuses options that shape a build', async () => {
+      for (const command of ['run', 'shell']) {
+        const args = command === 'run' ? ['run', 'version.py'] : ['shell'];
+        const missing = await runCli([...args, '--image', '127.0.0.1:9/ariel-missing:1'], { cwd: root, stdin: '' });
+        assert.equal(missing.code, 1, show(missing));
+        assert.match(
+          missing.stderr,
+          /No image 127\.0\.0\.1:9\/ariel-missing:1 on this engine, and pulling it failed: .*\n.*Name an image docker images lists/,
+          show(missing)
+        );
+        assert.doesNotMatch(missing.stderr, /^(Built|Step) /m, show(missing));
+      }
+      const id = await runCli(['run', 'version.py', '--image', `sha256:${'0'.repeat(64)}`], { cwd: root });
+      assert.equal(id.code, 1, show(id));
+      assert.match(id.stderr, /No image sha256:0{64} on this engine, and an image id cannot be pulled\./, show(id));
+      const bad = await runCli(['run', 'version.py', '--image', 'Not An Image'], { cwd: root });
+      assert.equal(bad.code, 1, show(bad));
+      assert.match(bad.stderr, /--image "Not An Image" contains a space\./, show(bad));
+      const both = await runCli(['run', 'version.py', '--image', 'x:1', '--no-cache'], { cwd: root });
+      assert.equal(both.code, 1, show(both));
+      assert.match(both.stderr, /--image uses an existing image, and --no-cache shape/, show(both));
+    });
+  });
+
   describe('"mlflow"', () => {
     it('gives each job its MLflow variables, run named GROUP-INDEX, and the history keeps them', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'ariel-data-'));

@@ -7,7 +7,7 @@ import { mlflowEnv, type MlflowRun } from '../project/mlflow.js';
 import type { Project } from '../project/project.js';
 import { passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
 import { translateGpuError } from '../docker/gpu.js';
-import type { ImageRef } from '../docker/imageRef.js';
+import type { RunnableImage } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
 import { hostConfigOf, publishedPorts, resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import { targetCommand, type Target } from './target.js';
@@ -18,7 +18,7 @@ export interface Job {
   /** Every argument after the target. */
   args: string[];
   /** A run-mode image; its accelerator decides whether the job gets GPUs. */
-  image: ImageRef;
+  image: RunnableImage;
   /** A notebook job's executed notebook: an absolute host path, its folder mounted into the job. */
   output?: string;
   /** Labels that tie its container to the job history (see LABELS.group and LABELS.request). */
@@ -28,7 +28,7 @@ export interface Job {
 }
 
 /** One job per expanded experiment; arguments after `--` come first, then the experiment's flags. */
-export function planJobs(image: ImageRef, passthroughArgs: string[], experiments: string[][] | undefined): Job[] {
+export function planJobs(image: RunnableImage, passthroughArgs: string[], experiments: string[][] | undefined): Job[] {
   return (experiments ?? [[]]).map((flags, i) => ({ index: i + 1, args: [...passthroughArgs, ...flags], image }));
 }
 
