@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { runCli, type CliResult } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
+import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { serveWheels, torchRequirements, torchWheelFolder } from '../testing/torchWheels.js';
 import pools from './pools.json' with { type: 'json' };
@@ -21,7 +22,9 @@ import { EMULATOR_LABEL, VertexEmulator, type EmulatedJob } from './testing/emul
 import { TestRegistry } from './testing/registry.js';
 
 /** Each rank all-reduces RANK + 1: with two ranks the sum is 3. It prints what it saw. */
-const TRAIN = `import json, os, sys
+const TRAIN = `import json, os, sys, time
+if "--fail-worker" in sys.argv and os.environ["RANK"] != "0":
+    sys.exit(5)
 import torch
 import torch.distributed as dist
 dist.init_process_group("gloo", init_method="env://")
@@ -35,6 +38,8 @@ print("RESULT " + json.dumps({
     "tf_task": tf_config["task"], "tf_cluster": tf_config["cluster"],
     "cluster_task": cluster_spec["task"], "cluster": cluster_spec["cluster"],
 }), flush=True)
+if "--sleep" in sys.argv:
+    time.sleep(600)
 dist.destroy_process_group()
 `;
 
@@ -270,6 +275,33 @@ describe('ariel cloud --replicas', { timeout: 1_800_000 }, () => {
     assert.deepEqual(primary.cluster.workerpool2, ['workerpool2-0:2222']);
     assert.deepEqual(primary.tf_cluster.ps, ['workerpool2-0:2222']);
     assert.deepEqual([primary.world, primary.sum], [2, 3]);
+    assert.deepEqual(await leftovers(done), []);
+  });
+
+  it('fails the job when a worker fails, and stops the primary waiting for it', { skip }, async () => {
+    const result = await cli(submitArgs('broken', '--replicas', '1', '--', '--fail-worker'));
+    assert.equal(result.code, 0, show(result));
+    const [job] = groupJobs('broken');
+    const done = await emulator.finished(job.name);
+    assert.equal(done.state, 'JOB_STATE_FAILED');
+    assert.equal(done.error, 'The replica workerpool1-0 exited with a non-zero status of 5.');
+    assert.deepEqual(await leftovers(done), [], 'the primary was stopped and removed with the network');
+    const status = await cli(['status', '--group', 'broken', '--json']);
+    assert.equal((JSON.parse(status.stdout) as JobView[])[0].state, 'JOB_STATE_FAILED');
+  });
+
+  it('cancels every replica of a running job with ariel stop', { skip }, async () => {
+    const result = await cli(submitArgs('long', '--replicas', '1', '--', '--sleep'));
+    assert.equal(result.code, 0, show(result));
+    const [job] = groupJobs('long');
+    await eventually(
+      () => (job.replicas ?? []).length === 2 && job.state === 'JOB_STATE_RUNNING',
+      'both replicas to run'
+    );
+    const stopped = await cli(['stop', '--group', 'long']);
+    assert.equal(stopped.code, 0, show(stopped));
+    const done = await emulator.finished(job.name);
+    assert.equal(done.state, 'JOB_STATE_CANCELLED');
     assert.deepEqual(await leftovers(done), []);
   });
 });
