@@ -107,6 +107,9 @@ describe('worker pools of a cloud job', () => {
       acceleratorType: 'NVIDIA_TESLA_A100',
       acceleratorCount: 4
     });
+    // A count alone: the primary's accelerator type, in that count.
+    const [four] = jobsFor({ replicas: 1, workerAcceleratorCount: 4 });
+    assert.deepEqual(poolsOf(four)[1].machineSpec, { ...T4, acceleratorCount: 4 });
     // Another CPU machine type without a worker accelerator: CPU workers.
     const [cpu] = jobsFor({ replicas: 1, workerMachineType: 'n1-highcpu-16' });
     assert.deepEqual(poolsOf(cpu)[1].machineSpec, { machineType: 'n1-highcpu-16' });

@@ -33,8 +33,9 @@ function count(value: number | undefined, what: string, { min }: { min: number }
  * Checks the pools beside an already checked primary machine. Workers run the primary's machine
  * (and its accelerator) unless a worker machine type is given; a worker machine type without a
  * worker accelerator gets only what that machine type fixes. The workers' machine goes through
- * the same table checks, with the same errors, as the primary's. A Reduction Server needs workers
- * to reduce between, and helps only NCCL's all-reduce between GPUs.
+ * the same table checks, with the same errors, as the primary's; a worker accelerator count alone
+ * counts the primary's accelerator type. A Reduction Server needs workers to reduce between, and
+ * helps only NCCL's all-reduce between GPUs.
  */
 export function planPools(
   distributed: DistributedRequest | undefined,
@@ -71,7 +72,9 @@ export function planPools(
     ? { ...primary }
     : {
         machineType: workerMachineType ?? primary.machineType,
-        acceleratorType: workerAcceleratorType,
+        // A count alone counts the primary's accelerator type.
+        acceleratorType:
+          workerAcceleratorType ?? (workerAcceleratorCount !== undefined ? primary.acceleratorType : undefined),
         acceleratorCount: workerAcceleratorCount
       };
   let checked: { spec: MachineSpec; warnings: string[] };
