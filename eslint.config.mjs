@@ -38,25 +38,34 @@ const LAYERS = [
     message: 'run/ and kernels/ do not reach sideways into cloud/.'
   },
   {
-    folders: ['docker', 'dockerfile', 'experiments', 'targets', 'project', 'history'],
+    folders: ['docker', 'dockerfile', 'experiments', 'targets', 'distributed', 'project'],
     forbidden: `^\\.\\./(app|kernels|run|cloud|drift|${ENTRY_POINTS.replace('|http', '')})/|^\\.\\./http/(?!contract\\.js$)`,
-    message: 'The engine, generation, inputs and records are below the services: they may not import them.'
+    message: 'The engine, generation and inputs are below the services: they may not import them.'
+  },
+  {
+    folders: ['history'],
+    forbidden: `^\\.\\./(app|kernels|run|cloud|drift|${ENTRY_POINTS.replace('|http', '')})/|^\\.\\./http/(?!contract\\.js$)`,
+    // The history records the specs of local and cloud jobs, typed by platform.
+    allowTypeImports: true,
+    message:
+      'The job history is below the services: it may name the types of their job specs, and import nothing else of them.'
   }
 ];
 
-/** One no-restricted-imports rule per folder with all its layers' patterns (a later config of the same rule would replace, not add). */
+/** One restricted-imports rule per folder with all its layers' patterns (a later config of the same rule would replace, not add). */
 function layerRules() {
   const folders = [...new Set(LAYERS.flatMap(layer => layer.folders))];
   return folders.map(folder => ({
     files: [`server/${folder}/**/*.ts`],
     ignores: ['server/**/*.test.ts', 'server/**/testing/**'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: LAYERS.filter(layer => layer.folders.includes(folder)).map(layer => ({
             regex: layer.forbidden,
-            message: layer.message
+            message: layer.message,
+            allowTypeImports: layer.allowTypeImports ?? false
           }))
         }
       ]

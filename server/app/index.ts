@@ -95,6 +95,7 @@ export { KernelRegistry } from './kernelRegistry.js';
 // The cloud and history vocabulary the entry points name; they reach those modules through here.
 export { VERTEX_CATALOG as cloudCatalog } from '../cloud/catalog.js';
 export { tpuMachine } from '../cloud/catalog.js';
+export { distributedOf, type DistributedRequest } from '../cloud/pools.js';
 export { resolveCloudTarget } from '../cloud/defaults.js';
 export { exportJob, jobsToResubmit, resubmitGroup, saveImage, type Connect } from '../cloud/jobs.js';
 export { checkGroupName } from '../cloud/labels.js';

@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import { cancelCloudJobs, lostSubmission, refreshCloudJobs, refreshStates, type Connect } from '../cloud/jobs.js';
 import { ArielError } from '../errors.js';
-import type { CloudJob } from '../cloud/spec.js';
 import { consoleUrl } from '../cloud/vertex.js';
 import { dataDir, FINAL_STATES, History, SUBMITTING, type GroupRecord, type JobRecord } from '../history/store.js';
 import type { CloudJob as JobSummary } from '../http/contract.js';
@@ -180,7 +179,7 @@ export async function openHistory(env: NodeJS.ProcessEnv = process.env): Promise
 
 /** A job's latest attempt as job lists show it: its display name, whether it ended, its console page. */
 export function jobSummary(job: JobRecord): JobSummary {
-  const spec = job.spec as unknown as CloudJob;
+  const spec = job.spec;
   return {
     id: job.id,
     group: job.group,

@@ -17,6 +17,7 @@ import {
 import { ArielError } from '../errors.js';
 import { loadExperimentArgs } from '../experiments/load.js';
 import { findProject } from '../project/project.js';
+import { addPoolOptions, distributedOptions, machineText, poolsText, type PoolOptions } from './cloudPools.js';
 import { checkComplete, printJobs } from './jobs.js';
 import { maxJobsOption, positiveInt, repeatable, warn } from './options.js';
 import { withCloudProgress } from './progress.js';
@@ -24,7 +25,7 @@ import { withCloudProgress } from './progress.js';
 /** Vertex AI's JobService of a region (ARIEL_VERTEX_ENDPOINT's in tests). */
 const vertex: Connect = region => connectVertex(region);
 
-interface CloudOptions {
+interface CloudOptions extends PoolOptions {
   projectId?: string;
   region?: string;
   project?: string;
@@ -82,6 +83,7 @@ async function submit(target: string, args: string[], options: CloudOptions, sig
     machineType: tpu?.machineType ?? options.machineType ?? DEFAULT_MACHINE,
     acceleratorType: tpu?.acceleratorType ?? options.accelerator,
     acceleratorCount: tpu?.acceleratorCount ?? options.acceleratorCount,
+    distributed: distributedOptions(options),
     gpu: options.gpu,
     force: options.force,
     extras: options.extras,
@@ -153,17 +155,12 @@ function printDryRun(jobs: CloudJob[], json: boolean | undefined): void {
   process.stdout.write(
     json
       ? `${JSON.stringify(jobs, null, 2)}\n`
-      : jobs
-          .map(
-            j =>
-              `${j.displayName}: ${what(j)} on ${j.machineType}${j.acceleratorType ? ` + ${j.acceleratorCount} × ${j.acceleratorType}` : ''}\n`
-          )
-          .join('')
+      : jobs.map(j => `${j.displayName}: ${what(j)} on ${machineText(j)}${poolsText(j)}\n`).join('')
   );
 }
 
 export function registerCloudCommands(program: Command, signal: AbortSignal): void {
-  program
+  const cloud = program
     .command('cloud')
     .description('build the cloud image, push it and submit one Vertex AI custom job per experiment')
     .argument('<target>', 'module (trainer.train), script path (trainer/train.py) or notebook (notebooks/x.ipynb)')
@@ -206,6 +203,8 @@ export function registerCloudCommands(program: Command, signal: AbortSignal): vo
     .addOption(maxJobsOption())
     .option('--dry-run', 'print the jobs without building, pushing or submitting anything')
     .option('--json', 'print jobs as JSON on stdout')
-    .option('--force', "accept machine types, accelerators and regions Ariel's table does not know")
-    .action((target: string, args: string[], options: CloudOptions) => submit(target, args, options, signal));
+    .option('--force', "accept machine types, accelerators and regions Ariel's table does not know");
+  addPoolOptions(cloud).action((target: string, args: string[], options: CloudOptions) =>
+    submit(target, args, options, signal)
+  );
 }

@@ -12,7 +12,6 @@ import {
   resubmitGroup,
   saveImage,
   stopJobs,
-  type CloudJob,
   type Connect,
   type History,
   type JobRecord,
@@ -21,6 +20,7 @@ import {
 } from '../app/index.js';
 import { connectDocker } from '../docker/engine.js';
 import { ArielError, CancelledError } from '../errors.js';
+import { poolsView } from './cloudPools.js';
 import { positiveInt, warn } from './options.js';
 import { progressLine, withCloudProgress } from './progress.js';
 
@@ -49,14 +49,13 @@ export function checkComplete(result: SubmitResult, group: string, signal: Abort
 }
 
 function displayName(job: JobRecord): string {
-  return (job.spec as { displayName?: string }).displayName ?? String(job.id);
+  return job.spec.displayName ?? String(job.id);
 }
 
 function jobView(job: JobRecord): Record<string, unknown> {
-  const spec = job.spec as { machineType?: string; output?: string; notebook?: { output: string } };
   return {
     group: job.group,
-    platform: spec.machineType ? 'vertex' : 'local',
+    platform: job.platform,
     experiment: job.experiment,
     attempt: job.attempt,
     id: job.id,
@@ -64,9 +63,10 @@ function jobView(job: JobRecord): Record<string, unknown> {
     name: job.remoteName,
     displayName: displayName(job),
     args: job.args,
-    image: (job.spec as unknown as CloudJob).image,
+    image: job.spec.image,
+    ...(job.platform === 'vertex' ? poolsView(job.spec) : {}),
     error: job.error,
-    output: spec.output ?? spec.notebook?.output,
+    output: job.platform === 'local' ? job.spec.output : job.spec.notebook?.output,
     console: job.remoteName ? consoleUrl(job.remoteName) : undefined,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt
@@ -83,7 +83,7 @@ export function printJobs(
     return;
   }
   for (const job of jobs) {
-    const name = job.remoteName ?? ((job.spec as { machineType?: string }).machineType ? '-' : 'local');
+    const name = job.remoteName ?? (job.platform === 'vertex' ? '-' : 'local');
     out.write(
       `${job.group}  #${job.experiment}${job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}  ${job.state.replace(/^JOB_STATE_/, '')}  ${name}  ${job.args.join(' ')}${job.error ? `\n    ${job.error}` : ''}\n`
     );

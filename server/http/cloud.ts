@@ -2,6 +2,7 @@ import {
   cloudCatalog,
   CloudSubmissions,
   connectVertex,
+  distributedOf,
   errorBody,
   jobSummary,
   listJobGroups,
@@ -242,7 +243,8 @@ function cloudRequest(root: string, body: Record<string, unknown>): CloudRequest
     name: optionalString(body.name, 'name')?.trim() || undefined,
     serviceAccount: optionalString(body.serviceAccount, 'serviceAccount')?.trim() || undefined,
     outputDir: optionalString(body.outputDir, 'outputDir')?.trim() || undefined,
-    imageRepository: optionalString(body.imageRepository, 'imageRepository')?.trim() || undefined
+    imageRepository: optionalString(body.imageRepository, 'imageRepository')?.trim() || undefined,
+    distributed: distributedOf(body.distributed)
   };
 }
 
