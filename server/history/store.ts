@@ -5,7 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { CloudJob } from '../cloud/spec.js';
 import { ArielError } from '../errors.js';
 import { FINAL_JOB_STATES, NOT_SUBMITTED, SUBMITTING } from '../names.js';
-import type { LocalJobSpec } from '../run/record.js';
+import type { MlflowRun } from '../project/mlflow.js';
 import { loadSqlite } from './native.js';
 
 export { NOT_SUBMITTED, SUBMITTING };
@@ -34,6 +34,20 @@ export interface GroupRecord {
   /** Python distribution name → version, as pip saw them inside the image. */
   packages: Record<string, string>;
   createdAt: string;
+}
+
+/** A local job as the history keeps it: what ran, in which image, and where a notebook went. */
+export interface LocalJobSpec {
+  index: number;
+  displayName: string;
+  command: string[];
+  args: string[];
+  /** `repository:tag` of the run image. */
+  image: string;
+  /** The executed notebook of a notebook job (a host path). */
+  output?: string;
+  /** The MLflow run the job logged to. */
+  mlflow?: MlflowRun;
 }
 
 /** What a job ran, as planned: a Vertex AI CustomJob (with its worker pools), or a local run. */

@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { CancelledError } from '../errors.js';
-import { checkAppendable, groupExists, NOT_SUBMITTED, type History, type JobRecord } from '../history/store.js';
-import type { MlflowRun } from '../project/mlflow.js';
+import {
+  checkAppendable,
+  groupExists,
+  NOT_SUBMITTED,
+  type History,
+  type JobRecord,
+  type LocalJobSpec
+} from '../history/store.js';
 import type { Project } from '../project/project.js';
 import type { Job, JobResult } from './jobs.js';
 import { targetCommand, type Target } from '../targets/target.js';
+
+export type { LocalJobSpec };
 
 /** Local jobs use Vertex AI's state names, so `ariel status` lists both kinds alike. */
 export const LOCAL_STATES = {
@@ -14,20 +22,6 @@ export const LOCAL_STATES = {
   failed: 'JOB_STATE_FAILED',
   cancelled: 'JOB_STATE_CANCELLED'
 } as const;
-
-/** A local job as the history keeps it: what ran, in which image, and where a notebook went. */
-export interface LocalJobSpec {
-  index: number;
-  displayName: string;
-  command: string[];
-  args: string[];
-  /** `repository:tag` of the run image. */
-  image: string;
-  /** The executed notebook of a notebook job (a host path). */
-  output?: string;
-  /** The MLflow run the job logged to. */
-  mlflow?: MlflowRun;
-}
 
 export interface LocalRun {
   group: string;
