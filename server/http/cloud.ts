@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app/index.js';
 import { VERTEX_CATALOG } from '../cloud/catalog.js';
 import { refreshJobs, stopJobs, type JobSelection } from '../app/jobs.js';
+import { readJobLog } from '../app/jobLog.js';
 import { resubmitGroup, type Connect } from '../cloud/jobs.js';
 import type { CloudJob } from '../cloud/spec.js';
 import { connectVertex, consoleUrl } from '../cloud/vertex.js';
@@ -222,6 +223,13 @@ export function cloudRoutes(deps: CloudDeps): {
       })
     ],
     [
+      'GET /cloud/jobs/:id/log',
+      /^\/cloud\/jobs\/([^/]+)\/log$/,
+      async ({ params, url }) => ({
+        body: readJobLog(await history(), jobIdOf(params[0]), offsetOf(url.searchParams.get('offset')))
+      })
+    ],
+    [
       'POST /cloud/groups/:name/resubmit',
       /^\/cloud\/groups\/([^/]+)\/resubmit$/,
       async ({ params }) => {
@@ -386,4 +394,27 @@ function stringList(value: unknown, key: string): string[] {
     throw new ArielError('usage', `"${key}" must be a list of strings.`, `Send e.g. "${key}": ["--epochs", "3"].`);
   }
   return value as string[];
+}
+
+/** A job's id in the history: a whole number. */
+function jobIdOf(segment: string): number {
+  if (!/^[1-9]\d*$/.test(segment)) {
+    throw new ArielError('usage', `"${segment}" is not a job id.`, 'Use a job\'s "id" as GET /cloud/jobs lists it.');
+  }
+  return Number(segment);
+}
+
+/** A log offset in bytes, or undefined (the log's last part) when none is given. */
+function offsetOf(value: string | null): number | undefined {
+  if (value === null) {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value)) {
+    throw new ArielError(
+      'usage',
+      `offset=${value} is not a byte offset.`,
+      'Give a whole number: the "offset" of the last answer.'
+    );
+  }
+  return Number(value);
 }

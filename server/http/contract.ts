@@ -404,6 +404,25 @@ export interface StopResult {
   warnings: string[];
 }
 
+/**
+ * `GET /cloud/jobs/:id/log[?offset=]`: a local run's job's kept log from `offset` (bytes), in whole
+ * lines, or its last part without an offset; ask again from `offset` to follow it while it grows.
+ */
+export interface JobLog {
+  /** The job's display name, e.g. `sweep-2`. */
+  job: string;
+  text: string;
+  /** Where `text` starts in the log, in bytes (more than 0: earlier output is left out). */
+  start: number;
+  /** Where the next part starts. */
+  offset: number;
+  /** The log's size now, in bytes. */
+  size: number;
+  state: string;
+  /** The log can grow no more: the job ended, or its run is gone. */
+  final: boolean;
+}
+
 /** `POST /cloud/groups/:name/resubmit`: the group's failed, cancelled and unsubmitted jobs, submitted again. */
 export interface ResubmitResult {
   created: CloudJob[];
@@ -446,6 +465,7 @@ export interface Routes {
   'GET /cloud/jobs': CloudJobs;
   'POST /cloud/groups/:name/stop': StopResult;
   'POST /cloud/jobs/:id/stop': StopResult;
+  'GET /cloud/jobs/:id/log': JobLog;
   'POST /cloud/groups/:name/resubmit': ResubmitResult;
 }
 
