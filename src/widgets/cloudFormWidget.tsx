@@ -58,11 +58,15 @@ export class CloudFormWidget extends ReactWidget {
   async setTarget(target: string): Promise<void> {
     this._pendingTarget = target;
     this.change({ target });
-    await this._loading;
-    // Before the project is known, the values read for it take the target (see _load).
-    if (this._project !== null && this._pendingTarget === target) {
+    // Values being read for a project take the target when they arrive (see _load); a project
+    // found while waiting starts another read, which is waited for too.
+    let loading: Promise<void>;
+    do {
+      loading = this._loading;
+      await loading;
+    } while (loading !== this._loading);
+    if (this._pendingTarget === target) {
       this._pendingTarget = null;
-      this.change({ target });
     }
   }
 
