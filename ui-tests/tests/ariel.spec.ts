@@ -130,6 +130,7 @@ test('the sidebar and the inspector in the dark theme', async ({ page }) => {
     expect(brightness(colors.background)).toBeLessThan(80);
     expect(brightness(colors.color)).toBeGreaterThan(150);
   }
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
   await page.screenshot({ path: join(SCREENSHOTS, 'dark.png') });
 });
 
