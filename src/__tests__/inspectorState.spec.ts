@@ -29,6 +29,11 @@ describe('Dockerfile as built', () => {
     current
   });
 
+  it('says when only the files the Dockerfile copies changed', () => {
+    const view = asBuiltView(record({ image: 'new', dockerfile: record(null).dockerfile, diff: '' }));
+    expect(view).toMatchObject({ kind: 'compare', sameDockerfile: true });
+  });
+
   it("shows a current image's Dockerfile alone", () => {
     expect(asBuiltView(record(null))).toEqual({ kind: 'single', text: record(null).dockerfile });
   });
@@ -40,6 +45,7 @@ describe('Dockerfile as built', () => {
     expect(view).toEqual({
       kind: 'compare',
       current: 'ariel/digits:notebook-cpu-new',
+      sameDockerfile: false,
       pair: {
         a: { title: 'As built: ariel/digits:notebook-cpu-old', text: record(null).dockerfile },
         b: { title: 'Current: ariel/digits:notebook-cpu-new', text: 'FROM python:3.11-slim\n' }

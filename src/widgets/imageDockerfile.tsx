@@ -66,6 +66,7 @@ export class ImageDockerfile extends Panel {
           <span className="jp-Ariel-state">outdated</span>
           <span className="jp-Ariel-grow">
             The project now builds <code>{view.current}</code>; left as built, right as generated now.
+            {view.sameDockerfile && ' The Dockerfile is the same: the files it copies changed.'}
           </span>
         </p>
       );

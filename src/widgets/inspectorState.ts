@@ -36,13 +36,17 @@ export function choose(choice: IInspectorChoice, change: Partial<IInspectorChoic
  */
 export function asBuiltView(
   record: ImageRecord
-): { kind: 'single'; text: string } | { kind: 'compare'; pair: IDockerfilePair; current: string } {
+):
+  | { kind: 'single'; text: string }
+  | { kind: 'compare'; pair: IDockerfilePair; current: string; sameDockerfile: boolean } {
   if (!record.current) {
     return { kind: 'single', text: record.dockerfile };
   }
   return {
     kind: 'compare',
     current: record.current.image,
+    // Outdated by the files it copies (requirements.txt, say), not by its instructions.
+    sameDockerfile: record.current.dockerfile === record.dockerfile,
     pair: {
       a: { title: `As built: ${record.image}`, text: record.dockerfile },
       b: { title: `Current: ${record.current.image}`, text: record.current.dockerfile }
