@@ -22,7 +22,7 @@ export class ImageDockerfile extends Panel {
   ) {
     super();
     this.addClass('jp-Ariel-inspector');
-    this.addClass('jp-Ariel-imageDockerfile');
+    this.addClass('jp-Ariel-asBuilt');
     this.id = `jp-ariel-image-dockerfile-${reference.replace(/[^A-Za-z0-9_-]/g, '-')}`;
     const short = reference.slice(reference.lastIndexOf('/') + 1);
     this.title.label = `Dockerfile: ${short}`;

@@ -119,14 +119,13 @@ test('the images list shows a build once it succeeds; prune removes the outdated
   await expect(listed(first)).toContainText('outdated');
 
   // "Dockerfile as built" of the outdated image: beside the Dockerfile the project generates now.
-  await page.evaluate(
-    ref =>
-      (
-        window as unknown as { jupyterapp: { commands: { execute: (id: string, args: object) => Promise<unknown> } } }
-      ).jupyterapp.commands.execute('ariel:open-image-dockerfile', { ref }),
-    first
-  );
-  const asBuilt = page.locator('.jp-Ariel-imageDockerfile:visible');
+  // The Images list's button for it is the panels' part; its command is what the button runs.
+  await page.evaluate(async ref => {
+    const app = (window as unknown as { jupyterapp: { commands: { execute: (id: string, args: object) => unknown } } })
+      .jupyterapp;
+    await app.commands.execute('ariel:open-image-dockerfile', { ref });
+  }, first);
+  const asBuilt = page.locator('.jp-Ariel-asBuilt:visible');
   await expect(asBuilt.locator('.jp-Ariel-inspectorHeader')).toContainText('outdated');
   await expect(asBuilt.locator('.jp-Ariel-mergeTitles')).toContainText(`As built: ${first}`);
   await expect(asBuilt.locator('.jp-Ariel-mergeTitles')).toContainText(`Current: ${second}`);
