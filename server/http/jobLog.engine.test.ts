@@ -1,6 +1,7 @@
 /**
  * The Jobs list's log view asks the companion server for a local job's kept log, part by part,
  * while the job runs: the real server (its bundle) on a job history in a temporary folder.
+ * It needs no Docker engine, but the built bundle, which the engine tier's set-up provides.
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
