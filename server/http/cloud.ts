@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AppDeps } from '../app/index.js';
+import { checkCloudImage, type AppDeps, type CloudImageCheck } from '../app/index.js';
 import { VERTEX_CATALOG } from '../cloud/catalog.js';
 import { distributedOf } from '../cloud/pools.js';
 import { refreshJobs, stopJobs, type JobSelection } from '../app/jobs.js';
+import { readJobLog } from '../app/jobLog.js';
 import { resubmitGroup, type Connect } from '../cloud/jobs.js';
 import { connectVertex, consoleUrl } from '../cloud/vertex.js';
 import { ArielError } from '../errors.js';
@@ -12,6 +13,7 @@ import { resolveTarget, targetCommand } from '../run/target.js';
 import type { Route } from './app.js';
 import { errorBody } from './builds.js';
 import type {
+  CloudCheck,
   CloudJob as CloudJobView,
   CloudJobs,
   CloudPreview,
@@ -22,7 +24,7 @@ import type {
 } from './contract.js';
 import { checkRequest, expandConfigText, jobArgs, submitExperiment, type CloudRequest } from './cloudSubmit.js';
 import { companionId } from './ids.js';
-import { resolveFolder } from './project.js';
+import { relativeTo, resolveFolder } from './project.js';
 import { readJson } from './respond.js';
 
 /** Jobs listed per preview; the count says how many there are in all. */
@@ -178,6 +180,14 @@ export function cloudRoutes(deps: CloudDeps): {
       async ({ request }) => ({ body: preview(deps.root, await readJson(request)) })
     ],
     [
+      'POST /cloud/check',
+      /^\/cloud\/check$/,
+      async ({ request }) => {
+        const plan = await checkRequest(deps.app, await history(), cloudRequest(deps.root, await readJson(request)));
+        return { body: checkBody(deps.root, await checkCloudImage(deps.app, plan)) };
+      }
+    ],
+    [
       'GET /cloud/submissions',
       /^\/cloud\/submissions$/,
       async () => ({ body: { submissions: [...entries.values()].map(e => ({ ...e.submission })).reverse() } })
@@ -219,6 +229,13 @@ export function cloudRoutes(deps: CloudDeps): {
       /^\/cloud\/jobs\/([^/]+)\/stop$/,
       async ({ params }) => ({
         body: await stop({ job: params[0] })
+      })
+    ],
+    [
+      'GET /cloud/jobs/:id/log',
+      /^\/cloud\/jobs\/([^/]+)\/log$/,
+      async ({ params, url }) => ({
+        body: readJobLog(await history(), jobIdOf(params[0]), offsetOf(url.searchParams.get('offset')))
       })
     ],
     [
@@ -304,6 +321,15 @@ function jobView(job: JobRecord): CloudJobView {
   };
 }
 
+/** The submission check as the browser gets it: kernels' projects relative to Jupyter's root. */
+function checkBody(root: string, { check, warnings, ok }: CloudImageCheck): CloudCheck {
+  const kernels = check.kernels.map(k => ({
+    ...k,
+    project: k.project === undefined ? undefined : relativeTo(root, k.project)
+  }));
+  return { check: { ...check, kernels }, warnings, ok };
+}
+
 /** The config's expansion as the sidebar shows it while one types; a config error is data, not a failure. */
 function preview(root: string, body: Record<string, unknown>): CloudPreview {
   const args = stringList(body.args, 'args');
@@ -387,4 +413,27 @@ function stringList(value: unknown, key: string): string[] {
     throw new ArielError('usage', `"${key}" must be a list of strings.`, `Send e.g. "${key}": ["--epochs", "3"].`);
   }
   return value as string[];
+}
+
+/** A job's id in the history: a whole number. */
+function jobIdOf(segment: string): number {
+  if (!/^[1-9]\d*$/.test(segment)) {
+    throw new ArielError('usage', `"${segment}" is not a job id.`, 'Use a job\'s "id" as GET /cloud/jobs lists it.');
+  }
+  return Number(segment);
+}
+
+/** A log offset in bytes, or undefined (the log's last part) when none is given. */
+function offsetOf(value: string | null): number | undefined {
+  if (value === null) {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value)) {
+    throw new ArielError(
+      'usage',
+      `offset=${value} is not a byte offset.`,
+      'Give a whole number: the "offset" of the last answer.'
+    );
+  }
+  return Number(value);
 }
