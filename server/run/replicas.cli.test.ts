@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startCli } from '../testing/cli.js';
+import { LABELS } from '../docker/labels.js';
 import { removeImagesOf } from '../testing/docker.js';
+import { GpuEngine } from '../testing/gpuEngine.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 
@@ -213,5 +215,28 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
     running.child.kill('SIGINT');
     assert.equal((await running.result).code, 130);
     assert.deepEqual(leftovers(), { containers: '', networks: '' });
+  });
+
+  it('gives each replica GPUs of its own', async () => {
+    // An engine that claims GPUs: it records each container's device requests and runs it on the CPU.
+    const engine = new GpuEngine();
+    await engine.listen();
+    try {
+      const base = /^FROM (\S+) AS ariel-base$/m.exec((await cli(['dockerfile', '--mode', 'run'])).stdout)?.[1];
+      const result = await runCli(['run', '--gpu', '--gpus', '0,1', 'check_cluster.py', '--replicas', '1'], {
+        cwd: project,
+        env: { ARIEL_DATA_DIR: dataDir, DOCKER_HOST: engine.host, ARIEL_BASE_IMAGE_GPU: base }
+      });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const devices = engine.created
+        .filter(c => c.labels[LABELS.role] === 'run')
+        .map(c => [c.labels[LABELS.replica], (c.deviceRequests as { DeviceIDs?: string[] }[])[0]?.DeviceIDs]);
+      assert.deepEqual(devices.sort(), [
+        ['workerpool0-0', ['0']],
+        ['workerpool1-0', ['1']]
+      ]);
+    } finally {
+      engine.close();
+    }
   });
 });
