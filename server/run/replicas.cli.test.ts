@@ -202,6 +202,28 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
     assert.deepEqual(leftovers(), { containers: '', networks: '' });
   });
 
+  it('stops a running distributed job from another shell: every replica and the network removed', async () => {
+    const running = startCli(['run', 'nap.py', '--replicas', '1', '--name', 'stopped'], {
+      cwd: project,
+      env: { ARIEL_DATA_DIR: dataDir }
+    });
+    await eventually(
+      () => /napping 0/.test(running.output().stdout) && /napping 1/.test(running.output().stdout),
+      'both replicas to start',
+      300_000
+    );
+    const stop = await cli(['stop', '--job', 'stopped-1']);
+    assert.equal(stop.code, 0, stop.stderr);
+    const { code, stderr } = await running.result;
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /Stopped on request \(ariel stop\): job 1/);
+    assert.deepEqual(
+      (await status('stopped')).map(j => j.state),
+      ['JOB_STATE_CANCELLED']
+    );
+    assert.deepEqual(leftovers(), { containers: '', networks: '' });
+  });
+
   it('leaves no container or network behind after Ctrl-C', async () => {
     const running = startCli(['run', 'nap.py', '--replicas', '1', '--name', 'interrupted'], {
       cwd: project,

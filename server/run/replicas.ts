@@ -83,8 +83,31 @@ export interface ReplicaRunOptions {
   onStart?: (container: Docker.Container) => void;
 }
 
+/** The engine's answer for a network that still has containers (403 on engine 20.10, 409 on others). */
+export function isNetworkInUse(error: unknown): boolean {
+  const { statusCode } = error as { statusCode?: number };
+  return statusCode === 403 || statusCode === 409;
+}
+
+/**
+ * Removes the job's network once its containers are gone. A container another process is still
+ * removing (`ariel stop`) keeps it in use a moment: tried again for a few seconds.
+ */
 async function removeNetwork(network: Docker.Network): Promise<void> {
-  await network.remove().catch(error => (isNotFound(error) ? undefined : Promise.reject(error)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await network.remove();
+      return;
+    } catch (error) {
+      if (isNotFound(error)) {
+        return;
+      }
+      if (!isNetworkInUse(error) || attempt >= 25) {
+        throw error;
+      }
+      await new Promise(resolve => setTimeout(resolve, 200));
+    }
+  }
 }
 
 /**

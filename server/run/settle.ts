@@ -3,7 +3,7 @@ import { isNotFound } from '../docker/engine.js';
 import { LABELS, labelFilter } from '../docker/labels.js';
 import { FINAL_STATES, NOT_SUBMITTED, ownerGone, type History, type JobRecord } from '../history/store.js';
 import { LOCAL_STATES } from './record.js';
-import { replicaHost } from './replicas.js';
+import { isNetworkInUse, replicaHost } from './replicas.js';
 
 /**
  * Ariel's run containers that belong to a recorded job, by the job's request id; stopped ones
@@ -50,7 +50,8 @@ async function removeJobNetworks(docker: Docker, requestIds: string[]): Promise<
       await docker
         .getNetwork(info.Id)
         .remove()
-        .catch(error => (isNotFound(error) ? undefined : Promise.reject(error)));
+        // In use: its run is still removing its containers, and removes it after them.
+        .catch(error => (isNotFound(error) || isNetworkInUse(error) ? undefined : Promise.reject(error)));
     }
   }
 }
@@ -94,11 +95,17 @@ async function orphanReplicasState(
       };
 }
 
+/** The engine's answer when the container is being removed already (e.g. by its distributed job's run). */
+function isRemovalInProgress(error: unknown): boolean {
+  const { statusCode, message } = error as { statusCode?: number; message?: string };
+  return statusCode === 409 && /already in progress/.test(message ?? '');
+}
+
 async function removeContainer(docker: Docker, id: string): Promise<void> {
   await docker
     .getContainer(id)
     .remove({ force: true })
-    .catch(error => (isNotFound(error) ? undefined : Promise.reject(error)));
+    .catch(error => (isNotFound(error) || isRemovalInProgress(error) ? undefined : Promise.reject(error)));
 }
 
 const ENDED_UNSEEN = 'The process that ran it ended before recording how the job ended';
