@@ -162,7 +162,8 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
             stdout,
             stderr,
             signal: io.signal,
-            onStart
+            onStart,
+            stopped: () => stopped?.(job) ?? false
           })
         : await runToCompletion(docker, jobContainer(job, { project, target, env, settings: jobSettings }), {
             stdout,

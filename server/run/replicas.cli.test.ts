@@ -217,6 +217,7 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
     const { code, stderr } = await running.result;
     assert.equal(code, 130, stderr);
     assert.match(stderr, /Stopped on request \(ariel stop\): job 1/);
+    assert.doesNotMatch(stderr, /stopping the other replicas/, 'a stop is no failure of a replica');
     assert.deepEqual(
       (await status('stopped')).map(j => j.state),
       ['JOB_STATE_CANCELLED']

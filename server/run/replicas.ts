@@ -81,6 +81,8 @@ export interface ReplicaRunOptions {
   signal?: AbortSignal;
   /** Called as each replica's container runs. */
   onStart?: (container: Docker.Container) => void;
+  /** Whether the job was stopped from elsewhere (`ariel stop`): its replicas' ends are no failures then. */
+  stopped?: () => boolean;
 }
 
 /** The engine's answer for a network that still has containers (403 on engine 20.10, 409 on others). */
@@ -172,7 +174,9 @@ export async function runReplicas(
         }
       } else if (code !== 0 && primaryCode === undefined && !stopAll.signal.aborted) {
         failed = { label: replica.label, code };
-        options.stderr.write(`ariel: ${replica.label} exited with code ${code}: stopping the other replicas.\n`);
+        if (!options.stopped?.()) {
+          options.stderr.write(`ariel: ${replica.label} exited with code ${code}: stopping the other replicas.\n`);
+        }
         stopAll.abort();
       }
     } catch (caught) {
