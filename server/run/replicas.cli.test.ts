@@ -42,6 +42,8 @@ def resolve(host):
 for hosts in spec["cluster"].values():
     for address in hosts:
         resolve(address.split(":")[0])
+shm = os.statvfs("/dev/shm")
+print("SHM", shm.f_blocks * shm.f_frsize // 2**20, flush=True)
 print("CLUSTER", json.dumps(spec["cluster"], sort_keys=True), flush=True)
 print("TASK", tf["task"]["type"], tf["task"]["index"], os.environ.get("RANK"), os.environ.get("WORLD_SIZE"), os.environ.get("MASTER_ADDR"), os.environ.get("MASTER_PORT"), flush=True)
 # A rendezvous at the primary, so nobody ends (and leaves the network) before all have looked.
@@ -72,6 +74,13 @@ if os.environ["RANK"] != "0":
 time.sleep(600)
 `;
 
+/** Each replica waits until told to end (docker exec … touch /tmp/go), then ends with 0. */
+const WAITER = `import os, time
+print("waiting", os.environ["RANK"], flush=True)
+while not os.path.exists("/tmp/go"):
+    time.sleep(0.2)
+`;
+
 const NAP = `import os, time
 print("napping", os.environ["RANK"], flush=True)
 time.sleep(600)
@@ -98,7 +107,13 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
 
   before(() => {
     project = tempProject(
-      { '.ariel.json': '{}\n', 'check_cluster.py': CHECK_CLUSTER, 'failing.py': FAILING_WORKER, 'nap.py': NAP },
+      {
+        '.ariel.json': '{}\n',
+        'check_cluster.py': CHECK_CLUSTER,
+        'failing.py': FAILING_WORKER,
+        'nap.py': NAP,
+        'waiter.py': WAITER
+      },
       'replicas'
     );
   });
@@ -129,7 +144,7 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
   });
 
   it('gives every replica TF_CONFIG and CLUSTER_SPEC that name all replicas consistently', async () => {
-    const result = await cli(['run', 'check_cluster.py', '--replicas', '2', '--name', 'cluster']);
+    const result = await cli(['run', 'check_cluster.py', '--replicas', '2', '--shm-size', '96m', '--name', 'cluster']);
     assert.equal(result.code, 0, result.stderr);
     const clusters = [...result.stdout.matchAll(/^\[job 1\/1\] \[([\w-]+)\] CLUSTER (.*)$/gm)];
     assert.deepEqual(
@@ -148,6 +163,11 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
       'worker-0 worker 0 1 3 workerpool0-0 2222',
       'worker-1 worker 1 2 3 workerpool0-0 2222'
     ]);
+    // Run-time settings apply to every replica.
+    assert.deepEqual(
+      [...result.stdout.matchAll(/^\[job 1\/1\] \[([\w-]+)\] SHM (\d+)$/gm)].map(m => `${m[1]} ${m[2]}`).sort(),
+      ['primary 96', 'worker-0 96', 'worker-1 96']
+    );
     // The job's kept log holds every replica's lines, by replica.
     const logs = await cli(['logs', 'cluster']);
     assert.equal(logs.code, 0, logs.stderr);
@@ -198,6 +218,31 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
     assert.deepEqual(
       (await status('killed')).map(j => j.state),
       ['JOB_STATE_CANCELLED']
+    );
+    assert.deepEqual(leftovers(), { containers: '', networks: '' });
+  });
+
+  it('settles a distributed job whose ariel run was killed from its replicas once they end', async () => {
+    const running = startCli(['run', 'waiter.py', '--replicas', '1', '--name', 'orphan'], {
+      cwd: project,
+      env: { ARIEL_DATA_DIR: dataDir }
+    });
+    await eventually(
+      () => /waiting 0/.test(running.output().stdout) && /waiting 1/.test(running.output().stdout),
+      'both replicas to start',
+      300_000
+    );
+    running.child.kill('SIGKILL');
+    await running.result;
+    const ids = leftovers().containers.split('\n');
+    assert.equal(ids.length, 2);
+    for (const id of ids) {
+      execFileSync('docker', ['exec', id, 'touch', '/tmp/go']);
+      execFileSync('docker', ['wait', id]);
+    }
+    assert.deepEqual(
+      (await status('orphan')).map(j => j.state),
+      ['JOB_STATE_SUCCEEDED']
     );
     assert.deepEqual(leftovers(), { containers: '', networks: '' });
   });
