@@ -112,7 +112,8 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
         'check_cluster.py': CHECK_CLUSTER,
         'failing.py': FAILING_WORKER,
         'nap.py': NAP,
-        'waiter.py': WAITER
+        'waiter.py': WAITER,
+        'notebook.ipynb': '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
       },
       'replicas'
     );
@@ -194,6 +195,12 @@ describe('ariel run --replicas: the local rehearsal of a distributed job', () =>
     assert.equal(result.code, 1);
     assert.match(result.stderr, /reduction server runs Vertex AI's own reduction-server image/);
     assert.match(result.stderr, /ariel cloud … --replicas N --reduction-server M/);
+  });
+
+  it('refuses a notebook, which would be executed into one file by every replica', async () => {
+    const result = await cli(['run', 'notebook.ipynb', '--replicas', '1']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /notebook\.ipynb is a notebook: each replica would write the same executed notebook/);
   });
 
   it('leaves no container or network behind after a killed ariel run (kill -9) and ariel stop', async () => {
