@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { runCli } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
-import { serveTorchWheels, torchWheelFolder } from '../testing/torchWheels.js';
+import { serveWheels, torchRequirements, torchWheelFolder } from '../testing/torchWheels.js';
 
 /** The example's training code, from the compiled test's folder (dist/server/distributed). */
 const EXAMPLE_TRAIN = fileURLToPath(new URL('../../../examples/distributed/trainer/train.py', import.meta.url));
@@ -28,12 +28,12 @@ describe('torch.distributed (gloo) across the replicas of ariel run --replicas',
     if (!wheels) {
       return;
     }
-    const served = await serveTorchWheels(wheels);
-    wheelServer = served;
+    const served = await serveWheels(wheels);
+    wheelServer = served.server;
     project = tempProject(
       {
         '.ariel.json': '{}\n',
-        'requirements.txt': served.requirements,
+        'requirements.txt': torchRequirements(served.url),
         'trainer/__init__.py': '',
         'trainer/train.py': readFileSync(EXAMPLE_TRAIN, 'utf8')
       },

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app/index.js';
 import { VERTEX_CATALOG } from '../cloud/catalog.js';
+import { distributedOf } from '../cloud/pools.js';
 import { refreshJobs, stopJobs, type JobSelection } from '../app/jobs.js';
 import { resubmitGroup, type Connect } from '../cloud/jobs.js';
-import type { CloudJob } from '../cloud/spec.js';
 import { connectVertex, consoleUrl } from '../cloud/vertex.js';
 import { ArielError } from '../errors.js';
 import { dataDir, FINAL_STATES, History, type JobRecord } from '../history/store.js';
@@ -287,7 +287,7 @@ export function cloudRoutes(deps: CloudDeps): {
 
 /** A job as the sidebar lists it. */
 function jobView(job: JobRecord): CloudJobView {
-  const spec = job.spec as unknown as CloudJob;
+  const spec = job.spec;
   return {
     id: job.id,
     group: job.group,
@@ -364,7 +364,8 @@ function cloudRequest(root: string, body: Record<string, unknown>): CloudRequest
     name: optionalString(body.name, 'name')?.trim() || undefined,
     serviceAccount: optionalString(body.serviceAccount, 'serviceAccount')?.trim() || undefined,
     outputDir: optionalString(body.outputDir, 'outputDir')?.trim() || undefined,
-    imageRepository: optionalString(body.imageRepository, 'imageRepository')?.trim() || undefined
+    imageRepository: optionalString(body.imageRepository, 'imageRepository')?.trim() || undefined,
+    distributed: distributedOf(body.distributed)
   };
 }
 

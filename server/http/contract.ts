@@ -315,6 +315,24 @@ export interface CloudRequest {
   outputDir?: string;
   /** Where the image is pushed; Artifact Registry's REGION-docker.pkg.dev/PROJECT/ariel by default. */
   imageRepository?: string;
+  /** Distributed training: worker pools beside the primary machine; absent for one machine. */
+  distributed?: DistributedRequest;
+}
+
+/**
+ * Vertex AI's worker pools beside the primary replica (`ariel cloud --replicas …`). Every pool
+ * runs the same image, command, args and labels; each machine is checked like the primary's.
+ */
+export interface DistributedRequest {
+  /** Workers beside the primary (workerPoolSpecs[1]); 0 for none. */
+  replicas: number;
+  /** The workers' machine type; default: the primary's. */
+  workerMachineType?: string;
+  /** The workers' accelerator; default: the primary's (when the machine type is the primary's too). */
+  workerAcceleratorType?: string;
+  workerAcceleratorCount?: number;
+  /** Reduction Server replicas (workerPoolSpecs[2]), which run Vertex AI's own image; 0 for none. */
+  reductionServers?: number;
 }
 
 export type SubmissionState = 'running' | 'succeeded' | 'failed' | 'cancelled';

@@ -1,11 +1,12 @@
+/**
+ * PyTorch's CPU wheel for test images: pip's configured find-links folder holds it (the index's
+ * own torch is the CUDA build), served on loopback where a build with host networking reaches it.
+ */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
-
-/** The CPU wheel of PyTorch that test projects ask for (see the environment notes). */
-export const TORCH_CPU = 'torch==2.13.0+cpu';
 
 /** The folder of pip's configured find-links that holds PyTorch's CPU wheel, if any. */
 export function torchWheelFolder(): string | undefined {
@@ -16,12 +17,9 @@ export function torchWheelFolder(): string | undefined {
   );
 }
 
-/**
- * Serves a wheel folder on loopback, where an image build with host networking reaches it;
- * resolves to the `requirements.txt` lines that install PyTorch's CPU wheel from it.
- */
-export async function serveTorchWheels(folder: string): Promise<{ requirements: string; close: () => void }> {
-  const files = createServer((req, res) => {
+/** Serves `folder` as a find-links page on loopback; resolves to the server and its URL. */
+export async function serveWheels(folder: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
     const name = basename(decodeURIComponent(req.url ?? '/'));
     const path = join(folder, name);
     if (name && existsSync(path) && statSync(path).isFile()) {
@@ -32,10 +30,12 @@ export async function serveTorchWheels(folder: string): Promise<{ requirements: 
       res.writeHead(200, { 'content-type': 'text/html' }).end(links.join('\n'));
     }
   });
-  await new Promise<void>(resolve => files.listen(0, '127.0.0.1', resolve));
-  const { port } = files.address() as AddressInfo;
-  return {
-    requirements: `--find-links http://127.0.0.1:${port}/\n${TORCH_CPU}\n`,
-    close: () => files.close()
-  };
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/` };
+}
+
+/** The requirements lines that install PyTorch's CPU wheel from `url`. */
+export function torchRequirements(url: string): string {
+  return `--find-links ${url}\ntorch==2.13.0+cpu\n`;
 }
