@@ -30,7 +30,14 @@ import { registerKernelCommands } from './kernels.js';
 import { registerLogCommands } from './logs.js';
 import { registerLockCommand } from './drift.js';
 import { buildProgress } from './progress.js';
-import { parseGpusPerJob, runSettingsFrom, runSettingsOptions, type RunSettingsOptions } from './runSettings.js';
+import { planReplicas } from '../run/replicas.js';
+import {
+  parseGpusPerJob,
+  parseReplicaCount,
+  runSettingsFrom,
+  runSettingsOptions,
+  type RunSettingsOptions
+} from './runSettings.js';
 
 interface ImageOptions {
   project?: string;
@@ -268,6 +275,12 @@ function createProgram(signal: AbortSignal): Command {
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
       .option('--gpus-per-job <k>', 'with --gpu: run jobs side by side, each on its own K GPUs', parseGpusPerJob)
+      .option(
+        '--replicas <n>',
+        'distributed: N workers beside the primary, N+1 containers on a private network, Vertex AI environment',
+        parseReplicaCount
+      )
+      .option('--reduction-server <n>', 'Vertex AI reduction servers: cloud only (ariel cloud)', parseReplicaCount)
       .addOption(maxJobsOption())
   );
   givenImageOption(buildOptions(run)).action(
@@ -282,6 +295,8 @@ function createProgram(signal: AbortSignal): Command {
         json?: boolean;
         maxJobs: number;
         gpusPerJob?: number;
+        replicas?: number;
+        reductionServer?: number;
       } & RunSettingsOptions
     ) => {
       checkGivenImage(options);
@@ -310,6 +325,8 @@ function createProgram(signal: AbortSignal): Command {
         append,
         settings,
         gpusPerJob,
+        replicas: options.replicas,
+        reductionServers: options.reductionServer,
         image: options.image
       };
       warn(experimentWarnings(experiment));
@@ -320,12 +337,27 @@ function createProgram(signal: AbortSignal): Command {
         process.stdout.write(
           options.json
             ? `${JSON.stringify(
-                jobs.map(job => ({ ...job, container })),
+                jobs.map(job => ({
+                  ...job,
+                  container,
+                  ...(job.workers
+                    ? {
+                        replicas: planReplicas(job.workers, job.image.name, job.args).map(r => ({
+                          replica: r.label,
+                          host: r.replica.host,
+                          env: r.env
+                        }))
+                      }
+                    : {})
+                })),
                 null,
                 2
               )}\n`
             : jobs
-                .map(j => `job ${j.index}: ${[target, ...j.args].join(' ')}${j.output ? ` → ${j.output}` : ''}\n`)
+                .map(
+                  j =>
+                    `job ${j.index}: ${[target, ...j.args].join(' ')}${j.output ? ` → ${j.output}` : ''}${j.workers ? ` (primary + ${j.workers} worker(s))` : ''}\n`
+                )
                 .join('')
         );
         return;
