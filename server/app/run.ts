@@ -14,6 +14,7 @@ import type { Project } from '../project/project.js';
 import { ArielError } from '../errors.js';
 import { gpuSlots, sweepDevices } from '../run/gpuSlots.js';
 import { planJobs, runJobs, type Job, type JobResult } from '../run/jobs.js';
+import { planReplicas, refuseLocalReductionServer } from '../run/replicas.js';
 import { checkNotebookArgs, executedNotebookName, parametersWarnings } from '../targets/notebook.js';
 import { groupNameFor, recordLocalRun, trackLocalRun } from '../run/record.js';
 import { resolveTarget, type Target } from '../targets/target.js';
@@ -43,6 +44,10 @@ export interface ExperimentRequest {
   gpusPerJob?: number;
   /** Add the jobs to the existing local group `group`, numbered after its last (Caliban's `--xgroup`). */
   append?: boolean;
+  /** Workers beside each job's primary (`--replicas N`): each job runs as N+1 containers (run/replicas.ts). */
+  replicas?: number;
+  /** Reduction servers (`--reduction-server N`): Vertex AI only; asked for locally, an error that says so. */
+  reductionServers?: number;
   /** An existing image to run instead of the project's (`--image`): nothing is built. */
   image?: string;
 }
@@ -64,9 +69,26 @@ function resolveExperiment(request: ExperimentRequest): { target: Target; image:
   if (target.kind === 'notebook') {
     checkNotebookArgs(request.args);
   }
+  checkReplicas(request, target);
   const notebookRunner = target.kind === 'notebook';
   const image = { project, mode: 'run' as const, accelerator, extras, notebookRunner, noCache };
   return { target, image, group: request.group ?? defaultGroupName(basename(project.root), new Date()) };
+}
+
+/** A distributed run: a whole number of workers, no reduction server (there is none to run here), no notebook. */
+function checkReplicas(request: ExperimentRequest, target: Target): void {
+  refuseLocalReductionServer(request.reductionServers);
+  if (!request.replicas) {
+    return;
+  }
+  planReplicas(request.replicas, '', []);
+  if (target.kind === 'notebook') {
+    throw new ArielError(
+      'usage',
+      `--replicas runs a module or script in several containers, and ${target.path} is a notebook: each replica would write the same executed notebook.`,
+      'Run the training code as a module or script (e.g. trainer.train) with --replicas, or the notebook without it.'
+    );
+  }
 }
 
 /**
@@ -83,7 +105,12 @@ function jobsOf(
 ): Job[] {
   const jobs = planJobs(image, request.args, request.experiments).map(job => {
     const index = job.index + after;
-    return { ...job, index, ...(mlflow ? { mlflow: mlflowRun(mlflow, group, index) } : {}) };
+    return {
+      ...job,
+      index,
+      ...(mlflow ? { mlflow: mlflowRun(mlflow, group, index) } : {}),
+      ...(request.replicas ? { workers: request.replicas } : {})
+    };
   });
   if (target.kind !== 'notebook') {
     return jobs;
@@ -106,6 +133,11 @@ export function experimentWarnings(request: ExperimentRequest): string[] {
 
 /** The GPU slots of a sweep (`gpusPerJob`), checked before anything is built. */
 function sweepSlots(request: ExperimentRequest, settings: ContainerSettings): string[][] | undefined {
+  if (request.replicas && request.accelerator === 'gpu' && request.gpusPerJob === undefined) {
+    // Each replica on devices of its own: the devices shared out evenly among them.
+    const devices = sweepDevices(settings.gpus);
+    return gpuSlots(devices, Math.max(1, Math.floor(devices.length / (request.replicas + 1))));
+  }
   if (request.gpusPerJob === undefined) {
     return undefined;
   }

@@ -8,7 +8,9 @@
  *  - the companion server: idle resident memory, warm project summary and Dockerfile requests
  *    vs Jupyter's own /api/status;
  *  - a cold run-mode build of the bundled example vs a hand-written single-stage Dockerfile;
- *  - JupyterLab's page load in Chromium with Ariel vs without it.
+ *  - JupyterLab's page load in Chromium with Ariel vs without it;
+ *  - `ariel run --replicas 1` to both ranks running vs two plain `docker run`s (replicas.ts).
+ * `npm run bench -- replicas` runs the last alone.
  */
 import { execFileSync } from 'node:child_process';
 import { connectDocker } from '../docker/engine.js';
@@ -19,6 +21,7 @@ import { benchCompanion } from './companion.js';
 import { benchJupyter, benchKernels } from './kernels.js';
 import { line, median } from './figures.js';
 import { benchPageLoad } from './pageLoad.js';
+import { benchReplicas } from './replicas.js';
 
 const ROUNDS = Number(process.env.ARIEL_BENCH_ROUNDS ?? 9);
 /** Cold builds take a minute or more each. */
@@ -55,6 +58,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
-await cloudBench(ROUNDS);
-await benchPageLoad(ROUNDS);
+if (process.argv[2] !== 'replicas') {
+  await main();
+  await cloudBench(ROUNDS);
+  await benchPageLoad(ROUNDS);
+}
+await benchReplicas(ROUNDS);

@@ -33,7 +33,14 @@ import { registerLogCommands } from './logs.js';
 import { registerLockCommand } from './drift.js';
 import { maxJobsOption, repeatable, warn } from './options.js';
 import { buildProgress } from './progress.js';
-import { parseGpusPerJob, runSettingsFrom, runSettingsOptions, type RunSettingsOptions } from './runSettings.js';
+import { planReplicas } from '../run/replicas.js';
+import {
+  parseGpusPerJob,
+  parseReplicaCount,
+  runSettingsFrom,
+  runSettingsOptions,
+  type RunSettingsOptions
+} from './runSettings.js';
 
 interface ImageOptions {
   project?: string;
@@ -220,6 +227,12 @@ function createProgram(signal: AbortSignal, context: ErrorContext): Command {
       .option('--dry-run', 'print the jobs without running anything')
       .option('--json', 'print jobs (with --dry-run) or results as JSON on stdout')
       .option('--gpus-per-job <k>', 'with --gpu: run jobs side by side, each on its own K GPUs', parseGpusPerJob)
+      .option(
+        '--replicas <n>',
+        'distributed: N workers beside the primary, N+1 containers on a private network, Vertex AI environment',
+        parseReplicaCount
+      )
+      .option('--reduction-server <n>', 'Vertex AI reduction servers: cloud only (ariel cloud)', parseReplicaCount)
       .addOption(maxJobsOption())
   );
   givenImageOption(buildOptions(run)).action(
@@ -234,6 +247,8 @@ function createProgram(signal: AbortSignal, context: ErrorContext): Command {
         json?: boolean;
         maxJobs: number;
         gpusPerJob?: number;
+        replicas?: number;
+        reductionServer?: number;
       } & RunSettingsOptions
     ) => {
       checkGivenImage(options);
@@ -262,6 +277,8 @@ function createProgram(signal: AbortSignal, context: ErrorContext): Command {
         append,
         settings,
         gpusPerJob,
+        replicas: options.replicas,
+        reductionServers: options.reductionServer,
         image: options.image
       };
       warn(experimentWarnings(experiment));
@@ -272,12 +289,27 @@ function createProgram(signal: AbortSignal, context: ErrorContext): Command {
         process.stdout.write(
           options.json
             ? `${JSON.stringify(
-                jobs.map(job => ({ ...job, container })),
+                jobs.map(job => ({
+                  ...job,
+                  container,
+                  ...(job.workers
+                    ? {
+                        replicas: planReplicas(job.workers, job.image.name, job.args).map(r => ({
+                          replica: r.label,
+                          host: r.replica.host,
+                          env: r.env
+                        }))
+                      }
+                    : {})
+                })),
                 null,
                 2
               )}\n`
             : jobs
-                .map(j => `job ${j.index}: ${[target, ...j.args].join(' ')}${j.output ? ` → ${j.output}` : ''}\n`)
+                .map(
+                  j =>
+                    `job ${j.index}: ${[target, ...j.args].join(' ')}${j.output ? ` → ${j.output}` : ''}${j.workers ? ` (primary + ${j.workers} worker(s))` : ''}\n`
+                )
                 .join('')
         );
         return;

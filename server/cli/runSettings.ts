@@ -63,6 +63,14 @@ export function parseGpusPerJob(value: string): number {
   return Number(value);
 }
 
+/** `--replicas N`, `--reduction-server N`: a whole number of at least 1. */
+export function parseReplicaCount(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) {
+    throw new InvalidArgumentError('Expected a whole number of replicas of at least 1.');
+  }
+  return Number(value);
+}
+
 export function runSettingsOptions(command: Command): Command {
   return command
     .option(

@@ -15,6 +15,8 @@ export const LABELS = {
   extras: 'org.ariel.extras',
   /** A run container's 1-based job number. */
   job: 'org.ariel.job',
+  /** A replica's host name on its distributed job's network (`workerpool0-0` is the primary). */
+  replica: 'org.ariel.replica',
   /** A run container's job group in the job history. */
   group: 'org.ariel.group',
   /** A run container's job in the job history: its request id, unique to that job. */

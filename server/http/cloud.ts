@@ -1,4 +1,5 @@
 import {
+  checkCloudImage,
   cloudCatalog,
   CloudSubmissions,
   connectVertex,
@@ -9,17 +10,19 @@ import {
   openHistory,
   stopJobs,
   type AppDeps,
+  type CloudImageCheck,
   type Connect,
   type History,
   type JobSelection
 } from '../app/index.js';
-import { expandConfigText, jobArgs, type CloudRequest } from '../app/submissions.js';
+import { readJobLog } from '../app/jobLog.js';
+import { checkRequest, expandConfigText, jobArgs, type CloudRequest } from '../app/submissions.js';
 import { ArielError } from '../errors.js';
 import { findProject } from '../project/project.js';
 import { resolveTarget, targetCommand } from '../targets/target.js';
-import type { CloudJobs, CloudPreview, ErrorBody, StopResult, SubmissionMessage } from './contract.js';
+import type { CloudCheck, CloudJobs, CloudPreview, ErrorBody, StopResult, SubmissionMessage } from './contract.js';
 import { companionId } from './ids.js';
-import { resolveFolder } from './project.js';
+import { relativeTo, resolveFolder } from './project.js';
 import { readJson } from './respond.js';
 import type { Route } from './routes.js';
 
@@ -99,6 +102,14 @@ export function cloudRoutes(deps: CloudRoutesDeps): {
       /^\/cloud\/preview$/,
       async ({ request }) => ({ body: preview(deps.root, await readJson(request)) })
     ],
+    [
+      'POST /cloud/check',
+      /^\/cloud\/check$/,
+      async ({ request }) => {
+        const plan = await checkRequest(deps.app, await history(), cloudRequest(deps.root, await readJson(request)));
+        return { body: checkBody(deps.root, await checkCloudImage(deps.app, plan)) };
+      }
+    ],
     ['GET /cloud/submissions', /^\/cloud\/submissions$/, async () => ({ body: { submissions: submissions.list() } })],
     [
       'POST /cloud/submissions',
@@ -135,6 +146,13 @@ export function cloudRoutes(deps: CloudRoutesDeps): {
       /^\/cloud\/jobs\/([^/]+)\/stop$/,
       async ({ params }) => ({
         body: await stop({ job: params[0] })
+      })
+    ],
+    [
+      'GET /cloud/jobs/:id/log',
+      /^\/cloud\/jobs\/([^/]+)\/log$/,
+      async ({ params, url }) => ({
+        body: readJobLog(await history(), jobIdOf(params[0]), offsetOf(url.searchParams.get('offset')))
       })
     ],
     [
@@ -181,6 +199,15 @@ export function cloudRoutes(deps: CloudRoutesDeps): {
       }
     }
   };
+}
+
+/** The submission check as the browser gets it: kernels' projects relative to Jupyter's root. */
+function checkBody(root: string, { check, warnings, ok }: CloudImageCheck): CloudCheck {
+  const kernels = check.kernels.map(k => ({
+    ...k,
+    project: k.project === undefined ? undefined : relativeTo(root, k.project)
+  }));
+  return { check: { ...check, kernels }, warnings, ok };
 }
 
 /** The config's expansion as the sidebar shows it while one types; a config error is data, not a failure. */
@@ -266,4 +293,27 @@ function stringList(value: unknown, key: string): string[] {
     throw new ArielError('usage', `"${key}" must be a list of strings.`, `Send e.g. "${key}": ["--epochs", "3"].`);
   }
   return value as string[];
+}
+
+/** A job's id in the history: a whole number. */
+function jobIdOf(segment: string): number {
+  if (!/^[1-9]\d*$/.test(segment)) {
+    throw new ArielError('usage', `"${segment}" is not a job id.`, 'Use a job\'s "id" as GET /cloud/jobs lists it.');
+  }
+  return Number(segment);
+}
+
+/** A log offset in bytes, or undefined (the log's last part) when none is given. */
+function offsetOf(value: string | null): number | undefined {
+  if (value === null) {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value)) {
+    throw new ArielError(
+      'usage',
+      `offset=${value} is not a byte offset.`,
+      'Give a whole number: the "offset" of the last answer.'
+    );
+  }
+  return Number(value);
 }

@@ -55,6 +55,7 @@ export const FORWARDED: Record<RouteKey, true | string> = {
   'DELETE /kernels/:id': "only Ariel's kernel provisioner removes kernels",
   'GET /cloud/catalog': true,
   'POST /cloud/preview': true,
+  'POST /cloud/check': true,
   'GET /cloud/submissions': 'the frontend follows a submission on its events socket',
   'POST /cloud/submissions': true,
   'GET /cloud/submissions/:id': 'the frontend follows a submission on its events socket',
@@ -62,6 +63,7 @@ export const FORWARDED: Record<RouteKey, true | string> = {
   'GET /cloud/jobs': true,
   'POST /cloud/groups/:name/stop': true,
   'POST /cloud/jobs/:id/stop': true,
+  'GET /cloud/jobs/:id/log': true,
   'POST /cloud/groups/:name/resubmit': true
 };
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Docker from 'dockerode';
-import { CancelledError } from '../errors.js';
+import { ArielError, CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
 import { mlflowEnv, type MlflowRun } from '../project/mlflow.js';
 import type { Project } from '../project/project.js';
@@ -10,6 +10,7 @@ import { translateGpuError } from '../docker/gpu.js';
 import type { RunnableImage } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
 import { hostConfigOf, publishedPorts, resolveSettings, type ContainerSettings } from '../docker/settings.js';
+import { planReplicas, runReplicas } from './replicas.js';
 import { targetCommand, type Target } from '../targets/target.js';
 
 export interface Job {
@@ -23,6 +24,8 @@ export interface Job {
   output?: string;
   /** Labels that tie its container to the job history (see LABELS.group and LABELS.request). */
   labels?: Record<string, string>;
+  /** Workers beside the primary (`--replicas N`): the job runs as N+1 containers on a network of its own (replicas.ts). */
+  workers?: number;
   /** The MLflow run it logs to, given to it as MLFLOW_* variables (see project/mlflow.ts). */
   mlflow?: MlflowRun;
 }
@@ -51,8 +54,32 @@ export interface RunJobsOptions {
   onJobEnd?: (result: JobResult) => void;
   /** Whether a job was stopped from elsewhere: before its start (it is skipped) or while it ran. */
   stopped?: (job: Job) => boolean;
-  /** GPU device ids per slot: jobs run side by side, one per slot, each on its slot's GPUs only. */
+  /**
+   * GPU device ids per slot: jobs run side by side, one per slot, each on its slot's GPUs only.
+   * A distributed job takes one slot per replica (see `slotsPerJob`).
+   */
   gpuSlots?: string[][];
+}
+
+/** How many GPU slots one job of these takes: one per replica. */
+function slotsPerJob(jobs: Job[]): number {
+  return 1 + Math.max(0, ...jobs.map(job => job.workers ?? 0));
+}
+
+/** Slots bundled per job, each bundle one slot per replica; slots left over are not used. */
+export function replicaSlotBundles(slots: string[][], perJob: number): string[][][] {
+  if (slots.length < perJob) {
+    throw new ArielError(
+      'usage',
+      `Each job has ${perJob} replicas, each on GPUs of its own, but only ${slots.length} GPU slot(s) are given (${slots.map(s => s.join('+')).join(', ')}).`,
+      'Give more devices with --gpus, lower --gpus-per-job (GPUs per replica), or run fewer --replicas.'
+    );
+  }
+  const bundles: string[][][] = [];
+  for (let i = 0; i + perJob <= slots.length; i += perJob) {
+    bundles.push(slots.slice(i, i + perJob));
+  }
+  return bundles;
 }
 
 /** Create options for a job's container: the target run from the code folder, with the run-time settings (settings.ts). */
@@ -104,7 +131,11 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
   let failure: { error: unknown } | undefined;
 
   /** Runs one job; undefined when the run was interrupted. */
-  const runOne = async (job: Job, jobSettings: ContainerSettings): Promise<JobResult | undefined> => {
+  const runOne = async (
+    job: Job,
+    jobSettings: ContainerSettings,
+    replicaGpus?: string[][]
+  ): Promise<JobResult | undefined> => {
     const prefix = `[job ${job.index}/${total}] `;
     const stdout = prefixLines(prefix, io.stdout);
     const stderr = prefixLines(prefix, io.stderr);
@@ -113,14 +144,42 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
       mkdirSync(dirname(job.output), { recursive: true });
     }
     onJobStart?.(job);
+    // A stop that came between the check above and the start found no container to remove.
+    const onStart = (container: Docker.Container) =>
+      void (stopped?.(job) && container.remove({ force: true }).catch(() => undefined));
     try {
-      exitCode = await runToCompletion(docker, jobContainer(job, { project, target, env, settings: jobSettings }), {
-        stdout,
-        stderr,
-        signal: io.signal,
-        // A stop that came between the check above and the start found no container to remove.
-        onStart: container => void (stopped?.(job) && container.remove({ force: true }).catch(() => undefined))
-      });
+      exitCode = job.workers
+        ? await runReplicas(docker, planReplicas(job.workers, job.image.name, job.args), {
+            // Only the primary publishes ports: the others would ask for the same host ports.
+            containerOf: ({ replica }) =>
+              jobContainer(job, {
+                project,
+                target,
+                env,
+                settings: {
+                  ...jobSettings,
+                  ...(replicaGpus ? { gpus: replicaGpus[replica.pool === 0 ? 0 : 1 + replica.index] } : {}),
+                  ...(replica.pool === 0 ? {} : { ports: [] })
+                }
+              }),
+            labels: {
+              ...job.labels,
+              [LABELS.role]: 'run',
+              [LABELS.project]: project.root,
+              [LABELS.job]: String(job.index)
+            },
+            stdout,
+            stderr,
+            signal: io.signal,
+            onStart,
+            stopped: () => stopped?.(job) ?? false
+          })
+        : await runToCompletion(docker, jobContainer(job, { project, target, env, settings: jobSettings }), {
+            stdout,
+            stderr,
+            signal: io.signal,
+            onStart
+          });
     } catch (error) {
       if (io.signal?.aborted) {
         return undefined;
@@ -141,7 +200,7 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
 
   const queue = [...jobs];
   /** Takes jobs from the queue until it is empty, the run is interrupted or a job fails to start. */
-  const worker = async (jobSettings: ContainerSettings): Promise<void> => {
+  const worker = async (jobSettings: ContainerSettings, replicaGpus?: string[][]): Promise<void> => {
     for (let job = queue.shift(); job; job = queue.shift()) {
       if (io.signal?.aborted || failure) {
         return;
@@ -150,7 +209,7 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
         continue;
       }
       try {
-        if (!(await runOne(job, jobSettings))) {
+        if (!(await runOne(job, jobSettings, replicaGpus))) {
           return;
         }
       } catch (error) {
@@ -160,7 +219,13 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
     }
   };
   const slots = options.gpuSlots?.length ? options.gpuSlots : undefined;
-  await Promise.all(slots ? slots.map(gpus => worker({ ...settings, gpus })) : [worker(settings)]);
+  const perJob = slotsPerJob(jobs);
+  if (slots && perJob > 1) {
+    // A distributed job's replicas each on their own slot: jobs side by side as bundles allow.
+    await Promise.all(replicaSlotBundles(slots, perJob).map(bundle => worker(settings, bundle)));
+  } else {
+    await Promise.all(slots ? slots.map(gpus => worker({ ...settings, gpus })) : [worker(settings)]);
+  }
   if (failure) {
     throw failure.error;
   }
