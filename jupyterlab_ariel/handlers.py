@@ -65,6 +65,8 @@ ROUTES: tuple[tuple[str, re.Pattern[str], tuple[tuple[str, str], ...]], ...] = t
         ("GET", r"cloud/catalog", _READ),
         ("GET", r"cloud/jobs", _READ),
         ("POST", r"cloud/preview", _READ),
+        # Builds (or finds) the cloud image a submission would ship and compares it with the notebook's.
+        ("POST", r"cloud/check", (*_WRITE, ("read", "kernels"))),
         ("POST", r"cloud/submissions", _WRITE),
         ("DELETE", rf"cloud/submissions/{_ID}", _WRITE),
         ("POST", rf"cloud/groups/{_ID}/stop", _WRITE),

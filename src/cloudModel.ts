@@ -2,6 +2,7 @@ import { Poll } from '@lumino/polling';
 import { Signal, type ISignal } from '@lumino/signaling';
 import type {
   CloudCatalog,
+  CloudCheck,
   CloudGroup,
   CloudPreview,
   CloudPreviewRequest,
@@ -115,6 +116,15 @@ export class CloudModel implements ICloudModel {
 
   preview(request: CloudPreviewRequest): Promise<CloudPreview> {
     return this.client.request<Routes['POST /cloud/preview']>('cloud/preview', { method: 'POST', json: request });
+  }
+
+  /**
+   * The submission check: builds (or finds) the cloud image the request would ship and compares
+   * it with the notebook's image and the project's running kernels. The submission that follows
+   * ships that image without building it again.
+   */
+  checkEnvironment(request: CloudRequest): Promise<CloudCheck> {
+    return this.client.request<Routes['POST /cloud/check']>('cloud/check', { method: 'POST', json: request });
   }
 
   /** Starts a submission and follows its events; rejects with the server's error when the request is invalid. */

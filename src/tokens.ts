@@ -6,6 +6,7 @@ import type {
   Build,
   BuildState,
   CloudCatalog,
+  CloudCheck,
   CloudGroup,
   CloudPreview,
   CloudPreviewRequest,
@@ -169,6 +170,8 @@ export interface ICloudModel extends IDisposable {
   readonly progress: ISubmissionProgress | null;
   loadCatalog(): Promise<void>;
   preview(request: CloudPreviewRequest): Promise<CloudPreview>;
+  /** Builds (or finds) the cloud image the request would ship and compares it with the notebook's (the submit check). */
+  checkEnvironment(request: CloudRequest): Promise<CloudCheck>;
   /** Starts a submission and follows its events; rejects with the server's error when the request is invalid. */
   submit(request: CloudRequest): Promise<Submission>;
   cancelSubmission(): Promise<void>;

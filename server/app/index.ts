@@ -15,7 +15,7 @@
  * Results are plain data, fit for JSON (`ImageRef` serialises as `repository:tag`).
  *
  * Images:     planFor, resolveImage / imageFor (no engine), prepareImage, listImages, removeImage, pruneImages
- * Records:    imageRecord, lockProject, checkLock, kernelDrift, addDriftToProject
+ * Records:    imageRecord, lockProject, checkLock, kernelDrift, addDriftToProject, checkCloudImage
  * Containers: listContainers, stopContainer
  * Runs:       planExperiment, experimentWarnings (no engine), runExperiment
  * Shells:     openShell (on this process's terminal)
@@ -55,6 +55,7 @@ export {
   type LockCheck,
   type LockResult
 } from './drift.js';
+export { checkCloudImage, type CloudImageCheck } from './check.js';
 export { listContainers, stopContainer, type ContainerFilter, type ContainerInfo } from './containers.js';
 export {
   experimentWarnings,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AppDeps } from '../app/index.js';
+import { checkCloudImage, type AppDeps, type CloudImageCheck } from '../app/index.js';
 import { VERTEX_CATALOG } from '../cloud/catalog.js';
 import { refreshJobs, stopJobs, type JobSelection } from '../app/jobs.js';
 import { resubmitGroup, type Connect } from '../cloud/jobs.js';
@@ -12,6 +12,7 @@ import { resolveTarget, targetCommand } from '../run/target.js';
 import type { Route } from './app.js';
 import { errorBody } from './builds.js';
 import type {
+  CloudCheck,
   CloudJob as CloudJobView,
   CloudJobs,
   CloudPreview,
@@ -22,7 +23,7 @@ import type {
 } from './contract.js';
 import { checkRequest, expandConfigText, jobArgs, submitExperiment, type CloudRequest } from './cloudSubmit.js';
 import { companionId } from './ids.js';
-import { resolveFolder } from './project.js';
+import { relativeTo, resolveFolder } from './project.js';
 import { readJson } from './respond.js';
 
 /** Jobs listed per preview; the count says how many there are in all. */
@@ -178,6 +179,14 @@ export function cloudRoutes(deps: CloudDeps): {
       async ({ request }) => ({ body: preview(deps.root, await readJson(request)) })
     ],
     [
+      'POST /cloud/check',
+      /^\/cloud\/check$/,
+      async ({ request }) => {
+        const plan = await checkRequest(deps.app, await history(), cloudRequest(deps.root, await readJson(request)));
+        return { body: checkBody(deps.root, await checkCloudImage(deps.app, plan)) };
+      }
+    ],
+    [
       'GET /cloud/submissions',
       /^\/cloud\/submissions$/,
       async () => ({ body: { submissions: [...entries.values()].map(e => ({ ...e.submission })).reverse() } })
@@ -302,6 +311,15 @@ function jobView(job: JobRecord): CloudJobView {
     error: job.error,
     updatedAt: job.updatedAt
   };
+}
+
+/** The submission check as the browser gets it: kernels' projects relative to Jupyter's root. */
+function checkBody(root: string, { check, warnings, ok }: CloudImageCheck): CloudCheck {
+  const kernels = check.kernels.map(k => ({
+    ...k,
+    project: k.project === undefined ? undefined : relativeTo(root, k.project)
+  }));
+  return { check: { ...check, kernels }, warnings, ok };
 }
 
 /** The config's expansion as the sidebar shows it while one types; a config error is data, not a failure. */
