@@ -100,8 +100,35 @@ export interface ProjectSummary {
    */
   config: object;
   warnings: string[];
+  /** The run-time settings its containers get (kernels, runs, shells); absent when the config is invalid. */
+  runSettings?: RunSettings;
   /** Why the project cannot be built as it is, e.g. an invalid config with its file and line. */
   error?: ErrorBody;
+}
+
+/**
+ * The run-time settings in force for a project's containers, from `.ariel.json`'s `"run"` key and
+ * the user config (`describeSettings` of `server/docker/settings.ts`). Never part of an image.
+ */
+export interface RunSettings {
+  /** The host's IPC namespace, instead of a private /dev/shm. */
+  ipc?: 'host';
+  /** Bytes of /dev/shm (when not `ipc: host`). */
+  shm_size?: number;
+  /** Host folders mounted (sources absolute), read-only unless said. */
+  mounts: { source: string; target: string; readonly: boolean }[];
+  /** Bytes. */
+  memory?: number;
+  cpus?: number;
+  /** -1 for none. */
+  pids_limit: number;
+  /** What a GPU image's container gets. */
+  gpus: 'all' | number | string[];
+  /** Names of the variables set inside (values not shown). */
+  env: string[];
+  ports?: string[];
+  /** Whether the user's Application Default Credentials are mounted read-only. */
+  cloud_credentials: boolean;
 }
 
 /** `GET /dockerfile?path=&mode=&accelerator=`. */
