@@ -172,6 +172,12 @@ describe('ArielModel', () => {
     const before = client.requests.length;
     await expect(model.prune()).rejects.toMatchObject({ code: 'image-in-use' });
     await until(() => client.paths().slice(before).includes('containers'), 'the lists again');
-    expect(client.paths().slice(before).sort()).toEqual(['builds', 'containers', 'images', 'images/prune', 'kernels/drift']);
+    expect(client.paths().slice(before).sort()).toEqual([
+      'builds',
+      'containers',
+      'images',
+      'images/prune',
+      'kernels/drift'
+    ]);
   });
 });
