@@ -72,6 +72,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str], tuple[tuple[str, str], ...]], ...] = t
         ("POST", rf"cloud/groups/{_ID}/stop", _WRITE),
         ("POST", rf"cloud/groups/{_ID}/resubmit", _WRITE),
         ("POST", rf"cloud/jobs/{_ID}/stop", _WRITE),
+        ("GET", rf"cloud/jobs/{_ID}/log", _READ),
     )
 )
 #: The WebSockets the frontend opens (src/buildLog.ts, src/cloudModel.ts), without the ``/events``.

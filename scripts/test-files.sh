@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run test:files -- server/http/app.test.ts [more files] [--test-name-pattern=REGEX]`:
+# `npm run test:files -- server/http/app.engine.test.ts [more files] [--test-name-pattern=REGEX]`:
 # some of the node test files, with the same set-up as `npm test` (the engine, the
 # base image, the pip index, the test tools). Names are the TypeScript sources;
 # the compiled files under dist/ are run.

@@ -1,19 +1,18 @@
 import type { ICloudModel } from './tokens';
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import type { CloudPreview, CloudRequest } from './api';
-import { machinesIn } from './cloudCatalog';
+import type { CloudPreview } from './api';
+import { machinesIn, type IMachineChoice } from './cloudCatalog';
 import { splitArgs } from './format';
 import { pushSummary } from './cloudModel';
 import { ErrorText } from './components/Messages';
 import { describeError } from './request';
+import { decide, DEFAULT_MACHINE, DEFAULT_REGION, requestOf, type ICloudFormValues } from './widgets/cloudFormState';
 
 /** Typing pauses this long before the expansion is asked for again. */
 const PREVIEW_DELAY_MS = 300;
 /** Per-job args listed under the editor; the count says how many there are in all. */
 const SHOWN_JOBS = 50;
-const DEFAULT_REGION = 'us-central1';
-const DEFAULT_MACHINE = 'n1-standard-4';
 const TARGET_HELP = {
   id: 'jp-Ariel-help-target',
   text: 'A module, a script (trainer/train.py) or a notebook of the project; Notebook takes the open one.'
@@ -27,27 +26,39 @@ export interface ICloudFormProps {
   projectRoot: string | null;
   /** The open notebook's path relative to Jupyter's root, if any. */
   currentNotebook: () => string | null;
+  /** The form's values, kept by its owner (per project, in JupyterLab's state database). */
+  values: ICloudFormValues;
+  onChange: (change: Partial<ICloudFormValues>) => void;
+  /** Asks the user whether to submit despite the submit check's warnings. */
+  confirm: (warnings: string[]) => Promise<boolean>;
   onError: (message: string) => void;
 }
 
-/** "Submit as cloud experiment": target, args, experiment config with its live expansion, machine, labels. */
-export function CloudForm({ model, path, projectRoot, currentNotebook, onError }: ICloudFormProps): JSX.Element {
-  const [target, setTarget] = React.useState('');
-  const [args, setArgs] = React.useState('');
-  const [config, setConfig] = React.useState('');
-  const [projectId, setProjectId] = React.useState('');
-  const [region, setRegion] = React.useState(DEFAULT_REGION);
-  const [machineType, setMachineType] = React.useState(DEFAULT_MACHINE);
-  const [accelerator, setAccelerator] = React.useState('');
-  const [count, setCount] = React.useState(1);
-  const [labels, setLabels] = React.useState('');
-  const [name, setName] = React.useState('');
-  const [repository, setRepository] = React.useState('');
-  const [outputDir, setOutputDir] = React.useState('');
-  const [serviceAccount, setServiceAccount] = React.useState('');
+/**
+ * "Submit as cloud experiment": target, args, experiment config with its live expansion, machine,
+ * the distributed workers, labels. Submit first checks the environment the jobs would run in.
+ */
+export function CloudForm({
+  model,
+  path,
+  projectRoot,
+  currentNotebook,
+  values,
+  onChange,
+  confirm,
+  onError
+}: ICloudFormProps): JSX.Element {
+  const { target, args, experimentConfig: config, projectId, region, machineType, outputDir } = values;
+  const accelerator = values.acceleratorType;
+  const count = values.acceleratorCount;
+  const set =
+    <K extends keyof ICloudFormValues>(key: K) =>
+    (value: ICloudFormValues[K]) =>
+      onChange({ [key]: value } as Partial<ICloudFormValues>);
   const [preview, setPreview] = React.useState<CloudPreview | null>(null);
   const [previewError, setPreviewError] = React.useState<string | null>(null);
-  const [sending, setSending] = React.useState(false);
+  const [sending, setSending] = React.useState<'checking' | 'submitting' | null>(null);
+  const [checked, setChecked] = React.useState<{ ok: string | null; warnings: string[] } | null>(null);
 
   React.useEffect(() => {
     let stale = false;
@@ -76,15 +87,17 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
       return;
     }
     if (!machine) {
-      setMachineType(machines.some(m => m.machineType === DEFAULT_MACHINE) ? DEFAULT_MACHINE : machines[0].machineType);
+      onChange({
+        machineType: machines.some(m => m.machineType === DEFAULT_MACHINE) ? DEFAULT_MACHINE : machines[0].machineType
+      });
       return;
     }
     if (accelerator && !accelerators.includes(accelerator)) {
-      setAccelerator(machine.acceleratorRequired ? accelerators[0] : '');
+      onChange({ acceleratorType: machine.acceleratorRequired ? accelerators[0] : '' });
     } else if (!accelerator && machine.acceleratorRequired) {
-      setAccelerator(accelerators[0]);
+      onChange({ acceleratorType: accelerators[0] });
     } else if (accelerator && !counts.includes(count)) {
-      setCount(counts[0]);
+      onChange({ acceleratorCount: counts[0] });
     }
     // machines, machine, accelerators and counts derive from these; listing them would run it every render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -99,37 +112,36 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
     !!catalog && !!target.trim() && !!projectId.trim() && !!preview && !blocked && !needsOutput && !running && !sending;
 
   const submit = async () => {
-    const request: CloudRequest = {
-      path,
-      target: target.trim(),
-      args: splitArgs(args),
-      experimentConfig: config,
-      projectId: projectId.trim(),
-      region,
-      machineType,
-      ...(accelerator ? { acceleratorType: accelerator, acceleratorCount: count } : {}),
-      labels: labels.split(/[\s,]+/).filter(Boolean),
-      name: name.trim() || undefined,
-      imageRepository: repository.trim() || undefined,
-      outputDir: outputDir.trim() || undefined,
-      serviceAccount: serviceAccount.trim() || undefined
-    };
-    setSending(true);
+    const request = requestOf(values, path);
+    setChecked(null);
     try {
+      // The check builds (or finds) the cloud image; the submission ships that one, building nothing again.
+      setSending('checking');
+      const decision = decide(await model.checkEnvironment(request));
+      if (decision.confirm) {
+        setChecked({ ok: null, warnings: decision.warnings });
+        if (!(await confirm(decision.warnings))) {
+          return;
+        }
+      } else {
+        setChecked({ ok: decision.ok, warnings: [] });
+      }
+      setSending('submitting');
       await model.submit(request);
     } catch (error) {
       onError(describeError(error));
     } finally {
-      setSending(false);
+      setSending(null);
     }
   };
 
   const useNotebook = () => {
     const notebook = currentNotebook();
     if (notebook !== null && projectRoot !== null) {
-      setTarget(
-        projectRoot && notebook.startsWith(`${projectRoot}/`) ? notebook.slice(projectRoot.length + 1) : notebook
-      );
+      onChange({
+        target:
+          projectRoot && notebook.startsWith(`${projectRoot}/`) ? notebook.slice(projectRoot.length + 1) : notebook
+      });
     }
   };
 
@@ -144,7 +156,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
             aria-describedby={TARGET_HELP.id}
             value={target}
             placeholder="trainer.train"
-            onChange={e => setTarget(e.target.value)}
+            onChange={e => onChange({ target: e.target.value })}
           />
           <Button small onClick={useNotebook} title="Use the open notebook as the target" disabled={!currentNotebook()}>
             Notebook
@@ -162,7 +174,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
         name="args"
         value={args}
         placeholder="--data gs://bucket/data"
-        onChange={setArgs}
+        onChange={set('args')}
       />
       <Field title="Experiment config">
         <textarea
@@ -173,7 +185,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
           rows={5}
           spellCheck={false}
           placeholder={'{"learning_rate": [0.1, 0.01], "layers": [2, 3]}'}
-          onChange={e => setConfig(e.target.value)}
+          onChange={e => onChange({ experimentConfig: e.target.value })}
         />
       </Field>
       <ExpansionView preview={preview} error={previewError} />
@@ -183,10 +195,15 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
           name="projectId"
           value={projectId}
           placeholder="my-project"
-          onChange={setProjectId}
+          onChange={set('projectId')}
         />
         <Field title="Region">
-          <HTMLSelect name="region" aria-label="Region" value={region} onChange={e => setRegion(e.currentTarget.value)}>
+          <HTMLSelect
+            name="region"
+            aria-label="Region"
+            value={region}
+            onChange={e => onChange({ region: e.currentTarget.value })}
+          >
             {regions.map(r => (
               <option key={r} value={r}>
                 {r}
@@ -199,7 +216,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
             name="machineType"
             aria-label="Machine"
             value={machineType}
-            onChange={e => setMachineType(e.currentTarget.value)}
+            onChange={e => onChange({ machineType: e.currentTarget.value })}
           >
             {machines.map(m => (
               <option key={m.machineType} value={m.machineType}>
@@ -214,7 +231,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
               name="acceleratorType"
               aria-label="GPU"
               value={accelerator}
-              onChange={e => setAccelerator(e.currentTarget.value)}
+              onChange={e => onChange({ acceleratorType: e.currentTarget.value })}
               disabled={!accelerators.length}
             >
               {!machine?.acceleratorRequired && <option value="">None (CPU)</option>}
@@ -228,7 +245,7 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
               <HTMLSelect
                 name="acceleratorCount"
                 value={String(count)}
-                onChange={e => setCount(Number(e.currentTarget.value))}
+                onChange={e => onChange({ acceleratorCount: Number(e.currentTarget.value) })}
                 title="GPUs per job"
                 aria-label="GPUs per job"
               >
@@ -244,18 +261,18 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
         <TextField
           title="Labels"
           name="labels"
-          value={labels}
+          value={values.labels}
           placeholder="team=vision, dataset=v2"
-          onChange={setLabels}
+          onChange={set('labels')}
         />
-        <TextField title="Name" name="name" value={name} placeholder="project and time" onChange={setName} />
+        <TextField title="Name" name="name" value={values.name} placeholder="project and time" onChange={set('name')} />
       </div>
       <TextField
         title="Image repository"
         name="imageRepository"
-        value={repository}
+        value={values.imageRepository}
         placeholder={`${region}-docker.pkg.dev/${projectId.trim() || 'PROJECT'}/ariel`}
-        onChange={setRepository}
+        onChange={set('imageRepository')}
       />
       <TextField
         title="Output folder"
@@ -269,15 +286,16 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
             : "Each job's outputs go to FOLDER/NAME/INDEX. A notebook target needs one."
         }
         warn={needsOutput}
-        onChange={setOutputDir}
+        onChange={set('outputDir')}
       />
       <TextField
         title="Service account"
         name="serviceAccount"
-        value={serviceAccount}
+        value={values.serviceAccount}
         placeholder="the project's default"
-        onChange={setServiceAccount}
+        onChange={set('serviceAccount')}
       />
+      <DistributedFields values={values} machines={machines} onChange={onChange} />
       <div className="jp-Ariel-row">
         <Button
           className="jp-mod-styled jp-mod-accept"
@@ -293,8 +311,123 @@ export function CloudForm({ model, path, projectRoot, currentNotebook, onError }
           </Button>
         )}
       </div>
+      {sending === 'checking' && (
+        <p className="jp-Ariel-muted jp-Ariel-check">
+          Checking the environment: building (or finding) the cloud image and comparing it with the notebook&apos;s…
+        </p>
+      )}
+      {checked?.ok && <p className="jp-Ariel-check jp-Ariel-checkOk">{checked.ok}</p>}
+      {checked?.warnings.map(warning => (
+        <p key={warning} className="jp-Ariel-check jp-Ariel-warning">
+          {warning}
+        </p>
+      ))}
       <ProgressView model={model} />
     </div>
+  );
+}
+
+/**
+ * Vertex AI's worker pools beside the primary machine: workers (their machine and accelerator
+ * the primary's unless chosen) and Reduction Server replicas. Folded while there are none.
+ */
+function DistributedFields({
+  values,
+  machines,
+  onChange
+}: {
+  values: ICloudFormValues;
+  machines: IMachineChoice[];
+  onChange: (change: Partial<ICloudFormValues>) => void;
+}): JSX.Element {
+  const workerMachine = machines.find(m => m.machineType === (values.workerMachineType || values.machineType));
+  const workerAccelerators = workerMachine ? Object.keys(workerMachine.accelerators) : [];
+  const workerCounts =
+    (values.workerAcceleratorType && workerMachine?.accelerators[values.workerAcceleratorType]) || [];
+  const number = (text: string) => Math.max(0, Math.floor(Number(text) || 0));
+  return (
+    <details className="jp-Ariel-distributed" open={values.replicas > 0 || values.reductionServers > 0}>
+      <summary>Distributed</summary>
+      <div className="jp-Ariel-fieldGrid">
+        <Field title="Workers">
+          <input
+            className="jp-mod-styled"
+            type="number"
+            min={0}
+            name="replicas"
+            aria-label="Workers"
+            title="Replicas beside the primary machine (0: one machine)"
+            value={String(values.replicas)}
+            onChange={e => onChange({ replicas: number(e.target.value) })}
+          />
+        </Field>
+        <Field title="Worker machine">
+          <HTMLSelect
+            name="workerMachineType"
+            aria-label="Worker machine"
+            value={values.workerMachineType}
+            disabled={!values.replicas}
+            onChange={e => onChange({ workerMachineType: e.currentTarget.value, workerAcceleratorType: '' })}
+          >
+            <option value="">Same as the primary</option>
+            {machines.map(m => (
+              <option key={m.machineType} value={m.machineType}>
+                {m.machineType}
+              </option>
+            ))}
+          </HTMLSelect>
+        </Field>
+        <Field title="Worker GPU">
+          <div className="jp-Ariel-row">
+            <HTMLSelect
+              name="workerAcceleratorType"
+              aria-label="Worker GPU"
+              value={values.workerAcceleratorType}
+              disabled={!values.replicas || !workerAccelerators.length}
+              onChange={e => {
+                const type = e.currentTarget.value;
+                const counts = (type && workerMachine?.accelerators[type]) || [];
+                onChange({ workerAcceleratorType: type, workerAcceleratorCount: counts[0] ?? 1 });
+              }}
+            >
+              <option value="">{values.workerMachineType ? 'None (CPU)' : 'Same as the primary'}</option>
+              {workerAccelerators.map(a => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </HTMLSelect>
+            {values.workerAcceleratorType && (
+              <HTMLSelect
+                name="workerAcceleratorCount"
+                aria-label="GPUs per worker"
+                title="GPUs per worker"
+                value={String(values.workerAcceleratorCount)}
+                onChange={e => onChange({ workerAcceleratorCount: Number(e.currentTarget.value) })}
+              >
+                {workerCounts.map(c => (
+                  <option key={c} value={String(c)}>
+                    × {c}
+                  </option>
+                ))}
+              </HTMLSelect>
+            )}
+          </div>
+        </Field>
+        <Field title="Reduction servers">
+          <input
+            className="jp-mod-styled"
+            type="number"
+            min={0}
+            name="reductionServers"
+            aria-label="Reduction servers"
+            title="Reduction Server replicas, which speed up all-reduce between GPU workers (0: none)"
+            value={String(values.reductionServers)}
+            onChange={e => onChange({ reductionServers: number(e.target.value) })}
+          />
+        </Field>
+      </div>
+    </details>
   );
 }
 

@@ -11,8 +11,8 @@ export interface ICommandOptions {
   model: IArielModel;
   /** The folder the file browser shows, relative to Jupyter's root. */
   cwd: () => string;
-  /** What shows a build's log (the sidebar), or null when nothing can. */
-  showLog: () => (() => void) | null;
+  /** What shows a build's log (its main-area tab, given its id once started), or null when nothing can. */
+  showLog: () => ((buildId: string | null) => void) | null;
 }
 
 /** The commands that act on the model: new notebook on a container kernel, shell, build, prune. */
@@ -94,7 +94,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
       }
     },
     label: args => `Build the ${args.mode ?? 'notebook'} ${accel(args, model.defaultAccelerator).toUpperCase()} Image`,
-    caption: "Build an image of the project the file browser shows, with its log in Ariel's sidebar",
+    caption: 'Build an image of the project the file browser shows, with its live log',
     icon: arielIcon,
     execute: args =>
       buildWithProgress(
@@ -174,14 +174,16 @@ export async function buildWithProgress(
   mode: Mode,
   accelerator: Accelerator,
   path: string,
-  options: { showLog: (() => void) | null; wayOut?: Notification.IAction; run?: boolean }
+  options: { showLog: ((buildId: string | null) => void) | null; wayOut?: Notification.IAction; run?: boolean }
 ): Promise<boolean> {
   const what = `the ${mode} image (${accelerator.toUpperCase()})`;
-  const logActions: Notification.IAction[] = options.showLog
-    ? [{ label: 'Show log', callback: options.showLog, displayType: 'link' }]
+  const { showLog } = options;
+  let log: IBuildLog | null = null;
+  // The build's id is known once it started; the action asks for it when clicked.
+  const logActions: Notification.IAction[] = showLog
+    ? [{ label: 'Show log', callback: () => showLog(log?.id ?? null), displayType: 'link' }]
     : [];
   const id = Notification.emit(`Preparing ${what}…`, 'in-progress', { autoClose: false, actions: logActions });
-  let log: IBuildLog | null = null;
   const onProgress = (sender: IBuildLog) => {
     const progress = sender.progress;
     if (progress && !sender.finished) {

@@ -1,36 +1,40 @@
 import { Clipboard, ReactWidget } from '@jupyterlab/apputils';
 import { CodeEditor, CodeEditorWrapper, type IEditorServices } from '@jupyterlab/codeeditor';
+import type { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { Button, HTMLSelect, UseSignal } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 import { Signal } from '@lumino/signaling';
 import { Panel } from '@lumino/widgets';
 import * as React from 'react';
 import { ACCELERATORS, MODES, type Accelerator, type Mode } from './api';
-import { lineDiff, type IDiffLine } from './format';
 import { describeError } from './request';
 import type { IArielModel } from './tokens';
+import { DockerfileMerge } from './widgets/dockerfileMerge';
+import { choose, dockerfilesFor, type IInspectorChoice } from './widgets/inspectorState';
 
-interface IInspectorState {
-  mode: Mode;
-  accelerator: Accelerator;
-  showDiff: boolean;
+interface IInspectorState extends IInspectorChoice {
   image: string;
   error: string | null;
-  diff: IDiffLine[] | null;
 }
 
 /**
  * The Dockerfile Ariel generates for the project, for any mode and accelerator: read-only in
- * JupyterLab's own editor (so it is highlighted as the theme says), with copy, build and a
- * line diff of the CPU image's Dockerfile against the GPU one's.
+ * JupyterLab's own editor (so it is highlighted as the theme says), with copy and build, and the
+ * CPU image's Dockerfile beside the GPU one's in CodeMirror's merge view. A main-area tab.
  */
 export class DockerfileInspector extends Panel {
   constructor(
     private readonly model: IArielModel,
     editorServices: IEditorServices,
+    languages: IEditorLanguageRegistry | null,
     private readonly onBuild: (mode: Mode, accelerator: Accelerator) => void
   ) {
     super();
     this.addClass('jp-Ariel-inspector');
+    this.id = 'jp-ariel-dockerfile-inspector';
+    this.title.label = 'Dockerfile';
+    this.title.caption = "The Dockerfile Ariel generates for the file browser's project";
+    this.title.closable = true;
     this._state.accelerator = model.defaultAccelerator;
     this._header = ReactWidget.create(
       <UseSignal signal={this._stateChanged}>{() => <InspectorHeader inspector={this} />}</UseSignal>
@@ -42,14 +46,12 @@ export class DockerfileInspector extends Panel {
       editorOptions: { config: { readOnly: true, lineNumbers: true, lineWrap: false } }
     });
     this._editor.addClass('jp-Ariel-dockerfile');
-    this._diff = ReactWidget.create(
-      <UseSignal signal={this._stateChanged}>{() => <DiffView inspector={this} />}</UseSignal>
-    );
-    this._diff.addClass('jp-Ariel-diff');
-    this._diff.hide();
+    this._merge = new DockerfileMerge(languages);
+    this._merge.node.setAttribute('aria-label', 'Dockerfiles side by side, CPU and GPU');
+    this._merge.hide();
     this.addWidget(this._header);
     this.addWidget(this._editor);
-    this.addWidget(this._diff);
+    this.addWidget(this._merge);
     model.changed.connect(this._onModelChanged, this);
   }
 
@@ -61,8 +63,9 @@ export class DockerfileInspector extends Panel {
     return this._editor.model.sharedModel.getSource();
   }
 
-  set(change: Partial<Pick<IInspectorState, 'mode' | 'accelerator' | 'showDiff'>>): void {
-    this._state = { ...this._state, ...change };
+  set(change: Partial<IInspectorChoice>): void {
+    const choice = choose(this._state, change);
+    this._state = { ...this._state, ...choice };
     this._stateChanged.emit();
     void this.reload();
   }
@@ -75,44 +78,58 @@ export class DockerfileInspector extends Panel {
     this.onBuild(this._state.mode, this._state.accelerator);
   }
 
-  /** Loads the Dockerfile for the current choices (and both accelerators' for the diff). */
+  /** Loads the Dockerfile for the current choices (or both accelerators' for the comparison). */
   async reload(): Promise<void> {
-    const { mode, accelerator, showDiff } = this._state;
+    const { mode, accelerator, compare } = this._state;
     const path = this.model.path;
     this._loadedFor = `${path}\n${this.model.project?.root}`;
     // Choices change faster than answers come: only the answer to the last one is shown.
     const request = ++this._requests;
     try {
-      const [chosen, cpu, gpu] = await Promise.all([
-        this.model.dockerfile(mode, accelerator, path),
-        ...(showDiff ? ACCELERATORS.map(other => this.model.dockerfile(mode, other, path)) : [])
+      const wanted = dockerfilesFor(this._state);
+      const [chosen, answers] = await Promise.all([
+        compare ? this.model.dockerfile(mode, accelerator, path) : null,
+        Promise.all(wanted.map(each => this.model.dockerfile(each.mode, each.accelerator, path)))
       ]);
       if (request !== this._requests) {
         return;
       }
-      this._editor.model.sharedModel.setSource(chosen.dockerfile);
-      this._state = {
-        ...this._state,
-        image: chosen.image,
-        error: null,
-        diff: cpu && gpu ? lineDiff(cpu.dockerfile, gpu.dockerfile) : null
-      };
+      const shown = chosen ?? answers[0];
+      this._editor.model.sharedModel.setSource(shown.dockerfile);
+      if (compare) {
+        const [cpu, gpu] = answers;
+        await this._merge.setPair({
+          a: { title: `CPU: ${cpu.image}`, text: cpu.dockerfile },
+          b: { title: `GPU: ${gpu.image}`, text: gpu.dockerfile }
+        });
+      }
+      this._state = { ...this._state, image: shown.image, error: null };
     } catch (error) {
       if (request !== this._requests) {
         return;
       }
       this._editor.model.sharedModel.setSource('');
-      this._state = { ...this._state, image: '', error: describeError(error), diff: null };
+      this._state = { ...this._state, image: '', error: describeError(error) };
     }
-    this._editor.setHidden(showDiff);
-    this._diff.setHidden(!showDiff);
+    const showMerge = compare && !this._state.error;
+    this._editor.setHidden(showMerge);
+    this._merge.setHidden(!showMerge);
     this._stateChanged.emit();
   }
 
   dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
     Signal.clearData(this);
     this._editor.model.dispose();
     super.dispose();
+  }
+
+  protected onBeforeShow(msg: Message): void {
+    super.onBeforeShow(msg);
+    this.model.active = true;
+    this._onModelChanged();
   }
 
   private _onModelChanged(): void {
@@ -125,21 +142,20 @@ export class DockerfileInspector extends Panel {
   private _state: IInspectorState = {
     mode: 'notebook',
     accelerator: 'cpu',
-    showDiff: false,
+    compare: false,
     image: '',
-    error: null,
-    diff: null
+    error: null
   };
   private _loadedFor: string | null = null;
   private _requests = 0;
   private _stateChanged = new Signal<this, void>(this);
   private _header: ReactWidget;
   private _editor: CodeEditorWrapper;
-  private _diff: ReactWidget;
+  private _merge: DockerfileMerge;
 }
 
 function InspectorHeader({ inspector }: { inspector: DockerfileInspector }): JSX.Element {
-  const { mode, accelerator, showDiff, image, error } = inspector.state;
+  const { mode, accelerator, compare, image, error } = inspector.state;
   return (
     <>
       <div className="jp-Ariel-row">
@@ -152,19 +168,16 @@ function InspectorHeader({ inspector }: { inspector: DockerfileInspector }): JSX
         <HTMLSelect
           aria-label="Accelerator"
           value={accelerator}
-          disabled={showDiff}
           onChange={event => inspector.set({ accelerator: event.currentTarget.value as Accelerator })}
           options={ACCELERATORS.map(value => ({ value, label: value.toUpperCase() }))}
         />
-      </div>
-      <div className="jp-Ariel-row">
-        <label className="jp-Ariel-toggle" title="Show how the GPU image's Dockerfile differs from the CPU one's">
+        <label className="jp-Ariel-toggle" title="Show the CPU image's Dockerfile beside the GPU one's">
           <input
             type="checkbox"
-            checked={showDiff}
-            onChange={event => inspector.set({ showDiff: event.currentTarget.checked })}
+            checked={compare}
+            onChange={event => inspector.set({ compare: event.currentTarget.checked })}
           />
-          Diff CPU/GPU
+          Compare CPU/GPU
         </label>
         <Button small minimal onClick={() => inspector.copy()} disabled={!!error} title="Copy the Dockerfile">
           Copy
@@ -172,30 +185,13 @@ function InspectorHeader({ inspector }: { inspector: DockerfileInspector }): JSX
         <Button small onClick={() => inspector.build()} disabled={!!error} title={`Build ${image || 'the image'}`}>
           Build
         </Button>
+        {image && (
+          <span className="jp-Ariel-muted jp-Ariel-image jp-Ariel-grow" title={image}>
+            {image}
+          </span>
+        )}
       </div>
-      {image && (
-        <p className="jp-Ariel-muted jp-Ariel-image" title={image}>
-          {image}
-        </p>
-      )}
       {error && <p className="jp-Ariel-error">{error}</p>}
     </>
-  );
-}
-
-function DiffView({ inspector }: { inspector: DockerfileInspector }): JSX.Element {
-  const { diff } = inspector.state;
-  if (!diff) {
-    return <></>;
-  }
-  return (
-    <pre className="jp-Ariel-diffText" aria-label="Dockerfile diff, CPU against GPU">
-      {diff.map((line, index) => (
-        <div key={index} className={`jp-Ariel-diff-${line.kind}`}>
-          {line.kind === 'added' ? '+ ' : line.kind === 'removed' ? '- ' : '  '}
-          {line.text}
-        </div>
-      ))}
-    </pre>
   );
 }

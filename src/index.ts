@@ -1,10 +1,12 @@
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import type { Accelerator } from './api';
 // The model, its commands and the cloud model are what the plugins provide at activation: loaded at
 // once. The sidebar, most of the code, loads when its tab is first shown (see SidebarHost).
@@ -20,6 +22,9 @@ import { ArielClient, ArielRequestError } from './request';
 import { SidebarHost } from './sidebarHost';
 import { CommandIDs, IArielModel, ICloudModel } from './tokens';
 import { FRONTEND_VERSION } from './version';
+// Registers the main area's commands at activation; each tab's code loads when it first opens.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { activateMainArea } from './widgets/plugin';
 import { acceleratorIcons, arielIcon } from './icons';
 
 const PLUGIN_ID = 'jupyterlab-ariel:plugin';
@@ -71,9 +76,14 @@ const modelPlugin: JupyterFrontEndPlugin<IArielModel> = {
     addCommands(app, {
       model,
       cwd: () => model.path,
-      // Build logs are in the sidebar, when its plugin is there.
+      // A build's log opens in a tab (the main-area plugin's), or the sidebar lists the builds.
       showLog: () =>
-        app.commands.hasCommand(CommandIDs.showSidebar) ? () => void app.commands.execute(CommandIDs.showSidebar) : null
+        app.commands.hasCommand(CommandIDs.openBuildLog)
+          ? (id: string | null) =>
+              void app.commands.execute(id ? CommandIDs.openBuildLog : CommandIDs.showSidebar, id ? { id } : {})
+          : app.commands.hasCommand(CommandIDs.showSidebar)
+            ? () => void app.commands.execute(CommandIDs.showSidebar)
+            : null
     });
     if (palette) {
       for (const command of [CommandIDs.openShell, CommandIDs.pruneImages]) {
@@ -93,32 +103,21 @@ const modelPlugin: JupyterFrontEndPlugin<IArielModel> = {
 /** The sidebar, following the file browser's folder. */
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-ariel:sidebar',
-  description:
-    'The Ariel sidebar: project, builds with live logs, the Dockerfile inspector, images, containers, cloud experiments.',
+  description: 'The Ariel sidebar: the project, builds, images, running containers and jobs, as lists.',
   autoStart: true,
-  requires: [IArielModel, IEditorServices],
-  optional: [ILayoutRestorer, ICommandPalette, INotebookTracker, ICloudModel],
+  requires: [IArielModel],
+  optional: [ILayoutRestorer, ICommandPalette, ICloudModel],
   activate: (
     app: JupyterFrontEnd,
     model: IArielModel,
-    editorServices: IEditorServices,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    notebooks: INotebookTracker | null,
     cloud: ICloudModel | null
   ): void => {
     // The sidebar's code loads when its tab is first shown (see SidebarHost).
     const sidebar = new SidebarHost(async () => {
       const { ArielSidebar } = await import('./sidebar');
-      return new ArielSidebar({
-        cloud,
-        currentNotebook: () => notebooks?.currentWidget?.context.path ?? null,
-        model,
-        editorServices,
-        kernels: app.serviceManager.kernels,
-        build: (mode, accelerator) => void app.commands.execute(CommandIDs.buildImage, { mode, accelerator }),
-        prune: () => void app.commands.execute(CommandIDs.pruneImages)
-      });
+      return new ArielSidebar({ cloud, model, kernels: app.serviceManager.kernels, commands: app.commands });
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
@@ -131,6 +130,51 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.showSidebar, category: CATEGORY });
   }
+};
+
+/**
+ * The work in the main area: the Dockerfile inspector, "Dockerfile as built" of an image, a
+ * build's and a local job's live log, the cloud experiment form (also from the notebook toolbar
+ * and the file browser's context menu).
+ */
+const mainAreaPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-ariel:main-area',
+  description:
+    'Main-area tabs: the Dockerfile inspector, Dockerfile as built, build and job logs, Submit as cloud experiment.',
+  autoStart: true,
+  requires: [IArielModel, IEditorServices],
+  optional: [
+    ICloudModel,
+    IEditorLanguageRegistry,
+    ILayoutRestorer,
+    ICommandPalette,
+    INotebookTracker,
+    IDefaultFileBrowser,
+    IStateDB
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IArielModel,
+    editorServices: IEditorServices,
+    cloud: ICloudModel | null,
+    languages: IEditorLanguageRegistry | null,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null,
+    browser: IDefaultFileBrowser | null,
+    state: IStateDB | null
+  ): void =>
+    activateMainArea(app, {
+      model,
+      editorServices,
+      cloud,
+      languages,
+      restorer,
+      palette,
+      notebooks,
+      browser,
+      state
+    })
 };
 
 /** Cloud experiments' model; says in notifications when a group ends or a submission fails. */
@@ -272,4 +316,4 @@ async function checkVersions(model: IArielModel): Promise<void> {
   }
 }
 
-export default [modelPlugin, cloudPlugin, sidebarPlugin, launcherPlugin, switchPlugin, pipWatchPlugin];
+export default [modelPlugin, cloudPlugin, sidebarPlugin, mainAreaPlugin, launcherPlugin, switchPlugin, pipWatchPlugin];

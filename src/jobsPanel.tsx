@@ -13,16 +13,19 @@ import { formatAge } from './format';
  */
 export function JobsView({
   model,
-  onAct
+  onAct,
+  onOpenLog
 }: {
   model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
+  /** Opens a local job's kept log. */
+  onOpenLog: (job: CloudJob) => void;
 }): JSX.Element {
   if (!model.groups.length) {
     return (
       <Empty
         error={model.jobsError ?? undefined}
-        text="No jobs yet: submit a cloud experiment above, or run one with ariel run."
+        text="No jobs yet: submit a cloud experiment (Submit above), or run one with ariel run."
       />
     );
   }
@@ -30,7 +33,7 @@ export function JobsView({
     <div className="jp-Ariel-cloudJobs jp-Ariel-jobs">
       {model.jobsError && <p className="jp-Ariel-warning">{model.jobsError}</p>}
       {model.groups.map(group => (
-        <GroupView key={group.name} group={group} model={model} onAct={onAct} />
+        <GroupView key={group.name} group={group} model={model} onAct={onAct} onOpenLog={onOpenLog} />
       ))}
     </div>
   );
@@ -46,11 +49,13 @@ const RESUBMITTABLE = new Set(['NOT_SUBMITTED', 'JOB_STATE_FAILED', 'JOB_STATE_C
 function GroupView({
   group,
   model,
-  onAct
+  onAct,
+  onOpenLog
 }: {
   group: CloudGroup;
   model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
+  onOpenLog: (job: CloudJob) => void;
 }): JSX.Element {
   const unfinished = group.jobs.some(job => !job.final);
   const resubmittable = group.platform === 'vertex' && group.jobs.some(job => RESUBMITTABLE.has(job.state));
@@ -89,7 +94,14 @@ function GroupView({
       </div>
       <ul className="jp-Ariel-list">
         {group.jobs.map(job => (
-          <JobView key={job.id} job={job} local={group.platform === 'local'} model={model} onAct={onAct} />
+          <JobView
+            key={job.id}
+            job={job}
+            local={group.platform === 'local'}
+            model={model}
+            onAct={onAct}
+            onOpenLog={onOpenLog}
+          />
         ))}
       </ul>
     </div>
@@ -100,13 +112,15 @@ function JobView({
   job,
   local,
   model,
-  onAct
+  onAct,
+  onOpenLog
 }: {
   job: CloudJob;
   /** A local run's job: cancelled by removing its container, with no console page. */
   local: boolean;
   model: ICloudModel;
   onAct: (action: Promise<unknown>) => void;
+  onOpenLog: (job: CloudJob) => void;
 }): JSX.Element {
   const state = stateLabel(job.state);
   return (
@@ -121,6 +135,11 @@ function JobView({
         {job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}{' '}
         <span className="jp-Ariel-muted">{job.args.join(' ')}</span>
       </span>
+      {local && (
+        <Button small minimal title={`Open the log of ${job.displayName}`} onClick={() => onOpenLog(job)}>
+          Log
+        </Button>
+      )}
       {!local && job.console && (
         <a href={job.console} target="_blank" rel="noopener noreferrer" title="Open the job in the Cloud console">
           <launchIcon.react tag="span" elementSize="small" />

@@ -1,5 +1,4 @@
 import { Dialog, Notification, ReactWidget, showDialog } from '@jupyterlab/apputils';
-import type { IEditorServices } from '@jupyterlab/codeeditor';
 import type { Kernel } from '@jupyterlab/services';
 import {
   PanelWithToolbar,
@@ -7,39 +6,38 @@ import {
   ToolbarButton,
   UseSignal,
   refreshIcon,
-  cleaningIcon
+  cleaningIcon,
+  fileIcon,
+  launchIcon
 } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
+import type { CommandRegistry } from '@lumino/commands';
 import type { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
-import type { Accelerator, Mode } from './api';
-import { CloudForm } from './cloudPanel';
 import { JobsView } from './jobsPanel';
 import { BuildsView } from './components/BuildsView';
 import { ImagesView } from './components/ImagesView';
 import { ProjectView } from './components/ProjectView';
 import { RunningView } from './components/RunningView';
-import { DockerfileInspector } from './dockerfileInspector';
 import { describeError } from './request';
-import type { IArielModel, ICloudModel } from './tokens';
+import { CommandIDs, type IArielModel, type ICloudModel } from './tokens';
 
 export namespace ArielSidebar {
   export interface IOptions {
     model: IArielModel;
-    editorServices: IEditorServices;
     kernels: Kernel.IManager;
-    /** Starts a build (and says so); the builds section shows its log. */
-    build: (mode: Mode, accelerator: Accelerator) => void;
-    /** Removes the project's images that are no longer current. */
-    prune: () => void;
-    /** Cloud experiments: the submit panel and the jobs list; without it, the sidebar has no cloud sections. */
+    /** The commands that open the main-area tabs (Dockerfile inspector, logs, cloud form) and prune. */
+    commands: CommandRegistry;
+    /** Cloud experiments: the jobs list; without it, the sidebar has no jobs section. */
     cloud: ICloudModel | null;
-    /** The open notebook's path, relative to Jupyter's root, if any. */
-    currentNotebook: () => string | null;
   }
 }
 
-/** Ariel's sidebar: project, builds with their live log, the Dockerfile inspector, images, running containers. */
+/**
+ * Ariel's sidebar, what is glanced at: the project, builds, images, running kernels and containers,
+ * jobs, as lists with their states. The work opens in main-area tabs: the Dockerfile inspector,
+ * a build's or a job's log, the cloud experiment form.
+ */
 export class ArielSidebar extends SidePanel {
   constructor(options: ArielSidebar.IOptions) {
     super();
@@ -65,12 +63,23 @@ export class ArielSidebar extends SidePanel {
     );
     this.addWidget(project);
 
-    const builds = view(model, () => <BuildsView model={model} />);
-    builds.addClass('jp-Ariel-buildsWidget');
-    this.addWidget(section('Builds', builds));
-
-    const inspector = new DockerfileInspector(model, options.editorServices, options.build);
-    this.addWidget(section('Dockerfile', inspector));
+    const { commands } = options;
+    const open = (command: string, args: Record<string, string | number> = {}) =>
+      void commands.execute(command, args).catch(error => console.error(`Ariel: ${command} failed.`, error));
+    const builds = section(
+      'Builds',
+      view(model, () => <BuildsView model={model} onOpen={id => open(CommandIDs.openBuildLog, { id })} />)
+    );
+    builds.toolbar.addItem(
+      'dockerfile',
+      new ToolbarButton({
+        icon: fileIcon,
+        label: 'Dockerfile',
+        tooltip: 'Open the Dockerfile inspector: the generated Dockerfile of each mode, CPU and GPU side by side',
+        onClick: () => open(CommandIDs.openDockerfile)
+      })
+    );
+    this.addWidget(builds);
 
     const images = section(
       'Images',
@@ -78,7 +87,11 @@ export class ArielSidebar extends SidePanel {
     );
     images.toolbar.addItem(
       'prune',
-      new ToolbarButton({ icon: cleaningIcon, tooltip: 'Remove the images no longer current', onClick: options.prune })
+      new ToolbarButton({
+        icon: cleaningIcon,
+        tooltip: 'Remove the images no longer current',
+        onClick: () => open(CommandIDs.pruneImages)
+      })
     );
     this.addWidget(images);
 
@@ -104,42 +117,35 @@ export class ArielSidebar extends SidePanel {
     const { cloud } = options;
     this._cloud = cloud;
     if (cloud) {
-      this._addCloudSections(cloud, options);
+      this._addJobs(cloud, open);
     }
-    // The Dockerfile and the build log need the room.
-    (this.content as AccordionPanel).setRelativeSizes(cloud ? [0.8, 3, 2.6, 1, 1, 3, 2] : [0.8, 3, 2.6, 1, 1]);
+    (this.content as AccordionPanel).setRelativeSizes(cloud ? [0.8, 1.2, 1.2, 1, 2] : [0.8, 1.2, 1.2, 1]);
   }
 
-  /** The cloud experiments' sections: the submit form and the jobs list. */
-  private _addCloudSections(cloud: ICloudModel, options: ArielSidebar.IOptions): void {
-    const { model } = options;
-    const onError = (message: string) => void Notification.error(message, { autoClose: false });
-    const form = ReactWidget.create(
-      <UseSignal signal={cloud.changed}>
-        {() => (
-          <UseSignal signal={model.changed}>
-            {() => (
-              <CloudForm
-                model={cloud}
-                path={model.path}
-                projectRoot={model.project?.root ?? null}
-                currentNotebook={options.currentNotebook}
-                onError={onError}
-              />
-            )}
-          </UseSignal>
-        )}
-      </UseSignal>
-    );
-    form.addClass('jp-Ariel-cloudWidget');
-    this.addWidget(section('Submit as cloud experiment', form));
+  /** The jobs list; its toolbar opens the cloud experiment form, a local job opens its log. */
+  private _addJobs(cloud: ICloudModel, open: (command: string, args?: Record<string, string | number>) => void): void {
     const jobs = section(
       'Jobs',
       ReactWidget.create(
         <UseSignal signal={cloud.changed}>
-          {() => <JobsView model={cloud} onAct={action => void this._act(action)} />}
+          {() => (
+            <JobsView
+              model={cloud}
+              onAct={action => void this._act(action)}
+              onOpenLog={job => open(CommandIDs.openJobLog, { id: job.id, name: job.displayName })}
+            />
+          )}
         </UseSignal>
       )
+    );
+    jobs.toolbar.addItem(
+      'submit',
+      new ToolbarButton({
+        icon: launchIcon,
+        label: 'Submit',
+        tooltip: 'Submit as cloud experiment: open the form',
+        onClick: () => open(CommandIDs.openCloudForm)
+      })
     );
     jobs.toolbar.addItem(
       'refresh',

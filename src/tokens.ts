@@ -43,6 +43,19 @@ export namespace CommandIDs {
   export const showSidebar = 'ariel:show-sidebar';
   /** Removes the project's images that are no longer current. */
   export const pruneImages = 'ariel:prune-images';
+  /** Args: `{ mode?, accelerator?, compare? }`. Opens the Dockerfile inspector in the main area. */
+  export const openDockerfile = 'ariel:open-dockerfile';
+  /** Args: `{ ref }`. Opens "Dockerfile as built" of an image; an outdated one beside the current Dockerfile. */
+  export const openImageDockerfile = 'ariel:open-image-dockerfile';
+  /** Args: `{ id }`. Opens a build's live log in the main area. */
+  export const openBuildLog = 'ariel:open-build-log';
+  /** Args: `{ id, name? }`. Opens a local job's kept log in the main area, following it while the job runs. */
+  export const openJobLog = 'ariel:open-job-log';
+  /**
+   * Args: `{ path?, isDirectory? }`. Opens "Submit as cloud experiment" in the main area, with the
+   * notebook, script or module folder at `path` (relative to Jupyter's root) as its target.
+   */
+  export const openCloudForm = 'ariel:open-cloud-form';
 }
 
 /** The one way the frontend talks to the companion server: `{baseUrl}ariel/<path>` with Jupyter's auth. */

@@ -1,2 +1,3 @@
 import './base.css';
 import './cloud.css';
+import './mainArea.css';

@@ -86,6 +86,30 @@ describe('planCloudExperiment', () => {
     );
   });
 
+  it('plans every experiment as one distributed job, in a GPU image when the workers have GPUs', async () => {
+    const plan = await planCloudExperiment(
+      deps,
+      request({
+        experiments: expandExperimentText('{"lr": [0.1, 0.01]}', 'config'),
+        distributed: { replicas: 2, workerMachineType: 'g2-standard-8' }
+      })
+    );
+    assert.equal(plan.image.accelerator, 'gpu');
+    assert.deepEqual(
+      plan.jobs.map(job => [job.machineType, job.workers]),
+      [1, 2].map(() => [
+        'n1-standard-4',
+        { replicaCount: 2, machineType: 'g2-standard-8', acceleratorType: 'NVIDIA_L4', acceleratorCount: 1 }
+      ])
+    );
+    const plain = await planCloudExperiment(deps, request({ distributed: { replicas: 1 } }));
+    assert.equal(plain.image.accelerator, 'cpu');
+    await rejectsWith(
+      planCloudExperiment(deps, request({ distributed: { replicas: 1, workerMachineType: 'n1-nothing-1' } })),
+      'cloud-spec-unknown'
+    );
+  });
+
   it('refuses a group name the history has', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ariel-history-'));
     const history = await History.open(dir);

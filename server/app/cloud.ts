@@ -3,6 +3,7 @@ import { needsGpuImage, validateMachine } from '../cloud/catalog.js';
 import { newRequestId, type Connect } from '../cloud/jobs.js';
 import { argLabels, checkGroupName, defaultGroupName, labelRoom, parseLabels } from '../cloud/labels.js';
 import { packageVersions } from '../cloud/packages.js';
+import { planPools, type DistributedRequest } from '../cloud/pools.js';
 import {
   defaultRepository,
   imageByDigest,
@@ -18,6 +19,7 @@ import { parentOf } from '../cloud/vertex.js';
 import { ArielError, CancelledError } from '../errors.js';
 import type { LoadedExperiments } from '../experiments/load.js';
 import { checkAppendable, groupExists, type GroupRecord, type History, type JobRecord } from '../history/store.js';
+import { mlflowSettings } from '../project/mlflow.js';
 import { findProject } from '../project/project.js';
 import type { Project } from '../project/project.js';
 import { checkNotebookArgs, jobArgsFor, parametersWarnings } from '../run/notebook.js';
@@ -69,6 +71,8 @@ export interface CloudExperimentRequest {
   imageTag?: string;
   /** Job creations in flight at once. */
   concurrency?: number;
+  /** Worker pools beside the primary machine (distributed training); absent for one machine. */
+  distributed?: DistributedRequest;
 }
 
 /** What the cloud operations need besides the engine: the job history and Vertex AI. */
@@ -112,6 +116,7 @@ export async function planCloudExperiment(
   if (request.gpu && !machine.spec.acceleratorType) {
     machine = validateMachine({ ...asked, acceleratorType: DEFAULT_GPU }, { force: request.force });
   }
+  const pools = planPools(request.distributed, machine.spec, { region: request.region, force: request.force });
   const labels = parseLabels(request.labels);
   const group = request.name ? checkGroupName(request.name) : defaultGroupName(basename(project.root), new Date());
   const existing = request.name ? deps.history?.group(group) : undefined;
@@ -122,7 +127,7 @@ export async function planCloudExperiment(
   }
   const after = existing ? deps.history!.lastExperiment(group) : 0;
   const target = resolveTarget(project, request.target, request.cwd);
-  const warnings = [...machine.warnings, ...labels.warnings, ...project.warnings];
+  const warnings = [...machine.warnings, ...pools.warnings, ...labels.warnings, ...project.warnings];
   const experiments = request.experiments && jobArgsFor(request.target, request.experiments);
   warnings.push(...(request.experiments?.warnings ?? []));
   if (experiments?.length === 0) {
@@ -141,7 +146,10 @@ export async function planCloudExperiment(
   const image: ImageRequest = {
     project,
     mode: 'cloud',
-    accelerator: needsGpuImage(machine.spec.acceleratorType) ? 'gpu' : 'cpu',
+    accelerator:
+      needsGpuImage(machine.spec.acceleratorType) || needsGpuImage(pools.workers?.machine.acceleratorType)
+        ? 'gpu'
+        : 'cpu',
     extras: request.extras,
     notebookRunner: target.kind === 'notebook',
     noCache: request.noCache
@@ -170,7 +178,9 @@ export async function planCloudExperiment(
     machine: machine.spec,
     userLabels: labels.labels,
     serviceAccount: request.serviceAccount,
-    outputDirectory: request.outputDir
+    outputDirectory: request.outputDir,
+    mlflow: mlflowSettings(project, deps.env),
+    pools
   });
   const dropped = new Set(
     jobs.flatMap(job => argLabels(job.args, labelRoom(Object.keys(labels.labels).length)).dropped)
@@ -237,12 +247,16 @@ export async function rebuildGroupImage(
   jobs: JobRecord[],
   { onEvent, signal }: { onEvent: (event: CloudEvent) => void; signal: AbortSignal }
 ): Promise<string> {
-  const spec = (jobs[0]?.spec ?? {}) as Partial<CloudJob>;
+  const first = jobs[0];
+  const spec = first?.platform === 'vertex' ? first.spec : undefined;
   const image: ImageRequest = {
     project: findProject(group.projectRoot),
     mode: 'cloud',
-    accelerator: needsGpuImage(spec.acceleratorType ?? undefined) ? 'gpu' : 'cpu',
-    notebookRunner: spec.notebook !== undefined
+    accelerator:
+      needsGpuImage(spec?.acceleratorType ?? undefined) || needsGpuImage(spec?.workers?.acceleratorType ?? undefined)
+        ? 'gpu'
+        : 'cpu',
+    notebookRunner: spec?.notebook !== undefined
   };
   onEvent({ type: 'phase', phase: 'build', detail: 'Building the cloud image from the code as it is now' });
   const built = await prepareImage(deps, image, { signal, onEvent });
@@ -312,7 +326,7 @@ export async function submitCloudExperiment(
     jobs.map(job => ({
       experiment: job.index,
       args: job.args,
-      spec: job as unknown as Record<string, unknown>,
+      spec: job,
       requestId: newRequestId()
     })),
     { append: request.append }

@@ -16,7 +16,11 @@ export function describeEvent(event: AppEvent): string | undefined {
     case 'output':
       return `  ${event.line}`;
     case 'done':
-      return event.reused ? `Image is up to date: ${event.image}` : `Built ${event.image}`;
+      return event.given
+        ? `Using the image given: ${event.image}`
+        : event.reused
+          ? `Image is up to date: ${event.image}`
+          : `Built ${event.image}`;
     default:
       return undefined;
   }

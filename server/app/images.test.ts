@@ -17,7 +17,7 @@ function fakeEngine(summaries: Partial<Docker.ImageInfo>[], inUse: string[] = []
   const filters: unknown[] = [];
   const find = (name: string) => summaries.find(s => s.RepoTags?.includes(name));
   const docker = {
-    // No containers: prune's removal of warm-pool spares runs on the real engine in http/app.test.ts.
+    // No containers: prune's removal of warm-pool spares runs on the real engine in http/app.engine.test.ts.
     listContainers: async () => [],
     listImages: async (options: { filters: unknown }) => {
       filters.push(options.filters);

@@ -3,7 +3,8 @@ import { ArielError } from '../errors.js';
 import type { BuildResult, ResolvedImage } from '../docker/build.js';
 import { engineError, enginePathPart, ensureEngine, isNotFound, reason } from '../docker/engine.js';
 import { ensureGpuAvailable } from '../docker/gpu.js';
-import { ImageRef } from '../docker/imageRef.js';
+import { findGivenImage } from '../docker/existing.js';
+import { ImageRef, type GivenImage } from '../docker/imageRef.js';
 import { LABELS, labelFilter } from '../docker/labels.js';
 import type { Mode } from '../dockerfile/generate.js';
 import { planImage, type ImagePlan } from '../dockerfile/plan.js';
@@ -69,6 +70,26 @@ export async function prepareImage(
     await ensureGpuAvailable(deps.docker);
   }
   return deps.builds.ensureImage(target, { onEvent, signal, extras: request.extras, noCache: request.noCache });
+}
+
+/**
+ * `prepareImage` for an existing image named with `--image`: the same checks (the engine answers;
+ * a GPU container can get a GPU), then the image found or pulled, never built.
+ */
+export async function useGivenImage(
+  deps: AppDeps,
+  image: GivenImage,
+  { onEvent, signal }: Progress = {}
+): Promise<GivenImage> {
+  onEvent?.({ type: 'check', check: 'engine' });
+  await ensureEngine(deps.docker);
+  if (image.accelerator === 'gpu') {
+    onEvent?.({ type: 'check', check: 'gpu' });
+    await ensureGpuAvailable(deps.docker);
+  }
+  const found = await findGivenImage(deps.docker, image, signal);
+  onEvent?.({ type: 'done', image: found.name, reused: true, given: true });
+  return found;
 }
 
 /** One tag of an image Ariel built; plain data, ready for JSON. */

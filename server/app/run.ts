@@ -2,12 +2,14 @@ import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { packageVersions } from '../cloud/packages.js';
 import { defaultGroupName } from '../cloud/labels.js';
-import type { ImageRef } from '../docker/imageRef.js';
+import { givenImage } from '../docker/existing.js';
+import type { RunnableImage } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
 import { resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import { MAX_LOGS_BYTES, pruneLogs, teeJobLogs } from '../history/logs.js';
 import type { History } from '../history/store.js';
 import type { Accelerator, RunConfig } from '../project/config.js';
+import { mlflowRun, mlflowSettings, type MlflowSettings } from '../project/mlflow.js';
 import type { Project } from '../project/project.js';
 import { ArielError } from '../errors.js';
 import { gpuSlots, sweepDevices } from '../run/gpuSlots.js';
@@ -16,7 +18,7 @@ import { checkNotebookArgs, executedNotebookName, parametersWarnings } from '../
 import { groupNameFor, recordLocalRun, trackLocalRun } from '../run/record.js';
 import { resolveTarget, type Target } from '../run/target.js';
 import type { AppDeps, Progress } from './deps.js';
-import { imageFor, planFor, prepareImage, type ImageRequest } from './images.js';
+import { imageFor, planFor, prepareImage, useGivenImage, type ImageRequest } from './images.js';
 
 /** An experiment: a module, script or notebook of the project, run once per expanded experiment. */
 export interface ExperimentRequest {
@@ -41,11 +43,13 @@ export interface ExperimentRequest {
   gpusPerJob?: number;
   /** Add the jobs to the existing local group `group`, numbered after its last (Caliban's `--xgroup`). */
   append?: boolean;
+  /** An existing image to run instead of the project's (`--image`): nothing is built. */
+  image?: string;
 }
 
 export interface ExperimentPlan {
   target: Target;
-  image: ImageRef;
+  image: RunnableImage;
   jobs: Job[];
   /** The run's name (jobs are GROUP-1, GROUP-2, …). */
   group: string;
@@ -69,8 +73,18 @@ function resolveExperiment(request: ExperimentRequest): { target: Target; image:
  * Jobs in `image`, numbered after `after`; a notebook job writes its executed notebook to
  * `outputs/` beside the notebook.
  */
-function jobsOf(request: ExperimentRequest, target: Target, image: ImageRef, group: string, after = 0): Job[] {
-  const jobs = planJobs(image, request.args, request.experiments).map(job => ({ ...job, index: job.index + after }));
+function jobsOf(
+  request: ExperimentRequest,
+  target: Target,
+  image: RunnableImage,
+  group: string,
+  after = 0,
+  mlflow?: MlflowSettings
+): Job[] {
+  const jobs = planJobs(image, request.args, request.experiments).map(job => {
+    const index = job.index + after;
+    return { ...job, index, ...(mlflow ? { mlflow: mlflowRun(mlflow, group, index) } : {}) };
+  });
   if (target.kind !== 'notebook') {
     return jobs;
   }
@@ -106,12 +120,13 @@ export async function planExperiment(deps: AppDeps, request: ExperimentRequest):
   const { target, image: imageRequest, group } = resolveExperiment(request);
   const settings = resolveSettings(request.project, { env: deps.env, overrides: request.settings });
   sweepSlots(request, settings);
-  const image = await imageFor(deps, imageRequest);
-  return { target, image, jobs: jobsOf(request, target, image, group), group, settings };
+  const mlflow = mlflowSettings(request.project, deps.env);
+  const image = request.image ? givenImage(request.image, request.accelerator) : await imageFor(deps, imageRequest);
+  return { target, image, jobs: jobsOf(request, target, image, group, 0, mlflow), group, settings };
 }
 
 export interface ExperimentResult {
-  image: ImageRef;
+  image: RunnableImage;
   results: JobResult[];
   group: string;
 }
@@ -143,11 +158,15 @@ export async function runExperiment(
   // Before the build: a bad mount or size is an error now, as is a name in use.
   const settings = resolveSettings(project, { env: deps.env, overrides: request.settings });
   const gpuSlots = sweepSlots(request, settings);
+  const mlflow = mlflowSettings(project, deps.env);
   const group = history
     ? groupNameFor(history, resolved.group, request.group !== undefined, request.append)
     : resolved.group;
-  const { image } = await prepareImage(deps, { ...imageRequest, willRun: true }, options);
-  let jobs = jobsOf(request, target, image, group, request.append ? history?.lastExperiment(group) : 0);
+  const given = request.image ? givenImage(request.image, request.accelerator) : undefined;
+  const image = given
+    ? await useGivenImage(deps, given, options)
+    : (await prepareImage(deps, { ...imageRequest, willRun: true }, options)).image;
+  let jobs = jobsOf(request, target, image, group, request.append ? history?.lastExperiment(group) : 0, mlflow);
   let tracker: ReturnType<typeof trackLocalRun> | undefined;
   if (history && jobs.length > 0) {
     const imageId = (await deps.docker.getImage(image.name).inspect()).Id;
@@ -160,7 +179,8 @@ export async function runExperiment(
         targetText: request.target,
         target,
         imageId,
-        dockerfile: planFor(deps, imageRequest).dockerfile,
+        // An image given with --image was not built from this project's Dockerfile.
+        dockerfile: given ? '' : planFor(deps, imageRequest).dockerfile,
         packages,
         jobs
       },

@@ -1,9 +1,10 @@
+import { givenImage } from '../docker/existing.js';
 import { resolveSettings } from '../docker/settings.js';
 import type { Accelerator, RunConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
 import { openShell as runShell, type ShellName } from '../run/shell.js';
 import type { AppDeps, Progress } from './deps.js';
-import { prepareImage } from './images.js';
+import { prepareImage, useGivenImage } from './images.js';
 
 export interface ShellRequest {
   project: Project;
@@ -17,6 +18,8 @@ export interface ShellRequest {
   settings?: RunConfig;
   /** The shell to run (default bash). */
   shell?: ShellName;
+  /** An existing image to open the shell in instead of the project's (`--image`): nothing is built. */
+  image?: string;
 }
 
 /**
@@ -27,10 +30,9 @@ export async function openShell(deps: AppDeps, request: ShellRequest, progress: 
   const { project, accelerator, extras, noCache, cwd, shell } = request;
   // Before the build: a bad mount or size is an error now.
   const settings = resolveSettings(project, { env: deps.env, overrides: request.settings });
-  const { image } = await prepareImage(
-    deps,
-    { project, mode: 'shell', accelerator, extras, noCache, willRun: true },
-    progress
-  );
+  const image = request.image
+    ? await useGivenImage(deps, givenImage(request.image, accelerator), progress)
+    : (await prepareImage(deps, { project, mode: 'shell', accelerator, extras, noCache, willRun: true }, progress))
+        .image;
   return runShell(deps.docker, { project, image, cwd, shell, signal: progress.signal, env: deps.env, settings });
 }

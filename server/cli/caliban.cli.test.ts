@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { History } from '../history/store.js';
 import { runCli, startCli, type CliResult } from '../testing/cli.js';
 import { eventually } from '../testing/eventually.js';
 import { danglingImages, removeDanglingSince, removeImagesOf } from '../testing/docker.js';
@@ -154,6 +155,12 @@ describe('Caliban flags on a real Docker engine', { timeout: 1_200_000 }, () => 
         { cwd: root, env, stdin: '{"seed": [1, 2]}' }
       );
       assert.equal(more.code, 0, show(more));
+      // Each line names its job among the group's three, not among the two just added.
+      assert.deepEqual(
+        more.stdout.split('\n').flatMap(line => /^(\[job \S+\]) trained with six/.exec(line)?.[1] ?? []),
+        ['[job 2/3]', '[job 3/3]'],
+        show(more)
+      );
       const status = await runCli(['status', '--group', 'grow', '--json'], { cwd: root, env });
       assert.equal(status.code, 0, show(status));
       const jobs = JSON.parse(status.stdout) as {
@@ -248,6 +255,111 @@ describe('Caliban flags on a real Docker engine', { timeout: 1_200_000 }, () => 
       assert.equal(kept.code, 0, show(kept));
       assert.deepEqual(unordered(kept.stdout), unordered('hello from --wait\nto stderr'));
       go('killed');
+    });
+  });
+
+  describe('--image', () => {
+    it('runs and opens a shell in an existing image, by name or id, building nothing; the history keeps the name given', async () => {
+      const env = { ARIEL_DATA_DIR: mkdtempSync(join(tmpdir(), 'ariel-data-')) };
+      writeFileSync(join(root, 'version.py'), 'print("version 1")\n');
+      const built = await runCli(['build', '--mode', 'run'], { cwd: root });
+      assert.equal(built.code, 0, show(built));
+      const image = built.stdout.trim().split('\n').pop()!;
+      // The project moves on: its own image would now print version 2.
+      writeFileSync(join(root, 'version.py'), 'print("version 2")\n');
+
+      for (const given of [image, imageId(image)]) {
+        const run = await runCli(['run', 'version.py', '--image', given, '--name', `given-${given.length}`], {
+          cwd: root,
+          env
+        });
+        assert.equal(run.code, 0, show(run));
+        assert.match(run.stdout, /^\[job 1\/1\] version 1$/m, show(run));
+        assert.match(
+          run.stderr,
+          new RegExp(`^Using the image given: ${given.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm')
+        );
+        assert.doesNotMatch(run.stderr, /^(Built|Step) /m, show(run));
+        const status = await runCli(['status', '--group', `given-${given.length}`, '--json'], { cwd: root, env });
+        assert.equal(status.code, 0, show(status));
+        assert.deepEqual(
+          (JSON.parse(status.stdout) as { image: string }[]).map(job => job.image),
+          [given]
+        );
+      }
+
+      // The run image has the code it was built with in /app; the project is live-mounted as always.
+      const shell = await runCli(['shell', '--image', image], {
+        cwd: root,
+        stdin: `python3 /app/version.py; python3 ${join(root, 'version.py')}\n`
+      });
+      assert.equal(shell.code, 0, show(shell));
+      assert.deepEqual(shell.stdout.split('\n').filter(Boolean), ['version 1', 'version 2'], show(shell));
+      assert.doesNotMatch(shell.stderr, /^(Built|Step) /m, show(shell));
+    });
+
+    it('says so when the image is not on the engine and cannot be pulled, and refuses options that shape a build', async () => {
+      for (const command of ['run', 'shell']) {
+        const args = command === 'run' ? ['run', 'version.py'] : ['shell'];
+        const missing = await runCli([...args, '--image', '127.0.0.1:9/ariel-missing:1'], { cwd: root, stdin: '' });
+        assert.equal(missing.code, 1, show(missing));
+        assert.match(
+          missing.stderr,
+          /No image 127\.0\.0\.1:9\/ariel-missing:1 on this engine, and pulling it failed: .*\n.*Name an image docker images lists/,
+          show(missing)
+        );
+        assert.doesNotMatch(missing.stderr, /^(Built|Step) /m, show(missing));
+      }
+      const id = await runCli(['run', 'version.py', '--image', `sha256:${'0'.repeat(64)}`], { cwd: root });
+      assert.equal(id.code, 1, show(id));
+      assert.match(id.stderr, /No image sha256:0{64} on this engine, and an image id cannot be pulled\./, show(id));
+      const bad = await runCli(['run', 'version.py', '--image', 'Not An Image'], { cwd: root });
+      assert.equal(bad.code, 1, show(bad));
+      assert.match(bad.stderr, /--image "Not An Image" contains a space\./, show(bad));
+      const both = await runCli(['run', 'version.py', '--image', 'x:1', '--no-cache'], { cwd: root });
+      assert.equal(both.code, 1, show(both));
+      assert.match(both.stderr, /--image uses an existing image, and --no-cache shape/, show(both));
+    });
+  });
+
+  describe('"mlflow"', () => {
+    it('gives each job its MLflow variables, run named GROUP-INDEX, and the history keeps them', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'ariel-data-'));
+      const env = { ARIEL_DATA_DIR: dataDir, ARIEL_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'ariel-config-')) };
+      const configFile = join(root, '.ariel.json');
+      const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as object) : {};
+      writeFileSync(
+        configFile,
+        JSON.stringify({ ...config, mlflow: { tracking_uri: 'file:///tmp/mlruns', experiment: 'digits' } })
+      );
+      writeFileSync(
+        join(root, 'mlflow_env.py'),
+        'import os\nfor name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_NAME"):\n    print(f"{name}={os.environ.get(name)}")\n'
+      );
+      const run = await runCli(['run', 'mlflow_env.py', '--name', 'tracked', '--experiment-config', 'stdin'], {
+        cwd: root,
+        env,
+        stdin: '{"seed": [1, 2]}'
+      });
+      assert.equal(run.code, 0, show(run));
+      assert.deepEqual(
+        run.stdout.split('\n').filter(line => line.includes('MLFLOW_')),
+        [1, 2].flatMap(n => [
+          `[job ${n}/2] MLFLOW_TRACKING_URI=file:///tmp/mlruns`,
+          `[job ${n}/2] MLFLOW_EXPERIMENT_NAME=digits`,
+          `[job ${n}/2] MLFLOW_RUN_NAME=tracked-${n}`
+        ]),
+        show(run)
+      );
+      const history = await History.open(dataDir);
+      try {
+        assert.deepEqual(
+          history.jobs({ group: 'tracked' }).map(job => (job.spec as { mlflow?: unknown }).mlflow),
+          [1, 2].map(n => ({ trackingUri: 'file:///tmp/mlruns', experiment: 'digits', runName: `tracked-${n}` }))
+        );
+      } finally {
+        history.close();
+      }
     });
   });
 });

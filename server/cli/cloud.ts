@@ -24,9 +24,17 @@ import { ArielError, CancelledError, type ErrorCode } from '../errors.js';
 import { loadExperimentArgs } from '../experiments/load.js';
 import { History, NOT_SUBMITTED, type JobRecord } from '../history/store.js';
 import { findProject } from '../project/project.js';
+import {
+  addPoolOptions,
+  distributedOptions,
+  machineText,
+  poolsText,
+  poolsView,
+  type PoolOptions
+} from './cloudPools.js';
 import { buildProgress, pushProgress } from './progress.js';
 
-interface CloudOptions {
+interface CloudOptions extends PoolOptions {
   projectId?: string;
   region?: string;
   project?: string;
@@ -121,14 +129,13 @@ function checkComplete(result: SubmitResult, group: string, signal: AbortSignal)
 }
 
 function displayName(job: JobRecord): string {
-  return (job.spec as { displayName?: string }).displayName ?? String(job.id);
+  return job.spec.displayName ?? String(job.id);
 }
 
 function jobView(job: JobRecord): Record<string, unknown> {
-  const spec = job.spec as { machineType?: string; output?: string; notebook?: { output: string } };
   return {
     group: job.group,
-    platform: spec.machineType ? 'vertex' : 'local',
+    platform: job.platform,
     experiment: job.experiment,
     attempt: job.attempt,
     id: job.id,
@@ -136,9 +143,10 @@ function jobView(job: JobRecord): Record<string, unknown> {
     name: job.remoteName,
     displayName: displayName(job),
     args: job.args,
-    image: (job.spec as unknown as CloudJob).image,
+    image: job.spec.image,
+    ...(job.platform === 'vertex' ? poolsView(job.spec) : {}),
     error: job.error,
-    output: spec.output ?? spec.notebook?.output,
+    output: job.platform === 'local' ? job.spec.output : job.spec.notebook?.output,
     console: job.remoteName ? consoleUrl(job.remoteName) : undefined,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt
@@ -151,7 +159,7 @@ function printJobs(jobs: JobRecord[], json: boolean | undefined, out: NodeJS.Wri
     return;
   }
   for (const job of jobs) {
-    const name = job.remoteName ?? ((job.spec as { machineType?: string }).machineType ? '-' : 'local');
+    const name = job.remoteName ?? (job.platform === 'vertex' ? '-' : 'local');
     out.write(
       `${job.group}  #${job.experiment}${job.attempt > 1 ? ` (attempt ${job.attempt})` : ''}  ${job.state.replace(/^JOB_STATE_/, '')}  ${name}  ${job.args.join(' ')}${job.error ? `\n    ${job.error}` : ''}\n`
     );
@@ -218,6 +226,7 @@ async function submit(target: string, args: string[], options: CloudOptions): Pr
     machineType: tpu?.machineType ?? options.machineType ?? DEFAULT_MACHINE,
     acceleratorType: tpu?.acceleratorType ?? options.accelerator,
     acceleratorCount: tpu?.acceleratorCount ?? options.acceleratorCount,
+    distributed: distributedOptions(options),
     gpu: options.gpu,
     force: options.force,
     extras: options.extras,
@@ -291,12 +300,7 @@ function printDryRun(jobs: CloudJob[], json: boolean | undefined): void {
   process.stdout.write(
     json
       ? `${JSON.stringify(jobs, null, 2)}\n`
-      : jobs
-          .map(
-            j =>
-              `${j.displayName}: ${what(j)} on ${j.machineType}${j.acceleratorType ? ` + ${j.acceleratorCount} × ${j.acceleratorType}` : ''}\n`
-          )
-          .join('')
+      : jobs.map(j => `${j.displayName}: ${what(j)} on ${machineText(j)}${poolsText(j)}\n`).join('')
   );
 }
 
@@ -342,7 +346,7 @@ async function withProgress<T>(work: (onEvent: (event: CloudEvent) => void) => P
 }
 
 export function registerCloudCommands(program: Command): void {
-  program
+  const cloud = program
     .command('cloud')
     .description('build the cloud image, push it and submit one Vertex AI custom job per experiment')
     .argument('<target>', 'module (trainer.train), script path (trainer/train.py) or notebook (notebooks/x.ipynb)')
@@ -385,8 +389,8 @@ export function registerCloudCommands(program: Command): void {
     .option('--max-jobs <n>', 'refuse an experiment config that expands to more jobs (default 10000)', positiveInt)
     .option('--dry-run', 'print the jobs without building, pushing or submitting anything')
     .option('--json', 'print jobs as JSON on stdout')
-    .option('--force', "accept machine types, accelerators and regions Ariel's table does not know")
-    .action(submit);
+    .option('--force', "accept machine types, accelerators and regions Ariel's table does not know");
+  addPoolOptions(cloud).action(submit);
 
   program
     .command('status')

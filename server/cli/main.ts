@@ -38,6 +38,8 @@ interface ImageOptions {
   extras?: string[];
   /** False with `--no-cache`. */
   cache?: boolean;
+  /** `--image` of run and shell: an existing image instead of the project's. */
+  image?: string;
 }
 
 const version = (
@@ -114,6 +116,26 @@ function imageOptions(command: Command): Command {
 /** Caliban's `--no-cache`: the options of commands that build an image to use it. */
 function buildOptions(command: Command): Command {
   return command.option('--no-cache', 'build the image from scratch, resolving unpinned dependencies again');
+}
+
+/** Caliban's `--image_id`: run and shell in an existing image, built by nothing here. */
+function givenImageOption(command: Command): Command {
+  return command.option(
+    '--image <image>',
+    "use this existing image (name:tag, name@sha256:… or an id) instead of building the project's"
+  );
+}
+
+/** `--image` says which image: options that shape the image built are refused beside it. */
+function checkGivenImage(options: ImageOptions): void {
+  const building = [options.cache === false && '--no-cache', options.extras?.length && '--extras'].filter(Boolean);
+  if (options.image !== undefined && building.length > 0) {
+    throw new ArielError(
+      'usage',
+      `--image uses an existing image, and ${building.join(' and ')} shape the image Ariel would build.`,
+      "Leave out --image to build the project's image, or the other options to use the image given."
+    );
+  }
 }
 
 function accelerator(options: ImageOptions): Accelerator {
@@ -248,7 +270,7 @@ function createProgram(signal: AbortSignal): Command {
       .option('--gpus-per-job <k>', 'with --gpu: run jobs side by side, each on its own K GPUs', parseGpusPerJob)
       .addOption(maxJobsOption())
   );
-  buildOptions(run).action(
+  givenImageOption(buildOptions(run)).action(
     async (
       target: string,
       args: string[],
@@ -262,6 +284,7 @@ function createProgram(signal: AbortSignal): Command {
         gpusPerJob?: number;
       } & RunSettingsOptions
     ) => {
+      checkGivenImage(options);
       const request = imageRequest('run', options);
       const experiments =
         options.experimentConfig === undefined
@@ -286,7 +309,8 @@ function createProgram(signal: AbortSignal): Command {
         group,
         append,
         settings,
-        gpusPerJob
+        gpusPerJob,
+        image: options.image
       };
       warn(experimentWarnings(experiment));
       if (options.dryRun) {
@@ -357,18 +381,25 @@ function createProgram(signal: AbortSignal): Command {
       'open an interactive shell in the shell-mode image, project mounted'
     )
   ).addOption(new Option('--shell <shell>', 'the shell to open').choices(SHELLS).default('bash'));
-  buildOptions(shell).action(async (options: ImageOptions & RunSettingsOptions & { shell: ShellName }) => {
-    const request = imageRequest('shell', options);
-    const settings = runSettingsFrom(options);
-    try {
-      // The spinner ends with the image's 'done' event, before the shell takes the terminal.
-      process.exitCode = await withProgress(signal, progress =>
-        openShell(deps, { ...request, cwd: process.cwd(), settings, shell: options.shell }, progress)
-      );
-    } catch (error) {
-      throw inCliWords(error, 'shell', request);
+  givenImageOption(buildOptions(shell)).action(
+    async (options: ImageOptions & RunSettingsOptions & { shell: ShellName }) => {
+      checkGivenImage(options);
+      const request = imageRequest('shell', options);
+      const settings = runSettingsFrom(options);
+      try {
+        // The spinner ends with the image's 'done' event, before the shell takes the terminal.
+        process.exitCode = await withProgress(signal, progress =>
+          openShell(
+            deps,
+            { ...request, cwd: process.cwd(), settings, shell: options.shell, image: options.image },
+            progress
+          )
+        );
+      } catch (error) {
+        throw inCliWords(error, 'shell', request);
+      }
     }
-  });
+  );
 
   program
     .command('expand')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ArielError } from '../errors.js';
-import { validateMachine, VERTEX_CATALOG, type MachineRequest } from './catalog.js';
+import { tpuMachine, validateMachine, VERTEX_CATALOG, type MachineRequest } from './catalog.js';
 
 function rejects(request: MachineRequest, ...fragments: string[]): void {
   rejectsWith('cloud-spec-invalid', request, ...fragments);
@@ -150,5 +150,56 @@ describe('validateMachine', () => {
         assert.ok(offered.has(type), `${type} (${row.family}) is in no region`);
       }
     }
+  });
+});
+
+/**
+ * The TPU machines of Vertex AI custom training as its 'Configure compute resources' page lists
+ * them: cloud-tpu with 8 TPU v2 or v3 cores (32 for a Pod slice), and TPU v5e's ct5lp-hightpu
+ * machines with 1, 4 or 8 chips.
+ */
+const VERTEX_TPUS: [spec: string, machineType: string, acceleratorType: string, count: number][] = [
+  ['8xV2', 'cloud-tpu', 'TPU_V2', 8],
+  ['32xV2', 'cloud-tpu', 'TPU_V2', 32],
+  ['8xV3', 'cloud-tpu', 'TPU_V3', 8],
+  ['32xV3', 'cloud-tpu', 'TPU_V3', 32],
+  ['ct5lp-hightpu-1t', 'ct5lp-hightpu-1t', 'TPU_V5_LITEPOD', 1],
+  ['ct5lp-hightpu-4t', 'ct5lp-hightpu-4t', 'TPU_V5_LITEPOD', 4],
+  ['ct5lp-hightpu-8t', 'ct5lp-hightpu-8t', 'TPU_V5_LITEPOD', 8]
+];
+
+describe('--tpu-spec against the table', () => {
+  it('accepts every TPU machine Vertex AI documents, with its TPUs filled in', () => {
+    for (const [spec, machineType, acceleratorType, acceleratorCount] of VERTEX_TPUS) {
+      const tpu = tpuMachine(spec);
+      assert.deepEqual(tpu, { machineType, acceleratorType, acceleratorCount }, spec);
+      const { spec: checked } = validateMachine({ ...tpu, region: 'us-central1' });
+      assert.equal(checked.acceleratorCount, acceleratorCount, spec);
+    }
+  });
+
+  it('refuses counts and machine types Vertex AI does not offer, listing those it does', () => {
+    assert.throws(
+      () => validateMachine({ ...tpuMachine('16xV3'), region: 'us-central1' }),
+      (error: unknown) =>
+        error instanceof ArielError &&
+        error.code === 'cloud-spec-invalid' &&
+        /\b8\b.*\b32\b/.test(`${error.message} ${error.hint}`)
+    );
+    for (const spec of ['ct5lp-hightpu-2t', 'v5litepod-4', 'n1-standard-8']) {
+      assert.throws(
+        () => tpuMachine(spec),
+        (error: unknown) =>
+          error instanceof ArielError &&
+          error.code === 'cloud-spec-invalid' &&
+          (error.hint ?? '').includes('ct5lp-hightpu-1t, ct5lp-hightpu-4t, ct5lp-hightpu-8t') &&
+          (error.hint ?? '').includes('32xV3'),
+        spec
+      );
+    }
+  });
+
+  it('keeps TPUs to the regions that have them', () => {
+    rejects({ ...tpuMachine('ct5lp-hightpu-4t'), region: 'europe-west1' }, 'TPU_V5_LITEPOD', 'europe-west1');
   });
 });

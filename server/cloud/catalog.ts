@@ -163,7 +163,7 @@ function tpuChoices(catalog: Catalog): string {
     .map(row =>
       row.machineTypes.includes('cloud-tpu')
         ? `${Object.keys(row.accelerators)
-            .map(type => `${row.accelerators[type][0]}x${type.slice('TPU_'.length)}`)
+            .flatMap(type => row.accelerators[type].map(count => `${count}x${type.slice('TPU_'.length)}`))
             .join(', ')} (cloud-tpu)`
         : row.machineTypes.join(', ')
     )

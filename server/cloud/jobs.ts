@@ -12,7 +12,8 @@ import {
   type GroupRecord,
   type History,
   type JobRecord,
-  ownerGone
+  ownerGone,
+  vertexJobs
 } from '../history/store.js';
 import type { CloudJob } from './spec.js';
 import { submitJobs, type SubmitOptions, type SubmitResult } from './submit.js';
@@ -170,9 +171,10 @@ export async function resubmitGroup(
   options: ResubmitOptions = {}
 ): Promise<SubmitResult & { group: GroupRecord }> {
   const { group: record, jobs: again } = await jobsToResubmit(history, connect, group, options);
+  // Each attempt keeps its job's spec whole: its worker pools, machines, args and labels.
   const fresh = history.addAttempts(
     group,
-    again.map(job => ({
+    vertexJobs(again).map(job => ({
       experiment: job.experiment,
       args: job.args,
       spec: options.image ? { ...job.spec, image: options.image } : job.spec,
@@ -206,11 +208,12 @@ export function exportJob(history: History, reference: string, dir: string): str
     throw new ArielError('history-not-found', `No job ${reference} in the job history.`);
   }
   const group = history.requireGroup(job.group);
-  const spec = job.spec as unknown as CloudJob & { output?: string };
-  const local = group.platform === 'local';
+  const { spec } = job;
+  const local = job.platform === 'local';
   // A local image is known by its id; a cloud one by its registry digest.
   const image = local ? group.imageDigest : group.image;
-  const output = spec.notebook?.output ?? spec.output;
+  const output = job.platform === 'local' ? job.spec.output : job.spec.notebook?.output;
+  const pools = job.platform === 'vertex' && job.spec.workers ? distributedNote(job.spec) : [];
   const command = output ? [...spec.command.slice(0, -1), `${RERUN_OUTPUT}/${output.split('/').pop()}`] : spec.command;
   const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
   const files: Record<string, string> = {
@@ -240,6 +243,7 @@ export function exportJob(history: History, reference: string, dir: string): str
     'run.sh': [
       '#!/bin/sh',
       `# Runs job ${group.name}-${job.experiment} again in the exact image it ran in.`,
+      ...pools,
       'set -e',
       'here=$(cd "$(dirname "$0")" && pwd)',
       ...(local ? [`docker image inspect ${quote(image)} >/dev/null 2>&1 || docker load -i "$here/image.tar"`] : []),
@@ -264,4 +268,16 @@ export async function saveImage(docker: Docker, imageId: string, dir: string, si
   const stream = (await docker.getImage(imageId).get()) as NodeJS.ReadableStream;
   await pipeline(stream, createWriteStream(file), { signal });
   return 'image.tar';
+}
+
+/** run.sh's words for a distributed job: it runs the primary alone; job.json keeps every pool. */
+function distributedNote(spec: CloudJob): string[] {
+  const workers = spec.workers!;
+  const reduction = spec.reductionServers
+    ? ` and ${spec.reductionServers.replicaCount} Reduction Server replica(s)`
+    : '';
+  return [
+    `# On Vertex AI it ran distributed: the primary with ${workers.replicaCount} worker(s) on ${workers.machineType}${reduction}`,
+    '# (job.json keeps the pools). This script runs the primary alone.'
+  ];
 }

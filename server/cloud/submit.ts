@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NOT_SUBMITTED, type History, type JobRecord } from '../history/store.js';
-import type { CloudJob } from './spec.js';
+import { NOT_SUBMITTED, vertexJobs, type History, type JobRecord, type VertexJobRecord } from '../history/store.js';
 import { customJobMessage } from './spec.js';
 import { findByRequest, isRetryable, vertexError, type JobApi } from './vertex.js';
 
@@ -38,21 +37,21 @@ export interface SubmitResult {
 export async function submitJobs(
   api: JobApi,
   history: History,
-  jobs: JobRecord[],
+  records: JobRecord[],
   options: SubmitOptions
 ): Promise<SubmitResult> {
   const { parent, concurrency = 8, retries = 5, backoffMs = 500, signal, onEvent } = options;
   const result: SubmitResult = { created: [], failed: [], skipped: [] };
+  const jobs = vertexJobs(records);
   let next = 0;
 
-  const submitOne = async (job: JobRecord): Promise<void> => {
+  const submitOne = async (job: VertexJobRecord): Promise<void> => {
     const index = job.experiment;
     let maybeCreated = false;
     for (let attempt = 0; ; attempt++) {
       try {
         const found = maybeCreated ? await findByRequest(api, parent, job.requestId) : undefined;
-        const remote =
-          found ?? (await api.create(parent, customJobMessage(job.spec as unknown as CloudJob, job.requestId)));
+        const remote = found ?? (await api.create(parent, customJobMessage(job.spec, job.requestId)));
         history.update(job.id, { state: remote.state, remoteName: remote.name });
         result.created.push(history.job(job.id)!);
         onEvent?.({ type: 'created', index, name: remote.name, adopted: !!found });

@@ -12,7 +12,12 @@ export type BuildEvent =
   | { type: 'step'; index: number; total: number; instruction: string }
   | { type: 'cached' }
   | { type: 'output'; line: string }
-  | { type: 'done'; image: string; reused: boolean };
+  | {
+      type: 'done';
+      image: string;
+      reused: boolean;
+      /** An existing image named with --image: not built. */ given?: true;
+    };
 
 export type BuildListener = (event: BuildEvent) => void;
 

@@ -2,14 +2,14 @@ import type Docker from 'dockerode';
 import { ArielError } from '../errors.js';
 import { confinement } from './containers.js';
 import { reason } from './engine.js';
-import type { ImageRef } from './imageRef.js';
+import type { RunnableImage } from './imageRef.js';
 import { LABELS } from './labels.js';
 
 /** Docker's device request for all GPUs (what `docker run --gpus all` sends). */
 const ALL_GPUS: Docker.DeviceRequest[] = [{ Driver: '', Count: -1, Capabilities: [['gpu']] }];
 
 /** The device requests a container of this image needs: all GPUs for a GPU image, none otherwise. */
-export function deviceRequestsFor(image: ImageRef): Docker.DeviceRequest[] | undefined {
+export function deviceRequestsFor(image: RunnableImage): Docker.DeviceRequest[] | undefined {
   return image.accelerator === 'gpu' ? ALL_GPUS : undefined;
 }
 

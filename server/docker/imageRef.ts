@@ -1,6 +1,37 @@
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { ACCELERATORS, type Accelerator } from '../project/config.js';
 
+/**
+ * An image a container starts from: one Ariel built (ImageRef) or an existing one the user named
+ * (GivenImage). Its accelerator decides whether the container gets GPUs.
+ */
+export interface RunnableImage {
+  /** How the engine is asked for it: `repository:tag`, `repository@sha256:…` or an id. */
+  readonly name: string;
+  readonly accelerator: Accelerator;
+}
+
+/**
+ * An existing image named with `--image` (a local name, or by digest): used as given, never built.
+ * It serialises (JSON, template strings) as the name the user gave, which the history keeps.
+ */
+export class GivenImage implements RunnableImage {
+  constructor(
+    readonly name: string,
+    readonly accelerator: Accelerator,
+    /** The engine's id of the image (`sha256:…`), once it was found. */
+    readonly id?: string
+  ) {}
+
+  toString(): string {
+    return this.name;
+  }
+
+  toJSON(): string {
+    return this.name;
+  }
+}
+
 /** `<mode>-<cpu|gpu>-<12 hex digits of the content hash>` */
 const TAG = /^([a-z]+)-([a-z]+)-([0-9a-f]{12})$/;
 

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { hostUser } from '../dockerfile/plan.js';
 import type { Project } from '../project/project.js';
 import { passthroughEnv } from './containers.js';
-import type { ImageRef } from './imageRef.js';
+import type { RunnableImage } from './imageRef.js';
 import { LABELS, type Role } from './labels.js';
 import { hostConfigOf, publishedPorts, resolveSettings, type ContainerSettings } from './settings.js';
 
@@ -36,7 +36,7 @@ export function workingDirIn(project: Project, cwd: string): string {
 
 export interface InteractiveOptions {
   project: Project;
-  image: ImageRef;
+  image: RunnableImage;
   role: Extract<Role, 'shell' | 'kernel'>;
   /** The caller's folder; the container starts there when it is inside the project. */
   cwd: string;

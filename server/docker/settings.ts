@@ -9,7 +9,7 @@ import type { Project } from '../project/project.js';
 import { loadUserRunConfig, userConfigPath } from '../project/user-config.js';
 import { confinement, DEFAULT_PIDS_LIMIT } from './containers.js';
 import { parseDockerRunArgs, type DockerRunSettings } from './runArgs.js';
-import type { ImageRef } from './imageRef.js';
+import type { RunnableImage } from './imageRef.js';
 
 /**
  * Run-time settings of Ariel's local containers (kernels and their spares, runs, shells): shared
@@ -333,7 +333,7 @@ export function gpuRequest(gpus: GpuChoice): Docker.DeviceRequest {
 /** The HostConfig part the settings make: confinement, shared memory, limits, mounts, GPUs. */
 export function hostConfigOf(
   settings: ContainerSettings,
-  image: ImageRef
+  image: RunnableImage
 ): Docker.HostConfig & { Mounts: Docker.MountSettings[] } {
   const hostConfig: Docker.HostConfig & { Mounts: Docker.MountSettings[] } = {
     ...confinement(settings.pidsLimit),

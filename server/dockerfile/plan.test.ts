@@ -178,7 +178,7 @@ describe('planImage', () => {
   });
 
   it('builds for the host user', () => {
-    // This process's ids, read independently of hostUser(); a non-root user is covered in cli.test.ts.
+    // This process's ids, read independently of hostUser(); a non-root user is covered in cli/cli.cli.test.ts.
     const user = { uid: process.getuid!(), gid: process.getgid!() };
     assert.deepEqual(hostUser(), user);
     assert.deepEqual(plan(REQUIREMENTS).spec.user, user);

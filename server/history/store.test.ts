@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { groupFixture, jobsFixture } from '../cloud/testing/fixtures.js';
+import { loadSqlite } from './native.js';
 import { History, NOT_SUBMITTED, SUBMITTING } from './store.js';
 
 const group = groupFixture;
@@ -79,5 +80,85 @@ describe('History', () => {
       code: 'history-not-found',
       message: /No job group named nope/
     });
+  });
+
+  it("types each job by its group's platform, and reads a history written before jobs had pools", async () => {
+    // Rows as an earlier Ariel wrote them: a Vertex AI job and a local one, specs without pools.
+    const old = mkdtempSync(join(tmpdir(), 'ariel-history-old-'));
+    (await History.open(old)).close();
+    const Database = await loadSqlite();
+    const db = new Database(join(old, 'history.sqlite3'));
+    const now = '2026-11-01T00:00:00.000Z';
+    const groupRow = db.prepare('INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    groupRow.run(
+      'cloudy',
+      'vertex',
+      '/demo',
+      'trainer.train',
+      'p',
+      'us-central1',
+      'r@sha256:1',
+      'sha256:1',
+      '',
+      '{}',
+      now
+    );
+    groupRow.run('homely', 'local', '/demo', 'trainer.train', null, null, 'demo:run', 'sha256:2', '', '{}', now);
+    const cloudSpec = {
+      index: 1,
+      displayName: 'cloudy-1',
+      command: ['python', '-m', 'trainer.train'],
+      args: [],
+      image: 'r@sha256:1',
+      machineType: 'n1-standard-4',
+      acceleratorType: null,
+      acceleratorCount: 0,
+      labels: {},
+      serviceAccount: null,
+      outputDirectory: null
+    };
+    const localSpec = {
+      index: 1,
+      displayName: 'homely-1',
+      command: ['python', '-m', 'trainer.train'],
+      args: [],
+      image: 'demo:run'
+    };
+    for (const [name, spec] of [
+      ['cloudy', cloudSpec],
+      ['homely', localSpec]
+    ] as const) {
+      const { lastInsertRowid } = db
+        .prepare('INSERT INTO experiments (group_name, idx, args) VALUES (?, 1, ?)')
+        .run(name, '[]');
+      db.prepare(
+        `INSERT INTO jobs (experiment_id, attempt, request_id, spec, state, owner, created_at, updated_at)
+         VALUES (?, 1, ?, ?, 'JOB_STATE_SUCCEEDED', 'h:1', ?, ?)`
+      ).run(lastInsertRowid, `${name}-req`, JSON.stringify(spec), now, now);
+    }
+    db.close();
+    const reopened = await History.open(old);
+    try {
+      const [cloudy] = reopened.jobs({ group: 'cloudy' });
+      assert.equal(cloudy.platform, 'vertex');
+      assert.equal(cloudy.platform === 'vertex' && cloudy.spec.machineType, 'n1-standard-4');
+      assert.equal(cloudy.platform === 'vertex' && cloudy.spec.workers, undefined);
+      const homely = reopened.findJob('homely-1')!;
+      assert.equal(homely.platform, 'local');
+      assert.equal(reopened.job(homely.id)!.platform, 'local');
+      assert.deepEqual(homely.spec, localSpec);
+    } finally {
+      reopened.close();
+      rmSync(old, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a distributed job's pools", () => {
+    const [planned] = jobs('g5', 1);
+    const workers = { replicaCount: 2, machineType: 'n1-standard-8', acceleratorType: null, acceleratorCount: 0 };
+    const [job] = history.recordGroup(group('g5'), [{ ...planned, spec: { ...planned.spec, workers } }]);
+    const read = history.job(job.id)!;
+    assert.equal(read.platform, 'vertex');
+    assert.deepEqual(read.platform === 'vertex' && read.spec.workers, workers);
   });
 });

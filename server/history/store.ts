@@ -2,8 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { CloudJob } from '../cloud/spec.js';
 import { ArielError } from '../errors.js';
 import { FINAL_JOB_STATES, NOT_SUBMITTED, SUBMITTING } from '../names.js';
+import type { LocalJobSpec } from '../run/record.js';
 import { loadSqlite } from './native.js';
 
 export { NOT_SUBMITTED, SUBMITTING };
@@ -34,7 +36,10 @@ export interface GroupRecord {
   createdAt: string;
 }
 
-export interface JobRecord {
+/** What a job ran, as planned: a Vertex AI CustomJob (with its worker pools), or a local run. */
+export type JobSpec = CloudJob | LocalJobSpec;
+
+interface JobFields {
   id: number;
   group: string;
   /** 1-based index of the experiment in its group. */
@@ -42,8 +47,6 @@ export interface JobRecord {
   /** 1 for the first submission, then one more per resubmission. */
   attempt: number;
   args: string[];
-  /** The full job as planned (CloudJob for Vertex AI jobs). */
-  spec: Record<string, unknown>;
   requestId: string;
   /** The platform's name, e.g. `projects/P/locations/R/customJobs/N`; null until created. */
   remoteName: string | null;
@@ -55,10 +58,42 @@ export interface JobRecord {
   updatedAt: string;
 }
 
+/** A Vertex AI job: its spec is the CustomJob as planned, worker pools included. */
+export interface VertexJobRecord extends JobFields {
+  platform: 'vertex';
+  spec: CloudJob;
+}
+
+/** A job `ariel run` ran on this machine's engine. */
+export interface LocalJobRecord extends JobFields {
+  platform: 'local';
+  spec: LocalJobSpec;
+}
+
+/**
+ * A job of the history, typed by its group's platform. The platform is the group's column, so
+ * histories written before jobs carried pools (or before this type) read the same.
+ */
+export type JobRecord = VertexJobRecord | LocalJobRecord;
+
+/** The Vertex AI jobs among `jobs`; a local one is an error (it has no CustomJob to submit). */
+export function vertexJobs(jobs: JobRecord[]): VertexJobRecord[] {
+  return jobs.map(job => {
+    if (job.platform !== 'vertex') {
+      throw new ArielError(
+        'unsupported',
+        `Job ${job.spec.displayName} ran locally, not on Vertex AI.`,
+        'Only Vertex AI jobs can be submitted to Vertex AI; run local jobs again with ariel run.'
+      );
+    }
+    return job;
+  });
+}
+
 export interface NewJob {
   experiment: number;
   args: string[];
-  spec: Record<string, unknown>;
+  spec: JobSpec;
   requestId: string;
 }
 
@@ -145,12 +180,15 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 `;
 
-const JOB_COLUMNS = `j.id, e.group_name, e.idx, j.attempt, e.args, j.spec, j.request_id, j.remote_name, j.state, j.error,
-  j.owner, j.created_at, j.updated_at`;
+const JOB_COLUMNS = `j.id, e.group_name, g.platform, e.idx, j.attempt, e.args, j.spec, j.request_id, j.remote_name, j.state,
+  j.error, j.owner, j.created_at, j.updated_at`;
+/** Jobs with their experiments and groups, which JOB_COLUMNS read. */
+const JOB_TABLES = 'jobs j JOIN experiments e ON e.id = j.experiment_id JOIN groups g ON g.name = e.group_name';
 
 interface JobRow {
   id: number;
   group_name: string;
+  platform: string;
   idx: number;
   attempt: number;
   args: string;
@@ -165,13 +203,12 @@ interface JobRow {
 }
 
 function jobOf(row: JobRow): JobRecord {
-  return {
+  const fields: JobFields = {
     id: row.id,
     group: row.group_name,
     experiment: row.idx,
     attempt: row.attempt,
     args: JSON.parse(row.args) as string[],
-    spec: JSON.parse(row.spec) as Record<string, unknown>,
     requestId: row.request_id,
     remoteName: row.remote_name,
     state: row.state,
@@ -180,6 +217,10 @@ function jobOf(row: JobRow): JobRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at
   };
+  // The spec was written by the platform's own planner (CloudJob, LocalJobSpec) as JSON.
+  return row.platform === 'local'
+    ? { ...fields, platform: 'local', spec: JSON.parse(row.spec) as LocalJobSpec }
+    : { ...fields, platform: 'vertex', spec: JSON.parse(row.spec) as CloudJob };
 }
 
 /** The per-user folder of Ariel's data; ARIEL_DATA_DIR overrides it. */
@@ -355,9 +396,8 @@ export class History {
   }
 
   job(id: number): JobRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT ${JOB_COLUMNS} FROM jobs j JOIN experiments e ON e.id = j.experiment_id WHERE j.id = ?`)
-      .get(id) as JobRow | undefined;
+    const row = this.db.prepare(`SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.id = ?`).get(id) as
+      JobRow | undefined;
     return row ? jobOf(row) : undefined;
   }
 
@@ -368,7 +408,7 @@ export class History {
     }
     const row = this.db
       .prepare(
-        `SELECT ${JOB_COLUMNS} FROM jobs j JOIN experiments e ON e.id = j.experiment_id
+        `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES}
          WHERE j.remote_name = ? OR json_extract(j.spec, '$.displayName') = ? ORDER BY j.attempt DESC LIMIT 1`
       )
       .get(reference, reference) as JobRow | undefined;
@@ -400,7 +440,7 @@ export class History {
     }
     const rows = this.db
       .prepare(
-        `SELECT ${JOB_COLUMNS} FROM jobs j JOIN experiments e ON e.id = j.experiment_id JOIN groups g ON g.name = e.group_name
+        `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES}
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY g.created_at, e.group_name, e.idx, j.attempt`
       )
       .all(...params) as JobRow[];

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { checkCloudImage, type AppDeps, type CloudImageCheck } from '../app/index.js';
 import { VERTEX_CATALOG } from '../cloud/catalog.js';
+import { distributedOf } from '../cloud/pools.js';
 import { refreshJobs, stopJobs, type JobSelection } from '../app/jobs.js';
+import { readJobLog } from '../app/jobLog.js';
 import { resubmitGroup, type Connect } from '../cloud/jobs.js';
-import type { CloudJob } from '../cloud/spec.js';
 import { connectVertex, consoleUrl } from '../cloud/vertex.js';
 import { ArielError } from '../errors.js';
 import { dataDir, FINAL_STATES, History, type JobRecord } from '../history/store.js';
@@ -231,6 +232,13 @@ export function cloudRoutes(deps: CloudDeps): {
       })
     ],
     [
+      'GET /cloud/jobs/:id/log',
+      /^\/cloud\/jobs\/([^/]+)\/log$/,
+      async ({ params, url }) => ({
+        body: readJobLog(await history(), jobIdOf(params[0]), offsetOf(url.searchParams.get('offset')))
+      })
+    ],
+    [
       'POST /cloud/groups/:name/resubmit',
       /^\/cloud\/groups\/([^/]+)\/resubmit$/,
       async ({ params }) => {
@@ -296,7 +304,7 @@ export function cloudRoutes(deps: CloudDeps): {
 
 /** A job as the sidebar lists it. */
 function jobView(job: JobRecord): CloudJobView {
-  const spec = job.spec as unknown as CloudJob;
+  const spec = job.spec;
   return {
     id: job.id,
     group: job.group,
@@ -382,7 +390,8 @@ function cloudRequest(root: string, body: Record<string, unknown>): CloudRequest
     name: optionalString(body.name, 'name')?.trim() || undefined,
     serviceAccount: optionalString(body.serviceAccount, 'serviceAccount')?.trim() || undefined,
     outputDir: optionalString(body.outputDir, 'outputDir')?.trim() || undefined,
-    imageRepository: optionalString(body.imageRepository, 'imageRepository')?.trim() || undefined
+    imageRepository: optionalString(body.imageRepository, 'imageRepository')?.trim() || undefined,
+    distributed: distributedOf(body.distributed)
   };
 }
 
@@ -404,4 +413,27 @@ function stringList(value: unknown, key: string): string[] {
     throw new ArielError('usage', `"${key}" must be a list of strings.`, `Send e.g. "${key}": ["--epochs", "3"].`);
   }
   return value as string[];
+}
+
+/** A job's id in the history: a whole number. */
+function jobIdOf(segment: string): number {
+  if (!/^[1-9]\d*$/.test(segment)) {
+    throw new ArielError('usage', `"${segment}" is not a job id.`, 'Use a job\'s "id" as GET /cloud/jobs lists it.');
+  }
+  return Number(segment);
+}
+
+/** A log offset in bytes, or undefined (the log's last part) when none is given. */
+function offsetOf(value: string | null): number | undefined {
+  if (value === null) {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value)) {
+    throw new ArielError(
+      'usage',
+      `offset=${value} is not a byte offset.`,
+      'Give a whole number: the "offset" of the last answer.'
+    );
+  }
+  return Number(value);
 }

@@ -342,6 +342,57 @@ export interface CloudRequest {
   outputDir?: string;
   /** Where the image is pushed; Artifact Registry's REGION-docker.pkg.dev/PROJECT/ariel by default. */
   imageRepository?: string;
+  /** Distributed training: worker pools beside the primary machine; absent for one machine. */
+  distributed?: DistributedRequest;
+}
+
+/**
+ * Vertex AI's worker pools beside the primary replica (`ariel cloud --replicas …`). Every pool
+ * runs the same image, command, args and labels; each machine is checked like the primary's.
+ */
+export interface DistributedRequest {
+  /** Workers beside the primary (workerPoolSpecs[1]); 0 for none. */
+  replicas: number;
+  /** The workers' machine type; default: the primary's. */
+  workerMachineType?: string;
+  /** The workers' accelerator; default: the primary's (when the machine type is the primary's too). */
+  workerAcceleratorType?: string;
+  workerAcceleratorCount?: number;
+  /** Reduction Server replicas (workerPoolSpecs[2]), which run Vertex AI's own image; 0 for none. */
+  reductionServers?: number;
+}
+
+/**
+ * How the cloud image a submission would ship compares with the project's current notebook image
+ * and with what its running kernels installed (`EnvironmentCheck` of `server/app/drift.ts`).
+ */
+export interface EnvironmentCheck {
+  /** The cloud image, built or found by its content hash: the submission that follows ships it. */
+  cloudImage: string;
+  /** The project's current notebook image; null when it was never built (nothing to compare). */
+  notebookImage: string | null;
+  /** How many packages the cloud image records. */
+  count: number;
+  /** In both images at other versions: `version` in the cloud image, `recorded` in the notebook's. */
+  otherVersions: { name: string; version: string; recorded: string }[];
+  /** Only in the notebook image (for a script job, the notebook's kernel is expected here). */
+  onlyNotebook: Distribution[];
+  /** Only in the cloud image (e.g. nbclient for a notebook job). */
+  onlyCloud: Distribution[];
+  /** The project's running kernels that installed or changed packages their image does not hold. */
+  kernels: KernelDrift[];
+  /** True when the cloud job runs with what the notebook ran: same versions, no drifted kernel. */
+  same: boolean;
+}
+
+/**
+ * `POST /cloud/check`, body: the `CloudRequest` a submission takes. The check and its words: each
+ * warning lists the packages on each side with the way out; `ok` says when all is the same.
+ */
+export interface CloudCheck {
+  check: EnvironmentCheck;
+  warnings: string[];
+  ok?: string;
 }
 
 /**
@@ -464,6 +515,25 @@ export interface StopResult {
   warnings: string[];
 }
 
+/**
+ * `GET /cloud/jobs/:id/log[?offset=]`: a local run's job's kept log from `offset` (bytes), in whole
+ * lines, or its last part without an offset; ask again from `offset` to follow it while it grows.
+ */
+export interface JobLog {
+  /** The job's display name, e.g. `sweep-2`. */
+  job: string;
+  text: string;
+  /** Where `text` starts in the log, in bytes (more than 0: earlier output is left out). */
+  start: number;
+  /** Where the next part starts. */
+  offset: number;
+  /** The log's size now, in bytes. */
+  size: number;
+  state: string;
+  /** The log can grow no more: the job ended, or its run is gone. */
+  final: boolean;
+}
+
 /** `POST /cloud/groups/:name/resubmit`: the group's failed, cancelled and unsubmitted jobs, submitted again. */
 export interface ResubmitResult {
   created: CloudJob[];
@@ -508,6 +578,7 @@ export interface Routes {
   'GET /cloud/jobs': CloudJobs;
   'POST /cloud/groups/:name/stop': StopResult;
   'POST /cloud/jobs/:id/stop': StopResult;
+  'GET /cloud/jobs/:id/log': JobLog;
   'POST /cloud/groups/:name/resubmit': ResubmitResult;
 }
 

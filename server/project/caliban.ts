@@ -5,7 +5,7 @@
  */
 export const CALIBAN_IGNORED_KEYS: Readonly<Record<string, string>> = {
   mlflow_config:
-    'Ariel does not start a Cloud SQL proxy for MLflow; list MLFLOW_TRACKING_URI (and MLFLOW_EXPERIMENT_NAME) in "env" to pass your tracking server to local runs, shells and kernels instead.',
+    'Ariel starts no Cloud SQL proxy for MLflow; name your tracking server in the "mlflow" key instead ({"mlflow": {"tracking_uri": "https://…", "experiment": "…"}}), and local runs and cloud jobs get MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME and MLFLOW_RUN_NAME.',
   julia_version: 'Ariel installs no Julia; use a base_image that has it, or install it with apt_packages.',
   default_mode:
     'Ariel builds the CPU image unless a command is given --gpu; pass --gpu where Caliban used default_mode "gpu".',

@@ -4,7 +4,15 @@ import { ArielError } from '../errors.js';
 import { calibanWarnings } from './caliban.js';
 import { locate, parseJsoncWithWarnings } from './jsonc.js';
 import { readTextFile } from './read.js';
-import { IMAGE_REFERENCE, INDEX_URL, INDEX_URLS, maskCredentials, NETWORK_NAME, type Rule } from './values.js';
+import {
+  IMAGE_REFERENCE,
+  INDEX_URL,
+  INDEX_URLS,
+  maskCredentials,
+  NETWORK_NAME,
+  TRACKING_URI,
+  type Rule
+} from './values.js';
 
 export type Accelerator = 'cpu' | 'gpu';
 export const ACCELERATORS: readonly Accelerator[] = ['cpu', 'gpu'];
@@ -27,6 +35,14 @@ export interface ProjectConfig {
   run: RunConfig;
   /** The user config's run-time settings by project root (the user config only). */
   projects?: Record<string, RunConfig>;
+  /** The MLflow tracking server of local and cloud jobs, as written (see mlflow.ts). */
+  mlflow?: MlflowConfig;
+}
+
+/** The `mlflow` key: where jobs log their runs. */
+export interface MlflowConfig {
+  trackingUri?: string;
+  experiment?: string;
 }
 
 /** The `run` key: settings given to local containers at run time, never to an image. */
@@ -56,6 +72,7 @@ interface RawConfig {
   kernel?: { network?: 'host' | 'ports' };
   run?: RunConfig;
   projects?: Record<string, { run?: RunConfig }>;
+  mlflow?: { tracking_uri?: string; experiment?: string };
 }
 
 const schema = JSON.parse(
@@ -92,6 +109,7 @@ function schemaFor(kind: ConfigKind): Record<string, unknown> {
         properties: {
           $schema: properties.$schema,
           build: properties.build,
+          mlflow: properties.mlflow,
           projects: {
             description: 'Settings for one machine, by project root (an absolute path).',
             type: 'object',
@@ -200,6 +218,7 @@ function checkValues(raw: RawConfig, config: ProjectConfig, text: string, file: 
     extra?.forEach((url, i) => check(['build', 'pip_extra_index_url', i], url, INDEX_URL));
   }
   check(['build', 'network'], build.network, NETWORK_NAME);
+  check(['mlflow', 'tracking_uri'], raw.mlflow?.tracking_uri, TRACKING_URI);
   for (const root of Object.keys(raw.projects ?? {})) {
     if (!root.startsWith('/')) {
       throw new ArielError(
@@ -246,6 +265,12 @@ function normalize(raw: RawConfig): ProjectConfig {
   };
   config.kernel = { network: raw.kernel?.network };
   config.run = { ...raw.run };
+  if (raw.mlflow) {
+    config.mlflow = {
+      ...(raw.mlflow.tracking_uri === undefined ? {} : { trackingUri: raw.mlflow.tracking_uri }),
+      ...(raw.mlflow.experiment === undefined ? {} : { experiment: raw.mlflow.experiment })
+    };
+  }
   if (raw.projects) {
     config.projects = Object.fromEntries(Object.entries(raw.projects).map(([root, entry]) => [root, { ...entry.run }]));
   }

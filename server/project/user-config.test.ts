@@ -39,7 +39,7 @@ describe('the user config', () => {
         error instanceof ArielError &&
         error.message.includes(join(dir, 'config.json')) &&
         error.message.includes('unknown key "base_image"') &&
-        error.hint === 'Allowed keys here: build, projects.'
+        error.hint === 'Allowed keys here: build, mlflow, projects.'
     );
     const folder = tempProject({});
     mkdirSync(join(folder, 'config.json'));

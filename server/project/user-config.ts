@@ -15,16 +15,17 @@ export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(dir, 'config.json');
 }
 
-export type UserConfig = Pick<ProjectConfig, 'build'>;
+export type UserConfig = Pick<ProjectConfig, 'build' | 'mlflow'>;
 
-/** The user config's `build` settings; none when the file does not exist. */
+/** The user config's `build` and `mlflow` settings; none when the file does not exist. */
 export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserConfig | undefined {
   const path = userConfigPath(env);
   if (!entryExists(path)) {
     return undefined;
   }
   // A folder or a dangling link there is a mistake worth reporting, which loadConfig does.
-  return { build: loadConfig(path, 'user').build };
+  const { build, mlflow } = loadConfig(path, 'user');
+  return mlflow ? { build, mlflow } : { build };
 }
 
 /** The user config's `run` settings for the project at `root`; none without a file or an entry. */

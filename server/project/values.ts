@@ -97,6 +97,18 @@ export const INDEX_URLS: Rule = {
   expected: `space-separated URLs, each ${INDEX_URL.expected}`
 };
 
+/**
+ * An MLflow tracking URI (`https://mlflow.example:5000`, `databricks`, `file:///…`): one token,
+ * without credentials, which would otherwise reach the job history and dry-run output.
+ */
+export const TRACKING_URI: Rule = {
+  check: uri =>
+    tokenProblem(uri) ?? (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*@/.test(uri) ? 'carries credentials' : undefined),
+  expected:
+    'a tracking URI without spaces or credentials, such as https://mlflow.example:5000; give credentials as ' +
+    'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, listed in "env"'
+};
+
 /** The URL's password, when it carries one (`https://user:password@host/`). */
 export function passwordOf(url: string): string | undefined {
   try {

@@ -3,10 +3,11 @@ import { dirname } from 'node:path';
 import type Docker from 'dockerode';
 import { CancelledError } from '../errors.js';
 import { CODE_DIR } from '../dockerfile/generate.js';
+import { mlflowEnv, type MlflowRun } from '../project/mlflow.js';
 import type { Project } from '../project/project.js';
 import { passthroughEnv, prefixLines, runToCompletion, type RunIO } from '../docker/containers.js';
 import { translateGpuError } from '../docker/gpu.js';
-import type { ImageRef } from '../docker/imageRef.js';
+import type { RunnableImage } from '../docker/imageRef.js';
 import { LABELS } from '../docker/labels.js';
 import { hostConfigOf, publishedPorts, resolveSettings, type ContainerSettings } from '../docker/settings.js';
 import { targetCommand, type Target } from './target.js';
@@ -17,15 +18,17 @@ export interface Job {
   /** Every argument after the target. */
   args: string[];
   /** A run-mode image; its accelerator decides whether the job gets GPUs. */
-  image: ImageRef;
+  image: RunnableImage;
   /** A notebook job's executed notebook: an absolute host path, its folder mounted into the job. */
   output?: string;
   /** Labels that tie its container to the job history (see LABELS.group and LABELS.request). */
   labels?: Record<string, string>;
+  /** The MLflow run it logs to, given to it as MLFLOW_* variables (see project/mlflow.ts). */
+  mlflow?: MlflowRun;
 }
 
 /** One job per expanded experiment; arguments after `--` come first, then the experiment's flags. */
-export function planJobs(image: ImageRef, passthroughArgs: string[], experiments: string[][] | undefined): Job[] {
+export function planJobs(image: RunnableImage, passthroughArgs: string[], experiments: string[][] | undefined): Job[] {
   return (experiments ?? [[]]).map((flags, i) => ({ index: i + 1, args: [...passthroughArgs, ...flags], image }));
 }
 
@@ -66,7 +69,11 @@ export function jobContainer(
     Image: job.image.name,
     Cmd: [...targetCommand(target, job.output), ...job.args],
     WorkingDir: CODE_DIR,
-    Env: [...passthroughEnv(project.config, env), ...settings.env],
+    Env: [
+      ...passthroughEnv(project.config, env),
+      ...settings.env,
+      ...Object.entries(job.mlflow ? mlflowEnv(job.mlflow) : {}).map(([name, value]) => `${name}=${value}`)
+    ],
     ...(published ? { ExposedPorts: published.exposed } : {}),
     Labels: {
       ...job.labels,
@@ -92,11 +99,13 @@ export async function runJobs(docker: Docker, jobs: Job[], options: RunJobsOptio
   const { project, target, io, env, onJobStart, onJobEnd, stopped } = options;
   const settings = options.settings ?? resolveSettings(project, { env });
   const results: JobResult[] = [];
+  // Appended jobs are numbered after the group's last: the prefix names a job of the whole group.
+  const total = Math.max(jobs.length, ...jobs.map(job => job.index));
   let failure: { error: unknown } | undefined;
 
   /** Runs one job; undefined when the run was interrupted. */
   const runOne = async (job: Job, jobSettings: ContainerSettings): Promise<JobResult | undefined> => {
-    const prefix = `[job ${job.index}/${jobs.length}] `;
+    const prefix = `[job ${job.index}/${total}] `;
     const stdout = prefixLines(prefix, io.stdout);
     const stderr = prefixLines(prefix, io.stderr);
     let exitCode: number;

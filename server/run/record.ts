@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CancelledError } from '../errors.js';
 import { checkAppendable, groupExists, NOT_SUBMITTED, type History, type JobRecord } from '../history/store.js';
+import type { MlflowRun } from '../project/mlflow.js';
 import type { Project } from '../project/project.js';
 import type { Job, JobResult } from './jobs.js';
 import { targetCommand, type Target } from './target.js';
@@ -24,6 +25,8 @@ export interface LocalJobSpec {
   image: string;
   /** The executed notebook of a notebook job (a host path). */
   output?: string;
+  /** The MLflow run the job logged to. */
+  mlflow?: MlflowRun;
 }
 
 export interface LocalRun {
@@ -86,7 +89,8 @@ export function recordLocalRun(history: History, run: LocalRun, append = false):
         command: targetCommand(run.target, job.output),
         args: job.args,
         image,
-        ...(job.output ? { output: job.output } : {})
+        ...(job.output ? { output: job.output } : {}),
+        ...(job.mlflow ? { mlflow: job.mlflow } : {})
       };
       return { experiment: job.index, args: job.args, spec: { ...spec }, requestId: randomUUID() };
     }),

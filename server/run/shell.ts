@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Project } from '../project/project.js';
 import { runToCompletion } from '../docker/containers.js';
 import { translateGpuError } from '../docker/gpu.js';
-import type { ImageRef } from '../docker/imageRef.js';
+import type { RunnableImage } from '../docker/imageRef.js';
 import { interactiveContainer } from '../docker/interactive.js';
 import type { ContainerSettings } from '../docker/settings.js';
 
@@ -24,7 +24,7 @@ export function shellCommand(shell: ShellName): string[] {
 export interface ShellOptions {
   project: Project;
   /** A shell-mode image; a GPU image gets the GPUs. */
-  image: ImageRef;
+  image: RunnableImage;
   cwd: string;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;

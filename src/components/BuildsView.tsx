@@ -5,40 +5,43 @@ import type { Build } from '../api';
 import { formatAge } from '../format';
 import type { IArielModel, IBuildLog } from '../tokens';
 
-/** The machine's builds, newest first; the selected one (by default the newest) with its live log. */
-export function BuildsView({ model }: { model: IArielModel }): JSX.Element {
-  const [selected, setSelected] = React.useState<string | null>(null);
+/** The project's builds (all of the machine's without a project), newest first; each opens its live log in a tab. */
+export function BuildsView({ model, onOpen }: { model: IArielModel; onOpen: (id: string) => void }): JSX.Element {
   const { listErrors, project } = model;
   // The project's builds (those a kernel start began too); all of the machine's when there is no project.
   const builds = project ? model.builds.filter(build => build.project === project.root) : model.builds;
   if (!builds.length) {
-    return <Empty error={listErrors.builds} text={'No builds yet. Build an image from the Dockerfile section.'} />;
+    return (
+      <Empty
+        error={listErrors.builds}
+        text={'No builds yet. Build an image from the Dockerfile inspector (the Dockerfile button above).'}
+      />
+    );
   }
-  const current = builds.find(build => build.id === selected) ?? builds[0];
   return (
-    <div className="jp-Ariel-builds">
-      <ul className="jp-Ariel-list jp-Ariel-buildList">
-        {builds.map(build => (
-          <li
-            key={build.id}
-            className={`jp-Ariel-listItem${build.id === current.id ? ' jp-mod-selected' : ''}`}
-            onClick={() => setSelected(build.id)}
-            title={build.image}
-          >
-            <span className={`jp-Ariel-state jp-Ariel-state-${build.state}`}>{build.state}</span>
-            <span className="jp-Ariel-grow">
-              {build.mode} · {build.accelerator.toUpperCase()} · {build.project || '/'}
-            </span>
-            <span className="jp-Ariel-muted">{formatAge(build.startedAt)}</span>
-          </li>
-        ))}
-      </ul>
-      <BuildDetail key={current.id} build={current} log={model.follow(current.id)} model={model} />
-    </div>
+    <ul className="jp-Ariel-list jp-Ariel-buildList">
+      {builds.map(build => (
+        <li
+          key={build.id}
+          className="jp-Ariel-listItem jp-Ariel-build"
+          data-build={build.id}
+          title={`${build.image}: open its log`}
+        >
+          <span className={`jp-Ariel-state jp-Ariel-state-${build.state}`}>{build.state}</span>
+          <span className="jp-Ariel-grow">
+            {build.mode} · {build.accelerator.toUpperCase()} · {build.project || '/'}
+          </span>
+          <span className="jp-Ariel-muted">{formatAge(build.startedAt)}</span>
+          <Button small minimal onClick={() => onOpen(build.id)} title={`Open the log of ${build.image}`}>
+            Log
+          </Button>
+        </li>
+      ))}
+    </ul>
   );
 }
 
-function BuildDetail({ build, log, model }: { build: Build; log: IBuildLog; model: IArielModel }): JSX.Element {
+export function BuildDetail({ build, log, model }: { build: Build; log: IBuildLog; model: IArielModel }): JSX.Element {
   const pre = React.useRef<HTMLPreElement>(null);
   // Follows the end of the log until the user scrolls up, and again once they scroll back down.
   const follow = React.useRef(true);

@@ -2,6 +2,7 @@ import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { request } from '@playwright/test';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildFromInspector, openInspector, openSidebar } from './tabs';
 
 /**
  * Ariel in a real JupyterLab, with the real companion server and Docker engine, on the project
@@ -12,13 +13,6 @@ test.describe.configure({ mode: 'serial' });
 
 const SCREENSHOTS = process.env.ARIEL_UI_SCREENSHOTS ?? join(__dirname, '..', 'test-results', 'screenshots');
 const ROOT = process.env.ARIEL_UI_ROOT ?? '';
-
-async function openSidebar(page: IJupyterLabPageFixture): Promise<void> {
-  await page.sidebar.openTab('jp-ariel-sidebar');
-  await expect(page.locator('#jp-ariel-sidebar')).toBeVisible();
-  // Room for the Dockerfile and the log, as a user would drag it.
-  await page.sidebar.setWidth(520);
-}
 
 /** Clicks the launcher's Ariel notebook item; resolves once the notebook is open, fails with Ariel's error if any. */
 async function newNotebookFromLauncher(page: IJupyterLabPageFixture, accelerator: 'CPU' | 'GPU'): Promise<void> {
@@ -49,26 +43,37 @@ test('the launcher\'s "Notebook (CPU container)" opens a notebook whose cells ru
   await page.notebook.save();
 });
 
-test("the sidebar shows the GPU notebook image's Dockerfile and its diff against the CPU one", async ({ page }) => {
-  await openSidebar(page);
-  const sidebar = page.locator('#jp-ariel-sidebar');
+test("the Dockerfile inspector tab shows the GPU notebook image's Dockerfile, and the CPU one beside it", async ({
+  page
+}) => {
+  const sidebar = await openSidebar(page);
   await expect(sidebar.locator('.jp-Ariel-project')).toContainText('.ariel.json');
   await expect(sidebar.locator('.jp-Ariel-project')).toContainText('requirements.txt');
 
-  await sidebar.getByLabel('Mode').selectOption('notebook');
-  await sidebar.getByLabel('Accelerator').selectOption('gpu');
-  const editor = sidebar.locator('.jp-Ariel-dockerfile .cm-content');
+  const inspector = await openInspector(page);
+  await inspector.getByLabel('Mode').selectOption('notebook');
+  await inspector.getByLabel('Accelerator').selectOption('gpu');
+  const editor = inspector.locator('.jp-Ariel-dockerfile .cm-content');
   await expect(editor).toContainText('mode notebook, GPU');
   await expect(editor).toContainText('FROM nvidia/cuda');
-  await expect(sidebar.locator('.jp-Ariel-image')).toContainText('notebook-gpu');
-  await page.screenshot({ path: join(SCREENSHOTS, 'sidebar-dockerfile.png') });
+  // Highlighted as JupyterLab highlights a Dockerfile: the instruction is a keyword.
+  await expect(editor.locator('.cm-line', { hasText: 'FROM nvidia/cuda' }).locator('span').first()).toHaveText('FROM');
+  await expect(inspector.locator('.jp-Ariel-image')).toContainText('notebook-gpu');
+  await page.screenshot({ path: join(SCREENSHOTS, 'dockerfile-inspector.png') });
 
-  await sidebar.getByLabel('Diff CPU/GPU').check();
-  const diff = sidebar.getByLabel('Dockerfile diff, CPU against GPU');
-  await expect(diff.locator('.jp-Ariel-diff-added', { hasText: 'FROM nvidia/cuda' })).toBeVisible();
-  await expect(diff.locator('.jp-Ariel-diff-removed').first()).toBeVisible();
-  await expect(diff.locator('.jp-Ariel-diff-same').first()).toBeVisible();
-  await page.screenshot({ path: join(SCREENSHOTS, 'sidebar-diff.png') });
+  // Side by side in the merge view: the CPU image's Dockerfile left, the GPU one's right, changes marked.
+  await inspector.getByLabel('Compare CPU/GPU').check();
+  const merge = inspector.getByLabel('Dockerfiles side by side, CPU and GPU');
+  await expect(merge.locator('.jp-Ariel-mergeTitles')).toContainText('notebook-cpu');
+  await expect(merge.locator('.jp-Ariel-mergeTitles')).toContainText('notebook-gpu');
+  await expect(merge.locator('.cm-merge-b .cm-changedLine', { hasText: 'FROM nvidia/cuda' })).toBeVisible();
+  await expect(merge.locator('.cm-merge-a .cm-changedLine').first()).toBeVisible();
+  await expect(merge.locator('.cm-merge-a .cm-line', { hasText: 'mode notebook' }).first()).toBeVisible();
+  await page.screenshot({ path: join(SCREENSHOTS, 'dockerfile-compare.png') });
+  // Picking an accelerator shows that one alone again.
+  await inspector.getByLabel('Accelerator').selectOption('cpu');
+  await expect(merge).toBeHidden();
+  await expect(editor).toContainText('mode notebook, CPU');
 });
 
 test('the CPU/GPU switch moves the notebook to the GPU kernel, which explains it needs a GPU and offers the CPU', async ({
@@ -106,24 +111,27 @@ test("the launcher's GPU item says this machine has no GPU and offers the CPU co
   await expect(page.getByText('Python 3 (CPU container) | Idle')).toBeVisible({ timeout: 540_000 });
 });
 
-test('the sidebar in the dark theme', async ({ page }) => {
+test('the sidebar and the inspector in the dark theme', async ({ page }) => {
   await page.theme.setDarkTheme();
-  await openSidebar(page);
+  const inspector = await openInspector(page);
+  await expect(inspector.locator('.jp-Ariel-dockerfile .cm-content')).toContainText('FROM');
   const sidebar = page.locator('#jp-ariel-sidebar');
-  await expect(sidebar.locator('.jp-Ariel-dockerfile .cm-content')).toContainText('FROM');
-  // Theme variables, not fixed colors: the panel is dark and its text light.
-  const colors = await sidebar.evaluate(element => {
-    const style = getComputedStyle(element);
-    return { background: style.backgroundColor, color: style.color };
-  });
+  // Theme variables, not fixed colors: the panel and the tab are dark and their text light.
   const brightness = (rgb: string) =>
     rgb
       .match(/\d+/g)!
       .slice(0, 3)
       .reduce((sum, value) => sum + Number(value), 0) / 3;
-  expect(brightness(colors.background)).toBeLessThan(80);
-  expect(brightness(colors.color)).toBeGreaterThan(150);
-  await page.screenshot({ path: join(SCREENSHOTS, 'sidebar-dark.png') });
+  for (const part of [sidebar, inspector]) {
+    const colors = await part.evaluate(element => {
+      const style = getComputedStyle(element);
+      return { background: style.backgroundColor, color: style.color };
+    });
+    expect(brightness(colors.background)).toBeLessThan(80);
+    expect(brightness(colors.color)).toBeGreaterThan(150);
+  }
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
+  await page.screenshot({ path: join(SCREENSHOTS, 'dark.png') });
 });
 
 test("a request to {base_url}ariel/ without Jupyter's token is refused with 403", async ({ baseURL }) => {
@@ -135,35 +143,27 @@ test("a request to {base_url}ariel/ without Jupyter's token is refused with 403"
   await anonymous.dispose();
 });
 
-test("a build's log streams into the sidebar while it runs", async ({ page }) => {
+test("a build's log streams into its tab while it runs", async ({ page }) => {
   // A new dependency (and a line no earlier run wrote) changes the content hash and the build
   // context: the next build installs for real instead of finding its image or its cache.
   appendFileSync(join(ROOT, 'requirements.txt'), `toolz\n# ${Date.now()}\n`);
-  await openSidebar(page);
-  const sidebar = page.locator('#jp-ariel-sidebar');
-  await sidebar.getByLabel('Mode').selectOption('shell');
-  await sidebar.getByLabel('Accelerator').selectOption('cpu');
-  await expect(sidebar.locator('.jp-Ariel-image')).toContainText('shell-cpu');
-
-  // Watch the log from the page itself, so nothing between two polls is missed.
+  // Watch the log tab from the page itself, so nothing between two polls is missed.
   await page.evaluate(() => {
     const seen: { lines: number; running: boolean }[] = [];
     (window as unknown as { arielSeen: typeof seen }).arielSeen = seen;
     new MutationObserver(() => {
-      const log = document.querySelector('#jp-ariel-sidebar .jp-Ariel-log');
-      const selected = document.querySelector('#jp-ariel-sidebar .jp-Ariel-listItem.jp-mod-selected .jp-Ariel-state');
+      const log = document.querySelector('.jp-Ariel-buildLogWidget .jp-Ariel-log');
+      const state = document.querySelector('.jp-Ariel-buildLogWidget .jp-Ariel-pageTitle .jp-Ariel-state');
       if (log) {
-        seen.push({ lines: (log.textContent ?? '').split('\n').length, running: selected?.textContent === 'running' });
+        seen.push({ lines: (log.textContent ?? '').split('\n').length, running: state?.textContent === 'running' });
       }
-    }).observe(document.querySelector('#jp-ariel-sidebar')!, { subtree: true, childList: true, characterData: true });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
-  await sidebar.getByRole('button', { name: 'Build', exact: true }).click();
-  const log = sidebar.getByLabel('Build log');
+  const { tab } = await buildFromInspector(page, 'shell', 'cpu');
+  const log = tab.getByLabel('Build log');
   await expect(log).toContainText('Step 1/', { timeout: 60_000 });
-  await page.screenshot({ path: join(SCREENSHOTS, 'sidebar-build-log.png') });
-  await expect(sidebar.locator('.jp-Ariel-listItem.jp-mod-selected .jp-Ariel-state')).toHaveText('succeeded', {
-    timeout: 540_000
-  });
+  await page.screenshot({ path: join(SCREENSHOTS, 'build-log.png') });
+  await expect(tab.locator('.jp-Ariel-pageTitle .jp-Ariel-state')).toHaveText('succeeded', { timeout: 540_000 });
   await expect(log).toContainText('toolz');
   const seen = await page.evaluate(
     () => (window as unknown as { arielSeen: { lines: number; running: boolean }[] }).arielSeen
@@ -171,4 +171,8 @@ test("a build's log streams into the sidebar while it runs", async ({ page }) =>
   const whileRunning = seen.filter(s => s.running).map(s => s.lines);
   // The log grew in several steps while the build was still running.
   expect(new Set(whileRunning).size).toBeGreaterThan(2);
+  // The Builds list opens the same build's log.
+  const sidebar = await openSidebar(page);
+  await sidebar.locator('.jp-Ariel-build').first().getByRole('button', { name: 'Log' }).click();
+  await expect(page.locator('.jp-Ariel-buildLogWidget:visible .jp-Ariel-log')).toContainText('toolz');
 });

@@ -3,30 +3,23 @@ import type { Locator } from '@playwright/test';
 import Docker from 'dockerode';
 
 /**
- * What the cloud specs share: the sidebar with room for "Submit as cloud experiment", and the
- * removal of a test project's images.
+ * What the cloud specs share: "Submit as cloud experiment" opened from the sidebar's Jobs
+ * section in its main-area tab, and the removal of a test project's images.
  */
 
-/** Shows Ariel's sidebar on `project` with the other sections folded; resolves with the sidebar and the form. */
+/** Opens the cloud form from Ariel's sidebar on `project`; resolves with the sidebar, the form and a section finder. */
 export async function openCloudForm(
   page: IJupyterLabPageFixture,
-  project: string,
-  width?: number
+  project: string
 ): Promise<{ sidebar: Locator; form: Locator; section: (title: string | RegExp) => Locator }> {
   await page.sidebar.openTab('jp-ariel-sidebar');
-  await page.sidebar.setWidth(width);
   const sidebar = page.locator('#jp-ariel-sidebar');
   await expect(sidebar.locator('.jp-Ariel-project')).toContainText(project);
   const section = (title: string | RegExp) => sidebar.locator('.jp-AccordionPanel-title', { hasText: title });
-  for (const title of ['Project', 'Builds', 'Dockerfile', 'Images', 'Running']) {
-    if ((await section(title).getAttribute('aria-expanded')) === 'true') {
-      await section(title).click();
-    }
-  }
-  const form = sidebar.locator('.jp-Ariel-cloudForm');
-  if (!(await form.isVisible())) {
-    await section('Submit as cloud experiment').click();
-  }
+  await sidebar.getByRole('button', { name: 'Submit', exact: true }).click();
+  const form = page.locator('#jp-ariel-cloud-form .jp-Ariel-cloudForm');
+  await expect(form).toBeVisible();
+  await expect(page.locator('#jp-ariel-cloud-form .jp-Ariel-pageTitle')).toContainText(project);
   return { sidebar, form, section };
 }
 

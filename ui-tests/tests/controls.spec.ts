@@ -2,6 +2,9 @@ import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildFromInspector, openInspector, openSidebar } from './tabs';
+
+const SCREENSHOTS = process.env.ARIEL_UI_SCREENSHOTS ?? join(__dirname, '..', 'test-results', 'screenshots');
 
 /**
  * The controls that act on the engine: the launcher's shell, the sidebar's stop, remove and prune
@@ -44,26 +47,10 @@ function imagesOfProject(): string[] {
   );
 }
 
-async function openSidebar(page: IJupyterLabPageFixture) {
-  await page.sidebar.openTab('jp-ariel-sidebar');
-  const sidebar = page.locator('#jp-ariel-sidebar');
-  await expect(sidebar).toBeVisible();
-  await page.sidebar.setWidth(520);
-  return sidebar;
-}
-
-/** Builds the project's shell CPU image from the sidebar; resolves with its reference. */
+/** Builds the project's shell CPU image from the Dockerfile inspector; resolves with its reference. */
 async function buildShellImage(page: IJupyterLabPageFixture): Promise<string> {
-  const sidebar = await openSidebar(page);
-  await sidebar.getByLabel('Mode').selectOption('shell');
-  await sidebar.getByLabel('Accelerator').selectOption('cpu');
-  const image = sidebar.locator('.jp-Ariel-image');
-  await expect(image).toContainText('shell-cpu');
-  const reference = (await image.innerText()).trim();
-  await sidebar.getByRole('button', { name: 'Build', exact: true }).click();
-  await expect(sidebar.locator('.jp-Ariel-listItem.jp-mod-selected .jp-Ariel-state')).toHaveText('succeeded', {
-    timeout: 540_000
-  });
+  const { reference, tab } = await buildFromInspector(page, 'shell', 'cpu');
+  await expect(tab.locator('.jp-Ariel-pageTitle .jp-Ariel-state')).toHaveText('succeeded', { timeout: 540_000 });
   return reference;
 }
 
@@ -113,7 +100,7 @@ test('the images list shows a build once it succeeds; prune removes the outdated
   page
 }) => {
   const first = await buildShellImage(page);
-  const sidebar = page.locator('#jp-ariel-sidebar');
+  const sidebar = await openSidebar(page);
   // The images list's rows (the builds list names images too): those with a remove button.
   const listed = (reference: string) =>
     sidebar.locator('.jp-Ariel-listItem', { has: page.getByTitle(`Remove ${reference}`, { exact: true }) });
@@ -124,11 +111,26 @@ test('the images list shows a build once it succeeds; prune removes the outdated
   // A changed requirements file: the first image is outdated, a second one current.
   appendFileSync(join(projectRoot(), 'requirements.txt'), `# ${Date.now()}\n`);
   // Away and back, so the inspector asks for the shell image's name again.
-  await sidebar.getByLabel('Mode').selectOption('notebook');
+  await (await openInspector(page)).getByLabel('Mode').selectOption('notebook');
   const second = await buildShellImage(page);
   expect(second).not.toBe(first);
+  await openSidebar(page);
   await expect(listed(second)).toBeVisible();
   await expect(listed(first)).toContainText('outdated');
+
+  // "Dockerfile as built" of the outdated image: beside the Dockerfile the project generates now.
+  // The Images list's button for it is the panels' part; its command is what the button runs.
+  await page.evaluate(async ref => {
+    const app = (window as unknown as { jupyterapp: { commands: { execute: (id: string, args: object) => unknown } } })
+      .jupyterapp;
+    await app.commands.execute('ariel:open-image-dockerfile', { ref });
+  }, first);
+  const asBuilt = page.locator('.jp-Ariel-asBuilt:visible');
+  await expect(asBuilt.locator('.jp-Ariel-inspectorHeader')).toContainText('outdated');
+  await expect(asBuilt.locator('.jp-Ariel-mergeTitles')).toContainText(`As built: ${first}`);
+  await expect(asBuilt.locator('.jp-Ariel-mergeTitles')).toContainText(`Current: ${second}`);
+  await expect(asBuilt.locator('.cm-merge-a .cm-content')).toContainText('FROM');
+  await page.screenshot({ path: join(SCREENSHOTS, 'dockerfile-as-built.png') });
 
   await sidebar.getByTitle('Remove the images no longer current').click();
   await expect(page.locator('.jp-Notification-Toast-success', { hasText: 'Removed' })).toBeVisible();

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 
 /**
  * The sidebar's "Jobs" section lists the job history, local runs too: an `ariel run` started in
- * a shell shows there as a local job with its live state, and its cancel removes the job's
- * container on the real engine, as `ariel stop` does.
+ * a shell shows there as a local job with its live state, its log opens in a tab that follows
+ * it, and its cancel removes the job's container on the real engine, as `ariel stop` does.
  */
+const SCREENSHOTS = process.env.ARIEL_UI_SCREENSHOTS ?? join(__dirname, '..', 'test-results', 'screenshots');
 const ROOT = process.env.ARIEL_UI_ROOT ?? '';
 // The companion's job history (ui-tests/start-jupyter.sh).
 const DATA_DIR = join(process.env.ARIEL_UI_KERNELS ?? '', 'ariel-data');
@@ -15,14 +16,20 @@ const ARIEL = join(__dirname, '..', '..', 'bin', 'ariel.mjs');
 const PROJECT = 'jobs-demo';
 const GROUP = 'ui-nap';
 
-test('a local run shows in the Jobs section, and its cancel stops the container', async ({ page, tmpPath }) => {
+test('a local run shows in the Jobs section, its log follows it in a tab, and its cancel stops the container', async ({
+  page,
+  tmpPath
+}) => {
   // The run image's build on a busy machine.
   test.setTimeout(900_000);
   const folder = join(ROOT, tmpPath, PROJECT);
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, '.ariel.json'), '{}\n');
   writeFileSync(join(folder, 'requirements.txt'), 'six\n');
-  writeFileSync(join(folder, 'nap.py'), 'import time\nprint("napping", flush=True)\ntime.sleep(600)\n');
+  writeFileSync(
+    join(folder, 'nap.py'),
+    'import time\nfor i in range(600):\n    print("napping", i, flush=True)\n    time.sleep(1)\n'
+  );
   const run = spawn(process.execPath, [ARIEL, 'run', 'nap.py', '--name', GROUP], {
     cwd: folder,
     env: { ...process.env, ARIEL_DATA_DIR: DATA_DIR },
@@ -42,10 +49,9 @@ test('a local run shows in the Jobs section, and its cancel stops the container'
     await expect.poll(() => output, { timeout: 600_000 }).toContain('napping');
 
     await page.sidebar.openTab('jp-ariel-sidebar');
-    await page.sidebar.setWidth(560);
     const sidebar = page.locator('#jp-ariel-sidebar');
     const section = (title: string) => sidebar.locator('.jp-AccordionPanel-title', { hasText: title });
-    for (const title of ['Project', 'Builds', 'Dockerfile', 'Images', 'Running', 'Submit as cloud experiment']) {
+    for (const title of ['Project', 'Builds', 'Images', 'Running']) {
       if ((await section(title).getAttribute('aria-expanded')) === 'true') {
         await section(title).click();
       }
@@ -61,8 +67,22 @@ test('a local run shows in the Jobs section, and its cancel stops the container'
     // A local job has no Cloud console page.
     await expect(job.locator('a')).toHaveCount(0);
 
+    // Its log, kept beside the job history, opens in a tab and grows while the job runs.
+    await job.getByRole('button', { name: 'Log', exact: true }).click();
+    const log = page.locator('.jp-Ariel-jobLogWidget .jp-Ariel-jobLog');
+    await expect(log).toContainText('napping 0');
+    const lines = async () => (await log.innerText()).split('\n').filter(Boolean).length;
+    const before = await lines();
+    await expect.poll(lines, { timeout: 60_000 }).toBeGreaterThan(before + 1);
+    await expect(page.locator('.jp-Ariel-jobLogWidget .jp-Ariel-pageTitle')).toContainText('following');
+    await page.screenshot({ path: join(SCREENSHOTS, 'job-log.png') });
+
     await job.locator(`button[title="Cancel ${GROUP}-1"]`).click();
     await expect(job.locator('.jp-Ariel-job-cancelled')).toBeVisible({ timeout: 60_000 });
+    // The log is complete once the job ended.
+    await expect(page.locator('.jp-Ariel-jobLogWidget .jp-Ariel-pageTitle')).toContainText('complete', {
+      timeout: 60_000
+    });
     expect(containers()).toBe('');
     expect(await exited).toBe(130);
   } finally {

@@ -1,7 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCloudForm, removeProjectImages } from './cloudForm';
+import { removeProjectImages } from './cloudForm';
 
 /**
  * A notebook submitted from the sidebar as cloud jobs: the open notebook as the target, an
@@ -49,7 +49,7 @@ function executedCells(file: string): { source: string; tags: string[]; text: st
 
 test.afterAll(() => removeProjectImages(PROJECT));
 
-test('the open notebook submitted from the sidebar runs as cloud jobs that keep their executed notebooks', async ({
+test("the open notebook submitted from its toolbar's button runs as cloud jobs that keep their executed notebooks", async ({
   page,
   tmpPath
 }) => {
@@ -64,14 +64,17 @@ test('the open notebook submitted from the sidebar runs as cloud jobs that keep 
   writeFileSync(join(folder, 'notebooks', 'train.ipynb'), notebook());
 
   await page.filebrowser.open(`${tmpPath}/${PROJECT}/notebooks/train.ipynb`);
-  // JupyterLab's default sidebar width: the form must be readable there.
-  const { sidebar, form, section } = await openCloudForm(page, PROJECT);
-
-  // The open notebook as the target, relative to the project.
+  await page.sidebar.openTab('jp-ariel-sidebar');
+  const sidebar = page.locator('#jp-ariel-sidebar');
+  await expect(sidebar.locator('.jp-Ariel-project')).toContainText(PROJECT);
+  // The notebook toolbar's button opens the form with the notebook as its target, relative to the project.
+  await page.locator('.jp-NotebookPanel-toolbar .jp-Ariel-submitCloud').click();
+  const form = page.locator('#jp-ariel-cloud-form .jp-Ariel-cloudForm');
   const target = form.getByLabel('Target', { exact: true });
+  await expect(target).toHaveValue('notebooks/train.ipynb');
   await expect(target).toHaveAccessibleDescription(/a notebook of the project/);
-  await target.scrollIntoViewIfNeeded();
-  await sidebar.screenshot({ path: join(SCREENSHOTS, 'cloud-form-narrow.png') });
+  // The form's Notebook button takes the open notebook too.
+  await target.fill('');
   await form.getByRole('button', { name: 'Notebook', exact: true }).click();
   await expect(target).toHaveValue('notebooks/train.ipynb');
   await form.getByLabel('Experiment config', { exact: true }).fill('{"lr": [0.5, 0.25], "model": ["cnn"]}');
@@ -86,12 +89,8 @@ test('the open notebook submitted from the sidebar runs as cloud jobs that keep 
   await expect(form.locator('.jp-Ariel-fieldHelp.jp-Ariel-warning')).toBeVisible();
   const submit = form.getByRole('button', { name: 'Submit 2 jobs' });
   await expect(submit).toBeDisabled();
-  // The form alone, at that width, for a look; then the jobs list back beside it.
-  const jobsSection = section(/jobs/i);
-  await jobsSection.click();
   await output.scrollIntoViewIfNeeded();
-  await sidebar.screenshot({ path: join(SCREENSHOTS, 'cloud-notebook-narrow.png') });
-  await jobsSection.click();
+  await page.screenshot({ path: join(SCREENSHOTS, 'cloud-notebook-form.png') });
   await output.fill('gs://bucket/runs');
   await expect(form.locator('.jp-Ariel-fieldHelp.jp-Ariel-warning')).toHaveCount(0);
   await expect(output).toHaveAccessibleDescription(/executed notebook here \(FOLDER\/NAME\/INDEX\)\.$/);
@@ -118,5 +117,5 @@ test('the open notebook submitted from the sidebar runs as cloud jobs that keep 
     expect(cells[1].source).toContain(`lr = ${lr}`);
     expect(cells[2].text).toBe(`RESULT ${lr} 'cnn'\n`);
   }
-  await sidebar.screenshot({ path: join(SCREENSHOTS, 'cloud-notebook-jobs.png') });
+  await page.screenshot({ path: join(SCREENSHOTS, 'cloud-notebook-jobs.png') });
 });

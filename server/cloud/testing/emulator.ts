@@ -10,6 +10,13 @@ import { PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type Docker from 'dockerode';
+import {
+  clusterReplicas,
+  replicaEnvironment,
+  replicaLabel,
+  VERTEX_CLUSTER_PORT,
+  type Replica
+} from '../../distributed/cluster.js';
 
 const require = createRequire(import.meta.url);
 
@@ -27,6 +34,26 @@ export interface EmulatedJob {
   output?: string;
   exitCode?: number;
   error?: string;
+  /** A distributed job's replicas (every pool's), with the environment each got and its output. */
+  replicas?: EmulatedReplica[];
+  /** The job's private Docker network, while it runs (distributed jobs only). */
+  network?: string;
+}
+
+export interface EmulatedReplica extends Replica {
+  /** `primary`, `worker-0`, `reduction-server-0`, … */
+  label: string;
+  /** What Vertex AI sets for the cluster (CLUSTER_SPEC, TF_CONFIG, MASTER_ADDR, …). */
+  env: Record<string, string>;
+  /** False for a pool that cannot run here (the Reduction Server's image is Vertex AI's own). */
+  started: boolean;
+  output?: string;
+  exitCode?: number;
+}
+
+interface PoolSpec {
+  replicaCount?: string | number;
+  containerSpec?: { imageUri: string; command?: string[]; args?: string[] };
 }
 
 interface Fault {
@@ -266,8 +293,11 @@ export class VertexEmulator {
 
   /** Pulls the job's image from its registry, runs it to the end and records the outcome. */
   private async run(job: EmulatedJob & { times: Record<string, Timestamp> }, docker: Docker): Promise<void> {
-    const pool = ((job.request.jobSpec as Record<string, unknown>).workerPoolSpecs as Record<string, unknown>[])[0];
-    const spec = pool.containerSpec as { imageUri: string; command?: string[]; args?: string[] };
+    const pools = (job.request.jobSpec as { workerPoolSpecs: PoolSpec[] }).workerPoolSpecs;
+    if (pools.slice(1).some(pool => Number(pool.replicaCount ?? 0) > 0)) {
+      return this.runDistributed(job, docker, pools);
+    }
+    const spec = pools[0].containerSpec!;
     try {
       await new Promise<void>((resolve, reject) =>
         docker.pull(spec.imageUri, (error: Error | null, stream: NodeJS.ReadableStream) =>
@@ -317,5 +347,149 @@ export class VertexEmulator {
       job.error = (error as Error).message;
       this.setState(job, 'JOB_STATE_FAILED');
     }
+  }
+
+  /**
+   * A distributed job as Vertex AI runs it: one container per replica of every pool, on a private
+   * network of the job's own, each reachable by its host name and given the cluster's environment
+   * (see replicaEnvironment). The job ends with its primary: succeeded when it succeeds; a replica
+   * that fails, or a cancel, stops them all. The Reduction Server's image is Vertex AI's own and
+   * cannot run here: its replicas are recorded, named in the cluster, and started nowhere.
+   */
+  private async runDistributed(
+    job: EmulatedJob & { times: Record<string, Timestamp> },
+    docker: Docker,
+    pools: PoolSpec[]
+  ): Promise<void> {
+    const id = job.name.split('/').pop()!;
+    const count = (pool: number) => Number(pools[pool]?.replicaCount ?? 0);
+    const replicas = clusterReplicas(
+      { workers: count(1), reductionServers: count(2), evaluators: count(3) },
+      (pool, index) => `workerpool${pool}-${index}`
+    );
+    const jobSpec = job.request.jobSpec as Record<string, unknown>;
+    job.replicas = replicas.map(replica => ({
+      ...replica,
+      label: replicaLabel(replica),
+      env: replicaEnvironment(replicas, replica, { job: jobSpec, port: VERTEX_CLUSTER_PORT }),
+      started: replica.pool !== 2
+    }));
+    const notes = job.replicas
+      .filter(replica => !replica.started)
+      .map(
+        replica =>
+          `[${replica.label}] not started: the Reduction Server runs Vertex AI's own image (${pools[2].containerSpec?.imageUri ?? 'none given'}), which the emulator cannot run.\n`
+      );
+    const containers: { replica: EmulatedReplica; container: Docker.Container }[] = [];
+    let network: Docker.Network | undefined;
+    try {
+      const images = [...new Set(job.replicas.filter(r => r.started).map(r => pools[r.pool].containerSpec!.imageUri))];
+      for (const image of images) {
+        await new Promise<void>((resolve, reject) =>
+          docker.pull(image, (error: Error | null, stream: NodeJS.ReadableStream) =>
+            error ? reject(error) : docker.modem.followProgress(stream, e => (e ? reject(e) : resolve()))
+          )
+        );
+      }
+      if (job.state === 'JOB_STATE_CANCELLING') {
+        this.setState(job, 'JOB_STATE_CANCELLED');
+        return;
+      }
+      job.network = `ariel-emulator-${id}-${Date.now().toString(36)}`;
+      network = await docker.createNetwork({
+        Name: job.network,
+        Driver: 'bridge',
+        Labels: { [EMULATOR_LABEL]: job.name }
+      });
+      for (const replica of job.replicas.filter(r => r.started)) {
+        const spec = pools[replica.pool].containerSpec!;
+        const container = await docker.createContainer({
+          Image: spec.imageUri,
+          Cmd: [...(spec.command ?? []), ...(spec.args ?? [])],
+          Hostname: replica.host,
+          Labels: { [EMULATOR_LABEL]: job.name },
+          Env: [`CLOUD_ML_JOB_ID=${id}`, ...Object.entries(replica.env).map(([key, value]) => `${key}=${value}`)],
+          HostConfig: {
+            NetworkMode: job.network,
+            ...(this.options.gcsRoot ? { Binds: [`${this.options.gcsRoot}:/gcs`] } : {})
+          },
+          NetworkingConfig: { EndpointsConfig: { [job.network]: { Aliases: [replica.host] } } }
+        });
+        containers.push({ replica, container });
+      }
+      // Workers first, so the primary's rendezvous finds them resolvable.
+      for (const { container } of [...containers].reverse()) {
+        await container.start();
+      }
+      this.setState(job, job.state === 'JOB_STATE_CANCELLING' ? job.state : 'JOB_STATE_RUNNING');
+      const killAll = () => Promise.all(containers.map(({ container }) => container.kill().catch(() => undefined)));
+      const stop = setInterval(() => {
+        if (job.state === 'JOB_STATE_CANCELLING') {
+          void killAll();
+        }
+      }, 100);
+      // Ends with the primary, or with the first replica that fails.
+      let failed: EmulatedReplica | undefined;
+      let ended = false;
+      const waits = containers.map(async ({ replica, container }) => {
+        const { StatusCode } = (await container.wait()) as { StatusCode: number };
+        replica.exitCode = StatusCode;
+        // Replicas killed after the end do not change the outcome.
+        if (!ended && (replica.pool === 0 || StatusCode !== 0)) {
+          ended = true;
+          failed = StatusCode !== 0 ? replica : undefined;
+        }
+        return ended;
+      });
+      await new Promise<void>(resolve => {
+        for (const wait of waits) {
+          void wait.then(
+            decisive => decisive && resolve(),
+            () => resolve()
+          );
+        }
+      }).finally(() => clearInterval(stop));
+      await killAll();
+      await Promise.allSettled(waits);
+      for (const { replica, container } of containers) {
+        replica.output = await this.logsOf(docker, container);
+      }
+      job.output = [
+        ...notes,
+        ...containers.flatMap(({ replica }) =>
+          (replica.output ?? '')
+            .split('\n')
+            .filter(line => line !== '')
+            .map(line => `[${replica.label}] ${line}\n`)
+        )
+      ].join('');
+      const primary = job.replicas[0];
+      job.exitCode = primary.exitCode;
+      if (job.state === 'JOB_STATE_CANCELLING') {
+        this.setState(job, 'JOB_STATE_CANCELLED');
+      } else if (failed) {
+        job.error = `The replica workerpool${failed.pool}-${failed.index} exited with a non-zero status of ${failed.exitCode}.`;
+        this.setState(job, 'JOB_STATE_FAILED');
+      } else {
+        this.setState(job, 'JOB_STATE_SUCCEEDED');
+      }
+    } catch (error) {
+      job.error = (error as Error).message;
+      this.setState(job, 'JOB_STATE_FAILED');
+    } finally {
+      await Promise.all(containers.map(({ container }) => container.remove({ force: true }).catch(() => undefined)));
+      await network?.remove().catch(() => undefined);
+    }
+  }
+
+  /** A finished container's output, stdout and stderr interleaved. */
+  private async logsOf(docker: Docker, container: Docker.Container): Promise<string> {
+    const out = new PassThrough();
+    let output = '';
+    out.on('data', chunk => (output += String(chunk)));
+    const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as Buffer;
+    docker.modem.demuxStream(new PassThrough().end(logs), out, out);
+    await new Promise(resolve => setImmediate(resolve));
+    return output;
   }
 }

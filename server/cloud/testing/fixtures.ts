@@ -38,7 +38,7 @@ export function jobsFixture(group: string, count: number): NewJob[] {
   ).map(job => ({
     experiment: job.index,
     args: job.args,
-    spec: job as unknown as Record<string, unknown>,
+    spec: job,
     requestId: `${group}-${job.index}-req`
   }));
 }

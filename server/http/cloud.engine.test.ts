@@ -221,6 +221,31 @@ describe('cloud experiments through the companion server', () => {
     assert.equal(emulator.calls.CreateCustomJob, before);
   });
 
+  it("refuses a distributed request whose workers' machine the table rules out, naming the workers", async () => {
+    const before = emulator.calls.CreateCustomJob;
+    const workers = await companion.request<ErrorJson>(
+      'POST',
+      '/cloud/submissions',
+      request('bad-workers', {
+        distributed: { replicas: 1, workerMachineType: 'g2-standard-4', workerAcceleratorType: 'NVIDIA_TESLA_T4' }
+      })
+    );
+    assert.equal(workers.status, 400);
+    assert.equal(workers.body.code, 'cloud-spec-invalid');
+    assert.match(
+      workers.body.message,
+      /^The workers' machine: Machine type g2-standard-4 cannot carry NVIDIA_TESLA_T4/
+    );
+    const shape = await companion.request<ErrorJson>(
+      'POST',
+      '/cloud/submissions',
+      request('x', { distributed: { replicas: '2' } })
+    );
+    assert.equal(shape.status, 400);
+    assert.equal(shape.body.code, 'usage');
+    assert.equal(emulator.calls.CreateCustomJob, before);
+  });
+
   it('submits with per-job progress, lists live states to the end, resubmits the failed with the same digest', async () => {
     const messages = await submit(
       request('sweep', {

@@ -149,6 +149,7 @@ describe('the companion server against hostile ids and paths', () => {
     ['POST', id => `/cloud/groups/${id}/stop`],
     ['POST', id => `/cloud/groups/${id}/resubmit`],
     ['POST', id => `/cloud/jobs/${id}/stop`],
+    ['GET', id => `/cloud/jobs/${id}/log`],
     ['GET', id => `/kernels/${id}`],
     ['DELETE', id => `/kernels/${id}`],
     ['POST', id => `/kernels/${id}/signal`]

@@ -352,4 +352,33 @@ describe('ariel cloud', () => {
       execFileSync('docker', ['rm', '--force', kernel], { stdio: 'ignore' });
     }
   });
+
+  it("gives each job MLflow's variables in its container spec, and a resubmission keeps them", async () => {
+    const mlflowEnv = (name: string) =>
+      groupJobs(name)
+        .map(
+          j =>
+            (j.request.jobSpec as { workerPoolSpecs: { containerSpec: { env?: { name: string; value: string }[] } }[] })
+              .workerPoolSpecs[0].containerSpec.env
+        )
+        .map(vars => Object.fromEntries((vars ?? []).map(v => [v.name, v.value])))
+        .sort((a, b) => String(a.MLFLOW_RUN_NAME).localeCompare(String(b.MLFLOW_RUN_NAME)));
+    const expected = (...runs: string[]) =>
+      runs.map(run => ({
+        MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000',
+        MLFLOW_EXPERIMENT_NAME: 'digits',
+        MLFLOW_RUN_NAME: run
+      }));
+    const result = await runCli(submitArgs('tracked', '--experiment-config', 'stdin'), {
+      cwd: project,
+      env: { ...env, MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_EXPERIMENT_NAME: 'digits' },
+      stdin: '{"lr": [0.1, 0.01]}'
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(mlflowEnv('tracked'), expected('tracked-1', 'tracked-2'));
+    // Resubmitted from the history, without the variables in this process's environment.
+    const again = await cli(['resubmit', '--group', 'tracked', '--all-jobs']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(mlflowEnv('tracked'), expected('tracked-1', 'tracked-1', 'tracked-2', 'tracked-2'));
+  });
 });

@@ -23,7 +23,7 @@ describe('.calibanconfig.json keys Ariel does not act on', () => {
     const config = loadConfig(file, '.calibanconfig.json', warnings);
     assert.deepEqual(config.aptPackages, { cpu: ['git'], gpu: ['git'] });
     const about = (key: string) => warnings.filter(w => w.startsWith(`${file}: "${key}" `));
-    assert.match(about('mlflow_config')[0], /is ignored\. .*list MLFLOW_TRACKING_URI .*in "env"/);
+    assert.match(about('mlflow_config')[0], /is ignored\. .*in the "mlflow" key instead .*MLFLOW_TRACKING_URI/);
     assert.match(about('julia_version')[0], /is ignored\. Ariel installs no Julia/);
     assert.match(about('default_mode')[0], /is ignored\. .*--gpu/);
     assert.match(about('build_time_credentials')[0], /is ignored\. .*never puts credentials into an image/);

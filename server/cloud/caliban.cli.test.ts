@@ -1,5 +1,5 @@
 /**
- * Caliban's cloud flags, end to end as in cloud.test.ts: the real CLI builds on the local engine,
+ * Caliban's cloud flags, end to end as in cloud.cli.test.ts: the real CLI builds on the local engine,
  * pushes to a registry on loopback and creates jobs in the JobService emulator, which runs them.
  * The tests run in order and share the emulator and the history.
  */
