@@ -6,9 +6,6 @@ import { formatAge, formatSize } from '../format';
 import { describeError } from '../request';
 import type { IArielModel } from '../tokens';
 
-/** The command (registered by the Dockerfile inspector's plugin) that opens an image's "Dockerfile as built"; args `{ ref }`. */
-export const OPEN_IMAGE_DOCKERFILE = 'ariel:open-image-dockerfile';
-
 /** An image's package list as the sidebar shows it once opened. */
 type Packages =
   { state: 'loading' } | { state: 'loaded'; packages: Distribution[] } | { state: 'failed'; error: string };
@@ -24,7 +21,7 @@ export function ImagesView({
 }: {
   model: IArielModel;
   onRemove: (reference: string) => void;
-  /** Opens the Dockerfile an image was built from; without it, no button. */
+  /** Opens the Dockerfile an image was built from (`CommandIDs.openImageDockerfile`); without it, no button. */
   onOpenDockerfile?: (reference: string) => void;
 }): JSX.Element {
   const { images, listErrors } = model;
@@ -78,9 +75,10 @@ export function ImagesView({
                 minimal
                 className="jp-Ariel-imageDockerfile"
                 onClick={() => onOpenDockerfile(image.reference)}
+                aria-label={`Dockerfile as built of ${image.reference}`}
                 title={`Open the Dockerfile ${image.reference} was built from`}
               >
-                Dockerfile
+                as built
               </Button>
             )}
             <Button small minimal onClick={() => onRemove(image.reference)} title={`Remove ${image.reference}`}>
