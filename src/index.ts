@@ -17,6 +17,7 @@ import { addCommands } from './commands';
 import { AcceleratorSwitchExtension, acceleratorOf, switchKernel } from './kernelSwitch';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ArielModel } from './model';
+import { pipWatchPlugin } from './pipWatch';
 import { ArielClient, ArielRequestError } from './request';
 import { SidebarHost } from './sidebarHost';
 import { CommandIDs, IArielModel, ICloudModel } from './tokens';
@@ -315,4 +316,4 @@ async function checkVersions(model: IArielModel): Promise<void> {
   }
 }
 
-export default [modelPlugin, cloudPlugin, sidebarPlugin, mainAreaPlugin, launcherPlugin, switchPlugin];
+export default [modelPlugin, cloudPlugin, sidebarPlugin, mainAreaPlugin, launcherPlugin, switchPlugin, pipWatchPlugin];

@@ -2,11 +2,14 @@ import { Poll } from '@lumino/polling';
 import { Signal, type ISignal } from '@lumino/signaling';
 import type {
   Accelerator,
+  AddToProjectResult,
   Build,
   Container,
   DockerfileResponse,
   Handshake,
+  ImageRecord,
   ImageSummary,
+  KernelDrift,
   ProjectSummary,
   PruneResult,
   Mode,
@@ -94,6 +97,10 @@ export class ArielModel implements IArielModel {
 
   get containers(): readonly Container[] {
     return this._containers;
+  }
+
+  get drift(): readonly KernelDrift[] {
+    return this._drift;
   }
 
   /** Why lists could not be loaded, with what to do. */
@@ -216,6 +223,35 @@ export class ArielModel implements IArielModel {
     await this.refresh();
   }
 
+  async refreshDrift(): Promise<void> {
+    try {
+      this._drift = (await this.client.request<Routes['GET /kernels/drift']>('kernels/drift')).kernels;
+      this._listErrors = { ...this._listErrors, drift: undefined };
+    } catch (error) {
+      this._listErrors = { ...this._listErrors, drift: describeError(error) };
+    }
+    this._changed.emit();
+  }
+
+  async addToProject(kernel: KernelDrift): Promise<AddToProjectResult> {
+    try {
+      return await this.client.request<Routes['POST /kernels/drift/add']>('kernels/drift/add', {
+        method: 'POST',
+        json: { path: kernel.project ?? this._path, container: kernel.container }
+      });
+    } finally {
+      // The kernel's image is outdated now, and the project's dependency files changed.
+      void this.refreshProject();
+      await this.refresh();
+    }
+  }
+
+  imageRecord(reference: string): Promise<ImageRecord> {
+    return this.client.request<Routes['GET /images/:reference/record']>(
+      `images/${encodeURIComponent(reference)}/record`
+    );
+  }
+
   get isDisposed(): boolean {
     return this._poll.isDisposed;
   }
@@ -232,10 +268,11 @@ export class ArielModel implements IArielModel {
 
   private async _refreshLists(): Promise<void> {
     // Each list on its own: one failing route does not blank the others.
-    const [builds, images, containers] = await Promise.allSettled([
+    const [builds, images, containers, drift] = await Promise.allSettled([
       this.client.request<Routes['GET /builds']>('builds'),
       this.client.request<Routes['GET /images']>('images', { query: { path: this._path } }),
-      this.client.request<Routes['GET /containers']>('containers')
+      this.client.request<Routes['GET /containers']>('containers'),
+      this.client.request<Routes['GET /kernels/drift']>('kernels/drift')
     ]);
     const errors: IListErrors = {};
     if (builds.status === 'fulfilled') {
@@ -262,6 +299,11 @@ export class ArielModel implements IArielModel {
       this._containers = containers.value.containers;
     } else {
       errors.containers = describeError(containers.reason);
+    }
+    if (drift.status === 'fulfilled') {
+      this._drift = drift.value.kernels;
+    } else {
+      errors.drift = describeError(drift.reason);
     }
     this._listErrors = errors;
     this._changed.emit();
@@ -296,6 +338,7 @@ export class ArielModel implements IArielModel {
   private _builds: Build[] = [];
   private _images: ImageSummary[] = [];
   private _containers: Container[] = [];
+  private _drift: KernelDrift[] = [];
   private _listErrors: IListErrors = {};
   private _active = false;
   private _maxLogLines: number;

@@ -83,7 +83,17 @@ export class ArielSidebar extends SidePanel {
 
     const images = section(
       'Images',
-      view(model, () => <ImagesView model={model} onRemove={reference => void this._removeImage(reference)} />)
+      view(model, () => (
+        <ImagesView
+          model={model}
+          onRemove={reference => void this._removeImage(reference)}
+          onOpenDockerfile={
+            commands.hasCommand(CommandIDs.openImageDockerfile)
+              ? reference => open(CommandIDs.openImageDockerfile, { ref: reference })
+              : undefined
+          }
+        />
+      ))
     );
     images.toolbar.addItem(
       'prune',

@@ -3,6 +3,7 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type {
   Accelerator,
+  AddToProjectResult,
   Build,
   BuildState,
   CloudCatalog,
@@ -15,7 +16,9 @@ import type {
   DockerfileResponse,
   ErrorBody,
   Handshake,
+  ImageRecord,
   ImageSummary,
+  KernelDrift,
   ProjectSummary,
   PruneResult,
   Mode,
@@ -102,6 +105,7 @@ export interface IListErrors {
   builds?: string;
   images?: string;
   containers?: string;
+  drift?: string;
 }
 
 /** Ariel's state for the folder the file browser shows, and the actions on it. */
@@ -124,6 +128,8 @@ export interface IArielModel extends IDisposable {
   readonly builds: readonly Build[];
   readonly images: readonly ImageSummary[];
   readonly containers: readonly Container[];
+  /** Per running container kernel, what differs from its image's record (refreshed with the lists). */
+  readonly drift: readonly KernelDrift[];
   /** Why lists could not be loaded, with what to do. */
   readonly listErrors: IListErrors;
   handshake(): Promise<Handshake>;
@@ -136,6 +142,15 @@ export interface IArielModel extends IDisposable {
   removeImage(reference: string): Promise<void>;
   prune(): Promise<PruneResult>;
   stopContainer(id: string): Promise<void>;
+  /** Asks the running kernels' drift again now (after a `%pip` cell), without the other lists. */
+  refreshDrift(): Promise<void>;
+  /**
+   * Pins what a kernel installed into its project's requirements.txt (or, for a pyproject-only
+   * project, answers the lines and where they go); the drift and images are refreshed after.
+   */
+  addToProject(kernel: KernelDrift): Promise<AddToProjectResult>;
+  /** What an image holds (its packages) and the Dockerfile it was built from. */
+  imageRecord(reference: string): Promise<ImageRecord>;
 }
 
 /** Ariel's model, for plugins that add to the sidebar (e.g. cloud experiments). */

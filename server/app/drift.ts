@@ -343,13 +343,33 @@ export async function addDriftToProject(
     };
   }
   const file = dependencies.requirements ?? 'requirements.txt';
-  if (lines.length > 0) {
-    const path = join(project.root, file);
-    const before = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    const separator = before === '' || before.endsWith('\n') ? '' : '\n';
-    writeFileSync(path, `${before}${separator}${lines.join('\n')}\n`);
+  const path = join(project.root, file);
+  const before = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const after = appendRequirements(before, lines);
+  if (after !== before) {
+    writeFileSync(path, after);
   }
-  return { file, written: lines.length > 0, lines, notWritten };
+  return { file, written: after !== before, lines, notWritten };
+}
+
+/**
+ * A requirements file's text with the pinned lines appended, leaving out those it already has
+ * (compared as pip compares names: case-insensitive, `_` and `.` as `-`), so that a second "add
+ * to the project" of the same kernel, from another tab or the CLI, writes nothing twice.
+ */
+export function appendRequirements(text: string, lines: string[]): string {
+  const normalize = (line: string) =>
+    line
+      .trim()
+      .toLowerCase()
+      .replace(/[-_.]+(?=[^=]*==)/g, '-');
+  const present = new Set(text.split('\n').map(normalize));
+  const missing = lines.filter(line => !present.has(normalize(line)));
+  if (missing.length === 0) {
+    return text;
+  }
+  const separator = text === '' || text.endsWith('\n') ? '' : '\n';
+  return `${text}${separator}${missing.join('\n')}\n`;
 }
 
 export { isEmptyDrift };

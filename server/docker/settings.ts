@@ -389,7 +389,22 @@ export function publishedPorts(
 }
 
 /** The settings as `--dry-run --json` and the project summary show them (no credential path). */
-export function describeSettings(settings: ContainerSettings): Record<string, unknown> {
+export interface SettingsDescription {
+  ipc?: 'host';
+  shm_size?: number;
+  mounts: { source: string; target: string; readonly: boolean }[];
+  memory?: number;
+  cpus?: number;
+  pids_limit: number;
+  gpus: GpuChoice;
+  /** Variable names only. */
+  env: string[];
+  ports?: string[];
+  cloud_credentials: boolean;
+}
+
+/** The settings as `--dry-run --json` and the project summary show them (no credential path). */
+export function describeSettings(settings: ContainerSettings): SettingsDescription {
   return {
     ...(settings.ipc ? { ipc: settings.ipc } : { shm_size: settings.shmSize }),
     mounts: settings.mounts.map(({ source, target, readonly }) => ({ source, target, readonly })),

@@ -15,6 +15,7 @@ import { createApp, SECRET_HEADER } from '../http/app.js';
 import { runCli, type CliResult } from '../testing/cli.js';
 import { removeImagesOf } from '../testing/docker.js';
 import { removeTempProjects, tempProject, writeFiles } from '../testing/tempProject.js';
+import { makeWheel } from '../testing/wheels.js';
 
 // Images record their packages and Dockerfile, `ariel lock` keeps versions across rebuilds, and
 // running kernels that installed packages are told apart from their images: on the real engine,
@@ -28,27 +29,6 @@ const EXTRA = `${PACKAGE}extra`;
 
 function show(result: CliResult): string {
   return `exit ${result.code ?? result.signal}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
-}
-
-/** A pure-Python wheel of `name` at `version`, made here; its module holds the version. */
-function makeWheel(dir: string, name: string, version: string): void {
-  const script = `
-import base64, hashlib, sys, zipfile
-name, version, out = sys.argv[1:]
-dist = f"{name}-{version}.dist-info"
-files = {
-    f"{name}/__init__.py": f"VERSION = {version!r}\\n",
-    f"{dist}/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
-    f"{dist}/WHEEL": "Wheel-Version: 1.0\\nGenerator: ariel-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
-}
-def digest(text):
-    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-files[f"{dist}/RECORD"] = "".join(f"{p},sha256={digest(c)},{len(c.encode())}\\n" for p, c in files.items()) + f"{dist}/RECORD,,\\n"
-with zipfile.ZipFile(f"{out}/{name}-{version}-py3-none-any.whl", "w") as z:
-    for p, c in files.items():
-        z.writestr(p, c)
-`;
-  execFileSync('python3', ['-c', script, name, version, dir]);
 }
 
 /** A "simple" package index over HTTP on loopback, listing the wheels in `dir` as they are now. */

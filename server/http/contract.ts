@@ -135,8 +135,35 @@ export interface ProjectSummary {
    */
   config: object;
   warnings: string[];
+  /** The run-time settings its containers get (kernels, runs, shells); absent when the config is invalid. */
+  runSettings?: RunSettings;
   /** Why the project cannot be built as it is, e.g. an invalid config with its file and line. */
   error?: ErrorBody;
+}
+
+/**
+ * The run-time settings in force for a project's containers, from `.ariel.json`'s `"run"` key and
+ * the user config (`describeSettings` of `server/docker/settings.ts`). Never part of an image.
+ */
+export interface RunSettings {
+  /** The host's IPC namespace, instead of a private /dev/shm. */
+  ipc?: 'host';
+  /** Bytes of /dev/shm (when not `ipc: host`). */
+  shm_size?: number;
+  /** Host folders mounted (sources absolute), read-only unless said. */
+  mounts: { source: string; target: string; readonly: boolean }[];
+  /** Bytes. */
+  memory?: number;
+  cpus?: number;
+  /** -1 for none. */
+  pids_limit: number;
+  /** What a GPU image's container gets. */
+  gpus: 'all' | number | string[];
+  /** Names of the variables set inside (values not shown). */
+  env: string[];
+  ports?: string[];
+  /** Whether the user's Application Default Credentials are mounted read-only. */
+  cloud_credentials: boolean;
 }
 
 /** `GET /dockerfile?path=&mode=&accelerator=`. */
@@ -368,6 +395,39 @@ export interface DistributedRequest {
   workerAcceleratorCount?: number;
   /** Reduction Server replicas (workerPoolSpecs[2]), which run Vertex AI's own image; 0 for none. */
   reductionServers?: number;
+}
+
+/**
+ * How the cloud image a submission would ship compares with the project's current notebook image
+ * and with what its running kernels installed (`EnvironmentCheck` of `server/app/drift.ts`).
+ */
+export interface EnvironmentCheck {
+  /** The cloud image, built or found by its content hash: the submission that follows ships it. */
+  cloudImage: string;
+  /** The project's current notebook image; null when it was never built (nothing to compare). */
+  notebookImage: string | null;
+  /** How many packages the cloud image records. */
+  count: number;
+  /** In both images at other versions: `version` in the cloud image, `recorded` in the notebook's. */
+  otherVersions: { name: string; version: string; recorded: string }[];
+  /** Only in the notebook image (for a script job, the notebook's kernel is expected here). */
+  onlyNotebook: Distribution[];
+  /** Only in the cloud image (e.g. nbclient for a notebook job). */
+  onlyCloud: Distribution[];
+  /** The project's running kernels that installed or changed packages their image does not hold. */
+  kernels: KernelDrift[];
+  /** True when the cloud job runs with what the notebook ran: same versions, no drifted kernel. */
+  same: boolean;
+}
+
+/**
+ * `POST /cloud/check`, body: the `CloudRequest` a submission takes. The check and its words: each
+ * warning lists the packages on each side with the way out; `ok` says when all is the same.
+ */
+export interface CloudCheck {
+  check: EnvironmentCheck;
+  warnings: string[];
+  ok?: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { describeSettings, resolveSettings } from '../docker/settings.js';
+import { describeSettings, resolveSettings, type SettingsDescription } from '../docker/settings.js';
 import { MODES, type Mode } from '../dockerfile/generate.js';
 import { ArielError } from '../errors.js';
 import { ACCELERATORS, emptyConfig, type Accelerator, type ProjectConfig } from '../project/config.js';
@@ -25,7 +25,7 @@ export interface ProjectSummary {
   config: ProjectConfig;
   warnings: string[];
   /** The run-time settings its containers get (settings.ts `describeSettings`), for the sidebar to show. */
-  runSettings?: Record<string, unknown>;
+  runSettings?: SettingsDescription;
   /** Why the project cannot be built as it is, e.g. an invalid config with its file and line. */
   error?: ErrorBody;
 }

@@ -132,6 +132,11 @@ describe('the server extension through a real Jupyter Server', () => {
     );
     assert.equal(record.status, 404);
     assert.match(record.body.message, /is not an image Ariel built/);
+    // The cloud form's submission check reaches the companion, which refuses a request without a target.
+    const check = await server.request<{ code: string; message: string }>('POST', '/ariel/cloud/check', { path: '' });
+    assert.equal(check.status, 400, JSON.stringify(check.body));
+    assert.equal(check.body.code, 'usage');
+    assert.match(check.body.message, /"target" is missing/);
   });
 
   it('forwards only the routes the frontend uses: never the kernel routes, 405 for another method', async () => {

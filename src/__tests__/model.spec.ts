@@ -26,6 +26,7 @@ function lists(overrides: Record<string, unknown> = {}): Record<string, unknown>
     builds: { builds: [] },
     images: { images: [] },
     containers: { containers: [] },
+    'kernels/drift': { kernels: [] },
     project: (init: { query?: Record<string, string | undefined> }) => project(init.query?.path ?? ''),
     ...overrides
   };
@@ -171,6 +172,12 @@ describe('ArielModel', () => {
     const before = client.requests.length;
     await expect(model.prune()).rejects.toMatchObject({ code: 'image-in-use' });
     await until(() => client.paths().slice(before).includes('containers'), 'the lists again');
-    expect(client.paths().slice(before).sort()).toEqual(['builds', 'containers', 'images', 'images/prune']);
+    expect(client.paths().slice(before).sort()).toEqual([
+      'builds',
+      'containers',
+      'images',
+      'images/prune',
+      'kernels/drift'
+    ]);
   });
 });
