@@ -430,39 +430,6 @@ export interface CloudCheck {
   ok?: string;
 }
 
-/**
- * How the cloud image a submission would ship compares with the project's current notebook image
- * and with what its running kernels installed (`EnvironmentCheck` of `server/app/drift.ts`).
- */
-export interface EnvironmentCheck {
-  /** The cloud image, built or found by its content hash: the submission that follows ships it. */
-  cloudImage: string;
-  /** The project's current notebook image; null when it was never built (nothing to compare). */
-  notebookImage: string | null;
-  /** How many packages the cloud image records. */
-  count: number;
-  /** In both images at other versions: `version` in the cloud image, `recorded` in the notebook's. */
-  otherVersions: { name: string; version: string; recorded: string }[];
-  /** Only in the notebook image (for a script job, the notebook's kernel is expected here). */
-  onlyNotebook: Distribution[];
-  /** Only in the cloud image (e.g. nbclient for a notebook job). */
-  onlyCloud: Distribution[];
-  /** The project's running kernels that installed or changed packages their image does not hold. */
-  kernels: KernelDrift[];
-  /** True when the cloud job runs with what the notebook ran: same versions, no drifted kernel. */
-  same: boolean;
-}
-
-/**
- * `POST /cloud/check`, body: the `CloudRequest` a submission takes. The check and its words: each
- * warning lists the packages on each side with the way out; `ok` says when all is the same.
- */
-export interface CloudCheck {
-  check: EnvironmentCheck;
-  warnings: string[];
-  ok?: string;
-}
-
 export type SubmissionState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** How many jobs a submission created, and how many it did not. */
