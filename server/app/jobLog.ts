@@ -1,28 +1,14 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { ArielError } from '../errors.js';
+import type { JobLog } from '../http/contract.js';
 import { logFile } from '../history/logs.js';
 import { FINAL_STATES, ownerGone, type History } from '../history/store.js';
 
 /** One answer carries at most this much of a log; the reader asks again from the offset it gets. */
 export const JOB_LOG_CHUNK_BYTES = 256 * 1024;
 
-/** A part of a local job's kept log, as `ariel logs` prints it. */
-export interface JobLogChunk {
-  /** The job's display name, e.g. `sweep-2`. */
-  job: string;
-  /** Whole lines of the log from the offset asked for (or its last part when none was given). */
-  text: string;
-  /** Where the text starts in the log, in bytes. */
-  start: number;
-  /** Where the next part starts: ask again with it. */
-  offset: number;
-  /** The log's size now, in bytes. */
-  size: number;
-  /** The job's state in the job history. */
-  state: string;
-  /** The log can grow no more: the job ended, or the run that ran it is gone. */
-  final: boolean;
-}
+/** A part of a local job's kept log, as `ariel logs` prints it: the wire's `JobLog`. */
+export type JobLogChunk = JobLog;
 
 /**
  * The kept log of a local run's job from `offset` on (its last `JOB_LOG_CHUNK_BYTES` when no

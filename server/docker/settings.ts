@@ -11,6 +11,7 @@ import { loadUserRunConfig, userConfigPath } from '../project/user-config.js';
 import { confinement, DEFAULT_PIDS_LIMIT } from './containers.js';
 import { parseDockerRunArgs, type DockerRunSettings } from './runArgs.js';
 import type { RunnableImage } from './imageRef.js';
+import type { RunSettings } from '../http/contract.js';
 
 /**
  * Run-time settings of Ariel's local containers (kernels and their spares, runs, shells): shared
@@ -388,20 +389,8 @@ export function publishedPorts(
   return { exposed, bindings };
 }
 
-/** The settings as `--dry-run --json` and the project summary show them (no credential path). */
-export interface SettingsDescription {
-  ipc?: 'host';
-  shm_size?: number;
-  mounts: { source: string; target: string; readonly: boolean }[];
-  memory?: number;
-  cpus?: number;
-  pids_limit: number;
-  gpus: GpuChoice;
-  /** Variable names only. */
-  env: string[];
-  ports?: string[];
-  cloud_credentials: boolean;
-}
+/** The settings as `--dry-run --json` and the project summary show them (no credential path): the wire's `RunSettings`. */
+export type SettingsDescription = RunSettings;
 
 /** The settings as `--dry-run --json` and the project summary show them (no credential path). */
 export function describeSettings(settings: ContainerSettings): SettingsDescription {

@@ -524,6 +524,7 @@ export interface StopResult {
 export interface JobLog {
   /** The job's display name, e.g. `sweep-2`. */
   job: string;
+  /** Whole lines of the log from the offset asked for (or its last part when none was given). */
   text: string;
   /** Where `text` starts in the log, in bytes (more than 0: earlier output is left out). */
   start: number;
@@ -531,6 +532,7 @@ export interface JobLog {
   offset: number;
   /** The log's size now, in bytes. */
   size: number;
+  /** The job's state in the job history. */
   state: string;
   /** The log can grow no more: the job ended, or its run is gone. */
   final: boolean;
