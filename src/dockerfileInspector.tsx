@@ -1,5 +1,5 @@
 import { Clipboard, ReactWidget } from '@jupyterlab/apputils';
-import { CodeEditor, CodeEditorWrapper, type IEditorServices } from '@jupyterlab/codeeditor';
+import type { CodeEditorWrapper, IEditorServices } from '@jupyterlab/codeeditor';
 import type { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { Button, HTMLSelect, UseSignal } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
@@ -9,7 +9,7 @@ import * as React from 'react';
 import { ACCELERATORS, MODES, type Accelerator, type Mode } from './api';
 import { describeError } from './request';
 import type { IArielModel } from './tokens';
-import { DockerfileMerge } from './widgets/dockerfileMerge';
+import { addDockerfileViews, type DockerfileMerge } from './widgets/dockerfileMerge';
 import { choose, dockerfilesFor, type IInspectorChoice } from './widgets/inspectorState';
 
 interface IInspectorState extends IInspectorChoice {
@@ -40,18 +40,13 @@ export class DockerfileInspector extends Panel {
       <UseSignal signal={this._stateChanged}>{() => <InspectorHeader inspector={this} />}</UseSignal>
     );
     this._header.addClass('jp-Ariel-inspectorHeader');
-    this._editor = new CodeEditorWrapper({
-      factory: editorServices.factoryService.newDocumentEditor,
-      model: new CodeEditor.Model({ mimeType: 'text/x-dockerfile' }),
-      editorOptions: { config: { readOnly: true, lineNumbers: true, lineWrap: false } }
-    });
-    this._editor.addClass('jp-Ariel-dockerfile');
-    this._merge = new DockerfileMerge(languages);
-    this._merge.node.setAttribute('aria-label', 'Dockerfiles side by side, CPU and GPU');
-    this._merge.hide();
     this.addWidget(this._header);
-    this.addWidget(this._editor);
-    this.addWidget(this._merge);
+    ({ editor: this._editor, merge: this._merge } = addDockerfileViews(
+      this,
+      editorServices,
+      languages,
+      'Dockerfiles side by side, CPU and GPU'
+    ));
     model.changed.connect(this._onModelChanged, this);
   }
 

@@ -3,7 +3,8 @@ import { syntaxHighlighting, type LanguageSupport } from '@codemirror/language';
 import { EditorState, type Extension } from '@codemirror/state';
 import { EditorView, lineNumbers } from '@codemirror/view';
 import { jupyterHighlightStyle, jupyterTheme, type IEditorLanguageRegistry } from '@jupyterlab/codemirror';
-import { Widget } from '@lumino/widgets';
+import { CodeEditor, CodeEditorWrapper, type IEditorServices } from '@jupyterlab/codeeditor';
+import { type Panel, Widget } from '@lumino/widgets';
 
 /** The two Dockerfiles a merge view compares, each with its title. */
 export interface IDockerfilePair {
@@ -82,4 +83,28 @@ export class DockerfileMerge extends Widget {
   private _view: MergeView | null = null;
   private _pair: IDockerfilePair | null = null;
   private _support: LanguageSupport | null | undefined = undefined;
+}
+
+/**
+ * Adds to `panel` what both Dockerfile tabs show: a read-only Dockerfile editor, highlighted, and
+ * below it a merge view (hidden until a comparison is asked for), labelled `mergeLabel`.
+ */
+export function addDockerfileViews(
+  panel: Panel,
+  editorServices: IEditorServices,
+  languages: IEditorLanguageRegistry | null,
+  mergeLabel: string
+): { editor: CodeEditorWrapper; merge: DockerfileMerge } {
+  const editor = new CodeEditorWrapper({
+    factory: editorServices.factoryService.newDocumentEditor,
+    model: new CodeEditor.Model({ mimeType: 'text/x-dockerfile' }),
+    editorOptions: { config: { readOnly: true, lineNumbers: true, lineWrap: false } }
+  });
+  editor.addClass('jp-Ariel-dockerfile');
+  const merge = new DockerfileMerge(languages);
+  merge.node.setAttribute('aria-label', mergeLabel);
+  merge.hide();
+  panel.addWidget(editor);
+  panel.addWidget(merge);
+  return { editor, merge };
 }

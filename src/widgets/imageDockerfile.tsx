@@ -1,12 +1,12 @@
 import { ReactWidget } from '@jupyterlab/apputils';
-import { CodeEditor, CodeEditorWrapper, type IEditorServices } from '@jupyterlab/codeeditor';
+import type { CodeEditorWrapper, IEditorServices } from '@jupyterlab/codeeditor';
 import type { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { Panel } from '@lumino/widgets';
 import * as React from 'react';
 import type { ImageRecord, Routes } from '../api';
 import { describeError } from '../request';
 import type { IArielClient } from '../tokens';
-import { DockerfileMerge } from './dockerfileMerge';
+import { addDockerfileViews, type DockerfileMerge } from './dockerfileMerge';
 import { asBuiltView } from './inspectorState';
 
 /**
@@ -29,18 +29,13 @@ export class ImageDockerfile extends Panel {
     this.title.caption = `The Dockerfile ${reference} was built from`;
     this.title.closable = true;
     this._header = ReactWidget.create(<></>);
-    this._editor = new CodeEditorWrapper({
-      factory: editorServices.factoryService.newDocumentEditor,
-      model: new CodeEditor.Model({ mimeType: 'text/x-dockerfile' }),
-      editorOptions: { config: { readOnly: true, lineNumbers: true, lineWrap: false } }
-    });
-    this._editor.addClass('jp-Ariel-dockerfile');
-    this._merge = new DockerfileMerge(languages);
-    this._merge.node.setAttribute('aria-label', 'Dockerfile as built beside the current one');
-    this._merge.hide();
     this.addWidget(this._header);
-    this.addWidget(this._editor);
-    this.addWidget(this._merge);
+    ({ editor: this._editor, merge: this._merge } = addDockerfileViews(
+      this,
+      editorServices,
+      languages,
+      'Dockerfile as built beside the current one'
+    ));
     this._render(<p className="jp-Ariel-muted">Reading the image&apos;s record…</p>);
   }
 
