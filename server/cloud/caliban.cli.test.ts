@@ -14,6 +14,7 @@ import { removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { VertexEmulator } from './testing/emulator.js';
+import { cloudSubmitArgs } from './testing/fixtures.js';
 import { TestRegistry } from './testing/registry.js';
 
 interface JobView {
@@ -48,21 +49,8 @@ describe('Caliban cloud flags', { timeout: 1_200_000 }, () => {
   let repository: string;
 
   const cli = (args: string[], stdin?: string) => runCli(args, { cwd: project, env, stdin });
-  const submitArgs = (name: string, ...more: string[]) => [
-    'cloud',
-    'trainer.train',
-    '--project-id',
-    'test-proj',
-    '--region',
-    'us-central1',
-    '--image-repository',
-    repository,
-    '--name',
-    name,
-    ...more
-  ];
-  const groupJobs = (name: string) =>
-    [...emulator.jobs.values()].filter(j => (j.request.labels as Record<string, string>)['ariel_group'] === name);
+  const submitArgs = (name: string, ...more: string[]) => cloudSubmitArgs(repository, name, ...more);
+  const groupJobs = (name: string) => emulator.jobsOfGroup(name);
   const imageOf = (job: ReturnType<typeof groupJobs>[number]) =>
     (job.request.jobSpec as { workerPoolSpecs: { containerSpec: { imageUri: string } }[] }).workerPoolSpecs[0]
       .containerSpec.imageUri;

@@ -16,6 +16,7 @@ import { removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { VertexEmulator } from './testing/emulator.js';
+import { cloudSubmitArgs } from './testing/fixtures.js';
 import { TestRegistry } from './testing/registry.js';
 import { executedCells, TRAIN_NOTEBOOK } from '../run/testing/notebook.js';
 
@@ -49,21 +50,8 @@ describe('ariel cloud', () => {
   let repository: string;
 
   const cli = (args: string[], stdin?: string) => runCli(args, { cwd: project, env, stdin });
-  const submitArgs = (name: string, ...more: string[]) => [
-    'cloud',
-    'trainer.train',
-    '--project-id',
-    'test-proj',
-    '--region',
-    'us-central1',
-    '--image-repository',
-    repository,
-    '--name',
-    name,
-    ...more
-  ];
-  const groupJobs = (name: string) =>
-    [...emulator.jobs.values()].filter(j => (j.request.labels as Record<string, string>)['ariel_group'] === name);
+  const submitArgs = (name: string, ...more: string[]) => cloudSubmitArgs(repository, name, ...more);
+  const groupJobs = (name: string) => emulator.jobsOfGroup(name);
   const status = async (group: string): Promise<JobView[]> => {
     const result = await cli(['status', '--group', group, '--json']);
     assert.equal(result.code, 0, result.stderr);

@@ -19,6 +19,7 @@ import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { serveWheels, torchRequirements, torchWheelFolder } from '../testing/torchWheels.js';
 import pools from './pools.json' with { type: 'json' };
 import { EMULATOR_LABEL, VertexEmulator, type EmulatedJob } from './testing/emulator.js';
+import { cloudSubmitArgs } from './testing/fixtures.js';
 import { TestRegistry } from './testing/registry.js';
 
 /** Each rank all-reduces RANK + 1: with two ranks the sum is 3. It prints what it saw. */
@@ -89,21 +90,8 @@ describe('ariel cloud --replicas', { timeout: 1_800_000 }, () => {
   let repository: string;
 
   const cli = (args: string[]) => runCli(args, { cwd: project, env });
-  const submitArgs = (name: string, ...more: string[]) => [
-    'cloud',
-    'trainer.train',
-    '--project-id',
-    'test-proj',
-    '--region',
-    'us-central1',
-    '--image-repository',
-    repository,
-    '--name',
-    name,
-    ...more
-  ];
-  const groupJobs = (name: string) =>
-    [...emulator.jobs.values()].filter(j => (j.request.labels as Record<string, string>)['ariel_group'] === name);
+  const submitArgs = (name: string, ...more: string[]) => cloudSubmitArgs(repository, name, ...more);
+  const groupJobs = (name: string) => emulator.jobsOfGroup(name);
   /** The emulator's containers and networks of a job, once it has ended: none are left. */
   const leftovers = async (job: EmulatedJob) => [
     ...(await docker.listContainers({ all: true, filters: { label: [`${EMULATOR_LABEL}=${job.name}`] } })).map(

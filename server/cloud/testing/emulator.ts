@@ -100,6 +100,11 @@ export class VertexEmulator {
     CancelCustomJob: 0
   };
   readonly jobs = new Map<string, EmulatedJob & { times: Record<string, Timestamp> }>();
+
+  /** The jobs Ariel submitted as group `name` (its `ariel_group` label). */
+  jobsOfGroup(name: string): (EmulatedJob & { times: Record<string, Timestamp> })[] {
+    return [...this.jobs.values()].filter(j => (j.request.labels as Record<string, string>)['ariel_group'] === name);
+  }
   private readonly faults: Fault[] = [];
   private readonly running = new Map<string, Promise<void>>();
   private readonly server = new grpc.Server();

@@ -42,3 +42,20 @@ export function jobsFixture(group: string, count: number): NewJob[] {
     requestId: `${group}-${job.index}-req`
   }));
 }
+
+/** `ariel cloud trainer.train` to the emulator's project and region, pushing to `repository`, as group `name`. */
+export function cloudSubmitArgs(repository: string, name: string, ...more: string[]): string[] {
+  return [
+    'cloud',
+    'trainer.train',
+    '--project-id',
+    'test-proj',
+    '--region',
+    FIXTURE_REGION,
+    '--image-repository',
+    repository,
+    '--name',
+    name,
+    ...more
+  ];
+}
