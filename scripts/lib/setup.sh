@@ -10,8 +10,9 @@ source "$_ARIEL_SETUP_DIR/offline-env.sh"
 source "$_ARIEL_SETUP_DIR/python-env.sh"
 
 ariel_setup() {
-  ensure_node_env
-  ensure_python_env
-  ensure_offline_environment
+  # Each step's failure is returned: a caller's `ariel_setup || …` turns off `set -e` in here.
+  ensure_node_env || return 1
+  ensure_python_env || return 1
+  ensure_offline_environment || return 1
   trap stop_local_pip_index EXIT
 }
