@@ -97,7 +97,9 @@ test('a %pip install in a container kernel shows as drift, goes into requirement
   await expect
     .poll(kernelImage, { timeout: 540_000, intervals: [2_000] })
     .not.toMatch(new RegExp(`^(${firstImage})?$`));
-  await expect(page.getByText('Python 3 (CPU container) | Idle')).toBeVisible({ timeout: 120_000 });
+  // No wait for "Idle" here: when the new kernel answers before Jupyter Server's channels to it
+  // are up, JupyterLab shows "Restarting" until the next message (its own FIXME in
+  // KernelConnection); running the cell below is that message, as it is for a user.
 
   // The cell below the pip one (running a cell adds it), in view under the notebook's toolbar.
   await page.notebook.setCell(1, 'code', `import ${PACKAGE}\nprint('${PACKAGE}', ${PACKAGE}.__version__)`);
