@@ -16,6 +16,7 @@ import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { VertexEmulator } from './testing/emulator.js';
 import { cloudSubmitArgs } from './testing/fixtures.js';
 import { TestRegistry } from './testing/registry.js';
+import { removeRegistryImages } from '../testing/registryImages.js';
 
 interface JobView {
   group: string;
@@ -74,13 +75,8 @@ describe('Caliban cloud flags', { timeout: 1_200_000 }, () => {
   after(async () => {
     await emulator.stop();
     await registry.stop();
-    const pushed = (await docker.listImages()).flatMap(i => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]);
-    for (const ref of pushed.filter(r => r.startsWith(repository))) {
-      await docker
-        .getImage(ref)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
+    // The pushed tag and the images the emulator pulled by digest.
+    await removeRegistryImages(docker, repository);
     removeImagesOf(project);
     removeTempProjects();
     rmSync(dataDir, { recursive: true, force: true });

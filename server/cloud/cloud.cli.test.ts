@@ -19,6 +19,7 @@ import { VertexEmulator } from './testing/emulator.js';
 import { cloudSubmitArgs } from './testing/fixtures.js';
 import { TestRegistry } from './testing/registry.js';
 import { executedCells, TRAIN_NOTEBOOK } from '../run/testing/notebook.js';
+import { removeRegistryImages } from '../testing/registryImages.js';
 
 interface JobView {
   group: string;
@@ -79,13 +80,7 @@ describe('ariel cloud', () => {
     await emulator.stop();
     await registry.stop();
     // The pushed tag and the images the emulator pulled by digest.
-    const pushed = (await docker.listImages()).flatMap(i => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]);
-    for (const ref of pushed.filter(r => r.startsWith(repository))) {
-      await docker
-        .getImage(ref)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
+    await removeRegistryImages(docker, repository);
     removeImagesOf(project);
     removeTempProjects();
     rmSync(dataDir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { removeImagesOf } from '../testing/docker.js';
 import { eventually } from '../testing/eventually.js';
 import { removeTempProjects, tempProject } from '../testing/tempProject.js';
 import { serveWheels, torchRequirements, torchWheelFolder } from '../testing/torchWheels.js';
+import { removeRegistryImages } from '../testing/registryImages.js';
 import pools from './pools.json' with { type: 'json' };
 import { EMULATOR_LABEL, VertexEmulator, type EmulatedJob } from './testing/emulator.js';
 import { cloudSubmitArgs } from './testing/fixtures.js';
@@ -125,12 +126,9 @@ describe('ariel cloud --replicas', { timeout: 1_800_000 }, () => {
     await emulator.stop();
     await registry.stop();
     files?.close();
-    const pushed = (await docker.listImages()).flatMap(i => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]);
-    for (const ref of pushed.filter(r => repository && r.startsWith(repository))) {
-      await docker
-        .getImage(ref)
-        .remove({ force: true })
-        .catch(() => undefined);
+    // The pushed tag and the images the emulator pulled by digest.
+    if (repository) {
+      await removeRegistryImages(docker, repository);
     }
     if (project) {
       removeImagesOf(project);
